@@ -1,0 +1,68 @@
+/**
+ * The conversation model the engine works on. It knows nothing of discord.js
+ * or of any export format: importers and the bot translate into it.
+ */
+
+export interface Author {
+  id: string;
+  /** Nickname in the guild when known, else global name, else username. */
+  displayName: string;
+  bot: boolean;
+}
+
+export interface Attachment {
+  fileName: string;
+  url?: string;
+  sizeBytes?: number;
+}
+
+export interface Embed {
+  title?: string;
+  description?: string;
+  url?: string;
+}
+
+export interface Sticker {
+  name: string;
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+}
+
+export interface Mention {
+  id: string;
+  displayName: string;
+}
+
+export interface Message {
+  id: string;
+  author: Author;
+  /** Always timezone-aware; stored as epoch milliseconds to make comparisons unambiguous. */
+  timestamp: number;
+  content: string;
+  replyTo?: string;
+  attachments: Attachment[];
+  embeds: Embed[];
+  stickers: Sticker[];
+  reactions: Reaction[];
+  mentions: Mention[];
+  threadId?: string;
+  jumpUrl?: string;
+}
+
+export interface ConversationSource {
+  guildId?: string;
+  guildName?: string;
+  channelId: string;
+  channelName: string;
+  /** Discord channel category name, when known. */
+  channelCategory?: string;
+  threadId?: string;
+}
+
+export interface Conversation {
+  source: ConversationSource;
+  messages: Message[];
+}

@@ -1,0 +1,134 @@
+/**
+ * The provider contract: the one seam every language-model backend plugs into.
+ * Kept as small as the Vercel AI SDK's `doGenerate`/`doStream`, so a new
+ * backend is a plain object with two methods; everything else (fallbacks,
+ * retries, breakers, budgets, accounting) lives in the router around it.
+ */
+
+export type Role = 'user' | 'assistant';
+
+export interface Turn {
+  role: Role;
+  content: string;
+}
+
+export interface GenerateRequest {
+  /** Instructions. Never contains channel content. */
+  system: string;
+  /** Conversation turns; channel content arrives here as delimited data. */
+  turns: Turn[];
+  model: string;
+  temperature?: number;
+  maxTokens: number;
+  stop?: string[];
+  signal?: AbortSignal;
+  /** Per-call credentials resolved by the router (a guild's own key, or the operator's). */
+  apiKey?: string;
+  /**
+   * Structured material for providers that work without a language model
+   * (the offline `local` provider reads the numbered messages from here
+   * instead of parsing them back out of text).
+   */
+  attachments?: RequestAttachments;
+}
+
+export interface RequestAttachments {
+  task?: 'summarize' | 'summarize-map' | 'summarize-reduce' | 'chat';
+  summaryType?: string;
+  messages?: ReadonlyArray<{ ref: number; author: string; content: string; timestamp: string }>;
+  /** Partial summaries being combined in a reduce step. */
+  partials?: readonly string[];
+}
+
+export type FinishReason = 'stop' | 'length' | 'stop_sequence' | 'content_filter' | 'error' | 'other';
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface GenerateResponse {
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage;
+  /** The provider and model that actually answered. */
+  provider: string;
+  model: string;
+}
+
+export type StreamEvent =
+  | { type: 'text'; delta: string }
+  | { type: 'finish'; finishReason: FinishReason; usage: Usage; provider: string; model: string };
+
+export interface ModelInfo {
+  id: string;
+  contextWindow: number;
+  maxOutputTokens: number;
+  streaming: boolean;
+  /** USD per million tokens. */
+  inputPricePerMTok: number;
+  outputPricePerMTok: number;
+}
+
+export interface ProviderHealth {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface Provider {
+  readonly name: string;
+  readonly models: readonly ModelInfo[];
+  /** Whether calls need an API key (the router refuses early when none is available). */
+  readonly requiresKey: boolean;
+  generate(request: GenerateRequest): Promise<GenerateResponse>;
+  stream(request: GenerateRequest): AsyncIterable<StreamEvent>;
+  /** Must never cost money: no completion calls. */
+  health(): Promise<ProviderHealth>;
+}
+
+export type ProviderErrorKind =
+  | 'rate_limited' // 429
+  | 'overloaded' // 529 / 503
+  | 'server' // other 5xx
+  | 'timeout'
+  | 'network'
+  | 'context_length' // the request does not fit the model's window
+  | 'auth' // 401/403: the key was rejected
+  | 'bad_request' // other 4xx: retrying the same request cannot help
+  | 'invalid_response' // garbage JSON, malformed SSE
+  | 'aborted'; // the caller gave up
+
+/** Every provider failure is normalised to this, so the router can decide without knowing the backend. */
+export class ProviderError extends Error {
+  override readonly name = 'ProviderError';
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly details: {
+      provider: string;
+      model?: string;
+      status?: number;
+      /** From `retry-after`, in ms. */
+      retryAfterMs?: number;
+      cause?: unknown;
+    },
+  ) {
+    super(message, { cause: details.cause });
+  }
+
+  get retryable(): boolean {
+    return (
+      this.kind === 'rate_limited' ||
+      this.kind === 'overloaded' ||
+      this.kind === 'server' ||
+      this.kind === 'timeout' ||
+      this.kind === 'network' ||
+      this.kind === 'invalid_response'
+    );
+  }
+}
+
+/** Rough token estimate used where no tokenizer is at hand: about four characters a token. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
