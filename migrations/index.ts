@@ -1,0 +1,11 @@
+import type { Migration } from 'kysely';
+import * as foundation from './0001_foundation.ts';
+
+/**
+ * Every migration, in order. Listed statically rather than discovered on
+ * disk so that any loader (tsx, vitest, a bundler) resolves them the same way.
+ * Add a new file here with the next number.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_foundation': foundation,
+};

@@ -1,0 +1,80 @@
+import type { Registry } from 'prom-client';
+import type { Config } from './config/env.ts';
+import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { mountHealthRoutes } from './http/health-routes.ts';
+import { createHttpServer, type HttpServer } from './http/server.ts';
+import type { Logger } from './log/logger.ts';
+import { createMetricsRegistry } from './metrics/registry.ts';
+import { Keyring } from './vault/keyring.ts';
+import { loadSodium } from './vault/sodium.ts';
+import { Vault } from './vault/vault.ts';
+
+/**
+ * The composition root: the one place that builds recap-bot from its parts.
+ * Every part gets its dependencies passed in here; nothing reaches for a
+ * global.
+ */
+export interface App {
+  config: Config;
+  logger: Logger;
+  database: DatabaseHandle;
+  vault: Vault;
+  metrics: Registry;
+  http: HttpServer;
+  start(): Promise<{ url: string }>;
+  stop(): Promise<void>;
+}
+
+export interface AppOverrides {
+  /** Tests inject an already-open database. */
+  database?: DatabaseHandle;
+}
+
+export async function createApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
+  const keyring = config.masterKeys === undefined ? undefined : Keyring.parse(config.masterKeys);
+  const database =
+    overrides.database ??
+    (await openDatabase({
+      url: config.database.url?.reveal(),
+      dataDir: config.dataDir,
+      poolMax: config.database.poolMax,
+      logger,
+    }));
+  try {
+    if (config.database.migrateOnStart) {
+      const applied = await migrateToLatest(database.db);
+      if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    }
+    const vault = new Vault(database.db, await loadSodium(), keyring);
+    if (vault.locked) {
+      logger.warn(
+        'secret storage is off: RECAP_MASTER_KEYS is not set, so guild tokens and API keys cannot be saved. ' +
+          'Generate a key with `npm run recap -- keys generate` and set RECAP_MASTER_KEYS.',
+      );
+    }
+    const metrics = createMetricsRegistry();
+    const http = createHttpServer(logger);
+    mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
+
+    return {
+      config,
+      logger,
+      database,
+      vault,
+      metrics,
+      http,
+      async start() {
+        const { url } = await http.listen(config.http.port, config.http.host);
+        return { url };
+      },
+      async stop() {
+        await http.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+}

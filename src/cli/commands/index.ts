@@ -1,0 +1,6 @@
+import type { CliCommand } from '../command.ts';
+import { keysCommand } from './keys.ts';
+import { migrateCommand } from './migrate.ts';
+
+/** Every subcommand of `npm run recap`; one file each in this folder. */
+export const commands: readonly CliCommand[] = [migrateCommand, keysCommand];

@@ -1,0 +1,144 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Logger } from '../log/logger.ts';
+import type { Database } from './schema.ts';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** The store seam: a typed query builder plus what operations need around it. */
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  kind: DatabaseKind;
+  /** Where the data lives, safe to print (no password). */
+  description: string;
+  /** Real Postgres only: the pool, for LISTEN/NOTIFY clients that need a dedicated connection. */
+  pool?: pg.Pool;
+  /** Embedded only: the PGlite instance (it has its own in-process LISTEN/NOTIFY). */
+  pglite?: PGlite;
+  ping(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Real Postgres when set; embedded PGlite under `dataDir` otherwise. */
+  url?: string;
+  dataDir: string;
+  poolMax: number;
+  logger: Logger;
+  /** Test seam: an already-open PGlite (e.g. cloned from a migrated template). */
+  pglite?: PGlite;
+}
+
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+}
+
+/** Shows where a URL points without its password. */
+export function describePostgresUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+/** Turns driver errors into one line an operator can act on. */
+export function describeDatabaseError(error: unknown): string {
+  const e = error as { code?: string; message?: string; errors?: Array<{ code?: string }> };
+  const code = e?.code ?? e?.errors?.[0]?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (is the server running, and is the host and port right?)';
+    case 'ENOTFOUND':
+      return 'host not found';
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    case '28P01':
+    case '28000':
+      return 'authentication failed (check the user and password)';
+    case '3D000':
+      return 'database does not exist';
+    default:
+      return e?.message ?? String(error);
+  }
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  return options.url === undefined ? openPglite(options) : openPostgres(options.url, options);
+}
+
+async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
+  let pglite = options.pglite;
+  let description = 'embedded PGlite (in memory)';
+  if (pglite === undefined) {
+    const dir = resolve(options.dataDir, 'pglite');
+    mkdirSync(dir, { recursive: true });
+    pglite = await PGlite.create(dir);
+    description = `embedded PGlite at ${dir}`;
+  }
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const handle: DatabaseHandle = {
+    db,
+    kind: 'pglite',
+    description,
+    pglite,
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: async () => {
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+  return handle;
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<DatabaseHandle> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'recap-bot',
+  });
+  // An idle client losing its connection emits here; unhandled, it would kill the process.
+  pool.on('error', (error) => {
+    options.logger.warn({ reason: describeDatabaseError(error) }, 'database connection lost; the pool will reconnect');
+  });
+  const description = describePostgresUrl(url);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new DatabaseUnavailableError(`cannot connect to ${description}: ${describeDatabaseError(error)}`);
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    kind: 'postgres',
+    description,
+    pool,
+    ping: (timeoutMs = 2_000) => pingWithTimeout(db, timeoutMs),
+    close: async () => {
+      await db.destroy();
+    },
+  };
+}
+
+async function pingWithTimeout(db: Kysely<Database>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DatabaseUnavailableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([sql`select 1`.execute(db), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,67 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Table types, one interface per table. Each capability adds its tables in
+ * its own migration and lists them here, so queries stay typed end to end.
+ */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface GuildSettingsTable {
+  guild_id: string;
+  settings: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  updated_by: string | null;
+}
+
+export interface GuildPromptConfigsTable {
+  guild_id: string;
+  repo_url: string;
+  api_host: string;
+  owner: string;
+  repo: string;
+  branch: string;
+  enabled: boolean;
+  last_sync_status: string | null;
+  last_sync_commit: string | null;
+  last_sync_at: Timestamp | null;
+  last_sync_errors: Json<unknown[]> | null;
+  last_push_at: Timestamp | null;
+  repo_event: string | null;
+  created_by: string;
+  created_at: Timestamp;
+  updated_by: string;
+  updated_at: Timestamp;
+}
+
+export interface SecretsTable {
+  guild_id: string;
+  purpose: string;
+  key_id: string;
+  /** The binding the ciphertext was sealed with; authenticated, not secret. */
+  aad: string;
+  nonce: Uint8Array;
+  ciphertext: Uint8Array;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  guild_id: string;
+  actor_id: string;
+  action: string;
+  details: Json<Record<string, unknown>>;
+  correlation_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  guild_settings: GuildSettingsTable;
+  guild_prompt_configs: GuildPromptConfigsTable;
+  secrets: SecretsTable;
+  audit_log: AuditLogTable;
+}

@@ -1,0 +1,29 @@
+import { ConfigError } from './config/env.ts';
+import { DatabaseUnavailableError } from './db/database.ts';
+import { MigrationError } from './db/migrate.ts';
+import { KeyringError } from './vault/keyring.ts';
+import { redactString } from './log/redact.ts';
+
+/**
+ * Errors an operator causes and can fix get one clear line; anything else is
+ * a bug and keeps its stack.
+ */
+export function describeStartupError(error: unknown): string | undefined {
+  if (error instanceof ConfigError) return error.message;
+  if (error instanceof KeyringError) return `configuration: ${error.message}`;
+  if (error instanceof DatabaseUnavailableError) return `database: ${error.message}`;
+  if (error instanceof MigrationError) return `database: ${error.message}`;
+  return undefined;
+}
+
+/** Prints a start-up failure and returns the exit code. */
+export function reportStartupFailure(error: unknown, stderr: NodeJS.WritableStream, debug: boolean): number {
+  const known = describeStartupError(error);
+  const line = known ?? `start-up failed: ${error instanceof Error ? error.message : String(error)}`;
+  stderr.write(`recap-bot: ${redactString(line)}\n`);
+  if (debug || known === undefined) {
+    const stack = error instanceof Error ? error.stack : undefined;
+    if (stack !== undefined && debug) stderr.write(`${redactString(stack)}\n`);
+  }
+  return 1;
+}

@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.ts';
+
+async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += String(c)));
+  stderr.on('data', (c: Buffer) => (err += String(c)));
+  const code = await runCli({ argv, env, stdout, stderr, cwd: mkdtempSync(join(tmpdir(), 'recap-cli-')) });
+  return { code, out, err };
+}
+
+/** Runs a real process the way `npm start` / `npm run recap` do. */
+function run(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      env: { PATH: process.env.PATH, ...env },
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += String(c)));
+    child.stderr.on('data', (c: Buffer) => (err += String(c)));
+    child.on('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('recap CLI', () => {
+  it('prints an overview for --help and exits 0', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Usage: npm run recap -- <command>/);
+    expect(r.out).toMatch(/migrate/);
+    expect(r.out).toMatch(/keys/);
+  });
+
+  it('exits 2 with usage for no command, an unknown command and a bad flag', async () => {
+    expect((await cli([])).code).toBe(2);
+    const unknown = await cli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/unknown command "frobnicate"/);
+    const badFlag = await cli(['migrate', '--frob']);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.err).toMatch(/Unknown option '--frob'/);
+    expect(badFlag.err).toMatch(/Usage: recap migrate/);
+  });
+
+  it('shows each command\'s help', async () => {
+    const r = await cli(['keys', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/keys rotate/);
+  });
+
+  it('generates a master key the keyring accepts', async () => {
+    const r = await cli(['keys', 'generate', '--id', 'test1']);
+    expect(r.code).toBe(0);
+    const [id, key] = r.out.trim().split(':');
+    expect(id).toBe('test1');
+    expect(Buffer.from(key ?? '', 'base64')).toHaveLength(32);
+  });
+
+  it('migrates an embedded database and reports its status', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'recap-data-'));
+    const first = await cli(['migrate'], { DATA_DIR: dataDir });
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/success: 0001_foundation/);
+    const status = await cli(['migrate', '--status'], { DATA_DIR: dataDir });
+    expect(status.out).toMatch(/applied\s+0001_foundation/);
+  });
+});
+
+describe('start-up failures are one clear line', () => {
+  it.each([
+    [{ HTTP_PORT: 'abc' }, /^recap-bot: configuration: HTTP_PORT: expected a port number/],
+    [{ RECAP_MASTER_KEYS: 'k1:AAAA' }, /^recap-bot: configuration: RECAP_MASTER_KEYS entry 1 \("k1"\): the key must be 32 bytes, got 3$/],
+    [{ RECAP_MASTER_KEYS: `k1:${Buffer.alloc(32).toString('base64')},k1:${Buffer.alloc(32).toString('base64')}` }, /duplicate key id "k1"/],
+    [{ DATABASE_URL: 'postgres://nobody:pw@127.0.0.1:1/none' }, /^recap-bot: database: cannot connect to postgres:\/\/nobody@127\.0\.0\.1:1\/none: connection refused/],
+  ])('npm start with %o', async (env, expected) => {
+    const r = await run('src/main.ts', [], { ...env, LOG_LEVEL: 'info', HTTP_PORT: env.HTTP_PORT ?? '0' });
+    expect(r.code).toBe(1);
+    const lines = r.err.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(expected);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(r.err).not.toContain('pw@');
+  });
+});
