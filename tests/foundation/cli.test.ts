@@ -83,8 +83,8 @@ describe('start-up failures are one clear line', () => {
     [{ RECAP_MASTER_KEYS: 'k1:AAAA' }, /^recap-bot: configuration: RECAP_MASTER_KEYS entry 1 \("k1"\): the key must be 32 bytes, got 3$/],
     [{ RECAP_MASTER_KEYS: `k1:${Buffer.alloc(32).toString('base64')},k1:${Buffer.alloc(32).toString('base64')}` }, /duplicate key id "k1"/],
     [{ DATABASE_URL: 'postgres://nobody:pw@127.0.0.1:1/none' }, /^recap-bot: database: cannot connect to postgres:\/\/nobody@127\.0\.0\.1:1\/none: connection refused/],
-  ])('npm start with %o', async (env, expected) => {
-    const r = await run('src/main.ts', [], { ...env, LOG_LEVEL: 'info', HTTP_PORT: env.HTTP_PORT ?? '0' });
+  ] as Array<[Record<string, string>, RegExp]>)('npm start with %o', async (env, expected) => {
+    const r = await run('src/main.ts', [], { HTTP_PORT: '0', ...env, LOG_LEVEL: 'info' });
     expect(r.code).toBe(1);
     const lines = r.err.trim().split('\n');
     expect(lines).toHaveLength(1);

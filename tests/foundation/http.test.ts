@@ -49,7 +49,7 @@ describeEachDatabase('HTTP surface', (database) => {
 });
 
 describe('GET /readyz with the database down', () => {
-  it.each(['pglite', 'postgres'] as const)('answers 503 with a reason (%s)', async (kind, ctx) => {
+  it.for(['pglite', 'postgres'] as const)('answers 503 with a reason (%s)', async (kind, ctx) => {
     let handle;
     if (kind === 'pglite') handle = await createPgliteDatabase();
     else {
