@@ -1,0 +1,161 @@
+import { App, Octokit } from 'octokit';
+import type { Clock } from '../../resilience/clock.ts';
+import { systemClock } from '../../resilience/clock.ts';
+import type { GitHubCredentials } from './credentials.ts';
+import type { GitHubLog, RequestCounter } from './github-http.ts';
+import { defaultGitHubApiUrl, isHttpFailure, isTimeoutError, networkReason, silentLog, sourceErrorFromStatus, stripTrailingSlash } from './github-http.ts';
+import { repoKey } from './repo-url.ts';
+import { SourceError } from './source.ts';
+
+export interface GitHubAppAuthOptions {
+  appId: string | number;
+  /** The App's PEM private key. Kept inside octokit's App; never logged. */
+  privateKey: string;
+  baseUrl?: string;
+  clock?: Clock;
+  /** One HTTP exchange; default 5,000 ms. */
+  requestTimeoutMs?: number;
+  /** A token is replaced this long before GitHub says it expires; default 5 minutes. */
+  refreshMarginMs?: number;
+  /** How long the installation found for a repository is remembered; default 10 minutes. */
+  installationTtlMs?: number;
+  onRequest?: RequestCounter;
+  log?: GitHubLog;
+}
+
+interface CachedToken {
+  header: string;
+  expiresAt: number;
+}
+
+/**
+ * GitHub App authentication for prompt repositories: finds the App's
+ * installation that covers a repository (with the App's JWT) and mints an
+ * installation token for it, cached until shortly before it expires and
+ * shared by every repository of that installation. One instance serves the
+ * whole process; `credentialsFor` gives each source its view.
+ */
+export class GitHubAppAuth {
+  readonly scope: string;
+  private readonly app: InstanceType<typeof App>;
+  private readonly clock: Clock;
+  private readonly installations = new Map<string, { id: number; until: number }>();
+  private readonly tokens = new Map<number, CachedToken>();
+  private readonly minting = new Map<number, Promise<CachedToken>>();
+
+  constructor(private readonly options: GitHubAppAuthOptions) {
+    this.scope = `app:${options.appId}`;
+    this.clock = options.clock ?? systemClock;
+    const log = options.log ?? silentLog;
+    const timeoutMs = options.requestTimeoutMs ?? 5_000;
+    const quiet = { debug: () => undefined, info: () => undefined, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) };
+    const AppOctokit = Octokit.defaults({
+      baseUrl: stripTrailingSlash(options.baseUrl ?? defaultGitHubApiUrl),
+      userAgent: 'recap-bot',
+      retry: { enabled: false },
+      throttle: { enabled: false },
+      log: quiet,
+      // Token minting inside auth-app takes no signal; bound it here.
+      request: { fetch: withTimeout(timeoutMs) },
+    });
+    this.app = new App({ appId: options.appId, privateKey: options.privateKey, Octokit: AppOctokit, log: quiet });
+    this.app.octokit.hook.wrap('request', async (request, endpoint) => {
+      const route = `${endpoint.method} ${endpoint.url}`;
+      try {
+        const response = await request(endpoint);
+        options.onRequest?.(response.status, route);
+        return response;
+      } catch (error) {
+        options.onRequest?.(isHttpFailure(error) ? error.status : isTimeoutError(error) ? 'timeout' : 'network', route);
+        throw error;
+      }
+    });
+  }
+
+  /** Credentials for one repository, all sharing this App's scope and token cache. */
+  credentialsFor(owner: string, repo: string): GitHubCredentials {
+    return {
+      scope: this.scope,
+      getAuthHeader: async (signal?: AbortSignal) => {
+        const installation = await this.installationFor(owner, repo, signal);
+        return (await this.tokenFor(installation, `${owner}/${repo}`)).header;
+      },
+    };
+  }
+
+  private async installationFor(owner: string, repo: string, signal: AbortSignal | undefined): Promise<number> {
+    const key = repoKey({ owner, repo });
+    const cached = this.installations.get(key);
+    if (cached !== undefined && this.clock.now() < cached.until) return cached.id;
+    const label = `${owner}/${repo}`;
+    try {
+      const response = await this.app.octokit.request('GET /repos/{owner}/{repo}/installation', {
+        owner,
+        repo,
+        ...(signal === undefined ? {} : { request: { signal } }),
+      });
+      const id = response.data.id;
+      if (typeof id !== 'number' || !Number.isSafeInteger(id)) {
+        throw new SourceError('server', `GitHub answered an unreadable installation for ${label}.`);
+      }
+      this.installations.set(key, { id, until: this.clock.now() + (this.options.installationTtlMs ?? 600_000) });
+      return id;
+    } catch (error) {
+      throw this.describe(error, label, 'find the App installation for');
+    }
+  }
+
+  private async tokenFor(installationId: number, label: string): Promise<CachedToken> {
+    const cached = this.tokens.get(installationId);
+    const margin = this.options.refreshMarginMs ?? 300_000;
+    if (cached !== undefined && this.clock.now() < cached.expiresAt - margin) return cached;
+    // Concurrent refreshes of one installation share a single mint.
+    let pending = this.minting.get(installationId);
+    if (pending === undefined) {
+      pending = this.mint(installationId, label).finally(() => this.minting.delete(installationId));
+      this.minting.set(installationId, pending);
+    }
+    return pending;
+  }
+
+  private async mint(installationId: number, label: string): Promise<CachedToken> {
+    let result: unknown;
+    try {
+      // refresh: our cache (with the injected clock) decides when a token is stale, not auth-app's.
+      result = await this.app.octokit.auth({ type: 'installation', installationId, refresh: true });
+    } catch (error) {
+      throw this.describe(error, label, 'get an installation token for');
+    }
+    const { token, expiresAt } = (result ?? {}) as { token?: unknown; expiresAt?: unknown };
+    const expiry = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN;
+    if (typeof token !== 'string' || token === '' || Number.isNaN(expiry)) {
+      throw new SourceError('server', `GitHub answered an unreadable installation token for ${label}.`);
+    }
+    const fresh = { header: `token ${token}`, expiresAt: expiry };
+    this.tokens.set(installationId, fresh);
+    return fresh;
+  }
+
+  private describe(error: unknown, label: string, action: string): SourceError {
+    if (error instanceof SourceError) return error;
+    if (isHttpFailure(error)) {
+      if (error.status === 404) {
+        return new SourceError('not-found', `The GitHub App is not installed on ${label}: install it and give it access to that repository.`, { status: 404 });
+      }
+      if (error.status === 401) {
+        return new SourceError('unauthorized', `GitHub refused the App's credentials while trying to ${action} ${label}: check the app id and private key.`, { status: 401 });
+      }
+      return sourceErrorFromStatus(error, { label, what: 'installation', anonymous: false, now: this.clock.now() });
+    }
+    if (isTimeoutError(error)) return new SourceError('timeout', `GitHub did not answer in time while trying to ${action} ${label}.`);
+    return new SourceError('network', `Could not reach GitHub to ${action} ${label} (${networkReason(error)}).`);
+  }
+}
+
+function withTimeout(timeoutMs: number): typeof globalThis.fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return globalThis.fetch(input, { ...init, signal });
+  };
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../../src/resilience/clock.ts';
+import type { Repository } from './model.ts';
+
+/** Who a request is, from its Authorization header. */
+export type Identity =
+  | { kind: 'anonymous' }
+  | { kind: 'token'; token: string }
+  | { kind: 'installation'; token: string; installationId: number }
+  | { kind: 'app'; appId: string }
+  /** A credential GitHub would refuse with 401 "Bad credentials". */
+  | { kind: 'invalid'; reason: string };
+
+export interface Installation {
+  id: number;
+  appId: string;
+  account: string;
+  repoIds: Set<number>;
+}
+
+/** Installation tokens live an hour, as on GitHub. */
+const installationTokenLifetimeMs = 60 * 60 * 1000;
+
+/**
+ * Tokens, GitHub App installations and who may read what. As on GitHub: an
+ * unknown or expired token is refused (401) everywhere, and a private
+ * repository is invisible (404) to anyone who may not read it, including
+ * anonymous callers and valid tokens without access.
+ */
+export class AccessControl {
+  private readonly plainTokens = new Set<string>();
+  private readonly installations = new Map<number, Installation>();
+  private readonly installationTokens = new Map<string, { installationId: number; expiresAt: number }>();
+  private readonly apps = new Set<string>();
+  private nextInstallationId = 5000;
+  private tokensMinted = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly repos: () => Iterable<Repository>,
+  ) {}
+
+  /** A valid token that can read public repositories (and private ones that list it). */
+  addToken(token: string): void {
+    this.plainTokens.add(token);
+  }
+
+  installApp(appId: string | number, repos: Repository[], options: { installationId?: number; account?: string } = {}): Installation {
+    const id = options.installationId ?? this.nextInstallationId++;
+    const installation: Installation = {
+      id,
+      appId: String(appId),
+      account: options.account ?? repos[0]?.owner ?? 'octo-org',
+      repoIds: new Set(repos.map((repo) => repo.id)),
+    };
+    this.apps.add(String(appId));
+    this.installations.set(id, installation);
+    return installation;
+  }
+
+  identify(authorization: string | undefined): Identity {
+    if (authorization === undefined || authorization.trim() === '') return { kind: 'anonymous' };
+    const match = /^(token|bearer)\s+(\S+)$/i.exec(authorization.trim());
+    if (match === null) return { kind: 'invalid', reason: 'Bad credentials' };
+    const credential = match[2] as string;
+    if (credential.split('.').length === 3) {
+      const jwt = readJwtShape(credential);
+      if ('error' in jwt) return { kind: 'invalid', reason: jwt.error };
+      if (!this.apps.has(jwt.appId)) return { kind: 'invalid', reason: 'Integration not found' };
+      return { kind: 'app', appId: jwt.appId };
+    }
+    const installationToken = this.installationTokens.get(credential);
+    if (installationToken !== undefined) {
+      if (this.clock.now() >= installationToken.expiresAt) return { kind: 'invalid', reason: 'Bad credentials' };
+      return { kind: 'installation', token: credential, installationId: installationToken.installationId };
+    }
+    if (this.plainTokens.has(credential) || [...this.repos()].some((repo) => repo.tokens.has(credential))) {
+      return { kind: 'token', token: credential };
+    }
+    return { kind: 'invalid', reason: 'Bad credentials' };
+  }
+
+  canRead(identity: Identity, repo: Repository): boolean {
+    if (!repo.private) return identity.kind !== 'invalid';
+    if (identity.kind === 'token') return repo.tokens.has(identity.token);
+    if (identity.kind === 'installation') return this.installations.get(identity.installationId)?.repoIds.has(repo.id) === true;
+    return false;
+  }
+
+  installationFor(appId: string, repo: Repository): Installation | undefined {
+    for (const installation of this.installations.values()) {
+      if (installation.appId === appId && installation.repoIds.has(repo.id)) return installation;
+    }
+    return undefined;
+  }
+
+  installation(id: number): Installation | undefined {
+    return this.installations.get(id);
+  }
+
+  mintInstallationToken(installation: Installation): { token: string; expiresAt: number } {
+    const token = `ghs_${randomBytes(18).toString('hex').slice(0, 36)}`;
+    const expiresAt = this.clock.now() + installationTokenLifetimeMs;
+    this.installationTokens.set(token, { installationId: installation.id, expiresAt });
+    this.tokensMinted += 1;
+    return { token, expiresAt };
+  }
+
+  get mintedTokens(): number {
+    return this.tokensMinted;
+  }
+}
+
+/**
+ * Checks a GitHub App JWT's shape only (three base64url parts, RS256,
+ * numeric iat/exp at most ten minutes apart, an issuer); the signature is not
+ * verified, the emulator has no public key to check it with.
+ */
+function readJwtShape(jwt: string): { appId: string } | { error: string } {
+  const [rawHeader, rawPayload, signature] = jwt.split('.') as [string, string, string];
+  const base64url = /^[A-Za-z0-9_-]+$/;
+  if (![rawHeader, rawPayload, signature].every((part) => base64url.test(part))) return { error: 'A JSON web token could not be decoded' };
+  let header: unknown;
+  let payload: unknown;
+  try {
+    header = JSON.parse(Buffer.from(rawHeader, 'base64url').toString('utf8'));
+    payload = JSON.parse(Buffer.from(rawPayload, 'base64url').toString('utf8'));
+  } catch {
+    return { error: 'A JSON web token could not be decoded' };
+  }
+  if (typeof header !== 'object' || header === null || (header as { alg?: unknown }).alg !== 'RS256') {
+    return { error: "'alg' must be RS256" };
+  }
+  const { iat, exp, iss } = (payload ?? {}) as { iat?: unknown; exp?: unknown; iss?: unknown };
+  if (typeof iat !== 'number' || typeof exp !== 'number') {
+    return { error: "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued" };
+  }
+  if (exp <= iat || exp - iat > 660) return { error: "'Expiration time' claim ('exp') is too far in the future" };
+  if (typeof iss !== 'string' && typeof iss !== 'number') return { error: "'Issuer' claim ('iss') must be an Integer" };
+  return { appId: String(iss) };
+}
