@@ -1,0 +1,62 @@
+/**
+ * The anthropic plugin's settings, checked once at start-up so a typo in the
+ * operator's config fails loudly with the field's path instead of at the
+ * first call.
+ */
+import { z } from 'zod';
+import type { ModelInfo } from '../../src/providers/contract.ts';
+
+export interface AnthropicSettings {
+  baseUrl: string;
+  timeoutMs: number;
+  models: ModelInfo[];
+}
+
+/**
+ * Public list prices (USD per million tokens) and limits as published by
+ * Anthropic for these models; operators override them through `models`.
+ */
+export const DEFAULT_MODELS: readonly ModelInfo[] = [
+  { id: 'claude-sonnet-4-5', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 3, outputPricePerMTok: 15 },
+  { id: 'claude-haiku-4-5', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 1, outputPricePerMTok: 5 },
+  { id: 'claude-opus-4-1', contextWindow: 200_000, maxOutputTokens: 32_000, streaming: true, inputPricePerMTok: 15, outputPricePerMTok: 75 },
+];
+
+const modelSchema = z.object({
+  id: z.string().min(1),
+  context_window: z.int().positive(),
+  max_output_tokens: z.int().positive(),
+  input_price: z.number().nonnegative(),
+  output_price: z.number().nonnegative(),
+  streaming: z.boolean().default(true),
+});
+
+const schema = z.object({
+  base_url: z.url({ protocol: /^https?$/ }).default('https://api.anthropic.com'),
+  timeout_ms: z.int().positive().default(60_000),
+  models: z.array(modelSchema).min(1).optional(),
+});
+
+/** Throws an Error naming every bad field (`anthropic config: models.1.input_price: …`). */
+export function parseSettings(config: Record<string, unknown>): AnthropicSettings {
+  const parsed = schema.safeParse(config);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`anthropic config: ${problems.join('; ')}`);
+  }
+  const { base_url, timeout_ms, models } = parsed.data;
+  return {
+    baseUrl: base_url.replace(/\/+$/, ''),
+    timeoutMs: timeout_ms,
+    models: models
+      ? models.map((m) => ({
+          id: m.id,
+          contextWindow: m.context_window,
+          maxOutputTokens: m.max_output_tokens,
+          streaming: m.streaming,
+          inputPricePerMTok: m.input_price,
+          outputPricePerMTok: m.output_price,
+        }))
+      : DEFAULT_MODELS.map((m) => ({ ...m })),
+  };
+}

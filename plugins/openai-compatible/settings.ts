@@ -1,0 +1,84 @@
+/**
+ * Settings of the openai-compatible plugin, checked once at start-up. One
+ * plugin serves OpenAI, Ollama, vLLM and OpenRouter: they differ only in
+ * base URL, key, extra headers and models.
+ */
+import { z } from 'zod';
+import type { ModelInfo } from '../../src/providers/contract.ts';
+
+export interface OpenAICompatibleSettings {
+  /** The provider name the router sees; lets an operator run several such backends side by side. */
+  name: string;
+  /** Without a trailing slash; conventionally ends in `/v1`. */
+  baseUrl: string;
+  timeoutMs: number;
+  /** Sent on every call (OpenRouter's HTTP-Referer, a proxy's tenant header…). Never logged. */
+  headers: Record<string, string>;
+  requireKey: boolean;
+  /** OpenAI's newer models want `max_completion_tokens`; most servers still read `max_tokens`. */
+  maxTokensField: 'max_tokens' | 'max_completion_tokens';
+  models: ModelInfo[];
+}
+
+/** OpenAI list prices (USD per million tokens) for the default base URL; other servers configure their own. */
+export const DEFAULT_MODELS: readonly ModelInfo[] = [
+  { id: 'gpt-4o-mini', contextWindow: 128_000, maxOutputTokens: 16_384, streaming: true, inputPricePerMTok: 0.15, outputPricePerMTok: 0.6 },
+  { id: 'gpt-4.1-mini', contextWindow: 1_047_576, maxOutputTokens: 32_768, streaming: true, inputPricePerMTok: 0.4, outputPricePerMTok: 1.6 },
+];
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const modelSchema = z.object({
+  id: z.string().min(1),
+  context_window: z.int().positive(),
+  max_output_tokens: z.int().positive(),
+  input_price: z.number().nonnegative().default(0),
+  output_price: z.number().nonnegative().default(0),
+  streaming: z.boolean().default(true),
+});
+
+const schema = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a lowercase identifier (a-z, 0-9, -)')
+    .default('openai-compatible'),
+  base_url: z.url({ protocol: /^https?$/ }).default('https://api.openai.com/v1'),
+  timeout_ms: z.int().positive().default(60_000),
+  headers: z
+    .record(
+      z.string().regex(HEADER_NAME, 'is not a valid header name'),
+      z.string().regex(/^[^\r\n\0]*$/, 'must not contain line breaks'),
+    )
+    .default({}),
+  require_key: z.boolean().default(false),
+  max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).default('max_tokens'),
+  models: z.array(modelSchema).min(1).optional(),
+});
+
+/** Throws an Error naming every bad field (`openai-compatible config: models.0.id: …`). */
+export function parseSettings(config: Record<string, unknown>): OpenAICompatibleSettings {
+  const parsed = schema.safeParse(config);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`openai-compatible config: ${problems.join('; ')}`);
+  }
+  const c = parsed.data;
+  return {
+    name: c.name,
+    baseUrl: c.base_url.replace(/\/+$/, ''),
+    timeoutMs: c.timeout_ms,
+    headers: c.headers,
+    requireKey: c.require_key,
+    maxTokensField: c.max_tokens_field,
+    models: c.models
+      ? c.models.map((m) => ({
+          id: m.id,
+          contextWindow: m.context_window,
+          maxOutputTokens: m.max_output_tokens,
+          streaming: m.streaming,
+          inputPricePerMTok: m.input_price,
+          outputPricePerMTok: m.output_price,
+        }))
+      : DEFAULT_MODELS.map((m) => ({ ...m })),
+  };
+}

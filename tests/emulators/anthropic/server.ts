@@ -1,0 +1,274 @@
+/**
+ * A local Anthropic Messages API for tests: `POST /v1/messages` (JSON and
+ * SSE with the full event sequence), `GET /v1/models`, key checks, recorded
+ * requests and a scriptable fault menu (see ../llm-faults.ts).
+ *
+ *   const emu = await start({ keys: { operator: 'sk-op' } });
+ *   new Anthropic({ baseURL: emu.baseUrl, apiKey: 'sk-op', maxRetries: 0 });
+ *   emu.faults.enqueue({ type: 'rate_limited', retryAfterSeconds: 7 });
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  authenticate,
+  BodyError,
+  composeAnswer,
+  defaultResponder,
+  FaultScript,
+  inputTokens,
+  readJsonBody,
+  recordableHeaders,
+  sendJson,
+  serveCompletion,
+  splitIntoDeltas,
+  sseFrame,
+  startHttpServer,
+  type Answer,
+  type CompletionCall,
+  type CompletionPlan,
+  type ErrorBehaviour,
+  type HttpError,
+  type KeySet,
+  type RecordedRequest,
+  type Responder,
+  watchInterruption,
+} from '../llm-faults.ts';
+
+export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-ant-emulator' };
+export const DEFAULT_MODELS: readonly string[] = ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1'];
+
+export interface AnthropicEmulatorOptions {
+  /** label → key; null accepts any caller. */
+  keys?: KeySet;
+  responder?: Responder;
+  /** Model ids the server knows; others get a 404 like the real API. */
+  models?: readonly string[];
+  /** Prompts estimated above this many tokens get the context-length error without scripting. */
+  contextWindow?: number;
+}
+
+export interface AnthropicEmulator {
+  /** Give this to the SDK as `baseURL` (it appends `/v1/messages`). */
+  baseUrl: string;
+  faults: FaultScript;
+  /** Every request received, in order, credentials removed. */
+  readonly requests: readonly RecordedRequest[];
+  /** Only the `POST /v1/messages` calls. */
+  completions(): RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export async function start(options: AnthropicEmulatorOptions = {}): Promise<AnthropicEmulator> {
+  const keys = options.keys === undefined ? DEFAULT_KEYS : options.keys;
+  const responder = options.responder ?? defaultResponder;
+  const models = options.models ?? DEFAULT_MODELS;
+  const faults = new FaultScript();
+  const requests: RecordedRequest[] = [];
+  let counter = 0;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const auth = authenticate(req, keys);
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      headers: recordableHeaders(req),
+      authPresent: auth.present,
+      ...(auth.label !== null ? { keyLabel: auth.label } : {}),
+    };
+    requests.push(record);
+    watchInterruption(record, res, signal);
+    const requestId = `req_emu_${++counter}`;
+
+    let body: unknown;
+    try {
+      body = await readJsonBody(req);
+    } catch (err) {
+      if (!(err instanceof BodyError)) throw err;
+      return sendError(res, 400, 'invalid_request_error', err.message, requestId);
+    }
+    if (body !== undefined) record.body = body;
+
+    if (!auth.ok) {
+      return sendError(res, 401, 'authentication_error', 'invalid x-api-key', requestId);
+    }
+
+    if (req.method === 'GET' && url.pathname === '/v1/models') {
+      const limit = Math.max(1, Math.min(1000, Number(url.searchParams.get('limit') ?? 20) || 20));
+      const data = models.slice(0, limit).map((id) => ({
+        type: 'model',
+        id,
+        display_name: id,
+        created_at: '2025-01-01T00:00:00Z',
+      }));
+      return sendJson(res, 200, {
+        data,
+        has_more: models.length > limit,
+        first_id: data[0]?.id ?? null,
+        last_id: data.at(-1)?.id ?? null,
+      }, { 'request-id': requestId });
+    }
+
+    if (req.method !== 'POST' || url.pathname !== '/v1/messages') {
+      return sendError(res, 404, 'not_found_error', `no route ${req.method} ${url.pathname}`, requestId);
+    }
+    if (!req.headers['anthropic-version']) {
+      return sendError(res, 400, 'invalid_request_error', 'anthropic-version: header is required', requestId);
+    }
+    const parsed = parseMessagesRequest(body);
+    if (typeof parsed === 'string') return sendError(res, 400, 'invalid_request_error', parsed, requestId);
+    record.call = parsed;
+    if (!models.includes(parsed.model)) {
+      return sendError(res, 404, 'not_found_error', `model: ${parsed.model}`, requestId);
+    }
+
+    const behaviour = faults.next(parsed);
+    const tokens = inputTokens(parsed);
+    if (behaviour.type === 'ok' && options.contextWindow !== undefined && tokens > options.contextWindow) {
+      const err = errorFor({ type: 'context_length', maxTokens: options.contextWindow }, tokens);
+      return sendJson(res, err.status, err.body, { 'request-id': requestId });
+    }
+    const text = behaviour.type === 'ok' && behaviour.text !== undefined ? behaviour.text : responder(parsed);
+    const answer = composeAnswer(parsed, text);
+    await serveCompletion(res, behaviour, plan(parsed, answer, `msg_emu_${counter}`, requestId), signal);
+  };
+
+  const server = await startHttpServer(handle);
+  return {
+    baseUrl: server.baseUrl,
+    faults,
+    requests,
+    completions: () => requests.filter((r) => r.method === 'POST' && r.path === '/v1/messages'),
+    close: server.close,
+  };
+}
+
+function sendError(res: ServerResponse, status: number, type: string, message: string, requestId: string): void {
+  sendJson(res, status, { type: 'error', error: { type, message }, request_id: requestId }, { 'request-id': requestId });
+}
+
+const STOP_REASON: Record<Answer['finish'], string> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  stop_sequence: 'stop_sequence',
+};
+
+function plan(call: CompletionCall, answer: Answer, id: string, requestId: string): CompletionPlan {
+  const stopReason = STOP_REASON[answer.finish];
+  const stopSequence = answer.stopSequence ?? null;
+  const usage = {
+    input_tokens: answer.inputTokens,
+    output_tokens: answer.outputTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  };
+  const message = (content: unknown[], partial: boolean) => ({
+    id,
+    type: 'message',
+    role: 'assistant',
+    model: call.model,
+    content,
+    stop_reason: partial ? null : stopReason,
+    stop_sequence: partial ? null : stopSequence,
+    usage: partial ? { ...usage, output_tokens: 1 } : usage,
+  });
+  const event = (type: string, data: object) => sseFrame({ type, ...data }, type);
+  return {
+    stream: call.stream,
+    headers: { 'request-id': requestId },
+    json: message([{ type: 'text', text: answer.text }], false),
+    sse: {
+      head: [
+        event('message_start', { message: message([], true) }),
+        event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+        event('ping', {}),
+      ],
+      deltas: splitIntoDeltas(answer.text).map((text) =>
+        event('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }),
+      ),
+      tail: [
+        event('content_block_stop', { index: 0 }),
+        event('message_delta', {
+          delta: { stop_reason: stopReason, stop_sequence: stopSequence },
+          usage: { output_tokens: answer.outputTokens },
+        }),
+        event('message_stop', {}),
+      ],
+    },
+    malformedFrame:
+      'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"brok\n\n',
+    errorFrame: sseFrame({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, 'error'),
+    errorFor: (b) => errorFor(b, answer.inputTokens),
+  };
+}
+
+function errorFor(b: ErrorBehaviour, promptTokens: number): HttpError {
+  const error = (status: number, type: string, message: string, headers?: Record<string, string>): HttpError => ({
+    status,
+    body: { type: 'error', error: { type, message } },
+    ...(headers ? { headers } : {}),
+  });
+  switch (b.type) {
+    case 'rate_limited':
+      return error(429, 'rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit', {
+        'retry-after': String(b.retryAfterSeconds ?? 1),
+      });
+    case 'server_error':
+      return error(500, 'api_error', 'Internal server error');
+    case 'overloaded':
+      return error(529, 'overloaded_error', 'Overloaded');
+    case 'unavailable':
+      return error(503, 'api_error', 'Service unavailable');
+    case 'context_length': {
+      const max = b.maxTokens ?? 200_000;
+      return error(400, 'invalid_request_error', `prompt is too long: ${Math.max(promptTokens, max + 1)} tokens > ${max} maximum`);
+    }
+    case 'bad_request':
+      return error(400, 'invalid_request_error', b.message ?? 'messages: roles must alternate');
+  }
+}
+
+function textOf(content: unknown, where: string): string | Error {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return new Error(`${where}: expected a string or an array of content blocks`);
+  const parts: string[] = [];
+  for (const [i, block] of content.entries()) {
+    const b = block as { type?: unknown; text?: unknown } | null;
+    if (b?.type !== 'text' || typeof b.text !== 'string') {
+      return new Error(`${where}.${i}: only text blocks are emulated`);
+    }
+    parts.push(b.text);
+  }
+  return parts.join('');
+}
+
+/** Returns the call, or the error message the real API would give. */
+function parseMessagesRequest(body: unknown): CompletionCall | string {
+  if (typeof body !== 'object' || body === null) return 'request body must be a JSON object';
+  const b = body as Record<string, unknown>;
+  if (typeof b.model !== 'string' || !b.model) return 'model: Field required';
+  if (typeof b.max_tokens !== 'number' || !Number.isInteger(b.max_tokens) || b.max_tokens < 1) {
+    return 'max_tokens: Field required (a positive integer)';
+  }
+  if (!Array.isArray(b.messages) || b.messages.length === 0) return 'messages: at least one message is required';
+  const messages: CompletionCall['messages'] = [];
+  for (const [i, m] of b.messages.entries()) {
+    const msg = m as { role?: unknown; content?: unknown } | null;
+    if (msg?.role !== 'user' && msg?.role !== 'assistant') {
+      return `messages.${i}.role: Input should be 'user' or 'assistant'`;
+    }
+    const text = textOf(msg.content, `messages.${i}.content`);
+    if (text instanceof Error) return text.message;
+    messages.push({ role: msg.role, content: text });
+  }
+  let system = '';
+  if (b.system !== undefined) {
+    const text = textOf(b.system, 'system');
+    if (text instanceof Error) return text.message;
+    system = text;
+  }
+  const stop = b.stop_sequences ?? [];
+  if (!Array.isArray(stop) || !stop.every((s) => typeof s === 'string')) {
+    return 'stop_sequences: Input should be a list of strings';
+  }
+  return { model: b.model, system, messages, maxTokens: b.max_tokens, stop, stream: b.stream === true };
+}

@@ -1,0 +1,274 @@
+/**
+ * A local OpenAI-style chat completions API for tests (the dialect OpenAI,
+ * Ollama, vLLM and OpenRouter share): `POST /v1/chat/completions` (JSON and
+ * SSE `data: {chunk}` … `data: [DONE]`, honouring
+ * `stream_options.include_usage`), `GET /v1/models`, key checks, recorded
+ * requests and the scriptable fault menu of ../llm-faults.ts.
+ *
+ *   const emu = await start({ keys: null });          // an Ollama needs no key
+ *   fetch(`${emu.baseUrl}/chat/completions`, …)       // baseUrl ends in /v1
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  authenticate,
+  BodyError,
+  composeAnswer,
+  defaultResponder,
+  FaultScript,
+  inputTokens,
+  readJsonBody,
+  recordableHeaders,
+  sendJson,
+  serveCompletion,
+  splitIntoDeltas,
+  sseFrame,
+  startHttpServer,
+  type Answer,
+  type CompletionCall,
+  type CompletionPlan,
+  type ErrorBehaviour,
+  type HttpError,
+  type KeySet,
+  type RecordedRequest,
+  type Responder,
+  watchInterruption,
+} from '../llm-faults.ts';
+
+export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-openai-emulator' };
+export const DEFAULT_MODELS: readonly string[] = ['gpt-4o-mini', 'gpt-4.1-mini'];
+
+/** Fixed so answers are byte-for-byte deterministic. */
+const CREATED = 1_700_000_000;
+
+export interface OpenAIEmulatorOptions {
+  /** label → key; null means no key is needed (like Ollama or a bare vLLM). */
+  keys?: KeySet;
+  responder?: Responder;
+  models?: readonly string[];
+  /** Prompts estimated above this many tokens get context_length_exceeded without scripting. */
+  contextWindow?: number;
+}
+
+export interface OpenAIEmulator {
+  /** Includes `/v1`, as OpenAI-compatible base URLs conventionally do. */
+  baseUrl: string;
+  faults: FaultScript;
+  readonly requests: readonly RecordedRequest[];
+  /** Only the `POST /v1/chat/completions` calls. */
+  completions(): RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export async function start(options: OpenAIEmulatorOptions = {}): Promise<OpenAIEmulator> {
+  const keys = options.keys === undefined ? DEFAULT_KEYS : options.keys;
+  const responder = options.responder ?? defaultResponder;
+  const models = options.models ?? DEFAULT_MODELS;
+  const faults = new FaultScript();
+  const requests: RecordedRequest[] = [];
+  let counter = 0;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const auth = authenticate(req, keys);
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      headers: recordableHeaders(req),
+      authPresent: auth.present,
+      ...(auth.label !== null ? { keyLabel: auth.label } : {}),
+    };
+    requests.push(record);
+    watchInterruption(record, res, signal);
+    const id = `chatcmpl-emu-${++counter}`;
+
+    let body: unknown;
+    try {
+      body = await readJsonBody(req);
+    } catch (err) {
+      if (!(err instanceof BodyError)) throw err;
+      return sendError(res, 400, { message: err.message, type: 'invalid_request_error' });
+    }
+    if (body !== undefined) record.body = body;
+
+    if (!auth.ok) {
+      return sendError(res, 401, {
+        message: auth.present ? 'Incorrect API key provided.' : "You didn't provide an API key.",
+        type: 'invalid_request_error',
+        code: 'invalid_api_key',
+      });
+    }
+
+    if (req.method === 'GET' && url.pathname === '/v1/models') {
+      return sendJson(res, 200, {
+        object: 'list',
+        data: models.map((m) => ({ id: m, object: 'model', created: CREATED, owned_by: 'emulator' })),
+      });
+    }
+    if (req.method !== 'POST' || url.pathname !== '/v1/chat/completions') {
+      return sendError(res, 404, { message: `Unknown request URL: ${req.method} ${url.pathname}`, type: 'invalid_request_error' });
+    }
+    const parsed = parseChatRequest(body);
+    if (typeof parsed === 'string') return sendError(res, 400, { message: parsed, type: 'invalid_request_error' });
+    record.call = parsed;
+    if (!models.includes(parsed.model)) {
+      return sendError(res, 404, {
+        message: `The model \`${parsed.model}\` does not exist or you do not have access to it.`,
+        type: 'invalid_request_error',
+        code: 'model_not_found',
+      });
+    }
+
+    const behaviour = faults.next(parsed);
+    const tokens = inputTokens(parsed);
+    if (behaviour.type === 'ok' && options.contextWindow !== undefined && tokens > options.contextWindow) {
+      const err = errorFor({ type: 'context_length', maxTokens: options.contextWindow }, tokens);
+      return sendJson(res, err.status, err.body);
+    }
+    const text = behaviour.type === 'ok' && behaviour.text !== undefined ? behaviour.text : responder(parsed);
+    const includeUsage = (body as { stream_options?: { include_usage?: unknown } }).stream_options?.include_usage === true;
+    await serveCompletion(res, behaviour, plan(parsed, composeAnswer(parsed, text), id, includeUsage), signal);
+  };
+
+  const server = await startHttpServer(handle);
+  return {
+    baseUrl: `${server.baseUrl}/v1`,
+    faults,
+    requests,
+    completions: () => requests.filter((r) => r.method === 'POST' && r.path === '/v1/chat/completions'),
+    close: server.close,
+  };
+}
+
+interface ErrorPayload {
+  message: string;
+  type: string;
+  code?: string;
+  param?: string;
+}
+
+function errorBody(e: ErrorPayload): unknown {
+  return { error: { message: e.message, type: e.type, param: e.param ?? null, code: e.code ?? null } };
+}
+
+function sendError(res: ServerResponse, status: number, e: ErrorPayload): void {
+  sendJson(res, status, errorBody(e));
+}
+
+const FINISH: Record<Answer['finish'], string> = { stop: 'stop', length: 'length', stop_sequence: 'stop' };
+
+function plan(call: CompletionCall, answer: Answer, id: string, includeUsage: boolean): CompletionPlan {
+  const finish = FINISH[answer.finish];
+  const usage = {
+    prompt_tokens: answer.inputTokens,
+    completion_tokens: answer.outputTokens,
+    total_tokens: answer.inputTokens + answer.outputTokens,
+  };
+  const chunk = (choices: unknown[], extra: object = {}) =>
+    sseFrame({
+      id,
+      object: 'chat.completion.chunk',
+      created: CREATED,
+      model: call.model,
+      system_fingerprint: null,
+      choices,
+      // With include_usage every chunk carries `usage: null` except the last.
+      ...(includeUsage ? { usage: null } : {}),
+      ...extra,
+    });
+  const choice = (delta: object, finishReason: string | null) => ({ index: 0, delta, logprobs: null, finish_reason: finishReason });
+  return {
+    stream: call.stream,
+    json: {
+      id,
+      object: 'chat.completion',
+      created: CREATED,
+      model: call.model,
+      system_fingerprint: null,
+      choices: [{ index: 0, message: { role: 'assistant', content: answer.text, refusal: null }, logprobs: null, finish_reason: finish }],
+      usage,
+    },
+    sse: {
+      head: [chunk([choice({ role: 'assistant', content: '' }, null)])],
+      deltas: splitIntoDeltas(answer.text).map((text) => chunk([choice({ content: text }, null)])),
+      tail: [
+        chunk([choice({}, finish)]),
+        ...(includeUsage ? [chunk([], { usage })] : []),
+        sseFrame('[DONE]'),
+      ],
+    },
+    malformedFrame: `data: {"id":"${id}","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"brok\n\n`,
+    // OpenRouter's shape: an error object in a 200 stream, its code an HTTP status.
+    errorFrame: sseFrame({ id, object: 'chat.completion.chunk', error: { code: 503, message: 'Upstream overloaded' }, choices: [] }),
+    errorFor: (b) => errorFor(b, answer.inputTokens),
+  };
+}
+
+function errorFor(b: ErrorBehaviour, promptTokens: number): HttpError {
+  const error = (status: number, e: ErrorPayload, headers?: Record<string, string>): HttpError => ({
+    status,
+    body: errorBody(e),
+    ...(headers ? { headers } : {}),
+  });
+  switch (b.type) {
+    case 'rate_limited':
+      return error(
+        429,
+        { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' },
+        { 'retry-after': String(b.retryAfterSeconds ?? 1) },
+      );
+    case 'server_error':
+      return error(500, { message: 'The server had an error while processing your request.', type: 'server_error' });
+    case 'overloaded':
+    case 'unavailable':
+      return error(503, { message: 'The engine is currently overloaded, please try again later.', type: 'server_error' });
+    case 'context_length': {
+      const max = b.maxTokens ?? 128_000;
+      return error(400, {
+        message: `This model's maximum context length is ${max} tokens. However, your messages resulted in ${Math.max(promptTokens, max + 1)} tokens. Please reduce the length of the messages.`,
+        type: 'invalid_request_error',
+        param: 'messages',
+        code: 'context_length_exceeded',
+      });
+    }
+    case 'bad_request':
+      return error(400, { message: b.message ?? "Invalid value for 'temperature'.", type: 'invalid_request_error' });
+  }
+}
+
+function textOf(content: unknown, where: string): string | Error {
+  if (typeof content === 'string') return content;
+  if (content === null) return '';
+  if (!Array.isArray(content)) return new Error(`${where}: expected a string or an array of content parts`);
+  const parts: string[] = [];
+  for (const [i, part] of content.entries()) {
+    const p = part as { type?: unknown; text?: unknown } | null;
+    if (p?.type !== 'text' || typeof p.text !== 'string') return new Error(`${where}[${i}]: only text parts are emulated`);
+    parts.push(p.text);
+  }
+  return parts.join('');
+}
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+
+function parseChatRequest(body: unknown): CompletionCall | string {
+  if (typeof body !== 'object' || body === null) return 'We could not parse the JSON body of your request.';
+  const b = body as Record<string, unknown>;
+  if (typeof b.model !== 'string' || !b.model) return "Missing required parameter: 'model'.";
+  if (!Array.isArray(b.messages) || b.messages.length === 0) return "Invalid 'messages': empty array.";
+  const system: string[] = [];
+  const messages: CompletionCall['messages'] = [];
+  for (const [i, m] of b.messages.entries()) {
+    const msg = m as { role?: unknown; content?: unknown } | null;
+    if (typeof msg?.role !== 'string' || !ROLES.has(msg.role)) return `Invalid value for 'messages[${i}].role'.`;
+    const text = textOf(msg.content, `messages[${i}].content`);
+    if (text instanceof Error) return text.message;
+    if (msg.role === 'system' || msg.role === 'developer') system.push(text);
+    else messages.push({ role: msg.role, content: text });
+  }
+  const max = b.max_completion_tokens ?? b.max_tokens ?? 4096;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) return "Invalid 'max_tokens': expected a positive integer.";
+  const rawStop = b.stop ?? [];
+  const stop = typeof rawStop === 'string' ? [rawStop] : rawStop;
+  if (!Array.isArray(stop) || !stop.every((s) => typeof s === 'string')) return "Invalid 'stop'.";
+  return { model: b.model, system: system.join('\n'), messages, maxTokens: max, stop, stream: b.stream === true };
+}
