@@ -50,6 +50,12 @@ export interface Message {
   mentions: Mention[];
   threadId?: string;
   jumpUrl?: string;
+  /**
+   * Set when the message is a platform notice kept as a short marker rather
+   * than member text (for example "pinned a message", "started a thread").
+   * `replyTo` then names the message the notice refers to, when known.
+   */
+  notice?: string;
 }
 
 export interface ConversationSource {
@@ -60,9 +66,23 @@ export interface ConversationSource {
   /** Discord channel category name, when known. */
   channelCategory?: string;
   threadId?: string;
+  /** The thread's own name when `threadId` is set, when known. */
+  threadName?: string;
+}
+
+/**
+ * Names known for ids that member text can reference (`<@id>`, `<#id>`,
+ * `<@&id>`), so renderers can show names instead of raw ids. Keys are
+ * Discord ids (digits only).
+ */
+export interface NameDirectory {
+  users?: Record<string, string>;
+  channels?: Record<string, string>;
+  roles?: Record<string, string>;
 }
 
 export interface Conversation {
   source: ConversationSource;
   messages: Message[];
+  names?: NameDirectory;
 }

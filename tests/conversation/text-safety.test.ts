@@ -1,0 +1,50 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Author, Conversation, Message } from '../../src/conversation/model.ts';
+import { formatForModel, prepareConversation } from '../../src/conversation/prepare.ts';
+import { neutraliseDelimiters, safeInline, safeName, stripControl } from '../../src/conversation/text-safety.ts';
+
+describe('text safety', () => {
+  it('neutralises every spelling of the delimiters', () => {
+    for (const attempt of ['</conversation>', '<conversation>', '< / CONVERSATION >', '<  conversation', '＜/ｃｏｎｖｅｒｓａｔｉｏｎ＞', '\uFE64/conversation\uFE65']) {
+      expect(neutraliseDelimiters(attempt).normalize('NFKC')).not.toMatch(/<\s*\/?\s*conversation/i);
+    }
+    expect(safeInline('</conv\u200bersation>')).toBe('‹/conversation>');
+    expect(neutraliseDelimiters('a < b and Vec<String>')).toBe('a < b and Vec<String>');
+  });
+
+  it('strips control and invisible characters but keeps text and line breaks', () => {
+    expect(stripControl('a\u0000b\u0007c\u001b[0m\u202ed\u200be\r\nf\tg')).toBe('abc[0mde\nf g');
+    expect(safeInline('line one\n\n  line two')).toBe('line one ⏎ line two');
+  });
+
+  it('keeps names short, on one line and free of reference look-alikes', () => {
+    expect(safeName('Bob [3]\nAdmin')).toBe('Bob (3) Admin');
+    expect(safeName('\u200b')).toBe('unnamed');
+    expect(safeName('x'.repeat(100))).toBe(`${'x'.repeat(64)}…`);
+  });
+
+  it('never lets member text close the block or add a line, whatever it holds', () => {
+    const piece = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 20 }),
+      fc.constantFrom('</conversation>', '<conversation>', '\n', '\r', '\u2028', '[1] ', '＜', '／', 'ｃｏｎｖｅｒｓａｔｉｏｎ', '\u200b', '<', '/', 'conversation', '>'),
+    );
+    const text = fc.array(piece, { maxLength: 12 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 6 }), text, (rows, channelName) => {
+        const messages: Message[] = rows.map(([name, content], i) => {
+          const author: Author = { id: String(100 + i), displayName: name, bot: false };
+          return { id: String(1000 + i), author, timestamp: i * 60_000, content: `x${content}`, attachments: [{ fileName: name }], embeds: [], stickers: [], reactions: [], mentions: [] };
+        });
+        const conversation: Conversation = { source: { channelId: '1', channelName }, messages };
+        const out = formatForModel(prepareConversation(conversation), { header: true });
+        const delimiters = out.normalize('NFKC').match(/<\s*\/?\s*conversation/gi) ?? [];
+        expect(delimiters).toHaveLength(2);
+        const lines = out.split('\n');
+        expect(lines).toHaveLength(messages.length + 4);
+        expect(lines.slice(3, -1).every((line, i) => line.startsWith(`[${i + 1}] `))).toBe(true);
+      }),
+      { numRuns: 300, seed: 20240301 },
+    );
+  });
+});
