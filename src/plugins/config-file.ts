@@ -1,0 +1,181 @@
+/**
+ * The plugins config file (`PLUGINS_CONFIG`, see plugins.example.yaml): which
+ * plugins run with which settings, and the router's targets, breaker,
+ * timeouts and retries. When no file is given, `builtInConfig` stands in.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { issuesToProblems } from './describe-issue.ts';
+import type { Environment } from './env-substitution.ts';
+import { substituteEnvironment } from './env-substitution.ts';
+import { PLUGIN_NAME_PATTERN } from './manifest.ts';
+import { PluginConfigError, typeName } from './problems.ts';
+import { parseYamlSource } from './yaml-source.ts';
+
+export const MAX_CONFIG_BYTES = 256 * 1024;
+export const BUILT_IN_CONFIG_FILE = '<built-in defaults>';
+
+export const ROUTED_TASKS = ['summarize', 'summarize-map', 'chat'] as const;
+export type RoutedTask = (typeof ROUTED_TASKS)[number];
+
+const positiveInt = (what: string) => z.int(`must be a whole number of ${what}`).positive(`must be a positive number of ${what}`);
+
+const target = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}\/\S{1,200}$/, 'must be "provider/model", e.g. "local/local-extractive"');
+const targetList = z.array(target).min(1, 'must list at least one "provider/model" target');
+
+const routerSchema = z
+  .object({
+    /** Ordered fallbacks per task; tasks left out get the built-in order of the enabled providers. */
+    tasks: z
+      .object({ summarize: targetList.optional(), 'summarize-map': targetList.optional(), chat: targetList.optional() })
+      .strict()
+      .prefault({}),
+    breaker: z
+      .object({
+        failure_threshold: positiveInt('failures').default(5),
+        failure_window_ms: positiveInt('milliseconds').default(60_000),
+        cool_down_ms: positiveInt('milliseconds').default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    timeouts: z
+      .object({
+        connect_ms: positiveInt('milliseconds').default(10_000),
+        first_token_ms: positiveInt('milliseconds').default(30_000),
+        total_ms: positiveInt('milliseconds').default(120_000),
+      })
+      .strict()
+      .prefault({}),
+    retry: z
+      .object({
+        max_rounds: z.int('must be a whole number').min(0, 'must not be negative').max(10, 'must be at most 10').default(2),
+        base_ms: positiveInt('milliseconds').default(500),
+        max_ms: positiveInt('milliseconds').default(8_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+const pluginEntry = z.preprocess(
+  // `local:` with nothing under it means "enabled, default settings".
+  (value) => (value === null ? {} : value),
+  z
+    .object({
+      enabled: z.boolean().default(true),
+      config: z.preprocess((value) => (value === null ? {} : value), z.record(z.string(), z.unknown())).default({}),
+    })
+    .strict(),
+);
+
+export const pluginsConfigSchema = z
+  .object({
+    router: routerSchema,
+    plugins: z
+      .record(z.string().regex(PLUGIN_NAME_PATTERN, 'must be a plugin name (lowercase letters, digits and "-")'), pluginEntry)
+      .default({}),
+  })
+  .strict();
+
+export type PluginsConfig = z.output<typeof pluginsConfigSchema>;
+export type RouterConfig = PluginsConfig['router'];
+export type PluginEntryConfig = PluginsConfig['plugins'][string];
+
+/** A parsed config plus where it came from, so later checks can still point at lines. */
+export interface ConfigDocument {
+  file: string;
+  config: PluginsConfig;
+  locate(path: readonly PropertyKey[], which?: 'key' | 'value'): { line: number; column: number } | undefined;
+}
+
+/** Parses config text; throws PluginConfigError listing every problem. */
+export function parseConfigText(text: string, file: string, env: Environment): ConfigDocument {
+  const source = parseYamlSource(text, file);
+  if (source.problems.length > 0) throw new PluginConfigError(source.problems);
+  const substitutionProblems = substituteEnvironment(source, env);
+  if (substitutionProblems.length > 0) throw new PluginConfigError(substitutionProblems);
+  const plain = source.toJS();
+  if (!plain.ok) throw new PluginConfigError([plain.problem]);
+  // An empty file is an empty config: every default applies.
+  const value = plain.value ?? {};
+  if (typeName(value) !== 'object') {
+    throw new PluginConfigError([{ file, line: 1, column: 1, message: `config must be a YAML mapping (got ${typeName(value)})` }]);
+  }
+  const parsed = pluginsConfigSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new PluginConfigError(issuesToProblems(parsed.error.issues, value, source, { echoValues: false }));
+  }
+  return { file, config: parsed.data, locate: source.locate };
+}
+
+export async function loadConfigFile(filePath: string, env: Environment, displayRoot: string): Promise<ConfigDocument> {
+  const file = path.relative(displayRoot, filePath) || filePath;
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(filePath);
+  } catch (error) {
+    throw new PluginConfigError([{ file, message: `cannot read the plugins config (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }]);
+  }
+  if (bytes.length > MAX_CONFIG_BYTES) {
+    throw new PluginConfigError([{ file, message: `plugins config is larger than ${MAX_CONFIG_BYTES} bytes` }]);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new PluginConfigError([{ file, message: 'plugins config is not valid UTF-8' }]);
+  }
+  return parseConfigText(text, file, env);
+}
+
+/** Whether a plugin runs when the config file does not mention it (or there is no file). */
+export function enabledByDefault(name: string, env: Environment): boolean {
+  switch (name) {
+    case 'local':
+    case 'pii-redactor':
+      return true;
+    case 'anthropic':
+      return isSet(env.ANTHROPIC_API_KEY);
+    case 'openai-compatible':
+      return isSet(env.OPENAI_API_KEY) || isSet(env.OPENAI_BASE_URL);
+    default:
+      return false;
+  }
+}
+
+/** The config used when PLUGINS_CONFIG is unset: router defaults, and plugins enabled by `enabledByDefault`. */
+export function builtInConfig(): ConfigDocument {
+  return { file: BUILT_IN_CONFIG_FILE, config: pluginsConfigSchema.parse({}), locate: () => undefined };
+}
+
+/**
+ * The fallback order for a task the config does not route: keyed providers
+ * first (better summaries), the offline `local` provider last so something
+ * always answers. Model ids can be overridden by ANTHROPIC_MODEL / OPENAI_MODEL.
+ * `enabledProviders` maps plugin name → provider name.
+ */
+export function defaultTargets(enabledProviders: ReadonlyMap<string, string>, env: Environment): string[] {
+  const targets: string[] = [];
+  const add = (plugin: string, model: string) => {
+    const provider = enabledProviders.get(plugin);
+    if (provider !== undefined) targets.push(`${provider}/${model}`);
+  };
+  add('anthropic', env.ANTHROPIC_MODEL || 'claude-sonnet-4-5');
+  add('openai-compatible', env.OPENAI_MODEL || 'gpt-4o-mini');
+  add('local', 'local-extractive');
+  return targets;
+}
+
+/** Splits "provider/model" (the model part may itself contain slashes, e.g. "openrouter/meta-llama/llama-3"). */
+export function parseTarget(target: string): { provider: string; model: string } {
+  const slash = target.indexOf('/');
+  return { provider: target.slice(0, slash), model: target.slice(slash + 1) };
+}
+
+function isSet(value: string | undefined): boolean {
+  return value !== undefined && value !== '';
+}

@@ -1,0 +1,138 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { builtInConfig, parseConfigText } from '../../src/plugins/config-file.ts';
+import { discoverPlugins } from '../../src/plugins/discover.ts';
+import { planPlugins } from '../../src/plugins/plan.ts';
+import { PluginConfigError } from '../../src/plugins/problems.ts';
+
+const FILE = 'plugins.yaml';
+const BASIC = path.join(import.meta.dirname, 'fixtures', 'sets', 'basic');
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof PluginConfigError) return error.message.split('\n');
+    throw error;
+  }
+  throw new Error('expected a PluginConfigError');
+}
+
+describe('parseConfigText', () => {
+  it('fills every router default from an empty file', () => {
+    const { config } = parseConfigText('', FILE, {});
+    expect(config).toEqual({
+      router: {
+        tasks: {},
+        breaker: { failure_threshold: 5, failure_window_ms: 60_000, cool_down_ms: 30_000 },
+        timeouts: { connect_ms: 10_000, first_token_ms: 30_000, total_ms: 120_000 },
+        retry: { max_rounds: 2, base_ms: 500, max_ms: 8_000 },
+      },
+      plugins: {},
+    });
+    expect(builtInConfig().config).toEqual(config);
+  });
+
+  it('substitutes ${VAR} and ${VAR:default}, typing unquoted whole references', () => {
+    const text = [
+      'router:',
+      '  tasks:',
+      '    summarize: [local/local-extractive, "anthropic/${MODEL:claude-haiku-4-5}"]',
+      '  timeouts:',
+      '    total_ms: ${TOTAL_MS:90000}',
+      'plugins:',
+      '  alpha:',
+      '    enabled: ${ALPHA_ON:true}',
+      '    config:',
+      '      label: "${LABEL}"',
+      '      retries: ${RETRIES}',
+      '      note: "cost $${HOME} stays literal, ${EMPTY:fallback} and ${SET_EMPTY}!"',
+    ].join('\n');
+    const { config } = parseConfigText(text, FILE, { LABEL: 'v1', RETRIES: '7', EMPTY: '', SET_EMPTY: '', MODEL: undefined });
+    expect(config.router.tasks.summarize).toEqual(['local/local-extractive', 'anthropic/claude-haiku-4-5']);
+    expect(config.router.timeouts.total_ms).toBe(90_000);
+    expect(config.plugins.alpha).toEqual({
+      enabled: true,
+      config: { label: 'v1', retries: 7, note: 'cost ${HOME} stays literal, fallback and !' },
+    });
+  });
+
+  it('keeps a quoted reference a string, and never lets a value inject YAML', () => {
+    const { config } = parseConfigText('plugins:\n  alpha:\n    config:\n      label: "${N}"\n      other: ${EVIL}\n', FILE, {
+      N: '42',
+      EVIL: 'x\n    enabled: false',
+    });
+    expect(config.plugins.alpha?.config).toEqual({ label: '42', other: 'x\n    enabled: false' });
+    expect(config.plugins.alpha?.enabled).toBe(true);
+  });
+
+  it('names an unset variable with file, line and column, and every such problem at once', () => {
+    const text = 'plugins:\n  alpha:\n    config:\n      label: ${MISSING_LABEL}\n      retries: ${ALSO_MISSING}\n';
+    expect(problemsOf(() => parseConfigText(text, FILE, {}))).toEqual([
+      'plugins.yaml:4:14: environment variable MISSING_LABEL is not set (use ${MISSING_LABEL:default} to give a default)',
+      'plugins.yaml:5:16: environment variable ALSO_MISSING is not set (use ${ALSO_MISSING:default} to give a default)',
+    ]);
+  });
+
+  it('rejects malformed references', () => {
+    expect(problemsOf(() => parseConfigText('plugins:\n  a:\n    config: { x: "${1BAD}", y: "${OPEN" }\n', FILE, {}))).toEqual([
+      'plugins.yaml:3:18: "${1BAD}" is not a valid variable reference (expected ${NAME} or ${NAME:default})',
+      'plugins.yaml:3:32: unterminated "${" (write "$${" for a literal "${")',
+    ]);
+  });
+
+  it('rejects unknown keys and bad values without echoing values', () => {
+    const text = ['router:', '  breaker:', '    failure_treshold: 3', '    cool_down_ms: -5', '  tasks:', '    summarize: [nomodel]', '    summarise: []'].join('\n');
+    expect(problemsOf(() => parseConfigText(text, FILE, {}))).toEqual([
+      'plugins.yaml:6:17: field "router.tasks.summarize.0" must be "provider/model", e.g. "local/local-extractive" (got string)',
+      'plugins.yaml:7:5: unknown field "router.tasks.summarise"',
+      'plugins.yaml:4:19: field "router.breaker.cool_down_ms" must be a positive number of milliseconds (got number)',
+      'plugins.yaml:3:5: unknown field "router.breaker.failure_treshold"',
+    ]);
+  });
+});
+
+describe('planPlugins', () => {
+  const discovered = () => discoverPlugins({ pluginsDir: BASIC, displayRoot: BASIC });
+
+  it('names an unknown plugin and lists the known ones', async () => {
+    const plugins = await discovered();
+    const doc = parseConfigText('plugins:\n  alpah:\n    enabled: true\n', FILE, {});
+    expect(problemsOf(() => planPlugins(plugins, doc, {}))).toEqual([
+      'plugins.yaml:2:3: unknown plugin "alpah" (known plugins: alpha, beta, broken, delta, flaky, gamma, import-fails, needs-thrower, sleepy, thrower, wrong-kind)',
+    ]);
+  });
+
+  it('checks settings against the manifest: unknown names, types, defaults', async () => {
+    const plugins = await discovered();
+    const bad = parseConfigText('plugins:\n  alpha:\n    config:\n      labl: x\n      retries: "3"\n', FILE, {});
+    expect(problemsOf(() => planPlugins(plugins, bad, {}))).toEqual([
+      'plugins.yaml:4:7: plugin "alpha": unknown setting "labl" (known settings: label, retries)',
+      'plugins.yaml:5:7: plugin "alpha": setting "retries" must be a number (got string)',
+    ]);
+    const good = parseConfigText('plugins:\n  alpha:\n    config: { label: hi }\n', FILE, {});
+    const plan = planPlugins(plugins, good, {});
+    expect(plan.plugins.find((plugin) => plugin.discovered.name === 'alpha')?.settings).toEqual({ label: 'hi', retries: 2 });
+  });
+
+  it('only enables listed plugins (and the built-in defaults), and checks router targets', async () => {
+    const plugins = await discovered();
+    const doc = parseConfigText(
+      'router:\n  tasks:\n    chat: [alpha/echo-1, beta/x, thrower/y, nobody/z]\nplugins:\n  alpha: {}\n  beta: {}\n',
+      FILE,
+      {},
+    );
+    expect(problemsOf(() => planPlugins(plugins, doc, {}))).toEqual([
+      'plugins.yaml:3:26: router target "beta/x" for chat: plugin "beta" is a processor, not a provider',
+      'plugins.yaml:3:34: router target "thrower/y" for chat: plugin "thrower" is not enabled',
+      'plugins.yaml:3:45: router target "nobody/z" for chat: no provider named "nobody" is enabled (enabled providers: alpha)',
+    ]);
+  });
+
+  it('routes unconfigured tasks to the enabled providers in the built-in order', async () => {
+    const plugins = await discovered();
+    const plan = planPlugins(plugins, parseConfigText('router:\n  tasks:\n    chat: [alpha/echo-1]\nplugins:\n  alpha: {}\n', FILE, {}), {});
+    // None of anthropic / openai-compatible / local is installed in this fixture set, so only the configured task has targets.
+    expect(plan.router.tasks).toEqual({ summarize: [], 'summarize-map': [], chat: ['alpha/echo-1'] });
+  });
+});
