@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.ts';
+import * as promptSnapshots from './0002_prompt_snapshots.ts';
 
 /**
  * Every migration, in order. Listed statically rather than discovered on
@@ -8,4 +9,5 @@ import * as foundation from './0001_foundation.ts';
  */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0002_prompt_snapshots': promptSnapshots,
 };

@@ -6,6 +6,11 @@ import { mountHealthRoutes } from './http/health-routes.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import type { Logger } from './log/logger.ts';
 import { createMetricsRegistry } from './metrics/registry.ts';
+import { loadLocalRepo } from './prompts/bundled.ts';
+import { createPromptEngine, promptLimitsFrom, type PromptEngine } from './prompts/engine.ts';
+import { formatProblem } from './prompts/problems.ts';
+import { createPromptMetrics } from './prompts/metrics.ts';
+import { systemClock, type Clock } from './resilience/clock.ts';
 import { Keyring } from './vault/keyring.ts';
 import { loadSodium } from './vault/sodium.ts';
 import { Vault } from './vault/vault.ts';
@@ -22,6 +27,7 @@ export interface App {
   vault: Vault;
   metrics: Registry;
   http: HttpServer;
+  prompts: PromptEngine;
   start(): Promise<{ url: string }>;
   stop(): Promise<void>;
 }
@@ -29,6 +35,7 @@ export interface App {
 export interface AppOverrides {
   /** Tests inject an already-open database. */
   database?: DatabaseHandle;
+  clock?: Clock;
 }
 
 export async function createApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
@@ -54,6 +61,23 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       );
     }
     const metrics = createMetricsRegistry();
+    const clock = overrides.clock ?? systemClock;
+    const bundled = await loadLocalRepo(config.prompts.dir, promptLimitsFrom(config));
+    if (bundled.repo === null) {
+      logger.error(
+        { problems: bundled.problems.slice(0, 5).map(formatProblem) },
+        `the bundled prompts in ${config.prompts.dir} are invalid; requests without a guild repo use the compiled-in fallback`,
+      );
+    }
+    const prompts = createPromptEngine({
+      config,
+      db: database.db,
+      vault,
+      logger,
+      clock,
+      metrics: createPromptMetrics(metrics),
+      bundled: bundled.repo,
+    });
     const http = createHttpServer(logger);
     mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
 
@@ -64,12 +88,14 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       vault,
       metrics,
       http,
+      prompts,
       async start() {
         const { url } = await http.listen(config.http.port, config.http.host);
         return { url };
       },
       async stop() {
         await http.close();
+        await prompts.cache.settle();
         await database.close();
       },
     };

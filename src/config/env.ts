@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { parseDuration } from '../conversation/duration.ts';
 import { Secret } from './secret.ts';
 
 /**
@@ -53,6 +54,24 @@ const postgresUrl = z.preprocess(
     .optional(),
 );
 
+const duration = z.string().transform((value, ctx) => {
+  try {
+    return parseDuration(value, { max: 365 * 86_400_000 });
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 15m, 2h or 7d (${(error as Error).message})` });
+    return z.NEVER;
+  }
+});
+
+const httpUrl = (what: string) =>
+  z.string().refine((v) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected ${what}`);
+
 const schema = z.object({
   HTTP_PORT: withDefault(port, 8080),
   HTTP_HOST: withDefault(z.string(), '0.0.0.0'),
@@ -70,6 +89,19 @@ const schema = z.object({
     ),
     'info',
   ),
+  GITHUB_API_URL: withDefault(httpUrl('an http(s) URL such as https://api.github.com'), 'https://api.github.com'),
+  GITHUB_APP_ID: z.preprocess(emptyAsUnset, positiveInt('the numeric id of a GitHub App').optional()),
+  GITHUB_APP_PRIVATE_KEY: secret,
+  GITHUB_REQUEST_TIMEOUT_MS: withDefault(positiveInt('a timeout in milliseconds'), 5_000),
+  GITHUB_REFRESH_BUDGET_MS: withDefault(positiveInt('a time budget in milliseconds'), 2_500),
+  PROMPTS_DIR: withDefault(z.string(), './prompts'),
+  PROMPT_CACHE_TTL: withDefault(duration, '15m'),
+  PROMPT_MAX_STALE: withDefault(duration, '7d'),
+  PROMPT_CACHE_MAX_MB: withDefault(positiveInt('a size in MiB'), 256),
+  PROMPT_MAX_FILES: withDefault(positiveInt('a number of files'), 2_000),
+  PROMPT_MAX_SNAPSHOT_MB: withDefault(positiveInt('a size in MiB'), 10),
+  PROMPT_MAX_FILE_KB: withDefault(positiveInt('a size in KiB'), 50),
+  PROMPT_MAX_ROUTES: withDefault(positiveInt('a number of routes'), 500),
   LOG_FORMAT: withDefault(z.enum(['auto', 'json', 'pretty'], { error: 'expected auto, json or pretty' }), 'auto'),
 });
 
@@ -85,6 +117,20 @@ export interface Config {
     migrateOnStart: boolean;
   };
   masterKeys: Secret | undefined;
+  github: {
+    apiUrl: string;
+    app: { id: number; privateKey: Secret } | undefined;
+    requestTimeoutMs: number;
+    refreshBudgetMs: number;
+  };
+  prompts: {
+    /** The bundled prompt repo (levels 3 of resolution). */
+    dir: string;
+    ttlMs: number;
+    maxStaleMs: number;
+    cacheMaxBytes: number;
+    limits: { maxFiles: number; snapshotBytes: number; promptBytes: number; maxRoutes: number };
+  };
   log: { level: RawEnv['LOG_LEVEL']; format: RawEnv['LOG_FORMAT'] };
 }
 
@@ -120,6 +166,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(variable, `${issue?.message ?? 'invalid value'}${got}`);
   }
   const e = parsed.data;
+  if (e.PROMPT_MAX_STALE < e.PROMPT_CACHE_TTL) {
+    throw new ConfigError('PROMPT_MAX_STALE', 'expected a duration at least as long as PROMPT_CACHE_TTL');
+  }
   return {
     http: { port: e.HTTP_PORT, host: e.HTTP_HOST },
     dataDir: e.DATA_DIR,
@@ -129,6 +178,36 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       migrateOnStart: e.DATABASE_MIGRATE_ON_START,
     },
     masterKeys: e.RECAP_MASTER_KEYS,
+    github: {
+      apiUrl: e.GITHUB_API_URL.replace(/\/+$/, ''),
+      app: githubApp(e.GITHUB_APP_ID, e.GITHUB_APP_PRIVATE_KEY),
+      requestTimeoutMs: e.GITHUB_REQUEST_TIMEOUT_MS,
+      refreshBudgetMs: e.GITHUB_REFRESH_BUDGET_MS,
+    },
+    prompts: {
+      dir: e.PROMPTS_DIR,
+      ttlMs: e.PROMPT_CACHE_TTL,
+      maxStaleMs: e.PROMPT_MAX_STALE,
+      cacheMaxBytes: e.PROMPT_CACHE_MAX_MB * 1024 * 1024,
+      limits: {
+        maxFiles: e.PROMPT_MAX_FILES,
+        snapshotBytes: e.PROMPT_MAX_SNAPSHOT_MB * 1024 * 1024,
+        promptBytes: e.PROMPT_MAX_FILE_KB * 1024,
+        maxRoutes: e.PROMPT_MAX_ROUTES,
+      },
+    },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   };
+}
+
+function githubApp(id: number | undefined, key: Secret | undefined): Config['github']['app'] {
+  if (id === undefined && key === undefined) return undefined;
+  if (id === undefined) throw new ConfigError('GITHUB_APP_ID', 'expected the App id, because GITHUB_APP_PRIVATE_KEY is set');
+  if (key === undefined) throw new ConfigError('GITHUB_APP_PRIVATE_KEY', 'expected the App private key (PEM), because GITHUB_APP_ID is set');
+  // .env files often hold the PEM on one line with literal \n.
+  const pem = key.reveal().replace(/\\n/g, '\n');
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+    throw new ConfigError('GITHUB_APP_PRIVATE_KEY', 'expected a PEM private key (-----BEGIN RSA PRIVATE KEY----- …)');
+  }
+  return { id, privateKey: new Secret(pem) };
 }

@@ -59,9 +59,39 @@ export interface AuditLogTable {
   created_at: Timestamp;
 }
 
+export interface PromptSnapshotsTable {
+  cache_key: string;
+  api_host: string;
+  owner: string;
+  repo: string;
+  ref: string;
+  scope: string;
+  commit_sha: string;
+  etag: string | null;
+  files: Uint8Array;
+  bytes: number;
+  fetched_at: Timestamp;
+  checked_at: Timestamp;
+  last_error: string | null;
+  last_error_at: Timestamp | null;
+  gone_since: Timestamp | null;
+}
+
+export interface PromptFetchLogTable {
+  id: Generated<string>;
+  cache_key: string;
+  outcome: string;
+  commit_sha: string | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: Timestamp;
+}
+
 export interface Database {
   guild_settings: GuildSettingsTable;
   guild_prompt_configs: GuildPromptConfigsTable;
   secrets: SecretsTable;
   audit_log: AuditLogTable;
+  prompt_snapshots: PromptSnapshotsTable;
+  prompt_fetch_log: PromptFetchLogTable;
 }

@@ -5,6 +5,7 @@
 import { LineCounter, isMap, isScalar, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { ConfigProblem } from './problems.ts';
+import { firstTooDeep } from '../yaml/nesting-guard.ts';
 
 /** Aliases are bounded so a "billion laughs" file cannot blow up memory. */
 const MAX_ALIASES = 50;
@@ -22,8 +23,16 @@ export interface YamlSource {
   toJS(): { ok: true; value: unknown } | { ok: false; problem: ConfigProblem };
 }
 
+/** Operator files nest a handful of levels; far deeper is a mistake or an attack on the parser. */
+const MAX_NESTING = 64;
+
 export function parseYamlSource(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
+  const tooDeep = firstTooDeep(text, MAX_NESTING);
+  if (tooDeep !== null) {
+    // Parse nothing: composing this document recursively could abort the process.
+    text = '';
+  }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
   const position = (offset: number) => {
     const pos = lineCounter.linePos(offset);
@@ -34,6 +43,9 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     ...position(error.pos[0]),
     message: `invalid YAML: ${error.message}`,
   }));
+  if (tooDeep !== null) {
+    problems.push({ file, line: 1, column: 1, message: `invalid YAML: nested more than ${MAX_NESTING} levels deep` });
+  }
 
   const locate = (path: readonly PropertyKey[], which: 'key' | 'value' = 'value') => {
     for (let depth = path.length; depth >= 0; depth--) {

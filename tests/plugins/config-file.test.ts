@@ -136,3 +136,11 @@ describe('planPlugins', () => {
     expect(plan.router.tasks).toEqual({ summarize: [], 'summarize-map': [], chat: ['alpha/echo-1'] });
   });
 });
+
+describe('hostile YAML', () => {
+  it('refuses absurdly deep nesting with a located error instead of recursing', async () => {
+    const { parseYamlSource } = await import('../../src/plugins/yaml-source.ts');
+    const source = parseYamlSource(`${'- '.repeat(5000)}x\n`, 'plugins.yaml');
+    expect(source.problems[0]?.message).toMatch(/nested more than 64 levels/);
+  });
+});

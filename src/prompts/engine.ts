@@ -1,0 +1,278 @@
+import type { Kysely } from 'kysely';
+import type { Octokit } from 'octokit';
+import type { Config } from '../config/env.ts';
+import type { Database } from '../db/schema.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Clock } from '../resilience/clock.ts';
+import type { Vault } from '../vault/vault.ts';
+import type { PromptLimits } from './limits.ts';
+import type { PromptMetrics } from './metrics.ts';
+import type { ParsedRepo } from './parsed.ts';
+import { PromptConfigStore, type PromptConfig } from './prompt-config-store.ts';
+import { createRepoTargets } from './repo-targets.ts';
+import { createPromptResolver, type PromptResolver } from './resolver.ts';
+import { SnapshotCache, type CacheEntry, type CacheTarget } from './snapshot-cache.ts';
+import { KyselySnapshotStore } from './snapshot-store.ts';
+import { createBreakerRegistry } from './sources/breaker-registry.ts';
+import { GitHubAppAuth } from './sources/github-app-auth.ts';
+import { createGitHubClient, isHttpFailure } from './sources/github-http.ts';
+import { InMemoryRateLimitGate } from './sources/rate-limit-gate.ts';
+import { defaultApiBaseUrl, parseRepoUrl } from './sources/repo-url.ts';
+import type { Problem, ResolutionLevel } from './types.ts';
+
+export interface PromptEngineDeps {
+  config: Config;
+  db: Kysely<Database>;
+  vault: Vault;
+  logger: Logger;
+  clock: Clock;
+  metrics: PromptMetrics;
+  bundled: ParsedRepo | null;
+}
+
+/** What an admin sees after `/prompt-config set` or `prompts resolve`: the repo as the engine reads it. */
+export interface RepositoryReport {
+  ok: boolean;
+  repo: string;
+  branch: string;
+  commit: string | null;
+  format: string | null;
+  version: string | null;
+  routes: Array<{ name: string; pattern: string }>;
+  files: string[];
+  problems: Problem[];
+  /** Set when the repository could not be read at all. */
+  error?: string;
+}
+
+export interface PromptStatus {
+  config: PromptConfig | null;
+  commit: string | null;
+  checkedAt: number | null;
+  /** Which level serves a default request now. */
+  level: ResolutionLevel;
+  lastError: string | null;
+  goneSince: number | null;
+  invalidHead: { commit: string; problems: Problem[] } | null;
+}
+
+export interface PromptEngine {
+  resolver: PromptResolver;
+  configs: PromptConfigStore;
+  cache: SnapshotCache;
+  targetFor(config: PromptConfig): CacheTarget;
+  /** Reads a repository as `/prompt-config set` would, without saving anything; warms the cache. */
+  inspect(input: { guildId: string; repoUrl: string; branch?: string; hasToken?: boolean }): Promise<
+    { ok: true; config: Omit<PromptConfig, 'updatedAt' | 'updatedBy'>; report: RepositoryReport } | { ok: false; message: string }
+  >;
+  /** Refetches a guild's repository now. */
+  refresh(guildId: string): Promise<RepositoryReport | undefined>;
+  /** Drops everything this process remembers about a guild's prompts (its config changed). */
+  invalidateGuild(guildId: string): void;
+  status(guildId: string): Promise<PromptStatus>;
+  /** Ends freshness of every snapshot of a repository (a push); returns how many were held. */
+  expireRepository(owner: string, repo: string, ref?: string): number;
+}
+
+export function promptLimitsFrom(config: Config): Partial<PromptLimits> {
+  return {
+    maxFiles: config.prompts.limits.maxFiles,
+    snapshotBytes: config.prompts.limits.snapshotBytes,
+    promptBytes: config.prompts.limits.promptBytes,
+    maxRoutes: config.prompts.limits.maxRoutes,
+  };
+}
+
+/** Builds the prompt engine from its parts; the app's composition root calls this once. */
+export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
+  const { config, logger, clock, metrics } = deps;
+  const limits = promptLimitsFrom(config);
+  const sourceLimits = { maxFiles: config.prompts.limits.maxFiles, maxBytes: config.prompts.limits.snapshotBytes };
+  const configs = new PromptConfigStore(deps.db);
+  const githubLog = {
+    warn: (message: string) => logger.warn({ source: 'octokit' }, message),
+    error: (message: string) => logger.error({ source: 'octokit' }, message),
+  };
+  const clients = new Map<string, Octokit>();
+  const octokitFor = (baseUrl: string): Octokit => {
+    let client = clients.get(baseUrl);
+    if (client === undefined) {
+      client = createGitHubClient({ baseUrl, log: githubLog });
+      clients.set(baseUrl, client);
+    }
+    return client;
+  };
+  const onRequest = (status: number | 'network' | 'timeout'): void => metrics.githubRequest(status);
+  const appAuth =
+    config.github.app === undefined
+      ? undefined
+      : new GitHubAppAuth({
+          appId: config.github.app.id,
+          privateKey: config.github.app.privateKey.reveal(),
+          baseUrl: config.github.apiUrl,
+          clock,
+          requestTimeoutMs: config.github.requestTimeoutMs,
+          onRequest,
+          log: githubLog,
+        });
+  const targetFor = createRepoTargets({
+    vault: deps.vault,
+    gate: new InMemoryRateLimitGate(clock),
+    breakers: createBreakerRegistry(),
+    limits: sourceLimits,
+    clock,
+    octokitFor,
+    ...(appAuth === undefined ? {} : { appAuth }),
+    requestTimeoutMs: config.github.requestTimeoutMs,
+    budgetMs: config.github.refreshBudgetMs,
+    onRequest,
+    log: githubLog,
+  });
+  const cache = new SnapshotCache({
+    store: new KyselySnapshotStore(deps.db, config.prompts.limits.snapshotBytes),
+    clock,
+    logger,
+    limits,
+    ttlMs: config.prompts.ttlMs,
+    maxStaleMs: config.prompts.maxStaleMs,
+    maxBytes: config.prompts.cacheMaxBytes,
+    failureBackoffMs: 30_000,
+    onRefresh: () => metrics.setSnapshotBytes(cache.heldBytes),
+  });
+  const resolver = createPromptResolver({
+    configs,
+    cache,
+    targetFor,
+    bundled: deps.bundled,
+    metrics,
+    logger,
+    now: () => clock.now(),
+  });
+
+  const apiBaseFor = (host: string, origin: string): string =>
+    host === 'github.com' || host === 'www.github.com' ? config.github.apiUrl : defaultApiBaseUrl({ host, origin });
+
+  const reportFrom = (target: CacheTarget, entry: CacheEntry | undefined, error: string | undefined): RepositoryReport => {
+    const parsed = entry?.invalidHead === undefined ? entry?.parsed : null;
+    const problems = entry?.invalidHead?.problems ?? entry?.problems ?? [];
+    return {
+      ok: parsed !== null && parsed !== undefined,
+      repo: `${target.owner}/${target.repo}`,
+      branch: target.ref,
+      commit: entry?.invalidHead?.commit ?? entry?.commit ?? null,
+      format: parsed?.routing.format ?? null,
+      version: parsed?.routing.version ?? null,
+      routes: parsed?.routing.routes.map((r) => ({ name: r.name, pattern: r.template.source })) ?? [],
+      files: parsed === null || parsed === undefined ? [] : [...parsed.prompts.keys()].sort(),
+      problems,
+      ...(parsed === null || parsed === undefined ? { error: error ?? entry?.lastError?.message ?? 'the repository could not be read' } : {}),
+    };
+  };
+
+  const defaultBranch = async (apiBaseUrl: string, owner: string, repo: string, guildId: string, hasToken: boolean): Promise<string | undefined> => {
+    try {
+      const headers: Record<string, string> = {};
+      if (hasToken) {
+        const token = await deps.vault.get(guildId, 'github-token');
+        if (token !== undefined) headers.authorization = `token ${token.reveal()}`;
+      }
+      const { data } = await octokitFor(apiBaseUrl).request('GET /repos/{owner}/{repo}', {
+        owner,
+        repo,
+        headers,
+        request: { signal: AbortSignal.timeout(config.github.requestTimeoutMs) },
+      });
+      return data.default_branch;
+    } catch (error) {
+      if (isHttpFailure(error)) onRequest(error.status);
+      return undefined;
+    }
+  };
+
+  return {
+    resolver,
+    configs,
+    cache,
+    targetFor,
+
+    async inspect(input) {
+      const location = parseRepoUrl(input.repoUrl);
+      if (!location.ok) return { ok: false, message: location.message };
+      const apiBaseUrl = apiBaseFor(location.host, location.origin);
+      const hasToken = input.hasToken ?? (await deps.vault.metadata(input.guildId, 'github-token')) !== undefined;
+      const branch =
+        input.branch?.trim() ||
+        (await defaultBranch(apiBaseUrl, location.owner, location.repo, input.guildId, hasToken)) ||
+        'main';
+      if (!/^[A-Za-z0-9._/-]{1,200}$/.test(branch) || branch.includes('..')) {
+        return { ok: false, message: `"${branch.slice(0, 60)}" is not a valid branch name` };
+      }
+      const candidate: PromptConfig = {
+        guildId: input.guildId,
+        repoUrl: `${location.origin}/${location.owner}/${location.repo}`,
+        apiBaseUrl,
+        owner: location.owner,
+        repo: location.repo,
+        branch,
+        enabled: true,
+        hasToken,
+        lastSyncStatus: null,
+        lastSyncCommit: null,
+        lastSyncAt: null,
+        lastSyncErrors: [],
+        lastPushAt: null,
+        repoEvent: null,
+        updatedBy: '',
+        updatedAt: new Date(0),
+      };
+      const target = targetFor(candidate);
+      const result = await cache.refresh(target, { force: true });
+      return { ok: true, config: candidate, report: reportFrom(target, result.entry, result.error) };
+    },
+
+    async refresh(guildId) {
+      const current = await configs.get(guildId);
+      if (current === null) return undefined;
+      const target = targetFor(current);
+      const result = await cache.refresh(target, { force: true });
+      const report = reportFrom(target, result.entry, result.error);
+      await configs
+        .recordSync(guildId, report.ok ? 'ok' : 'error', report.commit, report.ok ? [] : [report.error ?? '', ...report.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`)])
+        .catch((error: unknown) => logger.warn({ err: error, guildId }, 'could not record the sync result'));
+      return report;
+    },
+
+    invalidateGuild(guildId) {
+      const current = configs.cached(guildId);
+      configs.invalidate(guildId);
+      if (current) cache.expire((id) => id.cacheKey === targetFor(current).cacheKey);
+    },
+
+    async status(guildId) {
+      const current = await configs.get(guildId);
+      if (current === null) {
+        return { config: null, commit: null, checkedAt: null, level: deps.bundled ? 'default' : 'fallback', lastError: null, goneSince: null, invalidHead: null };
+      }
+      const target = targetFor(current);
+      const entry = cache.peek(target.cacheKey) ?? (await cache.lookup(target)).entry;
+      let level: ResolutionLevel = deps.bundled ? 'default' : 'fallback';
+      if (entry?.parsed) level = cache.freshness(entry) === 'fresh' && entry.invalidHead === undefined ? 'custom' : 'cached';
+      if (entry?.parsed && cache.freshness(entry) === 'expired') level = deps.bundled ? 'default' : 'fallback';
+      return {
+        config: current,
+        commit: entry?.commit ?? null,
+        checkedAt: entry?.checkedAt ?? null,
+        level,
+        lastError: entry?.lastError?.message ?? null,
+        goneSince: entry?.goneSince ?? null,
+        invalidHead: entry?.invalidHead === undefined ? null : { commit: entry.invalidHead.commit, problems: entry.invalidHead.problems },
+      };
+    },
+
+    expireRepository(owner, repo, ref) {
+      const o = owner.toLowerCase();
+      const r = repo.toLowerCase();
+      return cache.expire((id) => id.owner.toLowerCase() === o && id.repo.toLowerCase() === r && (ref === undefined || id.ref === ref));
+    },
+  };
+}

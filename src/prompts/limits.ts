@@ -1,0 +1,60 @@
+/**
+ * Size and shape limits applied to a guild's prompt repository. The defaults
+ * are the contract's (../shared/docs/prompt-repos.md); each can be tuned.
+ */
+export interface PromptLimits {
+  /** Bytes of the PATH file; over it the repo fails validation. */
+  pathFileBytes: number;
+  /** Routes in the PATH file; over it the repo fails validation. */
+  maxRoutes: number;
+  /** Characters of one route pattern; over it the repo fails validation. */
+  patternChars: number;
+  /** UTF-8 bytes of one prompt after includes; over it that file is skipped. */
+  promptBytes: number;
+  /** Bytes of a prompt file's front matter block. */
+  frontMatterBytes: number;
+  /** Files in one snapshot; over it the repo fails validation. */
+  maxFiles: number;
+  /** Total bytes of one snapshot; over it the repo fails validation. */
+  snapshotBytes: number;
+  /** Nesting depth of any YAML document (PATH, front matter). */
+  yamlMaxDepth: number;
+  /** Alias nodes in any YAML document: a few are fine, many is a bomb. */
+  yamlMaxAliases: number;
+  /** How deep `{> include}` may nest. */
+  includeDepth: number;
+  /** Warnings about unknown `{names}` reported per file before they are summarized. */
+  unknownVariableWarnings: number;
+  /** Distinct request contexts whose routing a parsed repo remembers. */
+  routeMemoEntries: number;
+}
+
+export const DEFAULT_PROMPT_LIMITS: Readonly<PromptLimits> = Object.freeze({
+  pathFileBytes: 64 * 1024,
+  maxRoutes: 500,
+  patternChars: 500,
+  promptBytes: 50 * 1024,
+  frontMatterBytes: 8 * 1024,
+  maxFiles: 2_000,
+  snapshotBytes: 10 * 1024 * 1024,
+  yamlMaxDepth: 16,
+  yamlMaxAliases: 32,
+  includeDepth: 5,
+  unknownVariableWarnings: 20,
+  routeMemoEntries: 512,
+});
+
+/** The defaults overlaid with whatever the caller set (undefined entries keep the default). */
+export function resolveLimits(overrides?: Partial<PromptLimits>): PromptLimits {
+  const limits: PromptLimits = { ...DEFAULT_PROMPT_LIMITS };
+  if (overrides === undefined) return limits;
+  for (const key of Object.keys(limits) as Array<keyof PromptLimits>) {
+    const value = overrides[key];
+    if (value === undefined) continue;
+    if (!Number.isFinite(value) || value < 0) {
+      throw new RangeError(`prompt limit ${key} must be a non-negative number, got ${String(value)}`);
+    }
+    limits[key] = value;
+  }
+  return limits;
+}

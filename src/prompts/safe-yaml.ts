@@ -1,0 +1,179 @@
+import { firstTooDeep } from '../yaml/nesting-guard.ts';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type YAMLError,
+} from 'yaml';
+import { makeProblem, quote, type Position } from './problems.ts';
+import { positionOfIndex } from './text.ts';
+import type { Problem } from './types.ts';
+
+/**
+ * YAML from a repository, parsed so that hostile documents cost little and
+ * say where they went wrong: duplicate keys are errors, aliases are counted
+ * (no bombs), nesting is bounded, and nothing is ever converted wholesale to
+ * JS — callers read the node tree, which keeps every position.
+ */
+export interface YamlDocument {
+  readonly contents: Node | null;
+  /** Where a node starts. */
+  at(node: Node | null | undefined): Position | undefined;
+  /** The node an alias points to; other nodes as they are. */
+  deref(node: unknown): Node | null;
+}
+
+export interface YamlOptions {
+  maxDepth: number;
+  maxAliases: number;
+  /** Line of the file on which `text` starts (front matter starts on line 2). */
+  firstLine?: number;
+}
+
+export type YamlParse = { ok: true; yaml: YamlDocument; problems: Problem[] } | { ok: false; problems: Problem[] };
+
+export function parseYamlSafely(text: string, file: string, options: YamlOptions): YamlParse {
+  const lineShift = (options.firstLine ?? 1) - 1;
+  const lines = new LineCounter();
+  const position = (offset: number): Position => {
+    const { line, col } = lines.linePos(offset);
+    return { line: line + lineShift, column: col };
+  };
+  let doc: Document.Parsed;
+  try {
+    // The composer recurses once per nesting level, and V8 can die outright
+    // (not throw) when it compiles a regexp near the stack limit. So nesting
+    // is measured on the parser's flat token stream before anything recurses.
+    const guard = Math.min(options.maxDepth, MAX_NESTING_GUARD);
+    const tooDeep = firstTooDeep(text, guard);
+    if (tooDeep !== null) {
+      return {
+        ok: false,
+        problems: [makeProblem('error', 'yaml.too-deep', file, `nests more than ${guard} levels deep; flatten it`, positionOfIndex(text, tooDeep, lineShift + 1))],
+      };
+    }
+    doc = parseDocument(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+      schema: 'core',
+      merge: false,
+      version: '1.2',
+    });
+  } catch (error) {
+    // The library bounds its own recursion, but a parser bug must not crash the bot.
+    return {
+      ok: false,
+      problems: [
+        makeProblem('error', 'yaml.unreadable', file, `could not be read as YAML (${(error as Error).message})`),
+      ],
+    };
+  }
+  const problems: Problem[] = [];
+  for (const error of doc.errors) problems.push(describe('error', error, text, file, position));
+  for (const warning of doc.warnings) problems.push(describe('warning', warning, text, file, position));
+  if (doc.errors.length > 0) return { ok: false, problems };
+
+  const yaml: YamlDocument = {
+    contents: doc.contents,
+    at: (node) => (node?.range ? position(node.range[0]) : undefined),
+    deref: (node) => {
+      if (isAlias(node)) return (node.resolve(doc) as Node | undefined) ?? null;
+      return isMap(node) || isSeq(node) || isScalar(node) ? node : null;
+    },
+  };
+  const shapeProblem = checkShape(doc, options, file, yaml);
+  if (shapeProblem !== null) return { ok: false, problems: [...problems, shapeProblem] };
+  return { ok: true, yaml, problems };
+}
+
+/** Nesting the composer is ever asked to recurse through, whatever the configured limit. */
+const MAX_NESTING_GUARD = 64;
+
+/** Depth and alias bounds, checked with an explicit stack (never recursion on hostile input). */
+function checkShape(doc: Document.Parsed, options: YamlOptions, file: string, yaml: YamlDocument): Problem | null {
+  let aliases = 0;
+  const stack: Array<[unknown, number]> = [[doc.contents, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (isAlias(node)) {
+      aliases += 1;
+      if (aliases > options.maxAliases) {
+        return makeProblem(
+          'error',
+          'yaml.too-many-aliases',
+          file,
+          `uses more than ${options.maxAliases} aliases (\`*name\`); write the values out instead`,
+          yaml.at(node),
+        );
+      }
+      if (node.resolve(doc) === undefined) {
+        return makeProblem(
+          'error',
+          'yaml.bad-alias',
+          file,
+          `uses the alias ${quote(`*${node.source}`)}, which names no anchor defined before it`,
+          yaml.at(node),
+        );
+      }
+      continue;
+    }
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth > options.maxDepth) {
+      return makeProblem(
+        'error',
+        'yaml.too-deep',
+        file,
+        `nests more than ${options.maxDepth} levels deep; flatten it`,
+        yaml.at(node),
+      );
+    }
+    // Pushed in reverse so nodes are visited in document order: the first offender is reported.
+    for (let k = node.items.length - 1; k >= 0; k--) {
+      const item = node.items[k];
+      if (isPair(item)) {
+        stack.push([item.value, depth + 1], [item.key, depth + 1]);
+      } else {
+        stack.push([item, depth + 1]);
+      }
+    }
+  }
+  return null;
+}
+
+function describe(
+  severity: 'error' | 'warning',
+  error: YAMLError,
+  text: string,
+  file: string,
+  position: (offset: number) => Position,
+): Problem {
+  const at = position(error.pos[0]);
+  const code = `yaml.${error.code.toLowerCase().replace(/_/g, '-')}`;
+  let message: string;
+  switch (error.code) {
+    case 'DUPLICATE_KEY': {
+      const key = text.slice(error.pos[0], error.pos[0] + 200).split('\n')[0]!.replace(/\s*:.*$/, '');
+      message = `repeats the key ${quote(key)} in the same mapping; keep only one`;
+      break;
+    }
+    case 'TAB_AS_INDENT':
+      message = 'is indented with a tab; YAML needs spaces';
+      break;
+    case 'RESOURCE_EXHAUSTION':
+      message = 'nests too deeply or uses too many aliases; simplify it';
+      break;
+    case 'MULTIPLE_DOCS':
+      message = 'holds more than one YAML document (a second `---`); keep one';
+      break;
+    default:
+      message = `is not valid YAML here: ${error.message.split('\n')[0]!.replace(/\.$/, '')}`;
+  }
+  return makeProblem(severity, code, file, message, at);
+}

@@ -1,0 +1,193 @@
+import { resolveLimits, type PromptLimits } from './limits.ts';
+import type { ParsedRepo, PromptFile, Route, Routing } from './parsed.ts';
+import { PATH_FILE, parsePathFile } from './path-file.ts';
+import { hasErrors, makeProblem, quote, REPOSITORY_FILE } from './problems.ts';
+import { createPromptCompiler } from './prompt-compiler.ts';
+import { BODY_VARIABLES } from './prompt-body.ts';
+import { isSafeSnapshotPath } from './repo-path.ts';
+import { BoundedMemo, type RouteMemoEntry } from './route-memo.ts';
+import { expandTemplate } from './route-template.ts';
+import { decodeUtf8 } from './text.ts';
+import type { Problem, RawSnapshot } from './types.ts';
+
+export const SCHEMA_VERSION_FILE = 'schema-version';
+
+export interface SnapshotParse {
+  /** Null when the repository fails validation; the resolver then moves to the next level. */
+  repo: ParsedRepo | null;
+  /** Everything found, errors and warnings, each with its file and where known its line and column. */
+  problems: Problem[];
+}
+
+/**
+ * Validates one snapshot of a prompt repository and compiles it for routing
+ * and rendering. Never throws on repository content: every defect becomes a
+ * located problem. Errors in PATH, `schema-version` or the snapshot's limits
+ * fail the repository; errors in a prompt file skip that file only.
+ */
+export function parseSnapshot(raw: RawSnapshot, overrides?: Partial<PromptLimits>): SnapshotParse {
+  const limits = resolveLimits(overrides);
+  const problems: Problem[] = [];
+  const report = (p: Problem): void => void problems.push(p);
+  const fail = (): SnapshotParse => ({ repo: null, problems });
+
+  for (const entry of raw.skipped) {
+    report(makeProblem('warning', 'snapshot.skipped', entry.path, `was not read: ${entry.reason}`));
+  }
+  if (raw.files.size > limits.maxFiles) {
+    report(
+      makeProblem('error', 'snapshot.too-many-files', REPOSITORY_FILE, `the repository holds ${raw.files.size} files; at most ${limits.maxFiles} are allowed (move unrelated files elsewhere)`),
+    );
+    return fail();
+  }
+  let total = 0;
+  for (const bytes of raw.files.values()) total += bytes.byteLength;
+  if (total > limits.snapshotBytes) {
+    report(
+      makeProblem('error', 'snapshot.too-large', REPOSITORY_FILE, `the repository holds ${formatBytes(total)}; at most ${formatBytes(limits.snapshotBytes)} are allowed (move large files elsewhere)`),
+    );
+    return fail();
+  }
+  const files = new Map<string, Uint8Array>();
+  for (const [path, bytes] of raw.files) {
+    if (isSafeSnapshotPath(path)) files.set(path, bytes);
+    else report(makeProblem('warning', 'snapshot.unsafe-path', REPOSITORY_FILE, `the file name ${quote(path)} is not a safe repository path, so the file is ignored`));
+  }
+
+  const routing = readRouting(files, limits, report);
+  if (routing === null || hasErrors(problems)) return fail();
+
+  const compiler = createPromptCompiler({
+    read: (path) => files.get(path),
+    limits,
+    version: routing.version,
+    known: new Set([...BODY_VARIABLES, ...Object.keys(routing.variables)]),
+    report,
+  });
+  const markdown = [...files.keys()].filter((p) => p.endsWith('.md')).sort();
+  const prompts = new Map<string, PromptFile>();
+  const skipped = new Map<string, string>();
+  const routed = new Set<string>();
+  for (const path of markdown) {
+    if (!routing.chain.some((r) => r.template.matcher.test(path))) continue;
+    routed.add(path);
+    const outcome = compiler.compile(path);
+    if (outcome.ok) prompts.set(path, outcome.prompt);
+    else skipped.set(path, outcome.reason);
+  }
+  const used = compiler.used();
+  warnAboutRoutes(routing, markdown, prompts, report);
+  if (prompts.size === 0) {
+    const example = routing.chain[0] ? allDefault(routing.chain[0]) : 'default.md';
+    report(
+      makeProblem('error', 'snapshot.no-prompts', REPOSITORY_FILE, `no prompt file that a route reaches can be used; add one such as ${quote(example)}`),
+    );
+    return fail();
+  }
+  return {
+    repo: Object.freeze({
+      commit: raw.commit,
+      routing,
+      prompts,
+      skipped,
+      unreferenced: Object.freeze(markdown.filter((p) => !routed.has(p) && !used.has(p))),
+      memo: new BoundedMemo<RouteMemoEntry>(limits.routeMemoEntries),
+    }),
+    problems,
+  };
+}
+
+function readRouting(files: ReadonlyMap<string, Uint8Array>, limits: PromptLimits, report: (p: Problem) => void): Routing | null {
+  const bytes = files.get(PATH_FILE);
+  if (bytes === undefined) {
+    report(
+      makeProblem('error', 'snapshot.no-path-file', PATH_FILE, 'is missing: the repository needs a PATH file at its root that routes requests to prompt files'),
+    );
+    return null;
+  }
+  if (bytes.byteLength > limits.pathFileBytes) {
+    report(makeProblem('error', 'path.too-large', PATH_FILE, `is ${formatBytes(bytes.byteLength)}; at most ${formatBytes(limits.pathFileBytes)} are allowed`));
+    return null;
+  }
+  const decoded = decodeUtf8(bytes, PATH_FILE);
+  if (!decoded.ok) {
+    report(decoded.problem);
+    return null;
+  }
+  const parsed = parsePathFile(decoded.text, limits);
+  parsed.problems.forEach(report);
+  if (parsed.routing === null) return null;
+  const schema = readSchemaVersion(files, report);
+  if (schema === 'invalid') return null;
+  if (schema !== null && schema !== parsed.routing.version) {
+    const what = parsed.routing.format === 'lines' ? 'PATH holds line patterns, which are v1' : `PATH says version ${parsed.routing.version}`;
+    report(
+      makeProblem('error', 'schema-version.mismatch', SCHEMA_VERSION_FILE, `says \`${schema}\` but ${what}; make them agree`, { line: 1, column: 1 }),
+    );
+    return null;
+  }
+  return parsed.routing;
+}
+
+function readSchemaVersion(files: ReadonlyMap<string, Uint8Array>, report: (p: Problem) => void): 'v1' | 'v2' | 'invalid' | null {
+  const bytes = files.get(SCHEMA_VERSION_FILE);
+  if (bytes === undefined) return null;
+  if (bytes.byteLength > 1024) {
+    report(makeProblem('error', 'schema-version.format', SCHEMA_VERSION_FILE, 'must hold one line, `v1` or `v2`'));
+    return 'invalid';
+  }
+  const decoded = decodeUtf8(bytes, SCHEMA_VERSION_FILE);
+  if (!decoded.ok) {
+    report(decoded.problem);
+    return 'invalid';
+  }
+  const text = decoded.text.trim();
+  if (text === 'v1' || text === '1') return 'v1';
+  if (text === 'v2' || text === '2') return 'v2';
+  report(
+    makeProblem('error', 'schema-version.format', SCHEMA_VERSION_FILE, `holds ${quote(text)}; it must hold one line, \`v1\` or \`v2\``, { line: 1, column: 1 }),
+  );
+  return 'invalid';
+}
+
+/** Routes that reach no file, and a repo where no route always finds one. */
+function warnAboutRoutes(
+  routing: Routing,
+  markdown: readonly string[],
+  prompts: ReadonlyMap<string, PromptFile>,
+  report: (p: Problem) => void,
+): void {
+  for (const route of routing.chain) {
+    if (markdown.some((p) => route.template.matcher.test(p))) continue;
+    const at = route.location.line !== undefined ? { line: route.location.line, column: route.location.column ?? 1 } : undefined;
+    const what = routing.format === 'lines' ? `the pattern ${quote(route.template.source)}` : `route \`${route.name}\` (${quote(route.template.source)})`;
+    const message =
+      route.template.variables.length === 0
+        ? `${what} names a file that is not in the repository`
+        : `${what} matches no file in the repository`;
+    report(makeProblem('warning', 'path.route-target-missing', route.location.file, message, at));
+  }
+  const catchAll = routing.chain.some((r) => r.when === null && prompts.has(allDefault(r)));
+  if (!catchAll && routing.chain.length > 0) {
+    const last = routing.chain[routing.chain.length - 1]!;
+    report(
+      makeProblem(
+        'warning',
+        'path.no-catch-all',
+        PATH_FILE,
+        `no route always finds a file, so some requests will use the bot's bundled prompts; add a file such as ${quote(allDefault(last))}`,
+      ),
+    );
+  }
+}
+
+/** The path a route gives when every variable falls back to `default`. */
+function allDefault(route: Route): string {
+  return expandTemplate(route.template, [], route.template.variables.length);
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1).replace(/\.0$/, '')} KiB`;
+  return `${bytes} bytes`;
+}
