@@ -11,6 +11,9 @@ import { createPromptEngine, promptLimitsFrom, type PromptEngine } from './promp
 import { formatProblem } from './prompts/problems.ts';
 import { createPromptMetrics } from './prompts/metrics.ts';
 import { systemClock, type Clock } from './resilience/clock.ts';
+import { startBot, type Bot } from './discord/bot.ts';
+import { commands as slashCommands } from './discord/commands/index.ts';
+import type { BotServices } from './discord/services.ts';
 import { Keyring } from './vault/keyring.ts';
 import { loadSodium } from './vault/sodium.ts';
 import { Vault } from './vault/vault.ts';
@@ -28,6 +31,8 @@ export interface App {
   metrics: Registry;
   http: HttpServer;
   prompts: PromptEngine;
+  /** Set once `start()` connected to Discord (DISCORD_TOKEN set). */
+  bot: Bot | undefined;
   start(): Promise<{ url: string }>;
   stop(): Promise<void>;
 }
@@ -81,7 +86,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     const http = createHttpServer(logger);
     mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
 
-    return {
+    const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock };
+    const app: App = {
       config,
       logger,
       database,
@@ -89,16 +95,35 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       metrics,
       http,
       prompts,
+      bot: undefined,
       async start() {
         const { url } = await http.listen(config.http.port, config.http.host);
+        if (config.discord.token === undefined) {
+          logger.warn(
+            'the Discord client is off: DISCORD_TOKEN is not set. Set it (and invite the bot) to serve /summarize in Discord. ' +
+              'Meanwhile, summarize a channel export offline with `npm run recap -- summarize examples/sample-export.json`.',
+          );
+        } else {
+          app.bot = await startBot({
+            token: config.discord.token,
+            ...(config.discord.apiUrl === undefined ? {} : { apiUrl: config.discord.apiUrl }),
+            ...(config.discord.devGuildId === undefined ? {} : { devGuildId: config.discord.devGuildId }),
+            registerCommands: config.discord.registerCommands,
+            commands: slashCommands,
+            services,
+            logger,
+          });
+        }
         return { url };
       },
       async stop() {
+        await app.bot?.stop();
         await http.close();
         await prompts.cache.settle();
         await database.close();
       },
     };
+    return app;
   } catch (error) {
     await database.close().catch(() => undefined);
     throw error;

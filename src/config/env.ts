@@ -102,6 +102,10 @@ const schema = z.object({
   PROMPT_MAX_SNAPSHOT_MB: withDefault(positiveInt('a size in MiB'), 10),
   PROMPT_MAX_FILE_KB: withDefault(positiveInt('a size in KiB'), 50),
   PROMPT_MAX_ROUTES: withDefault(positiveInt('a number of routes'), 500),
+  DISCORD_TOKEN: secret,
+  DISCORD_API_URL: z.preprocess(emptyAsUnset, httpUrl('an http(s) URL ending in /api, such as https://discord.com/api').optional()),
+  DISCORD_DEV_GUILD_ID: z.preprocess(emptyAsUnset, z.string().regex(/^\d{15,22}$/, 'expected a guild id (a number of 15-22 digits)').optional()),
+  DISCORD_REGISTER_COMMANDS: withDefault(bool, true),
   LOG_FORMAT: withDefault(z.enum(['auto', 'json', 'pretty'], { error: 'expected auto, json or pretty' }), 'auto'),
 });
 
@@ -130,6 +134,13 @@ export interface Config {
     maxStaleMs: number;
     cacheMaxBytes: number;
     limits: { maxFiles: number; snapshotBytes: number; promptBytes: number; maxRoutes: number };
+  };
+  discord: {
+    /** Unset: the Discord client stays off and only HTTP (and the CLI) work. */
+    token: Secret | undefined;
+    apiUrl: string | undefined;
+    devGuildId: string | undefined;
+    registerCommands: boolean;
   };
   log: { level: RawEnv['LOG_LEVEL']; format: RawEnv['LOG_FORMAT'] };
 }
@@ -195,6 +206,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
         promptBytes: e.PROMPT_MAX_FILE_KB * 1024,
         maxRoutes: e.PROMPT_MAX_ROUTES,
       },
+    },
+    discord: {
+      token: e.DISCORD_TOKEN,
+      apiUrl: e.DISCORD_API_URL?.replace(/\/+$/, ''),
+      devGuildId: e.DISCORD_DEV_GUILD_ID,
+      registerCommands: e.DISCORD_REGISTER_COMMANDS,
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   };

@@ -1,0 +1,35 @@
+import type {
+  AutocompleteInteraction,
+  ButtonInteraction,
+  ChatInputCommandInteraction,
+  ModalSubmitInteraction,
+  RESTPostAPIChatInputApplicationCommandsJSONBody,
+  StringSelectMenuInteraction,
+} from 'discord.js';
+import type { Logger } from '../log/logger.ts';
+import type { BotServices } from './services.ts';
+
+export type ComponentInteraction = ButtonInteraction | ModalSubmitInteraction | StringSelectMenuInteraction;
+
+/** What a handler gets besides the interaction: the app's services and a log line prefix. */
+export interface CommandContext {
+  services: BotServices;
+  /** Shown to the member with any failure and present on every log line of this interaction. */
+  correlationId: string;
+  logger: Logger;
+}
+
+/**
+ * One slash command: one file under src/discord/commands/ exporting its
+ * definition and handlers, as the discord.js guide lays them out.
+ */
+export interface SlashCommand {
+  data: RESTPostAPIChatInputApplicationCommandsJSONBody;
+  execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void>;
+  autocomplete?(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void>;
+  /**
+   * Buttons, selects and modals whose custom id starts with `<command name>:`
+   * come back here (e.g. `prompt-config:remove-confirm:<nonce>`).
+   */
+  handleComponent?(interaction: ComponentInteraction, ctx: CommandContext): Promise<void>;
+}

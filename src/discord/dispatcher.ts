@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
+import type { Logger } from '../log/logger.ts';
+import type { CommandContext, SlashCommand } from './command.ts';
+import { GENERIC_FAILURE, UserFacingError } from './errors.ts';
+import { deferOnce, respond } from './respond.ts';
+import type { BotServices } from './services.ts';
+
+export interface DispatcherOptions {
+  commands: readonly SlashCommand[];
+  services: BotServices;
+  logger: Logger;
+  /**
+   * Discord drops an interaction not acknowledged within 3 s. A handler that
+   * has not answered by then is deferred here, so no member ever sees
+   * "The application did not respond".
+   */
+  safetyDeferMs?: number;
+}
+
+export interface Dispatcher {
+  handle(interaction: Interaction): Promise<void>;
+  /** Interactions being handled right now. */
+  readonly inFlight: number;
+  /** Stop taking new work (they get a short "restarting" answer) and wait for in-flight work. */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+export function newCorrelationId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const byName = new Map(options.commands.map((c) => [c.data.name, c]));
+  const running = new Set<Promise<void>>();
+  let draining = false;
+
+  const fail = async (interaction: RepliableInteraction, ctx: CommandContext, error: unknown): Promise<void> => {
+    const known = error instanceof UserFacingError;
+    if (known) ctx.logger.info({ reason: error.message }, 'interaction refused');
+    else ctx.logger.error({ err: error }, 'interaction failed');
+    const text = `${known ? error.message : GENERIC_FAILURE} (ref \`${ctx.correlationId}\`)`;
+    try {
+      await respond(interaction, { content: text, ephemeral: true, embeds: [], components: [] });
+    } catch (replyError) {
+      ctx.logger.warn({ err: replyError }, 'could not tell the member about the failure');
+    }
+  };
+
+  const run = async (interaction: Interaction): Promise<void> => {
+    const correlationId = newCorrelationId();
+    const logger = options.logger.child({
+      correlationId,
+      guildId: interaction.guildId ?? undefined,
+      userId: interaction.user.id,
+      ...(interaction.isCommand() || interaction.isAutocomplete() ? { command: interaction.commandName } : {}),
+    });
+    const ctx: CommandContext = { services: options.services, correlationId, logger };
+
+    if (interaction.isAutocomplete()) {
+      const command = byName.get(interaction.commandName);
+      try {
+        if (command?.autocomplete === undefined) await interaction.respond([]);
+        else await command.autocomplete(interaction, ctx);
+      } catch (error) {
+        logger.warn({ err: error }, 'autocomplete failed');
+        if (!interaction.responded) await interaction.respond([]).catch(() => undefined);
+      }
+      return;
+    }
+    if (!interaction.isRepliable()) return;
+    if (draining) {
+      await interaction
+        .reply({ content: 'The bot is restarting; please try again in a moment.', flags: MessageFlags.Ephemeral })
+        .catch(() => undefined);
+      return;
+    }
+
+    let handler: (() => Promise<void>) | undefined;
+    if (interaction.isChatInputCommand()) {
+      const command = byName.get(interaction.commandName);
+      if (command !== undefined) handler = () => command.execute(interaction, ctx);
+    } else if (interaction.isButton() || interaction.isModalSubmit() || interaction.isStringSelectMenu()) {
+      const prefix = interaction.customId.split(':', 1)[0] ?? '';
+      const command = byName.get(prefix);
+      if (command?.handleComponent !== undefined) handler = () => command.handleComponent!(interaction, ctx);
+    }
+    if (handler === undefined) {
+      await fail(interaction, ctx, new UserFacingError('This command or button is not known to this version of the bot.'));
+      return;
+    }
+
+    const safety = setTimeout(() => {
+      // Modals must be the first answer, so never defer a component that might open one.
+      if (interaction.isChatInputCommand() || interaction.isModalSubmit()) {
+        deferOnce(interaction, true).catch((error: unknown) => logger.warn({ err: error }, 'safety defer failed'));
+      }
+    }, options.safetyDeferMs ?? 2_200);
+    try {
+      await handler();
+    } catch (error) {
+      await fail(interaction, ctx, error);
+    } finally {
+      clearTimeout(safety);
+    }
+  };
+
+  return {
+    get inFlight() {
+      return running.size;
+    },
+    handle(interaction) {
+      const task = run(interaction).catch((error: unknown) => {
+        options.logger.error({ err: error }, 'interaction dispatch failed');
+      });
+      running.add(task);
+      void task.finally(() => running.delete(task));
+      return task;
+    },
+    async drain(timeoutMs) {
+      draining = true;
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+      await Promise.race([Promise.allSettled([...running]), deadline]);
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
+import type { Database } from '../db/schema.ts';
+import type { Logger } from '../log/logger.ts';
+import type { PromptEngine } from '../prompts/engine.ts';
+import type { Clock } from '../resilience/clock.ts';
+import type { Vault } from '../vault/vault.ts';
+
+/**
+ * Everything command handlers may use, passed in by the composition root.
+ * Later capabilities (summaries, chat, the LLM service, invalidation) add
+ * their members here.
+ */
+export interface BotServices {
+  logger: Logger;
+  db: Kysely<Database>;
+  vault: Vault;
+  prompts: PromptEngine;
+  metrics: Registry;
+  clock: Clock;
+}
