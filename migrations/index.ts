@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.ts';
 import * as promptSnapshots from './0002_prompt_snapshots.ts';
+import * as summariesAndChat from './0004_summaries_and_chat.ts';
 
 /**
  * Every migration, in order. Listed statically rather than discovered on
@@ -10,4 +11,5 @@ import * as promptSnapshots from './0002_prompt_snapshots.ts';
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_prompt_snapshots': promptSnapshots,
+  '0004_summaries_and_chat': summariesAndChat,
 };

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { EngineTables } from '../engine/tables.ts';
 
 /**
  * Table types, one interface per table. Each capability adds its tables in
@@ -87,7 +88,7 @@ export interface PromptFetchLogTable {
   created_at: Timestamp;
 }
 
-export interface Database {
+export interface Database extends EngineTables {
   guild_settings: GuildSettingsTable;
   guild_prompt_configs: GuildPromptConfigsTable;
   secrets: SecretsTable;

@@ -1,0 +1,67 @@
+import type { ColumnType } from 'kysely';
+
+/**
+ * Table types for the summarization and chat engine (migration
+ * 0004_summaries_and_chat). The lead merges `EngineTables` into the
+ * application's `Database`; until then the engine's store works on any
+ * Kysely database that has these tables.
+ */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+/** Postgres `numeric` comes back as a string so no precision is lost on the way. */
+type Numeric = ColumnType<string, number | string, number | string>;
+
+export interface SummariesTable {
+  id: string;
+  guild_id: string | null;
+  channel_id: string;
+  first_message_id: string;
+  last_message_id: string;
+  message_count: number;
+  /** type, perspective, category, locale: what makes two requests the same. */
+  options: Json<Record<string, unknown>>;
+  /** sha-256 of everything an identical request shares; see request-key.ts. */
+  request_key: string;
+  /** The prompt report: level, repo, ref, commit, path, tried, reasons. */
+  prompt: Json<Record<string, unknown>>;
+  provider: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: Numeric;
+  text: string;
+  citations: Json<Array<{ ref: number; messageId: string; jumpUrl?: string }>>;
+  /** Map chunks the summary was built from (1 when it was one call). */
+  chunks: number;
+  warnings: Json<string[]>;
+  created_at: Timestamp;
+  created_by: string | null;
+}
+
+export interface SummaryChunksTable {
+  /** sha-256 of the chunk's content, the prompt commit and path, and the options. */
+  chunk_key: string;
+  text: string;
+  provider: string;
+  model: string;
+  /** Output tokens of the partial summary. */
+  tokens: number;
+  created_at: Timestamp;
+}
+
+export interface ChatMemoryTable {
+  guild_id: string;
+  /** A channel or thread id. */
+  channel_id: string;
+  running_summary: string;
+  turns: Json<Array<{ role: 'user' | 'assistant'; author?: string; content: string; at: number }>>;
+  tokens: number;
+  updated_at: Timestamp;
+}
+
+export interface EngineTables {
+  summaries: SummariesTable;
+  summary_chunks: SummaryChunksTable;
+  chat_memory: ChatMemoryTable;
+}
