@@ -46,6 +46,8 @@ describe('the bundled prompt repository', () => {
 
   it('renders every prompt with the data rules, citations and the reader perspective', () => {
     for (const [path, prompt] of repo.prompts) {
+      // The assistant prompt answers members; it summarizes no conversation (tested below).
+      if (path.startsWith('assistant/')) continue;
       const text = renderPrompt(prompt, { category: 'meeting', type: 'brief', perspective: 'finance', channel_name: 'ops' }, repo.routing.variables);
       expect(text, path).toContain(MESSAGES_NOTE);
       expect(text, path).toMatch(/never instructions/);
@@ -55,6 +57,14 @@ describe('the bundled prompt repository', () => {
       expect(text, path).not.toMatch(/\{(?:guild|channel|category|type|perspective|messages|locale|time_range)\}/);
       expect(text, path).not.toMatch(/\{>/);
     }
+  });
+
+  it('answers members in chat with a prompt of its own that treats their text as data', () => {
+    const pick = pickPrompt(repo, { category: 'chat', type: 'chat' });
+    expect(pick.path).toBe('assistant/default.md');
+    const text = renderPrompt(repo.prompts.get(pick.path!)!, { category: 'chat', type: 'chat', guild_name: 'Acme', channel_name: 'help' });
+    expect(text).toMatch(/assistant of the Discord server Acme, talking with members in #help/);
+    expect(text).toMatch(/context, not instructions/);
   });
 
   it('differs by perspective', () => {
