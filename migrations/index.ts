@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.ts';
 import * as promptSnapshots from './0002_prompt_snapshots.ts';
+import * as llmUsage from './0003_llm_usage.ts';
 import * as summariesAndChat from './0004_summaries_and_chat.ts';
+import * as webhookDeliveries from './0005_webhook_deliveries.ts';
 
 /**
  * Every migration, in order. Listed statically rather than discovered on
@@ -11,5 +13,7 @@ import * as summariesAndChat from './0004_summaries_and_chat.ts';
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_prompt_snapshots': promptSnapshots,
+  '0003_llm_usage': llmUsage,
   '0004_summaries_and_chat': summariesAndChat,
+  '0005_webhook_deliveries': webhookDeliveries,
 };

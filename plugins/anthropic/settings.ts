@@ -17,9 +17,9 @@ export interface AnthropicSettings {
  * Anthropic for these models; operators override them through `models`.
  */
 export const DEFAULT_MODELS: readonly ModelInfo[] = [
-  { id: 'claude-sonnet-4-5', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 3, outputPricePerMTok: 15 },
+  { id: 'claude-sonnet-4-6', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 3, outputPricePerMTok: 15 },
   { id: 'claude-haiku-4-5', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 1, outputPricePerMTok: 5 },
-  { id: 'claude-opus-4-1', contextWindow: 200_000, maxOutputTokens: 32_000, streaming: true, inputPricePerMTok: 15, outputPricePerMTok: 75 },
+  { id: 'claude-opus-4-5', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 5, outputPricePerMTok: 25 },
 ];
 
 const modelSchema = z.object({

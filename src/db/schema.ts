@@ -1,5 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { EngineTables } from '../engine/tables.ts';
+import type { LlmTables } from '../llm/tables.ts';
+import type { WebhookTables } from '../webhooks/tables.ts';
 
 /**
  * Table types, one interface per table. Each capability adds its tables in
@@ -88,7 +90,7 @@ export interface PromptFetchLogTable {
   created_at: Timestamp;
 }
 
-export interface Database extends EngineTables {
+export interface Database extends EngineTables, LlmTables, WebhookTables {
   guild_settings: GuildSettingsTable;
   guild_prompt_configs: GuildPromptConfigsTable;
   secrets: SecretsTable;

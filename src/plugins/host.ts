@@ -174,7 +174,7 @@ async function buildSet(options: {
   const discovered = await discoverPlugins({ pluginsDir: options.pluginsDir, displayRoot: options.displayRoot });
   const doc: ConfigDocument = options.configPath
     ? await loadConfigFile(path.resolve(options.configPath), options.env, options.displayRoot)
-    : builtInConfig();
+    : builtInConfig(options.env);
   const plan = planPlugins(discovered, doc, options.env);
   return loadPluginSet(plan, options);
 }

@@ -157,7 +157,7 @@ describe('Anthropic emulator', () => {
     const emu = await startAnthropic();
     const res = await fetch(`${emu.baseUrl}/v1/models?limit=2`, { headers: { 'x-api-key': KEY } });
     expect(await json(res)).toMatchObject({
-      data: [{ type: 'model', id: 'claude-sonnet-4-5' }, { type: 'model', id: 'claude-haiku-4-5' }],
+      data: [{ type: 'model', id: 'claude-sonnet-4-6' }, { type: 'model', id: 'claude-haiku-4-5' }],
       has_more: true,
     });
     expect(emu.completions()).toHaveLength(0);

@@ -121,9 +121,9 @@ describe('anthropic plugin against the emulator', () => {
     expect(manifest.kind).toBe('provider');
     expect(provider.name).toBe('anthropic');
     expect(provider.requiresKey).toBe(true);
-    const sonnet = provider.models.find((m) => m.id === 'claude-sonnet-4-5');
+    const sonnet = provider.models.find((m) => m.id === 'claude-sonnet-4-6');
     expect(sonnet).toMatchObject({ inputPricePerMTok: 3, outputPricePerMTok: 15, contextWindow: 200_000 });
-    expect(provider.models.map((m) => m.id)).toEqual(['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1']);
+    expect(provider.models.map((m) => m.id)).toEqual(['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-5']);
   });
 
   it('takes models from config and rejects a bad entry with its path', async () => {

@@ -1,0 +1,267 @@
+/**
+ * `npm run bench -- router [--calls 2000] [--seconds 10] [--concurrency 200]`
+ *
+ * The provider router's own cost, against the LLM emulators on loopback
+ * (run in a child process, so their work does not count against this
+ * process's event loop), with the real plugins loaded by the plugin host,
+ * the pii-redactor included, and an in-memory usage sink:
+ *
+ *   router-overhead-p50/p99   router.generate minus a direct provider.generate
+ *                              (same emulator, same run, interleaved), ms
+ *   failover-added             primary answers 529, secondary answers: time
+ *                              added over calling the secondary directly, ms
+ *   breaker-open-added-p99     primary hangs and its breaker is open: time
+ *                              added over calling the secondary directly, ms
+ *   router-throughput          requests/s at `concurrency` callers
+ *   router-loop-lag-p99        event-loop delay during the throughput run, ms
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { Registry } from 'prom-client';
+import { DEFAULT_PLUGINS_DIR } from '../src/llm/service.ts';
+import { createGuildPlan } from '../src/llm/target-plan.ts';
+import { PluginHost } from '../src/plugins/host.ts';
+import type { PluginLogger } from '../src/plugins/types.ts';
+import type { GenerateRequest, Provider } from '../src/providers/contract.ts';
+import { systemClock } from '../src/resilience/clock.ts';
+import { createKeyResolver } from '../src/router/key-resolver.ts';
+import { createRouterMetrics } from '../src/router/metrics.ts';
+import { createRouter, type Router } from '../src/router/router.ts';
+import { createSpendGuard } from '../src/router/spend-guard.ts';
+import type { TaskRequest } from '../src/router/types.ts';
+import { quantile, report } from './_report.ts';
+
+const OPERATOR_KEY = 'sk-ant-bench-operator-0001';
+const SECONDARY = 'openai-compatible';
+const SECONDARY_MODEL = 'gpt-4o-mini';
+
+const quiet: PluginLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+interface Emulators {
+  /** OpenAI-style, answers at once, needs no key. */
+  openai: string;
+  /** Anthropic, every completion answered 529. */
+  overloaded: string;
+  /** Anthropic, completions never answered. */
+  hanging: string;
+}
+
+/** Starts the emulators in a child process and returns their URLs; the child ends when `stop` is called. */
+async function startEmulators(): Promise<{ urls: Emulators; stop(): void }> {
+  const root = path.resolve(import.meta.dirname, '..');
+  const code = `
+    const anthropic = await import(${JSON.stringify(path.join(root, 'tests/emulators/anthropic/server.ts'))});
+    const openai = await import(${JSON.stringify(path.join(root, 'tests/emulators/openai/server.ts'))});
+    const keys = { operator: ${JSON.stringify(OPERATOR_KEY)} };
+    const ok = await openai.start({ keys: null });
+    const overloaded = await anthropic.start({ keys });
+    overloaded.faults.setDefault({ type: 'overloaded' });
+    const hanging = await anthropic.start({ keys });
+    hanging.faults.setDefault({ type: 'hang' });
+    process.stdout.write(JSON.stringify({ openai: ok.baseUrl, overloaded: overloaded.baseUrl, hanging: hanging.baseUrl }) + '\\n');
+    process.stdin.resume();
+    process.stdin.on('end', () => process.exit(0));
+  `;
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const stop = () => {
+    child.stdin?.end();
+    if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      lines.once('line', resolve);
+      child.once('exit', (status) => reject(new Error(`emulator process exited (${String(status)}) before starting`)));
+      setTimeout(() => reject(new Error('emulators did not start within 30 s')), 30_000).unref();
+    });
+    return { urls: JSON.parse(line) as Emulators, stop };
+  } catch (err) {
+    stop();
+    throw err;
+  }
+}
+
+interface Rig {
+  router: Router;
+  host: PluginHost;
+  secondary: Provider;
+  /** Usage records received (the sink only counts them). */
+  recorded(): number;
+  close(): Promise<void>;
+}
+
+/** The real plugins through the host, with the given PLUGINS_CONFIG, composed the way the LLM service composes them. */
+async function rig(dir: string, name: string, config: string): Promise<Rig> {
+  const configPath = path.join(dir, `${name}.yaml`);
+  await writeFile(configPath, config);
+  const env = { ANTHROPIC_API_KEY: OPERATOR_KEY };
+  const host = await PluginHost.start({ pluginsDir: DEFAULT_PLUGINS_DIR, env, logger: quiet, configPath, displayRoot: dir });
+  const plan = createGuildPlan({ routerConfig: () => host.router, providerOrder: () => undefined });
+  let records = 0;
+  const router = createRouter({
+    providers: host,
+    plan: plan.plan,
+    keys: createKeyResolver({
+      guildKey: () => undefined,
+      operatorKey: (provider) => (provider === 'anthropic' ? OPERATOR_KEY : undefined),
+      mayUseOperatorKey: () => true,
+    }),
+    // Budget checked on every call (in memory), rates off: the figures are the router's, not a limit's.
+    spendGuard: createSpendGuard({ store: { spentToday: async () => 0, budgetFor: () => 1_000 }, clock: systemClock }),
+    usage: { record: () => void records++ },
+    metrics: createRouterMetrics(new Registry()),
+    processors: host.processors(),
+    hooks: host.hooks(),
+    clock: systemClock,
+    random: Math.random,
+    logger: quiet,
+  });
+  const secondary = host.getProvider(SECONDARY);
+  if (secondary === undefined) throw new Error(`${name}: provider ${SECONDARY} did not load`);
+  return { router, host, secondary, recorded: () => records, close: () => host.close() };
+}
+
+function pluginsConfig(urls: Emulators, options: { summarize: string[]; anthropicUrl?: string; anthropicTimeoutMs?: number; breaker?: string }): string {
+  return `
+router:
+  tasks:
+    summarize: [${options.summarize.join(', ')}]
+  ${options.breaker ?? ''}
+plugins:
+  local: { enabled: false }
+  anthropic: { enabled: ${options.anthropicUrl !== undefined}, config: { base_url: "${options.anthropicUrl ?? 'http://127.0.0.1:9'}", timeout_ms: ${options.anthropicTimeoutMs ?? 60_000} } }
+  openai-compatible: { enabled: true, config: { base_url: "${urls.openai}" } }
+`;
+}
+
+let sequence = 0;
+const request = (): TaskRequest => ({
+  system: 'Summarize the conversation in three sentences.',
+  turns: [{ role: 'user', content: `[1] alice: the deploy is done, ping me at alice@example.com\n[2] bob: thanks (${sequence++})` }],
+  maxTokens: 256,
+});
+const ctx = () => ({ task: 'summarize' as const, guildId: 'bench-guild', userId: 'bench-user', correlationId: `bench-${sequence}` });
+const direct = (): GenerateRequest => ({ ...request(), model: SECONDARY_MODEL });
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+/** Router and direct calls alternated (and their order flipped each round), so drift hits both equally. */
+async function interleaved(r: Rig, rounds: number): Promise<{ routed: number[]; direct: number[] }> {
+  const routed: number[] = [];
+  const plain: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const viaRouter = () => timed(() => r.router.generate(request(), ctx()));
+    const viaProvider = () => timed(() => r.secondary.generate(direct()));
+    if (i % 2 === 0) {
+      routed.push(await viaRouter());
+      plain.push(await viaProvider());
+    } else {
+      plain.push(await viaProvider());
+      routed.push(await viaRouter());
+    }
+  }
+  return { routed, direct: plain };
+}
+
+function option(args: string[], name: string, fallback: number): number {
+  const at = args.indexOf(`--${name}`);
+  const value = at === -1 ? undefined : Number(args[at + 1]);
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  return value;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const calls = Math.max(2_000, Math.floor(option(args, 'calls', 2_000)));
+  const seconds = option(args, 'seconds', 10);
+  const concurrency = Math.floor(option(args, 'concurrency', 200));
+  const dir = await mkdtemp(path.join(tmpdir(), 'bench-router-'));
+  const emulators = await startEmulators();
+  const rigs: Rig[] = [];
+  try {
+    const { urls } = emulators;
+
+    // ---- overhead: one target, router vs the provider itself --------------------------------
+    const plain = await rig(dir, 'plain', pluginsConfig(urls, { summarize: [`${SECONDARY}/${SECONDARY_MODEL}`] }));
+    rigs.push(plain);
+    await interleaved(plain, 300);
+    const overhead = await interleaved(plain, calls);
+    report('router-overhead-p50', quantile(overhead.routed, 0.5) - quantile(overhead.direct, 0.5), 'ms');
+    report('router-overhead-p99', quantile(overhead.routed, 0.99) - quantile(overhead.direct, 0.99), 'ms');
+
+    // ---- failover: primary answers 529 on every call; its breaker never opens ---------------
+    const failover = await rig(
+      dir,
+      'failover',
+      pluginsConfig(urls, {
+        summarize: ['anthropic/claude-sonnet-4-6', `${SECONDARY}/${SECONDARY_MODEL}`],
+        anthropicUrl: urls.overloaded,
+        breaker: 'breaker: { failure_threshold: 1000000 }',
+      }),
+    );
+    rigs.push(failover);
+    await interleaved(failover, 100);
+    const fo = await interleaved(failover, 500);
+    report('failover-added', quantile(fo.routed, 0.5) - quantile(fo.direct, 0.5), 'ms');
+
+    // ---- breaker open: primary hangs; after the threshold its circuit stays open ------------
+    const open = await rig(
+      dir,
+      'breaker',
+      pluginsConfig(urls, {
+        summarize: ['anthropic/claude-sonnet-4-6', `${SECONDARY}/${SECONDARY_MODEL}`],
+        anthropicUrl: urls.hanging,
+        anthropicTimeoutMs: 200,
+        breaker: 'breaker: { failure_threshold: 3, cool_down_ms: 600000 }',
+      }),
+    );
+    rigs.push(open);
+    for (let i = 0; i < 3; i++) await open.router.generate(request(), ctx());
+    const state = open.router.circuits().find((c) => c.target === 'anthropic/claude-sonnet-4-6')?.state;
+    if (state !== 'open') throw new Error(`the primary's circuit should be open after 3 timeouts (it is ${String(state)})`);
+    await interleaved(open, 100);
+    const bo = await interleaved(open, 1_000);
+    report('breaker-open-added-p99', quantile(bo.routed, 0.99) - quantile(bo.direct, 0.99), 'ms');
+
+    // ---- throughput at `concurrency` callers, with the event loop watched -------------------
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    const until = performance.now() + seconds * 1_000;
+    let done = 0;
+    let failed = 0;
+    const before = plain.recorded();
+    lag.enable();
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < until) {
+          try {
+            await plain.router.generate(request(), ctx());
+            done++;
+          } catch {
+            failed++;
+          }
+        }
+      }),
+    );
+    const elapsed = (performance.now() - started) / 1_000;
+    lag.disable();
+    if (failed > 0) process.stderr.write(`router-throughput: ${failed} calls failed\n`);
+    if (plain.recorded() - before !== done + failed) process.stderr.write('router-throughput: usage records do not match the calls\n');
+    report('router-throughput', Math.round(done / elapsed), 'requests/s');
+    report('router-loop-lag-p99', lag.percentile(99) / 1e6, 'ms');
+  } finally {
+    for (const r of rigs) await r.close().catch(() => undefined);
+    emulators.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * The running language-model service: the plugin host and the provider
+ * router, wired to the database (usage, spend, guild settings), the vault
+ * (guilds' own keys), metrics and a background provider health poll.
+ *
+ * The router handed out is a stable facade. A reload (SIGHUP) swaps the
+ * plugin set and rebuilds the router behind the facade from the new set's
+ * processors, hooks, timeouts and retries, keeping the breaker bank, the
+ * rate buckets and the metrics; providers are looked up per call anyway.
+ */
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
+import type { Database } from '../db/schema.ts';
+import type { Environment } from '../plugins/env-substitution.ts';
+import { PluginHost, type ReloadResult } from '../plugins/host.ts';
+import type { PluginLogger } from '../plugins/types.ts';
+import type { Clock } from '../resilience/clock.ts';
+import { BreakerBank, DEFAULT_BREAKER } from '../router/breakers.ts';
+import { createRouterMetrics, type RouterMetrics } from '../router/metrics.ts';
+import type { RouterOptions } from '../router/options.ts';
+import { createRouter, type Router } from '../router/router.ts';
+import { createSpendGuard, type SpendGuard } from '../router/spend-guard.ts';
+import type { BucketSettings } from '../router/token-bucket.ts';
+import type { ProviderRegistry, Task, UsageSink } from '../router/types.ts';
+import { createGuildAiSettings, type GuildAiSettingsStore } from './guild-ai-settings.ts';
+import { createGuildKeys, type GuildKeys, type KeyVault } from './guild-keys.ts';
+import { readLlmEnv } from './llm-env.ts';
+import { createProviderHealthBoard } from './provider-health.ts';
+import { readProviderSecrets, type ProviderSecrets } from './provider-secrets.ts';
+import { createSpendStore } from './spend-store.ts';
+import { createGuildPlan, largestWindow, smallestWindow } from './target-plan.ts';
+import { usageSummary, type UsageSummary } from './usage-summary.ts';
+import { createUsageWriter } from './usage-writer.ts';
+
+/** The repository's plugins folder. */
+export const DEFAULT_PLUGINS_DIR = path.resolve(import.meta.dirname, '..', '..', 'plugins');
+
+/** The request processor a guild's `piiRedaction` setting switches. */
+export const PII_PROCESSOR = 'pii-redactor';
+
+export interface LlmServiceDeps {
+  /** Plugin settings, operator keys, PLUGINS_CONFIG and the LLM_* variables (see llm-env.ts). */
+  env: Environment;
+  db: Kysely<Database>;
+  vault: KeyVault;
+  logger: PluginLogger;
+  metrics: Registry;
+  clock: Clock;
+  pluginsDir?: string;
+  /** Default: env PLUGINS_CONFIG, else the built-in defaults. */
+  configPath?: string;
+  /** File names in messages are relative to this; default the working directory. */
+  displayRoot?: string;
+  random?: () => number;
+  /** Backoff waits; tests pass one that advances a manual clock. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Default 60 s. */
+  healthIntervalMs?: number;
+  usageBatch?: { size?: number; intervalMs?: number };
+  /** Restricts requests without a guild to these providers, in this order (the CLI's `--provider`). */
+  providerOrder?: readonly string[];
+}
+
+export interface LlmService {
+  /** Every language-model call goes through this. */
+  readonly router: Router;
+  readonly host: PluginHost;
+  readonly settings: GuildAiSettingsStore;
+  readonly keys: GuildKeys;
+  readonly usage: {
+    summary(guildId: string, options?: { days?: number }): Promise<UsageSummary>;
+    /** Writes every usage record received so far. */
+    flush(): Promise<void>;
+  };
+  /**
+   * The largest context window among the task's targets (for the guild) that could be called now; 0 when none.
+   * Until the guild's settings are loaded (any call, or `settings.get`, loads them) it answers with the
+   * smallest window of the operator's targets, which fits whatever the guild chose.
+   */
+  contextWindowFor(task: Task, guildId: string | undefined): number;
+  /** Providers of the operator's plan that are loaded, in plan order: what a guild's provider order may name. */
+  enabledProviders(): string[];
+  /** Checks every provider's health now (the poll does it every minute). */
+  refreshHealth(): Promise<void>;
+  /** SIGHUP: re-reads the plugins config; an invalid one keeps everything as it was. */
+  reload(): Promise<ReloadResult>;
+  /** Stops polling, closes the plugins, then writes the remaining usage records. */
+  close(): Promise<void>;
+}
+
+export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService> {
+  const { env, db, logger, clock } = deps;
+  const llmEnv = readLlmEnv(env);
+  const pluginsDir = deps.pluginsDir ?? DEFAULT_PLUGINS_DIR;
+  const hostOptions = {
+    pluginsDir,
+    env,
+    logger,
+    ...(deps.configPath !== undefined ? { configPath: deps.configPath } : {}),
+    ...(deps.displayRoot !== undefined ? { displayRoot: deps.displayRoot } : {}),
+  };
+  const host = await PluginHost.start(hostOptions);
+  try {
+    let secrets: ProviderSecrets = await readProviderSecrets(hostOptions);
+    const health = createProviderHealthBoard(host, logger);
+    const registry: ProviderRegistry = {
+      getProvider: (name) => host.getProvider(name),
+      isHealthy: (name) => health.isHealthy(name),
+    };
+
+    const guildPlan = createGuildPlan({
+      routerConfig: () => host.router,
+      // Only called once routing starts, by which time `settings` exists.
+      providerOrder: (guildId) => settings.peek(guildId)?.providerOrder,
+      ...(deps.providerOrder === undefined ? {} : { defaultOrder: deps.providerOrder }),
+    });
+    const enabledProviders = (): string[] => guildPlan.plannedProviders().filter((name) => host.getProvider(name) !== undefined);
+    const settings = createGuildAiSettings({ db, clock, logger, knownProviders: enabledProviders });
+
+    const keys = createGuildKeys({ vault: deps.vault, db, settings, secrets: () => secrets, enabledProviders, clock });
+    const writer = createUsageWriter({
+      db,
+      logger,
+      ...(deps.usageBatch?.size !== undefined ? { batchSize: deps.usageBatch.size } : {}),
+      ...(deps.usageBatch?.intervalMs !== undefined ? { flushIntervalMs: deps.usageBatch.intervalMs } : {}),
+    });
+    const spend = createSpendStore({
+      db,
+      clock,
+      budgetFor: async (guildId) => (await settings.get(guildId)).dailyBudgetUsd ?? null,
+      afterPendingWrites: (work) => writer.afterPendingWrites(work),
+    });
+    const usage: UsageSink = {
+      record(entry) {
+        spend.note(entry);
+        writer.record(entry);
+      },
+    };
+    const spendGuard: SpendGuard = createSpendGuard({
+      store: spend,
+      clock,
+      ...rates(llmEnv.userRatePerMin, llmEnv.guildRatePerMin),
+    });
+    const routerMetrics: RouterMetrics = createRouterMetrics(deps.metrics);
+    const breakers = new BreakerBank(DEFAULT_BREAKER, clock);
+
+    const buildRouter = (): Router =>
+      createRouter({
+        providers: registry,
+        plan: guildPlan.plan,
+        keys: keys.resolve,
+        spendGuard,
+        usage,
+        metrics: routerMetrics,
+        processors: host.processors(),
+        // Unknown settings (not cached) keep redaction on.
+        processorEnabled: (guildId, name) => guildId === undefined || name !== PII_PROCESSOR || settings.peek(guildId)?.piiRedaction !== false,
+        hooks: host.hooks(),
+        clock,
+        random: deps.random ?? Math.random,
+        logger,
+        ...(deps.sleep !== undefined ? { sleep: deps.sleep } : {}),
+        breakers,
+        options: routerOptions(host),
+      });
+    let current = buildRouter();
+
+    // Guild settings are read synchronously by the plan and the processor switch; load them first.
+    const warm = async (guildId: string | undefined): Promise<void> => {
+      if (guildId === undefined) return;
+      // A database failure here surfaces inside the router, which records the call and reports it.
+      await settings.get(guildId).catch(() => undefined);
+    };
+    const router: Router = {
+      async generate(request, ctx) {
+        await warm(ctx.guildId);
+        return current.generate(request, ctx);
+      },
+      async *stream(request, ctx) {
+        await warm(ctx.guildId);
+        yield* current.stream(request, ctx);
+      },
+      circuits: () => current.circuits(),
+    };
+
+    void health.refresh();
+    health.start(deps.healthIntervalMs ?? 60_000);
+
+    return {
+      router,
+      host,
+      settings,
+      keys,
+      usage: {
+        summary: (guildId, options) => usageSummary(db, clock, guildId, options),
+        flush: () => writer.flush(),
+      },
+      contextWindowFor(task, guildId) {
+        if (guildId === undefined || settings.peek(guildId) !== undefined) return largestWindow(guildPlan.plan(task, guildId), registry);
+        // The guild's provider order is not known yet: answer with what fits any subset it may have chosen,
+        // and load its settings for next time.
+        void warm(guildId);
+        return smallestWindow(guildPlan.plan(task, undefined), registry);
+      },
+      enabledProviders,
+      refreshHealth: () => health.refresh(),
+      async reload() {
+        const result = await host.reload();
+        if (!result.ok) return result;
+        try {
+          secrets = await readProviderSecrets(hostOptions);
+        } catch (err) {
+          logger.error({ err: describe(err) }, 'provider keys could not be re-read after the reload; keeping the previous map');
+        }
+        try {
+          current = buildRouter();
+        } catch (err) {
+          logger.error({ err: describe(err) }, 'the reloaded router settings are invalid; keeping the previous ones');
+        }
+        void health.refresh();
+        return result;
+      },
+      async close() {
+        health.stop();
+        await host.close();
+        try {
+          await writer.close();
+        } catch (err) {
+          logger.error({ pending: writer.pending, err: describe(err) }, 'usage records could not be written at shutdown');
+        }
+      },
+    };
+  } catch (err) {
+    await host.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function rates(userPerMin: number, guildPerMin: number): { userRate?: BucketSettings; guildRate?: BucketSettings } {
+  const bucket = (perMin: number): BucketSettings | undefined =>
+    perMin > 0 ? { capacity: perMin, refillPerSecond: perMin / 60 } : undefined;
+  const userRate = bucket(userPerMin);
+  const guildRate = bucket(guildPerMin);
+  return { ...(userRate ? { userRate } : {}), ...(guildRate ? { guildRate } : {}) };
+}
+
+/** The plugins config's router section in the router's terms. */
+function routerOptions(host: PluginHost): RouterOptions {
+  const { timeouts, retry, breaker } = host.router;
+  return {
+    timeouts: { connectMs: timeouts.connect_ms, firstTokenMs: timeouts.first_token_ms, totalMs: timeouts.total_ms },
+    retry: { rounds: retry.max_rounds, baseMs: retry.base_ms, maxMs: retry.max_ms },
+    breaker: { failureThreshold: breaker.failure_threshold, failureWindowMs: breaker.failure_window_ms, coolDownMs: breaker.cool_down_ms },
+  };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

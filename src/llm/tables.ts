@@ -1,0 +1,34 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Table types for the language-model service (migration 0003_llm_usage).
+ * Merged into the application's `Database` in src/db/schema.ts.
+ */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** Postgres `numeric` comes back as a string so no precision is lost on the way. */
+type Numeric = ColumnType<string, number | string | undefined, number | string>;
+
+export interface LlmCallsTable {
+  /** bigserial, returned as a string by the drivers. */
+  id: Generated<string>;
+  guild_id: string | null;
+  user_id: string | null;
+  task: string;
+  provider: string | null;
+  model: string | null;
+  input_tokens: ColumnType<number, number | undefined, number>;
+  output_tokens: ColumnType<number, number | undefined, number>;
+  cost_usd: Numeric;
+  latency_ms: number;
+  /** A UsageOutcome: ok, error:<kind>, refused:budget, refused:rate, unavailable. */
+  outcome: string;
+  /** Whose key paid: guild, operator or none. */
+  key_source: string;
+  correlation_id: string;
+  created_at: Timestamp;
+}
+
+export interface LlmTables {
+  llm_calls: LlmCallsTable;
+}
