@@ -1,0 +1,175 @@
+import { sql, type Kysely } from 'kysely';
+import type { DeliveryStatus, WebhookTables } from './tables.ts';
+
+export interface NewDelivery {
+  deliveryId: string;
+  event: string;
+  action: string | null;
+  repo: string | null;
+  status: DeliveryStatus;
+  payload: unknown;
+  result: string | null;
+  receivedAt: Date;
+  /** Queued only: when the sweeper may take it (now), and until when this process holds it. */
+  nextAttemptAt: Date | null;
+  claimedUntil: Date | null;
+}
+
+export interface StoredDelivery {
+  deliveryId: string;
+  event: string;
+  action: string | null;
+  repo: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  payload: unknown;
+  result: string | null;
+  error: string | null;
+  receivedAt: Date;
+  processedAt: Date | null;
+  nextAttemptAt: Date | null;
+}
+
+/** Deliveries in the database: the at-most-once record and the retry queue that survives restarts. */
+export class DeliveryStore {
+  private readonly db: Kysely<WebhookTables>;
+
+  /**
+   * Takes the app database once `WebhookTables` is merged into `Database`
+   * (`Kysely<Database>`), or any database that has the table.
+   */
+  static over<DB extends WebhookTables>(db: Kysely<DB>): DeliveryStore {
+    return new DeliveryStore(db as unknown as Kysely<WebhookTables>);
+  }
+
+  private constructor(db: Kysely<WebhookTables>) {
+    this.db = db;
+  }
+
+  /** False when the delivery id was seen before (a redelivery or a replay). */
+  async insert(delivery: NewDelivery): Promise<boolean> {
+    const row = await this.db
+      .insertInto('webhook_deliveries')
+      .values({
+        delivery_id: delivery.deliveryId,
+        event: delivery.event,
+        action: delivery.action,
+        repo: delivery.repo,
+        status: delivery.status,
+        attempts: 0,
+        payload: JSON.stringify(delivery.payload),
+        result: delivery.result,
+        received_at: delivery.receivedAt,
+        processed_at: delivery.status === 'done' ? delivery.receivedAt : null,
+        next_attempt_at: delivery.nextAttemptAt,
+        claimed_until: delivery.claimedUntil,
+      })
+      .onConflict((oc) => oc.column('delivery_id').doNothing())
+      .returning('delivery_id')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async complete(deliveryId: string, attempts: number, result: string, at: Date): Promise<void> {
+    await this.db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'done', attempts, result, error: null, processed_at: at, next_attempt_at: null, claimed_until: null })
+      .where('delivery_id', '=', deliveryId)
+      .execute();
+  }
+
+  /** `nextAttemptAt` null: given up; the row stays `failed` for people to see. */
+  async fail(deliveryId: string, attempts: number, error: string, at: Date, nextAttemptAt: Date | null): Promise<void> {
+    await this.db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'failed', attempts, error: error.slice(0, 1000), processed_at: at, next_attempt_at: nextAttemptAt, claimed_until: null })
+      .where('delivery_id', '=', deliveryId)
+      .execute();
+  }
+
+  /**
+   * Takes up to `limit` unfinished deliveries that are due and not held by a
+   * live process, holding them until `claimUntil`. SKIP LOCKED lets several
+   * processes sweep at once without taking the same row.
+   */
+  async claimDue(now: Date, claimUntil: Date, limit: number): Promise<StoredDelivery[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db
+      .updateTable('webhook_deliveries')
+      .set({ claimed_until: claimUntil })
+      .where('delivery_id', 'in', (eb) =>
+        eb
+          .selectFrom('webhook_deliveries')
+          .select('delivery_id')
+          .where('status', 'in', ['queued', 'failed'])
+          .where('next_attempt_at', '<=', now)
+          .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
+          .orderBy('next_attempt_at')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .execute();
+    return rows.map(toStored);
+  }
+
+  async get(deliveryId: string): Promise<StoredDelivery | undefined> {
+    const row = await this.db.selectFrom('webhook_deliveries').selectAll().where('delivery_id', '=', deliveryId).executeTakeFirst();
+    return row === undefined ? undefined : toStored(row);
+  }
+
+  /** Counts by status (operators, tests). */
+  async countByStatus(): Promise<Record<DeliveryStatus, number>> {
+    const rows = await this.db
+      .selectFrom('webhook_deliveries')
+      .select(['status', sql<string>`count(*)`.as('n')])
+      .groupBy('status')
+      .execute();
+    const counts: Record<DeliveryStatus, number> = { queued: 0, done: 0, failed: 0 };
+    for (const row of rows) counts[row.status] = Number(row.n);
+    return counts;
+  }
+
+  /** Forgets finished deliveries received before `before` (GitHub redelivers only recent ones). */
+  async prune(before: Date): Promise<number> {
+    const result = await this.db
+      .deleteFrom('webhook_deliveries')
+      .where('status', '=', 'done')
+      .where('received_at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+type Row = {
+  delivery_id: string;
+  event: string;
+  action: string | null;
+  repo: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  payload: unknown;
+  result: string | null;
+  error: string | null;
+  received_at: Date;
+  processed_at: Date | null;
+  next_attempt_at: Date | null;
+};
+
+function toStored(row: Row): StoredDelivery {
+  return {
+    deliveryId: row.delivery_id,
+    event: row.event,
+    action: row.action,
+    repo: row.repo,
+    status: row.status,
+    attempts: row.attempts,
+    payload: row.payload,
+    result: row.result,
+    error: row.error,
+    receivedAt: new Date(row.received_at),
+    processedAt: row.processed_at === null ? null : new Date(row.processed_at),
+    nextAttemptAt: row.next_attempt_at === null ? null : new Date(row.next_attempt_at),
+  };
+}

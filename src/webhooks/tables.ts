@@ -1,0 +1,39 @@
+import type { ColumnType } from 'kysely';
+
+/**
+ * Table types for GitHub webhook deliveries (migration
+ * 0005_webhook_deliveries). The lead merges `WebhookTables` into the
+ * application's `Database`; until then the delivery store works on any
+ * Kysely database that has this table.
+ */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type DeliveryStatus = 'queued' | 'done' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  /** GitHub's X-GitHub-Delivery GUID: a redelivery or replay carries the same one. */
+  delivery_id: string;
+  event: string;
+  action: string | null;
+  /** `owner/name` when the event names a repository. */
+  repo: string | null;
+  status: ColumnType<DeliveryStatus, DeliveryStatus, DeliveryStatus>;
+  attempts: ColumnType<number, number | undefined, number>;
+  /** The validated fields the bot acts on (not GitHub's whole body, which may be a megabyte of commits). */
+  payload: Json<unknown>;
+  /** What processing did, for people reading the table: "refreshed …", "ignored: …". */
+  result: string | null;
+  error: string | null;
+  received_at: Timestamp;
+  processed_at: Timestamp | null;
+  /** When a queued or failed delivery is due (again); null once done or given up. */
+  next_attempt_at: Timestamp | null;
+  /** A process is working on it until then; past it, any process's sweeper may take it over. */
+  claimed_until: Timestamp | null;
+}
+
+export interface WebhookTables {
+  webhook_deliveries: WebhookDeliveriesTable;
+}
