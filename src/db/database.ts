@@ -17,8 +17,14 @@ export interface DatabaseHandle {
   description: string;
   /** Real Postgres only: the pool, for LISTEN/NOTIFY clients that need a dedicated connection. */
   pool?: pg.Pool;
-  /** Embedded only: the PGlite instance (it has its own in-process LISTEN/NOTIFY). */
+  /** Embedded only: the PGlite instance. */
   pglite?: PGlite;
+  /**
+   * Embedded only: LISTEN through the handle, so that closing the database
+   * stops every listener first (PGlite's close() never returns while one is
+   * active).
+   */
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -82,6 +88,7 @@ async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
     description = `embedded PGlite at ${dir}`;
   }
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const listeners = new Set<() => Promise<void>>();
   const handle: DatabaseHandle = {
     db,
     kind: 'pglite',
@@ -90,7 +97,20 @@ async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
     ping: async () => {
       await sql`select 1`.execute(db);
     },
+    listen: async (channel, onPayload) => {
+      const stop = await pglite.listen(channel, onPayload);
+      const unlisten = async (): Promise<void> => {
+        if (!listeners.delete(unlisten)) return;
+        if (!pglite.closed) await stop().catch(() => undefined);
+      };
+      listeners.add(unlisten);
+      return unlisten;
+    },
     close: async () => {
+      for (const unlisten of [...listeners]) await unlisten();
+      // PGlite never returns from close() while a query is still queued:
+      // one round trip first lets whatever is in flight finish.
+      if (!pglite.closed) await sql`select 1`.execute(db).catch(() => undefined);
       await db.destroy();
       if (!pglite.closed) await pglite.close();
     },

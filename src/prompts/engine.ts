@@ -19,6 +19,7 @@ import { createGitHubClient, isHttpFailure } from './sources/github-http.ts';
 import { InMemoryRateLimitGate } from './sources/rate-limit-gate.ts';
 import { defaultApiBaseUrl, parseRepoUrl } from './sources/repo-url.ts';
 import type { Problem, ResolutionLevel } from './types.ts';
+import type { InvalidationEvent } from '../invalidation/events.ts';
 
 export interface PromptEngineDeps {
   config: Config;
@@ -28,6 +29,8 @@ export interface PromptEngineDeps {
   clock: Clock;
   metrics: PromptMetrics;
   bundled: ParsedRepo | null;
+  /** Tells the other processes of a deployment (the invalidation bus); absent in a single tool process. */
+  announce?: (event: InvalidationEvent) => Promise<void>;
 }
 
 /** What an admin sees after `/prompt-config set` or `prompts resolve`: the repo as the engine reads it. */
@@ -67,12 +70,19 @@ export interface PromptEngine {
   >;
   /** Refetches a guild's repository now. */
   refresh(guildId: string): Promise<RepositoryReport | undefined>;
-  /** Drops everything this process remembers about a guild's prompts (its config changed). */
+  /** A guild's config changed here: forget it in this process and tell the others. */
   invalidateGuild(guildId: string): void;
+  /** Drops what this process remembers about a guild's prompts (another process changed its config). */
+  forgetGuild(guildId: string): void;
   status(guildId: string): Promise<PromptStatus>;
+  /** Records that a repository's pushes arrive as signed webhooks (its TTL becomes a backstop). */
+  markWebhookBacked(owner: string, repo: string, at?: number): void;
   /** Ends freshness of every snapshot of a repository (a push); returns how many were held. */
   expireRepository(owner: string, repo: string, ref?: string): number;
 }
+
+/** How long one signed delivery from a repository keeps its snapshots on the webhook TTL. */
+const WEBHOOK_TRUST_MS = 7 * 24 * 60 * 60 * 1000;
 
 export function promptLimitsFrom(config: Config): Partial<PromptLimits> {
   return {
@@ -128,7 +138,17 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     onRequest,
     log: githubLog,
   });
+  // Repositories whose pushes reached us as signed webhooks (here, or through
+  // another process's announcement): their snapshots are revalidated on a
+  // much longer TTL, since a push ends freshness at once anyway.
+  const webhookBacked = new Map<string, number>();
+  const repoName = (owner: string, repo: string): string => `${owner}/${repo}`.toLowerCase();
+  const webhookTtl = (identity: { owner: string; repo: string }): number | undefined => {
+    const seen = webhookBacked.get(repoName(identity.owner, identity.repo));
+    return seen !== undefined && clock.now() - seen < WEBHOOK_TRUST_MS ? config.prompts.webhookTtlMs : undefined;
+  };
   const cache = new SnapshotCache({
+    ttlFor: webhookTtl,
     store: new KyselySnapshotStore(deps.db, config.prompts.limits.snapshotBytes),
     clock,
     logger,
@@ -148,6 +168,10 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     logger,
     now: () => clock.now(),
   });
+
+  const announce = (event: InvalidationEvent): void => {
+    deps.announce?.(event).catch((error: unknown) => logger.warn({ err: error, event }, 'could not tell other processes about a prompt change'));
+  };
 
   const apiBaseFor = (host: string, origin: string): string =>
     host === 'github.com' || host === 'www.github.com' ? config.github.apiUrl : defaultApiBaseUrl({ host, origin });
@@ -236,6 +260,7 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
       const target = targetFor(current);
       const result = await cache.refresh(target, { force: true });
       const report = reportFrom(target, result.entry, result.error);
+      if (report.commit !== null) announce({ kind: 'repo', owner: current.owner, repo: current.repo, ref: current.branch, commit: report.commit });
       await configs
         .recordSync(guildId, report.ok ? 'ok' : 'error', report.commit, report.ok ? [] : [report.error ?? '', ...report.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`)])
         .catch((error: unknown) => logger.warn({ err: error, guildId }, 'could not record the sync result'));
@@ -243,6 +268,11 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     },
 
     invalidateGuild(guildId) {
+      this.forgetGuild(guildId);
+      announce({ kind: 'guild', guildId });
+    },
+
+    forgetGuild(guildId) {
       const current = configs.cached(guildId);
       configs.invalidate(guildId);
       if (current) cache.expire((id) => id.cacheKey === targetFor(current).cacheKey);
@@ -269,7 +299,12 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
       };
     },
 
+    markWebhookBacked(owner, repo, at = clock.now()) {
+      webhookBacked.set(repoName(owner, repo), at);
+    },
+
     expireRepository(owner, repo, ref) {
+      webhookBacked.set(repoName(owner, repo), clock.now());
       const o = owner.toLowerCase();
       const r = repo.toLowerCase();
       return cache.expire((id) => id.owner.toLowerCase() === o && id.repo.toLowerCase() === r && (ref === undefined || id.ref === ref));

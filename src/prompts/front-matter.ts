@@ -104,7 +104,7 @@ export function readFrontMatter(yamlText: string, file: string, firstLine: numbe
     switch (key) {
       case 'model':
         if (typeof value === 'string' && MODEL.test(value)) out.parameters.model = value;
-        else error('front-matter.model', 'sets `model` to something that is not a model name such as `claude-sonnet-4-5`', valueNode ?? keyNode);
+        else error('front-matter.model', 'sets `model` to something that is not a model name such as `claude-sonnet-4-6`', valueNode ?? keyNode);
         break;
       case 'provider':
         if (typeof value === 'string' && PROVIDER.test(value)) out.parameters.provider = value;

@@ -85,7 +85,7 @@ export function scanBody(text: string, options: ScanOptions): ScanResult {
     const name = m[1]!;
     if (options.known.has(name)) {
       flush(p);
-      parts.push({ variable: name });
+      parts.push(variableSegment(name));
       literalStart = p + m[0].length;
     } else {
       unknown += 1;
@@ -182,4 +182,16 @@ function positionTracker(text: string, firstLine: number): (index: number) => Po
     scanned = Math.max(scanned, index);
     return { line, column: index - lineStart + 1 };
   };
+}
+
+const interned = new Map<string, { readonly variable: string }>();
+
+/** One shared segment object per variable name: thousands of cached prompts use the same few. */
+function variableSegment(name: string): { readonly variable: string } {
+  let segment = interned.get(name);
+  if (segment === undefined) {
+    segment = Object.freeze({ variable: name });
+    interned.set(name, segment);
+  }
+  return segment;
 }

@@ -27,11 +27,37 @@ export function renderPrompt(
   ctx: PromptContext,
   repoVariables: Readonly<Record<string, string>> = {},
 ): string {
+  // Each distinct variable is worked out once, however often the text uses it.
+  const plan = planFor(prompt);
+  const values = plan.names.map((name) => renderedValue(ctx, name, repoVariables));
   let out = '';
-  for (const segment of prompt.segments) {
-    out += typeof segment === 'string' ? segment : renderedValue(ctx, segment.variable, repoVariables);
-  }
+  for (const part of plan.parts) out += typeof part === 'string' ? part : values[part];
   return out;
+}
+
+interface RenderPlan {
+  /** Distinct variables, in first-use order. */
+  readonly names: readonly string[];
+  /** Literal text, or the index of a variable in `names`. */
+  readonly parts: ReadonlyArray<string | number>;
+}
+
+const plans = new WeakMap<RenderablePrompt, RenderPlan>();
+
+function planFor(prompt: RenderablePrompt): RenderPlan {
+  let plan = plans.get(prompt);
+  if (plan === undefined) {
+    const names: string[] = [];
+    const parts = prompt.segments.map((segment) => {
+      if (typeof segment === 'string') return segment;
+      let index = names.indexOf(segment.variable);
+      if (index < 0) index = names.push(segment.variable) - 1;
+      return index;
+    });
+    plan = { names, parts };
+    plans.set(prompt, plan);
+  }
+  return plan;
 }
 
 /** The text one variable renders as. Values are one line and bounded: they come from members. */

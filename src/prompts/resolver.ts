@@ -113,10 +113,34 @@ export function createPromptResolver(deps: PromptResolverDeps): PromptResolver {
     return resolveFromBundled(deps.bundled, context, tried, reasons);
   };
 
+  /**
+   * The warm path without a single await: the config and a fresh snapshot
+   * are in memory. Anything else (a miss, a stale or broken snapshot, no
+   * route) goes the full way, which also records the reasons.
+   */
+  const resolveWarm = (guildId: string, context: PromptContext): ResolvedPrompt | undefined => {
+    const config = configs.cached(guildId);
+    if (config === undefined || config === null || !config.enabled) return undefined;
+    const entry = cache.peek(deps.targetFor(config).cacheKey);
+    if (entry === undefined || entry.parsed === null || entry.invalidHead !== undefined || entry.goneSince !== undefined) return undefined;
+    if (cache.freshness(entry) !== 'fresh') return undefined;
+    const tried: string[] = [];
+    const found = routeInRepo(entry.parsed, context, tried);
+    if (!('prompt' in found)) return undefined;
+    return renderResolved('custom', found.prompt, entry.parsed, context, {
+      repo: `${config.owner}/${config.repo}`,
+      ref: config.branch,
+      tried,
+      reasons: [],
+      staleAgeMs: null,
+      warnings: [],
+    });
+  };
+
   return {
     async resolve(guildId, context) {
       const started = performance.now();
-      const resolved = await resolveUnmeasured(guildId, context);
+      const resolved = (guildId === undefined ? undefined : resolveWarm(guildId, context)) ?? (await resolveUnmeasured(guildId, context));
       metrics.resolved(resolved.level, (performance.now() - started) / 1000);
       return resolved;
     },

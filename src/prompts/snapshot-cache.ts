@@ -62,6 +62,11 @@ export interface SnapshotCacheOptions {
   limits: Partial<PromptLimits>;
   /** A snapshot younger than this is served without asking GitHub. */
   ttlMs: number;
+  /**
+   * A different TTL for some repositories (those whose pushes arrive as
+   * signed webhooks: for them the TTL is only a backstop).
+   */
+  ttlFor?: (identity: SnapshotIdentity) => number | undefined;
   /** An older snapshot is served (while refreshing) up to this age; past it, never. */
   maxStaleMs: number;
   /** In-memory bound, by snapshot bytes. */
@@ -84,6 +89,8 @@ export class SnapshotCache {
   /** Keys whose stored snapshot was looked for and not found, so the database is asked once. */
   private readonly notStored = new Set<string>();
   private readonly backoffUntil = new Map<string, { until: number; error: string }>();
+  /** Writes not awaited by the request that caused them; shutdown waits for them. */
+  private readonly pendingWrites = new Set<Promise<void>>();
 
   constructor(private readonly options: SnapshotCacheOptions) {
     this.memory = new LRUCache<string, CacheEntry>({
@@ -108,7 +115,8 @@ export class SnapshotCache {
   }
 
   freshness(entry: CacheEntry, now = this.options.clock.now()): Freshness {
-    if (entry.expiredAt === undefined && now - entry.checkedAt < this.options.ttlMs) return 'fresh';
+    const ttl = this.options.ttlFor?.(entry.identity) ?? this.options.ttlMs;
+    if (entry.expiredAt === undefined && now - entry.checkedAt < ttl) return 'fresh';
     return now - entry.checkedAt <= this.options.maxStaleMs ? 'stale' : 'expired';
   }
 
@@ -172,7 +180,9 @@ export class SnapshotCache {
 
   /** Waits for background refreshes (tests, shutdown). */
   async settle(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+    while (this.inflight.size > 0 || this.pendingWrites.size > 0) {
+      await Promise.allSettled([...this.inflight.values(), ...this.pendingWrites]);
+    }
   }
 
   private refreshInBackground(target: CacheTarget): void {
@@ -235,9 +245,11 @@ export class SnapshotCache {
     const finish = (outcome: 'fetched' | 'not-modified' | 'invalid' | 'error', commit?: string, error?: string): void => {
       const durationMs = performance.now() - startedPerf;
       this.options.onRefresh?.(outcome, durationMs);
-      store.logFetch({ cacheKey: target.cacheKey, outcome, commit, error, durationMs }).catch((e: unknown) => {
+      const write = store.logFetch({ cacheKey: target.cacheKey, outcome, commit, error, durationMs }).catch((e: unknown) => {
         logger.warn({ err: e }, 'could not write the prompt fetch log');
       });
+      this.pendingWrites.add(write);
+      void write.finally(() => this.pendingWrites.delete(write));
     };
     try {
       const source = await target.createSource();

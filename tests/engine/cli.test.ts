@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,11 +149,27 @@ describe('recap summarize', () => {
     expect(provider.calls[0]!.refs).toEqual([1, 2, 3, 4]);
   });
 
-  it('is registered under the placeholder runtime until the lead wires it', async () => {
+  it('summarizes the sample export on the embedded defaults (PGlite, bundled prompts, local provider)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'recap-summarize-'));
+    const env = { DATA_DIR: dataDir, PROMPTS_DIR: join(process.cwd(), 'prompts') };
     const stdout = new Capture();
     const stderr = new Capture();
-    const code = await summarizeCommand.run({ argv: ['thread.json'], env: {}, stdout, stderr, cwd: fixtures });
-    expect(code).toBe(1);
-    expect(stderr.text).toBe('recap summarize: cannot start the summarizer: not wired\n');
-  });
+    const code = await summarizeCommand.run({ argv: [join(process.cwd(), 'examples/sample-export.json'), '--json'], env, stdout, stderr, cwd: process.cwd() });
+    expect(stderr.text).not.toMatch(/error/i);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout.text) as { provider: string; prompt: { level: string; path: string }; citations: Array<{ ref: number; messageId: string }>; messages: number };
+    expect(result.provider).toBe('local');
+    expect(result.prompt).toMatchObject({ level: 'default', path: 'summaries/discussion/brief.md' });
+    expect(result.messages).toBeGreaterThan(100);
+    expect(result.citations.length).toBeGreaterThan(0);
+    for (const c of result.citations) expect(c.messageId).toMatch(/^\d{17,20}$/);
+    // The same request again is answered from the stored summary.
+    const again = new Capture();
+    expect(await summarizeCommand.run({ argv: [join(process.cwd(), 'examples/sample-export.json'), '--json'], env, stdout: again, stderr: new Capture(), cwd: process.cwd() })).toBe(0);
+    expect(JSON.parse(again.text).reused).toBe(true);
+    // An unknown provider is a usage error naming the enabled ones.
+    const bad = new Capture();
+    expect(await summarizeCommand.run({ argv: [join(process.cwd(), 'examples/sample-export.json'), '--provider', 'nope'], env, stdout: new Capture(), stderr: bad, cwd: process.cwd() })).not.toBe(0);
+    expect(bad.text).toMatch(/"nope" is not an enabled provider; enabled: .*local/);
+  }, 60_000);
 });

@@ -182,13 +182,13 @@ describe('prompt files', () => {
 
 describe('front matter (v2)', () => {
   it('reads model parameters, description and includes', () => {
-    const text = '---\r\nmodel: claude-sonnet-4-5\r\nprovider: anthropic\r\ntemperature: 0.3\r\nmax_tokens: 900\r\ndescription: Meeting notes\r\nincludes:\r\n  - shared/rules.md\r\n---\r\nIntro\r\n{> shared/rules.md}\r\nEnd {type}\r\n';
+    const text = '---\r\nmodel: claude-sonnet-4-6\r\nprovider: anthropic\r\ntemperature: 0.3\r\nmax_tokens: 900\r\ndescription: Meeting notes\r\nincludes:\r\n  - shared/rules.md\r\n---\r\nIntro\r\n{> shared/rules.md}\r\nEnd {type}\r\n';
     const { repo, problems } = parseSnapshot(
       snap({ PATH: V2, ...CHAT, 'prompts/default.md': text, 'shared/rules.md': '---\ntemperature: 1\n---\nRules for {channel}.\n' }),
     );
     expect(problems).toEqual([]);
     const prompt = repo!.prompts.get('prompts/default.md')!;
-    expect(prompt.parameters).toEqual({ model: 'claude-sonnet-4-5', provider: 'anthropic', temperature: 0.3, max_tokens: 900 });
+    expect(prompt.parameters).toEqual({ model: 'claude-sonnet-4-6', provider: 'anthropic', temperature: 0.3, max_tokens: 900 });
     expect(prompt.description).toBe('Meeting notes');
     expect(prompt.includes).toEqual(['shared/rules.md']);
     // The include's front matter and final newline are dropped.
@@ -208,7 +208,7 @@ describe('front matter (v2)', () => {
     ['an unclosed block', '---\ntemperature: 0.3\nBody\n', 'prompts/default.md:1:1: starts front matter with `---` but never closes it with another `---` line'],
     ['a temperature out of range', '---\ntemperature: 3\n---\nx', 'prompts/default.md:2:14: sets `temperature` outside 0 to 2; use a number such as `0.3`'],
     ['a fractional max_tokens', '---\nmax_tokens: 10.5\n---\nx', 'prompts/default.md:2:13: sets `max_tokens` to something that is not a whole number from 1 to 1000000'],
-    ['a model with spaces', '---\nmodel: "my model"\n---\nx', 'prompts/default.md:2:8: sets `model` to something that is not a model name such as `claude-sonnet-4-5`'],
+    ['a model with spaces', '---\nmodel: "my model"\n---\nx', 'prompts/default.md:2:8: sets `model` to something that is not a model name such as `claude-sonnet-4-6`'],
     ['a provider list', '---\nprovider: [a]\n---\nx', 'prompts/default.md:2:11: sets `provider` to something that is not a provider name such as `anthropic`'],
     ['a non-mapping', '---\n- a\n---\nx', 'prompts/default.md:2:1: has front matter that is not a mapping of settings such as `temperature: 0.3`'],
     ['duplicate keys', '---\ntemperature: 1\ntemperature: 2\n---\nx', 'prompts/default.md:3:1: repeats the key `temperature` in the same mapping; keep only one'],

@@ -1,18 +1,8 @@
 import { parseFlags } from '../args.ts';
 import { loadLocalRepo } from '../../prompts/bundled.ts';
-import type { ParsedRepo } from '../../prompts/parsed.ts';
+import { loadFixedRepo, RepoSpecError, resolveWithFixedRepo, type FixedRepo } from '../../prompts/fixed-repo.ts';
 import { formatProblem } from '../../prompts/problems.ts';
-import { renderResolved, resolveFromBundled, routeInRepo, type Reason } from '../../prompts/resolver.ts';
-import { describeProblems } from '../../prompts/snapshot-cache.ts';
-import { parseSnapshot } from '../../prompts/snapshot.ts';
-import { createBreakerRegistry } from '../../prompts/sources/breaker-registry.ts';
-import { anonymousCredentials, tokenCredentials } from '../../prompts/sources/credentials.ts';
-import { GitHubSource } from '../../prompts/sources/github-source.ts';
-import { InMemoryRateLimitGate } from '../../prompts/sources/rate-limit-gate.ts';
-import { defaultApiBaseUrl, parseRepoUrl } from '../../prompts/sources/repo-url.ts';
-import { defaultSourceLimits } from '../../prompts/sources/source.ts';
-import type { PromptContext, ResolvedPrompt } from '../../prompts/types.ts';
-import { systemClock } from '../../resilience/clock.ts';
+import type { PromptContext } from '../../prompts/types.ts';
 import { UsageError, type CliCommand, type CliContext } from '../command.ts';
 import { loadCliConfig } from '../runtime.ts';
 
@@ -69,29 +59,20 @@ async function run(ctx: CliContext): Promise<number> {
     date: new Date().toISOString().slice(0, 10),
   };
 
-  const loaded = await loadRepo(values.repo, values.ref, ctx, config.github.apiUrl);
-  const bundled = (await loadLocalRepo(config.prompts.dir)).repo;
-  const tried: string[] = [];
-  const reasons: Reason[] = [];
-  let resolved: ResolvedPrompt | undefined;
-  if (loaded.repo !== null) {
-    const found = routeInRepo(loaded.repo, context, tried);
-    if ('prompt' in found) {
-      resolved = renderResolved('custom', found.prompt, loaded.repo, context, {
-        repo: loaded.label,
-        ref: loaded.ref,
-        tried,
-        reasons,
-        staleAgeMs: null,
-        warnings: [],
-      });
-    } else {
-      reasons.push({ level: 'custom', reason: `${loaded.label}: ${found.reason}` });
-    }
-  } else {
-    reasons.push({ level: 'custom', reason: `${loaded.label}: ${loaded.error}` });
+  let loaded: FixedRepo;
+  try {
+    loaded = await loadFixedRepo(values.repo, {
+      cwd: ctx.cwd,
+      apiUrl: config.github.apiUrl,
+      ...(values.ref === undefined ? {} : { ref: values.ref }),
+      ...(ctx.env.GITHUB_TOKEN?.trim() ? { token: ctx.env.GITHUB_TOKEN.trim() } : {}),
+    });
+  } catch (error) {
+    if (error instanceof RepoSpecError) throw new UsageError(error.message);
+    throw error;
   }
-  resolved ??= resolveFromBundled(bundled, context, tried, reasons);
+  const bundled = (await loadLocalRepo(config.prompts.dir)).repo;
+  const resolved = resolveWithFixedRepo(loaded, bundled, context);
 
   if (values.json === true) {
     ctx.stdout.write(`${JSON.stringify(resolved, null, 2)}\n`);
@@ -111,70 +92,8 @@ async function run(ctx: CliContext): Promise<number> {
       ].join('\n'),
     );
   }
-  for (const problem of loaded.problems) ctx.stderr.write(`${formatProblem(problem)}\n`);
+  for (const problem of loaded.problems) {
+    if (loaded.repo === null || problem.severity === 'warning') ctx.stderr.write(`${formatProblem(problem)}\n`);
+  }
   return loaded.repo === null ? 1 : 0;
-}
-
-interface LoadedRepo {
-  repo: ParsedRepo | null;
-  label: string;
-  ref: string | null;
-  error: string;
-  problems: Array<Parameters<typeof formatProblem>[0]>;
-}
-
-async function loadRepo(spec: string, ref: string | undefined, ctx: CliContext, apiUrl: string): Promise<LoadedRepo> {
-  const looksRemote = /^https?:\/\//.test(spec) || (/^[\w.-]+\/[\w.-]+$/.test(spec) && !(await isDirectory(ctx.cwd, spec)));
-  if (!looksRemote) {
-    const { resolve } = await import('node:path');
-    const local = await loadLocalRepo(resolve(ctx.cwd, spec));
-    return {
-      repo: local.repo,
-      label: spec,
-      ref: null,
-      error: local.repo === null ? `invalid: ${describeProblems(local.problems)}` : '',
-      problems: local.problems.filter((p) => p.severity === 'error' || local.repo !== null),
-    };
-  }
-  const location = parseRepoUrl(spec);
-  if (!location.ok) throw new UsageError(location.message);
-  const token = ctx.env.GITHUB_TOKEN?.trim();
-  const baseUrl = location.host === 'github.com' ? apiUrl : defaultApiBaseUrl(location);
-  const label = `${location.owner}/${location.repo}`;
-  const source = new GitHubSource({
-    owner: location.owner,
-    repo: location.repo,
-    ...(ref === undefined ? {} : { ref }),
-    baseUrl,
-    credentials: token ? tokenCredentials(token, 'cli') : anonymousCredentials(),
-    limits: defaultSourceLimits,
-    gate: new InMemoryRateLimitGate(systemClock),
-    breakers: createBreakerRegistry(),
-    budgetMs: 15_000,
-    requestTimeoutMs: 10_000,
-  });
-  try {
-    const outcome = await source.fetch();
-    if (outcome.kind !== 'snapshot') throw new Error('unexpected not-modified answer');
-    const parsed = parseSnapshot(outcome.snapshot);
-    return {
-      repo: parsed.repo,
-      label,
-      ref: ref ?? null,
-      error: parsed.repo === null ? `commit ${outcome.snapshot.commit.slice(0, 7)} is invalid: ${describeProblems(parsed.problems)}` : '',
-      problems: parsed.problems,
-    };
-  } catch (error) {
-    return { repo: null, label, ref: ref ?? null, error: (error as Error).message, problems: [] };
-  }
-}
-
-async function isDirectory(cwd: string, spec: string): Promise<boolean> {
-  const { stat } = await import('node:fs/promises');
-  const { resolve } = await import('node:path');
-  try {
-    return (await stat(resolve(cwd, spec))).isDirectory();
-  } catch {
-    return false;
-  }
 }

@@ -4,7 +4,8 @@ import { ImportError, importDiscordChatExporter } from '../../conversation/dce-i
 import { DurationError, parseDuration } from '../../conversation/duration.ts';
 import { prepareConversation, type PrepareOptions } from '../../conversation/prepare.ts';
 import { SummarizeError } from '../../engine/errors.ts';
-import { buildEngine, type BuildEngine, type EngineRuntime } from '../../engine/runtime.ts';
+import type { BuildEngine, EngineRuntime } from '../../engine/runtime.ts';
+import { buildEngine } from '../engine-runtime.ts';
 import { nothingToSummarize } from '../../engine/summarize.ts';
 import type { SummarizeProgress, SummaryResult } from '../../engine/types.ts';
 import { parseFlags } from '../args.ts';
