@@ -14,6 +14,14 @@ import { systemClock, type Clock } from './resilience/clock.ts';
 import { startBot, type Bot } from './discord/bot.ts';
 import { commands as slashCommands } from './discord/commands/index.ts';
 import type { BotServices } from './discord/services.ts';
+import { createChat } from './engine/chat.ts';
+import { KyselyChatMemoryStore, KyselySummaryStore } from './engine/store.ts';
+import { createSummarizer } from './engine/summarize.ts';
+import { createLlmService, type LlmService } from './llm/service.ts';
+import { createInvalidationBus, type InvalidationBus } from './invalidation/bus.ts';
+import { wireInvalidation } from './invalidation/wire.ts';
+import { mountGithubWebhook } from './webhooks/github-route.ts';
+import { recentWebhookRepos } from './webhooks/recent-repos.ts';
 import { Keyring } from './vault/keyring.ts';
 import { loadSodium } from './vault/sodium.ts';
 import { Vault } from './vault/vault.ts';
@@ -31,8 +39,12 @@ export interface App {
   metrics: Registry;
   http: HttpServer;
   prompts: PromptEngine;
+  llm: LlmService;
+  /** Tells the other processes of a deployment what changed (Postgres LISTEN/NOTIFY). */
+  bus: InvalidationBus;
   /** Set once `start()` connected to Discord (DISCORD_TOKEN set). */
   bot: Bot | undefined;
+  /** `url`: where HTTP listens; a shard process (SHARDS) serves no HTTP, and `url` says so. */
   start(): Promise<{ url: string }>;
   stop(): Promise<void>;
 }
@@ -41,6 +53,8 @@ export interface AppOverrides {
   /** Tests inject an already-open database. */
   database?: DatabaseHandle;
   clock?: Clock;
+  /** Where plugins read their settings and operator keys (PLUGINS_CONFIG, ANTHROPIC_API_KEY, …). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function createApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
@@ -74,7 +88,9 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         `the bundled prompts in ${config.prompts.dir} are invalid; requests without a guild repo use the compiled-in fallback`,
       );
     }
+    const bus = await createInvalidationBus(database, logger);
     const prompts = createPromptEngine({
+      announce: (event) => bus.publish(event),
       config,
       db: database.db,
       vault,
@@ -83,10 +99,35 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       metrics: createPromptMetrics(metrics),
       bundled: bundled.repo,
     });
+    const llm = await createLlmService({ env: overrides.env ?? {}, db: database.db, vault, logger, metrics, clock });
+    const summarizer = createSummarizer({
+      resolver: prompts.resolver,
+      router: llm.router,
+      contextWindowFor: (task, guildId) => llm.contextWindowFor(task, guildId),
+      store: new KyselySummaryStore(database.db),
+      clock,
+      logger,
+    });
+    const chat = createChat({ resolver: prompts.resolver, router: llm.router, memory: new KyselyChatMemoryStore(database.db), clock, logger });
+    const unwireInvalidation = wireInvalidation(bus, prompts, logger);
+    for (const { repo, at } of await recentWebhookRepos(database.db, new Date(clock.now() - 7 * 86_400_000))) {
+      const [owner, name] = repo.split('/');
+      if (owner !== undefined && name !== undefined) prompts.markWebhookBacked(owner, name, at.getTime());
+    }
     const http = createHttpServer(logger);
     mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
+    const webhooks = mountGithubWebhook(http, {
+      secret: config.github.webhookSecret,
+      db: database.db,
+      engine: prompts,
+      bus,
+      metrics,
+      logger,
+      clock,
+      options: { maxBodyBytes: config.github.webhookMaxBodyBytes },
+    });
 
-    const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock };
+    const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock, summarizer, chat, llm };
     const app: App = {
       config,
       logger,
@@ -95,10 +136,18 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       metrics,
       http,
       prompts,
+      llm,
+      bus,
       bot: undefined,
       async start() {
-        const { url } = await http.listen(config.http.port, config.http.host);
-        if (config.discord.token === undefined) {
+        // SHARDS: a shard process serves Discord only (its manager has the one HTTP port and
+        // sweeps the webhook deliveries); the manager serves HTTP only (the shards are Discord).
+        const serveHttp = config.sharding.role !== 'shard';
+        const url = serveHttp ? (await http.listen(config.http.port, config.http.host)).url : 'off (the shard manager serves HTTP)';
+        if (serveHttp) webhooks.start();
+        if (config.sharding.role === 'manager') {
+          logger.debug('the Discord client runs in the shard processes');
+        } else if (config.discord.token === undefined) {
           logger.warn(
             'the Discord client is off: DISCORD_TOKEN is not set. Set it (and invite the bot) to serve /summarize in Discord. ' +
               'Meanwhile, summarize a channel export offline with `npm run recap -- summarize examples/sample-export.json`.',
@@ -108,7 +157,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
             token: config.discord.token,
             ...(config.discord.apiUrl === undefined ? {} : { apiUrl: config.discord.apiUrl }),
             ...(config.discord.devGuildId === undefined ? {} : { devGuildId: config.discord.devGuildId }),
-            registerCommands: config.discord.registerCommands,
+            // Once per deployment: the first shard registers for all.
+            registerCommands: config.discord.registerCommands && (config.sharding.role !== 'shard' || config.sharding.ids.includes(0)),
             commands: slashCommands,
             services,
             logger,
@@ -119,6 +169,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       async stop() {
         await app.bot?.stop();
         await http.close();
+        await webhooks.close();
+        await llm.close();
+        unwireInvalidation();
+        await bus.close();
         await prompts.cache.settle();
         await database.close();
       },

@@ -1,6 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import { createApp } from './app.ts';
 import { environmentWithDotenv, loadConfig } from './config/env.ts';
 import { createLogger } from './log/logger.ts';
+import { shardLogFields, startShardingRole, type ShardingRole } from './sharding/role.ts';
 import { reportStartupFailure } from './startup-errors.ts';
 
 /** `npm start`: the long-running service. */
@@ -9,19 +11,23 @@ async function main(): Promise<void> {
   const env = environmentWithDotenv(process.env, process.cwd());
   const debug = String(env.LOG_LEVEL ?? '').toLowerCase() === 'debug' || String(env.LOG_LEVEL ?? '').toLowerCase() === 'trace';
   let app;
+  let sharding: ShardingRole;
   try {
     const config = loadConfig(env);
-    const logger = createLogger({ level: config.log.level, format: config.log.format });
-    app = await createApp(config, logger);
+    const logger = createLogger({ level: config.log.level, format: config.log.format, base: { pid: process.pid, ...shardLogFields(config.sharding) } });
+    app = await createApp(config, logger, { env });
     const { url } = await app.start();
+    // SHARDS: the manager starts one process per shard, each running this file.
+    sharding = await startShardingRole(config, app, fileURLToPath(import.meta.url));
     logger.info(
       {
         http: url,
         database: app.database.description,
         secrets: app.vault.locked ? 'off (no RECAP_MASTER_KEYS)' : 'on',
         startupMs: Math.round(performance.now() - startedAt),
+        ...sharding.running.fields,
       },
-      'recap-bot is running',
+      sharding.running.message,
     );
   } catch (error) {
     process.exitCode = reportStartupFailure(error, process.stderr, debug);
@@ -30,16 +36,19 @@ async function main(): Promise<void> {
   }
 
   const running = app;
+  const role = sharding;
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     running.logger.info({ signal }, 'shutting down');
-    running
+    // The shards first: they finish their interactions while this process still serves HTTP.
+    role
       .stop()
-      .then(() => {
+      .then(async (clean) => {
+        await running.stop();
         running.logger.info('stopped');
-        process.exit(0);
+        process.exit(clean ? 0 : 1);
       })
       .catch((error: unknown) => {
         running.logger.error({ err: error }, 'shutdown failed');
@@ -48,6 +57,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  role.onOrphaned(() => shutdown('the shard manager is gone'));
+  process.on('SIGHUP', () => {
+    running.logger.info('SIGHUP: reloading the plugins config');
+    role.forward('SIGHUP');
+    running.llm
+      .reload()
+      .then((result) => running.logger.info({ result }, 'plugins config reloaded'))
+      .catch((error: unknown) => running.logger.error({ err: error }, 'plugins reload failed; keeping the previous set'));
+  });
 }
 
 await main();

@@ -92,11 +92,14 @@ const schema = z.object({
   GITHUB_API_URL: withDefault(httpUrl('an http(s) URL such as https://api.github.com'), 'https://api.github.com'),
   GITHUB_APP_ID: z.preprocess(emptyAsUnset, positiveInt('the numeric id of a GitHub App').optional()),
   GITHUB_APP_PRIVATE_KEY: secret,
+  GITHUB_WEBHOOK_SECRET: secret,
+  GITHUB_WEBHOOK_MAX_BODY_KB: withDefault(positiveInt('a size in KiB'), 1024),
   GITHUB_REQUEST_TIMEOUT_MS: withDefault(positiveInt('a timeout in milliseconds'), 5_000),
   GITHUB_REFRESH_BUDGET_MS: withDefault(positiveInt('a time budget in milliseconds'), 2_500),
   PROMPTS_DIR: withDefault(z.string(), './prompts'),
   PROMPT_CACHE_TTL: withDefault(duration, '15m'),
   PROMPT_MAX_STALE: withDefault(duration, '7d'),
+  PROMPT_CACHE_TTL_WEBHOOK: withDefault(duration, '6h'),
   PROMPT_CACHE_MAX_MB: withDefault(positiveInt('a size in MiB'), 256),
   PROMPT_MAX_FILES: withDefault(positiveInt('a number of files'), 2_000),
   PROMPT_MAX_SNAPSHOT_MB: withDefault(positiveInt('a size in MiB'), 10),
@@ -106,6 +109,14 @@ const schema = z.object({
   DISCORD_API_URL: z.preprocess(emptyAsUnset, httpUrl('an http(s) URL ending in /api, such as https://discord.com/api').optional()),
   DISCORD_DEV_GUILD_ID: z.preprocess(emptyAsUnset, z.string().regex(/^\d{15,22}$/, 'expected a guild id (a number of 15-22 digits)').optional()),
   DISCORD_REGISTER_COMMANDS: withDefault(bool, true),
+  SHARDS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v),
+    z.union([z.literal('auto'), positiveInt('auto or a number of shards (1 or more)')], { error: 'expected auto or a number of shards (1 or more)' }).optional(),
+  ),
+  SHARD_SPAWN_DELAY_MS: withDefault(
+    z.coerce.number({ error: 'expected a delay in milliseconds' }).int('expected a whole number of milliseconds').min(0, 'expected a delay in milliseconds (0 or more)'),
+    5_500,
+  ),
   LOG_FORMAT: withDefault(z.enum(['auto', 'json', 'pretty'], { error: 'expected auto, json or pretty' }), 'auto'),
 });
 
@@ -124,6 +135,9 @@ export interface Config {
   github: {
     apiUrl: string;
     app: { id: number; privateKey: Secret } | undefined;
+    /** Signed push webhooks; unset, POST /webhooks/github answers 503. */
+    webhookSecret: Secret | undefined;
+    webhookMaxBodyBytes: number;
     requestTimeoutMs: number;
     refreshBudgetMs: number;
   };
@@ -131,6 +145,8 @@ export interface Config {
     /** The bundled prompt repo (levels 3 of resolution). */
     dir: string;
     ttlMs: number;
+    /** The TTL of repositories whose pushes arrive as signed webhooks. */
+    webhookTtlMs: number;
     maxStaleMs: number;
     cacheMaxBytes: number;
     limits: { maxFiles: number; snapshotBytes: number; promptBytes: number; maxRoutes: number };
@@ -143,7 +159,21 @@ export interface Config {
     registerCommands: boolean;
   };
   log: { level: RawEnv['LOG_LEVEL']; format: RawEnv['LOG_FORMAT'] };
+  /** Which part of a deployment this process is (see src/sharding/). */
+  sharding: Sharding;
 }
+
+/**
+ * - single: everything in one process (no SHARDS);
+ * - manager: SHARDS set: HTTP (health, metrics, webhooks) here, Discord in
+ *   one child process per shard;
+ * - shard: a child of the manager (discord.js sets SHARDING_MANAGER, SHARDS
+ *   and SHARD_COUNT for it): Discord only, no HTTP, no migrations.
+ */
+export type Sharding =
+  | { role: 'single' }
+  | { role: 'manager'; shards: 'auto' | number; spawnDelayMs: number }
+  | { role: 'shard'; ids: number[]; count: number };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -165,7 +195,9 @@ export function environmentWithDotenv(env: NodeJS.ProcessEnv, cwd: string): Node
 
 /** Validates the environment; throws one ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const parsed = schema.safeParse(env);
+  // In a shard child, SHARDS is discord.js's list of this process's shard ids, not ours.
+  const shardChild = env.SHARDING_MANAGER === 'true';
+  const parsed = schema.safeParse(shardChild ? { ...env, SHARDS: undefined } : env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
@@ -180,24 +212,29 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.PROMPT_MAX_STALE < e.PROMPT_CACHE_TTL) {
     throw new ConfigError('PROMPT_MAX_STALE', 'expected a duration at least as long as PROMPT_CACHE_TTL');
   }
+  const sharding = shardingFrom(e, shardChild ? env : undefined);
   return {
     http: { port: e.HTTP_PORT, host: e.HTTP_HOST },
     dataDir: e.DATA_DIR,
     database: {
       url: e.DATABASE_URL === undefined ? undefined : new Secret(e.DATABASE_URL),
       poolMax: e.DATABASE_POOL_MAX,
-      migrateOnStart: e.DATABASE_MIGRATE_ON_START,
+      // The manager migrates before it starts the shards.
+      migrateOnStart: e.DATABASE_MIGRATE_ON_START && sharding.role !== 'shard',
     },
     masterKeys: e.RECAP_MASTER_KEYS,
     github: {
       apiUrl: e.GITHUB_API_URL.replace(/\/+$/, ''),
       app: githubApp(e.GITHUB_APP_ID, e.GITHUB_APP_PRIVATE_KEY),
+      webhookSecret: e.GITHUB_WEBHOOK_SECRET,
+      webhookMaxBodyBytes: e.GITHUB_WEBHOOK_MAX_BODY_KB * 1024,
       requestTimeoutMs: e.GITHUB_REQUEST_TIMEOUT_MS,
       refreshBudgetMs: e.GITHUB_REFRESH_BUDGET_MS,
     },
     prompts: {
       dir: e.PROMPTS_DIR,
       ttlMs: e.PROMPT_CACHE_TTL,
+      webhookTtlMs: Math.min(e.PROMPT_CACHE_TTL_WEBHOOK, e.PROMPT_MAX_STALE),
       maxStaleMs: e.PROMPT_MAX_STALE,
       cacheMaxBytes: e.PROMPT_CACHE_MAX_MB * 1024 * 1024,
       limits: {
@@ -214,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       registerCommands: e.DISCORD_REGISTER_COMMANDS,
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+    sharding,
   };
 }
 
@@ -227,4 +265,33 @@ function githubApp(id: number | undefined, key: Secret | undefined): Config['git
     throw new ConfigError('GITHUB_APP_PRIVATE_KEY', 'expected a PEM private key (-----BEGIN RSA PRIVATE KEY----- …)');
   }
   return { id, privateKey: new Secret(pem) };
+}
+
+function shardingFrom(e: RawEnv, childEnv: NodeJS.ProcessEnv | undefined): Sharding {
+  if (childEnv !== undefined) {
+    const ids = shardIds(childEnv.SHARDS);
+    const count = Number(childEnv.SHARD_COUNT);
+    if (ids === undefined || !Number.isInteger(count) || count < 1) {
+      throw new ConfigError('SHARDS', `expected the shard ids discord.js gives a shard process (got ${JSON.stringify(childEnv.SHARDS)} of ${JSON.stringify(childEnv.SHARD_COUNT)})`);
+    }
+    return { role: 'shard', ids, count };
+  }
+  if (e.SHARDS === undefined) return { role: 'single' };
+  if (e.DATABASE_URL === undefined) {
+    throw new ConfigError('SHARDS', 'needs DATABASE_URL (a Postgres server the shard processes share); the embedded PGlite database belongs to one process');
+  }
+  if (e.DISCORD_TOKEN === undefined) throw new ConfigError('SHARDS', 'needs DISCORD_TOKEN: the shards are Discord connections');
+  return { role: 'manager', shards: e.SHARDS, spawnDelayMs: e.SHARD_SPAWN_DELAY_MS };
+}
+
+/** discord.js writes one id (`3`) or a JSON list (`[2,3]`). */
+function shardIds(text: string | undefined): number[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+  const ids = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
+  return ids.length > 0 && ids.every((id): id is number => Number.isInteger(id) && (id as number) >= 0) ? ids : undefined;
 }

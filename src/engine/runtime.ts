@@ -1,7 +1,6 @@
 /**
- * The composed engine for command-line use. The composition root (prompt
- * engine, router with plugins, database) is the lead's: `recap summarize`
- * receives it through `buildEngine`, which this file only declares.
+ * The composed engine for command-line use, as `recap summarize` receives
+ * it; src/cli/engine-runtime.ts builds it from the application's parts.
  */
 import type { CliContext } from '../cli/command.ts';
 import type { Summarizer } from './summarize.ts';
@@ -20,8 +19,3 @@ export interface EngineRuntime {
 }
 
 export type BuildEngine = (ctx: CliContext, options: EngineRuntimeOptions) => Promise<EngineRuntime>;
-
-// wired by the lead
-export async function buildEngine(_ctx: CliContext, _options: EngineRuntimeOptions): Promise<EngineRuntime> {
-  throw new Error('not wired');
-}
