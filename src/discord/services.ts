@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/schema.ts';
+import type { Chat } from '../engine/chat.ts';
+import type { Summarizer } from '../engine/summarize.ts';
+import type { LlmService } from '../llm/service.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PromptEngine } from '../prompts/engine.ts';
 import type { Clock } from '../resilience/clock.ts';
@@ -18,4 +21,7 @@ export interface BotServices {
   prompts: PromptEngine;
   metrics: Registry;
   clock: Clock;
+  summarizer: Summarizer;
+  chat: Chat;
+  llm: LlmService;
 }

@@ -1,0 +1,58 @@
+import type { APIEmbed } from 'discord.js';
+import type { GuildAiSettings } from '../../llm/guild-ai-settings.ts';
+import { EmbedColors, boundedEmbed } from '../format/embed.ts';
+import { DiscordLimits } from '../format/limits.ts';
+import { boundedLines, discordTimeWithAge, inlineCode } from '../format/text.ts';
+import { usd } from './money.ts';
+import { orderText } from './provider-order.ts';
+
+export interface AiStatus {
+  settings: GuildAiSettings;
+  /** In the operator's order. */
+  enabled: readonly string[];
+  /** Providers a server key can be stored for, with when this server's key was set (undefined: none stored). */
+  keys: ReadonlyArray<{ provider: string; storedAt: Date | undefined }>;
+}
+
+/** `/ai-config status`: this server's AI settings, and which keys it stored (never their values). */
+export function statusEmbed(status: AiStatus): APIEmbed {
+  const { settings, enabled } = status;
+  const order = settings.providerOrder;
+  const budget = settings.dailyBudgetUsd ?? null;
+  const keyLines = status.keys.map(({ provider, storedAt }) =>
+    `${inlineCode(provider)}: ${storedAt === undefined ? 'not set' : `set ${discordTimeWithAge(storedAt)}`}`,
+  );
+  return boundedEmbed({
+    title: 'AI settings for this server',
+    color: budget === 0 ? EmbedColors.warning : EmbedColors.info,
+    fields: [
+      {
+        name: 'Provider order',
+        value:
+          order === undefined
+            ? `the operator’s: ${orderText(enabled) || 'no provider is enabled'}`
+            : `${orderText(order)} (set for this server; \`/ai-config providers-reset\` goes back to the operator’s)`,
+      },
+      { name: 'Enabled providers', value: enabled.length === 0 ? 'none' : enabled.map((name) => inlineCode(name)).join(', ') },
+      {
+        name: 'Server API keys',
+        value:
+          keyLines.length === 0
+            ? 'No enabled provider takes a server key.'
+            : boundedLines(keyLines, { max: DiscordLimits.fieldValue }).text,
+      },
+      {
+        name: 'Operator’s key',
+        value: settings.allowOperatorKey ? 'allowed where this server has no key of its own' : 'not allowed',
+        inline: true,
+      },
+      { name: 'PII redaction', value: settings.piiRedaction ? 'on' : 'off', inline: true },
+      {
+        name: 'Daily budget',
+        value: budget === null ? 'none' : budget === 0 ? '$0: calls are switched off' : `${usd(budget)} per UTC day`,
+        inline: true,
+      },
+    ],
+    footer: 'Change with /ai-config providers, key-set, key-remove, operator-key, pii, budget. See spending with /ai-config usage.',
+  });
+}

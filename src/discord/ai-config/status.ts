@@ -1,0 +1,17 @@
+import type { ChatInputCommandInteraction } from 'discord.js';
+import type { CommandContext } from '../command.ts';
+import { replyPrivately } from '../prompt-config/reply.ts';
+import { deferOnce } from '../respond.ts';
+import { requireAiAdmin } from './access.ts';
+import type { KeyProviderList } from './keys.ts';
+import { statusEmbed } from './status-report.ts';
+
+/** `/ai-config status`. */
+export async function runStatus(interaction: ChatInputCommandInteraction, ctx: CommandContext, keyProviders: KeyProviderList): Promise<void> {
+  const guildId = requireAiAdmin(interaction);
+  await deferOnce(interaction, true);
+  const { llm } = ctx.services;
+  const [settings, providers] = await Promise.all([llm.settings.get(guildId), keyProviders()]);
+  const keys = await Promise.all(providers.map(async (provider) => ({ provider, storedAt: await llm.keys.storedAt(guildId, provider) })));
+  await replyPrivately(interaction, { embeds: [statusEmbed({ settings, enabled: llm.enabledProviders(), keys })] });
+}

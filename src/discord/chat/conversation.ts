@@ -1,0 +1,124 @@
+/**
+ * What /ask and mentions share: asking the chat engine in a thread's memory,
+ * and laying the answer out as thread messages within Discord's limits.
+ */
+import {
+  ChannelType,
+  PermissionFlagsBits,
+  ThreadAutoArchiveDuration,
+  type GuildTextBasedChannel,
+  type Message,
+  type MessageCreateOptions,
+  type ThreadChannel,
+} from 'discord.js';
+import type { ChatAnswer } from '../../engine/chat.ts';
+import { ChatError } from '../../engine/errors.ts';
+import type { Logger } from '../../log/logger.ts';
+import { UserFacingError } from '../errors.ts';
+import { DiscordLimits } from '../format/limits.ts';
+import { truncate } from '../format/text.ts';
+import { chatFailureText } from '../output/failure-text.ts';
+import { splitMarkdown } from '../output/split-markdown.ts';
+import type { BotServices } from '../services.ts';
+
+export interface QuestionContext {
+  services: BotServices;
+  correlationId: string;
+  logger: Logger;
+}
+
+export interface Question {
+  thread: ThreadChannel;
+  userId: string;
+  userName: string;
+  text: string;
+  locale?: string;
+}
+
+/** The engine's answer, its memory being the thread's. @throws UserFacingError on any ChatError. */
+export async function askInThread(ctx: QuestionContext, question: Question): Promise<ChatAnswer> {
+  const { thread } = question;
+  try {
+    return await ctx.services.chat.ask({
+      guildId: thread.guild.id,
+      channelId: thread.id,
+      userId: question.userId,
+      userName: question.userName,
+      question: question.text,
+      correlationId: ctx.correlationId,
+      guildName: thread.guild.name,
+      channelName: thread.name,
+      ...(question.locale === undefined ? {} : { locale: question.locale }),
+    });
+  } catch (error) {
+    if (error instanceof ChatError) throw new UserFacingError(chatFailureText(error), { cause: error });
+    throw error;
+  }
+}
+
+const MAX_NOTES = 3;
+
+/** The answer as message contents of at most 2,000 characters, with a small line naming the model and any warnings. */
+export function answerParts(answer: ChatAnswer, lead?: string): string[] {
+  const notes = answer.warnings.slice(0, MAX_NOTES).map((w) => `-# ⚠ ${truncate(w.replace(/\s+/g, ' '), 300)}`);
+  const text = [lead, answer.text.trim() === '' ? '(The model returned an empty answer.)' : answer.text, [...notes, `-# ${answer.provider}/${answer.model}`].join('\n')]
+    .filter((part): part is string => part !== undefined && part !== '')
+    .join('\n\n');
+  return splitMarkdown(text, DiscordLimits.content);
+}
+
+/** "**Alice** asked:" and the question quoted, bounded so the answer keeps its room. */
+export function questionLead(userName: string, question: string): string {
+  // A fence left open in the question would swallow the answer below it.
+  const quoted = truncate(question.trim().replaceAll('```', '`\u200b``'), 600)
+    .split('\n')
+    .map((line) => `> ${line}`)
+    .join('\n');
+  return `**${truncate(userName.replace(/[*_~`|\\]/g, ''), 80)}** asked:\n${quoted}`;
+}
+
+/** Where answers go: a thread, or any channel that takes messages. */
+export interface MessageTarget {
+  send(options: MessageCreateOptions): Promise<Message>;
+}
+
+/** Sends each part in order; none may ping anyone. */
+export async function sendParts(channel: MessageTarget, parts: readonly string[], replyTo?: Message): Promise<Message[]> {
+  const sent: Message[] = [];
+  for (const [index, content] of parts.entries()) {
+    const payload = { content, allowedMentions: { parse: [], repliedUser: false } };
+    sent.push(index === 0 && replyTo !== undefined ? await replyTo.reply(payload) : await channel.send(payload));
+  }
+  return sent;
+}
+
+/** A thread name from the question: its first line, at most 100 characters. */
+export function threadNameFor(question: string): string {
+  const line = question.replace(/\s+/g, ' ').trim();
+  return truncate(line === '' ? 'Question' : line, 100);
+}
+
+export const THREAD_ARCHIVE = ThreadAutoArchiveDuration.OneDay;
+
+/** Channels where the bot can start a public thread for a conversation. */
+export function canHoldThreads(channel: GuildTextBasedChannel): channel is Extract<GuildTextBasedChannel, { type: ChannelType.GuildText | ChannelType.GuildAnnouncement }> {
+  return channel.type === ChannelType.GuildText || channel.type === ChannelType.GuildAnnouncement;
+}
+
+/** The permissions the bot needs to hold a conversation here; the names of those it lacks. */
+export function missingChatPermissions(channel: GuildTextBasedChannel, inThread: boolean): string[] {
+  const me = channel.guild.members.me;
+  if (me === null) return ['View Channel'];
+  const have = channel.permissionsFor(me);
+  const needed: Array<[bigint, string]> = inThread
+    ? [
+        [PermissionFlagsBits.ViewChannel, 'View Channel'],
+        [PermissionFlagsBits.SendMessagesInThreads, 'Send Messages in Threads'],
+      ]
+    : [
+        [PermissionFlagsBits.ViewChannel, 'View Channel'],
+        [PermissionFlagsBits.CreatePublicThreads, 'Create Public Threads'],
+        [PermissionFlagsBits.SendMessagesInThreads, 'Send Messages in Threads'],
+      ];
+  return needed.filter(([bit]) => !have.has(bit)).map(([, name]) => name);
+}

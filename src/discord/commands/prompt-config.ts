@@ -1,0 +1,139 @@
+import {
+  ChannelType,
+  InteractionContextType,
+  PermissionFlagsBits,
+  SlashCommandBuilder,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
+import type { ParsedRepo } from '../../prompts/parsed.ts';
+import type { CommandContext, ComponentInteraction, SlashCommand } from '../command.ts';
+import { UserFacingError } from '../errors.ts';
+import { COMMAND_NAME, parseCustomId } from '../prompt-config/custom-ids.ts';
+import { PendingConfirmations } from '../prompt-config/pending.ts';
+import { onRemoveButton, runRemove, type RemoveTarget } from '../prompt-config/remove.ts';
+import { runRefresh } from '../prompt-config/refresh.ts';
+import { routedValues, type RoutedVariable } from '../prompt-config/routed-values.ts';
+import { onSetButton, runSet, type SetCandidate } from '../prompt-config/set.ts';
+import { runStatus } from '../prompt-config/status.ts';
+import { autocompleteTest, runTest } from '../prompt-config/test.ts';
+import { onTokenSubmit, openTokenModal, runTokenRemove } from '../prompt-config/token.ts';
+
+const SUMMARIZABLE_CHANNELS = [
+  ChannelType.GuildText,
+  ChannelType.GuildAnnouncement,
+  ChannelType.GuildVoice,
+  ChannelType.GuildForum,
+  ChannelType.PublicThread,
+  ChannelType.PrivateThread,
+  ChannelType.AnnouncementThread,
+] as const;
+
+/** The registered shape of /prompt-config (Manage Server by default, servers only). */
+export function promptConfigDefinition(): SlashCommandBuilder {
+  const builder = new SlashCommandBuilder()
+    .setName(COMMAND_NAME)
+    .setDescription("Manage this server's prompt repository on GitHub")
+    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+    .setContexts(InteractionContextType.Guild);
+  builder.addSubcommand((s) =>
+    s
+      .setName('set')
+      .setDescription('Use a GitHub repository for this server’s prompts (validated first)')
+      .addStringOption((o) =>
+        o.setName('repo_url').setDescription('owner/name or https://github.com/owner/name').setRequired(true).setMaxLength(300),
+      )
+      .addStringOption((o) => o.setName('branch').setDescription('Branch to read (default: the repository’s default branch)').setMaxLength(200)),
+  );
+  builder.addSubcommand((s) => s.setName('token').setDescription('Store a GitHub token for a private repository (typed in a private form)'));
+  builder.addSubcommand((s) => s.setName('token-remove').setDescription('Delete the stored GitHub token'));
+  builder.addSubcommand((s) => s.setName('status').setDescription('Repository, commit, last sync, errors and which prompts serve now'));
+  builder.addSubcommand((s) => s.setName('remove').setDescription('Stop using the repository and delete its token (asks first)'));
+  builder.addSubcommand((s) => s.setName('refresh').setDescription('Read the repository from GitHub now'));
+  builder.addSubcommand((s) =>
+    s
+      .setName('test')
+      .setDescription('Show which prompt a request would use, and why')
+      .addStringOption((o) => o.setName('category').setDescription('Category (default: discussion)').setAutocomplete(true).setMaxLength(100))
+      .addChannelOption((o) => o.setName('channel').setDescription('Channel (default: this one)').addChannelTypes(...SUMMARIZABLE_CHANNELS))
+      .addStringOption((o) => o.setName('type').setDescription('Summary type (default: brief)').setAutocomplete(true).setMaxLength(100))
+      .addStringOption((o) =>
+        o.setName('perspective').setDescription('Perspective (default: general)').setAutocomplete(true).setMaxLength(100),
+      ),
+  );
+  return builder;
+}
+
+export interface PromptConfigCommandOptions {
+  /** How long "Save anyway" / "Cancel" stay usable (default 2 minutes). */
+  setConfirmMs?: number;
+  /** How long the removal confirmation stays usable (default 60 s). */
+  removeConfirmMs?: number;
+}
+
+/**
+ * `/prompt-config`. Pending confirmations live in this instance (in memory,
+ * keyed by the nonce in the buttons' custom ids), so each instance is
+ * self-contained.
+ */
+export function createPromptConfigCommand(options: PromptConfigCommandOptions = {}): SlashCommand {
+  const setPending = new PendingConfirmations<SetCandidate>(options.setConfirmMs ?? 120_000);
+  const removePending = new PendingConfirmations<RemoveTarget>(options.removeConfirmMs ?? 60_000);
+  // Routed values are computed once per snapshot; a new commit is a new ParsedRepo.
+  const routedMemo = new WeakMap<ParsedRepo, Map<RoutedVariable, string[]>>();
+  const valuesOf = (repo: ParsedRepo, variable: RoutedVariable): string[] => {
+    let byVariable = routedMemo.get(repo);
+    if (byVariable === undefined) {
+      byVariable = new Map();
+      routedMemo.set(repo, byVariable);
+    }
+    let values = byVariable.get(variable);
+    if (values === undefined) {
+      values = routedValues(repo, variable);
+      byVariable.set(variable, values);
+    }
+    return values;
+  };
+
+  const execute = async (interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> => {
+    const sub = interaction.options.getSubcommand(true);
+    switch (sub) {
+      case 'set':
+        return runSet(interaction, ctx, setPending);
+      case 'token':
+        return openTokenModal(interaction, ctx);
+      case 'token-remove':
+        return runTokenRemove(interaction, ctx);
+      case 'status':
+        return runStatus(interaction, ctx);
+      case 'remove':
+        return runRemove(interaction, ctx, removePending);
+      case 'refresh':
+        return runRefresh(interaction, ctx);
+      case 'test':
+        return runTest(interaction, ctx);
+      default:
+        throw new UserFacingError(`/prompt-config ${sub} is not known to this version of the bot.`);
+    }
+  };
+
+  const handleComponent = async (interaction: ComponentInteraction, ctx: CommandContext): Promise<void> => {
+    const parsed = parseCustomId(interaction.customId);
+    if (parsed === undefined) throw new UserFacingError('This button is not known to this version of the bot.');
+    if (interaction.isModalSubmit()) {
+      if (parsed.action === 'token') return onTokenSubmit(interaction, ctx);
+    } else if (interaction.isButton()) {
+      if (parsed.action === 'save-anyway' || parsed.action === 'cancel-set') return onSetButton(interaction, ctx, setPending, parsed.action, parsed.nonce);
+      if (parsed.action === 'remove' || parsed.action === 'cancel-remove') return onRemoveButton(interaction, ctx, removePending, parsed.action, parsed.nonce);
+    }
+    throw new UserFacingError('This button is not known to this version of the bot.');
+  };
+
+  return {
+    data: promptConfigDefinition().toJSON(),
+    execute,
+    autocomplete: (interaction, ctx) => autocompleteTest(interaction, ctx, valuesOf),
+    handleComponent,
+  };
+}
+
+export const promptConfigCommand: SlashCommand = createPromptConfigCommand();

@@ -1,0 +1,245 @@
+/**
+ * `/summarize [channel] [messages] [since] [type] [perspective] [category] [private]`
+ *
+ * The exchange: checks (member and bot can read the channel) answered at
+ * once; then an ephemeral "working" reply that shows progress to the member
+ * who asked; then the summary, posted publicly as follow-up messages, or,
+ * with `private`, inside that ephemeral reply and ephemeral follow-ups.
+ * Every failure is an ephemeral message naming what went wrong.
+ */
+import {
+  InteractionContextType,
+  SlashCommandBuilder,
+  type ChatInputCommandInteraction,
+  type GuildTextBasedChannel,
+} from 'discord.js';
+import { nothingToSummarize } from '../../engine/summarize.ts';
+import { SummarizeError } from '../../engine/errors.ts';
+import type { SummaryResult } from '../../engine/types.ts';
+import { createRoutedSuggestions } from '../autocomplete.ts';
+import type { CommandContext, SlashCommand } from '../command.ts';
+import { UserFacingError } from '../errors.ts';
+import { EmbedColors } from '../format/embed.ts';
+import { SUMMARIZABLE_TYPES, requireBotCanRead, requireMemberCanRead, summarizableChannel, categoryOf } from '../history/channel-access.ts';
+import { PROMPT_CATEGORY, mappedCategory, readCategoryMap } from '../history/category-map.ts';
+import { createMemberNames, type MemberNames } from '../history/member-names.ts';
+import { readChannel, type ChannelRead } from '../history/read-channel.ts';
+import { parseSince, type SinceBoundary } from '../history/since.ts';
+import { linkCitations } from '../output/citation-links.ts';
+import { summarizeFailureText } from '../output/failure-text.ts';
+import { createProgress, summarizeProgressText } from '../output/progress.ts';
+import { summaryFooter } from '../output/summary-footer.ts';
+import { embedMessages, type EmbedMessage } from '../output/summary-messages.ts';
+import { deferOnce, respond } from '../respond.ts';
+
+export const SUMMARIZE_COMMAND = 'summarize';
+export const MAX_MESSAGES = 10_000;
+export const DEFAULT_MESSAGES = 100;
+export const DEFAULT_TYPE = 'brief';
+export const DEFAULT_PERSPECTIVE = 'general';
+/** Until a guild maps its channel categories, a summary is of a discussion. */
+export const DEFAULT_CATEGORY = 'discussion';
+
+export function summarizeDefinition(): SlashCommandBuilder {
+  const builder = new SlashCommandBuilder()
+    .setName(SUMMARIZE_COMMAND)
+    .setDescription('Summarize a channel, thread or forum post')
+    .setContexts(InteractionContextType.Guild);
+  builder
+    .addChannelOption((o) => o.setName('channel').setDescription('Channel, thread or forum post (default: this one)').addChannelTypes(...SUMMARIZABLE_TYPES))
+    .addIntegerOption((o) =>
+      o.setName('messages').setDescription(`How many recent messages (1–${MAX_MESSAGES.toLocaleString('en-US')}; default ${DEFAULT_MESSAGES})`).setMinValue(1).setMaxValue(MAX_MESSAGES),
+    )
+    .addStringOption((o) => o.setName('since').setDescription('A time back from now (30m, 2h, 3d; at most 14d) or a message link').setMaxLength(200))
+    .addStringOption((o) => o.setName('type').setDescription('brief, detailed, comprehensive, action_items, or a type your prompts add').setAutocomplete(true).setMaxLength(100))
+    .addStringOption((o) => o.setName('perspective').setDescription('Who it is for (default: general)').setAutocomplete(true).setMaxLength(100))
+    .addStringOption((o) => o.setName('category').setDescription('Prompt category (default: from the channel category, else discussion)').setAutocomplete(true).setMaxLength(100))
+    .addBooleanOption((o) => o.setName('private').setDescription('Only you see the summary'));
+  return builder;
+}
+
+export interface SummarizeCommandOptions {
+  /** Least time between two progress edits (default 2 s). */
+  progressIntervalMs?: number;
+  memberNames?: MemberNames;
+}
+
+interface SummarizeRequest {
+  channel: GuildTextBasedChannel;
+  maxMessages: number;
+  since: SinceBoundary | undefined;
+  type: string;
+  perspective: string;
+  category: string | undefined;
+  private: boolean;
+}
+
+export function createSummarizeCommand(options: SummarizeCommandOptions = {}): SlashCommand {
+  const memberNames = options.memberNames ?? createMemberNames();
+  const suggestions = createRoutedSuggestions();
+
+  const execute = async (interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> => {
+    const request = await checkedRequest(interaction, ctx);
+    await deferOnce(interaction, true);
+    const { services, logger } = ctx;
+    const progress = createProgress({
+      // Through the webhook, so the reply still counts as unanswered: the summary or the failure replaces it.
+      show: async (text) => void (await interaction.webhook.editMessage('@original', { content: text })),
+      now: () => services.clock.now(),
+      minIntervalMs: options.progressIntervalMs ?? 2_000,
+      onError: (error) => logger.debug({ err: error }, 'progress edit failed'),
+    });
+
+    let read: ChannelRead;
+    let result: SummaryResult;
+    try {
+      if (request.since?.kind === 'after-message') await requireMessage(request.channel, request.since.messageId);
+      read = await readChannel({
+        channel: request.channel,
+        maxMessages: request.maxMessages,
+        ...(request.since === undefined ? {} : { since: request.since }),
+        memberNames,
+        onProgress: (count) => progress.update(`Reading <#${request.channel.id}>… ${count.toLocaleString('en-US')} messages so far`),
+      });
+      const { prepared } = read;
+      if (prepared.messages.length === 0) throw new UserFacingError(`${capitalize(nothingToSummarize(prepared, read.channelName))}.${windowNote(request)}`);
+      const category = request.category ?? (await defaultCategory(ctx, request.channel));
+      const count = prepared.messages.length;
+      progress.update(summarizeProgressText({ stage: 'single' }, count));
+      result = await services.summarizer.summarize(prepared, {
+        guildId: request.channel.guild.id,
+        guildName: request.channel.guild.name,
+        channelId: read.channelId,
+        channelName: read.channelName,
+        category,
+        type: request.type,
+        perspective: request.perspective,
+        userId: interaction.user.id,
+        userName: askerName(interaction),
+        locale: interaction.locale,
+        correlationId: ctx.correlationId,
+        onProgress: (p) => progress.update(summarizeProgressText(p, count)),
+      });
+    } catch (error) {
+      if (error instanceof SummarizeError) throw new UserFacingError(summarizeFailureText(error), { cause: error });
+      throw error;
+    } finally {
+      await progress.close();
+    }
+
+    const messages = embedMessages({
+      title: titleFor(request.type, read.channelName),
+      url: request.channel.url,
+      text: linkCitations(result.text, result.citations),
+      footer: request.private ? summaryFooter(result) : `Asked by ${askerName(interaction)} · ${summaryFooter(result)}`,
+      notes: result.warnings,
+      color: EmbedColors.info,
+      emptyText: '(The model returned an empty summary.)',
+    });
+    await post(interaction, messages, request.private, result);
+    logger.info(
+      { channelId: read.channelId, messages: result.messages, chunks: result.chunks, historyRequests: read.requests, replies: messages.length, reused: result.reused },
+      'summary posted',
+    );
+  };
+
+  return {
+    data: summarizeDefinition().toJSON(),
+    execute,
+    autocomplete: (interaction, ctx) => suggestions.respond(interaction, ctx.services.prompts),
+  };
+}
+
+export const summarizeCommand: SlashCommand = createSummarizeCommand();
+
+/** Everything that can be refused without reading a message, refused before the reply is deferred. */
+async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<SummarizeRequest> {
+  if (!interaction.inCachedGuild()) throw new UserFacingError('/summarize works in server channels only.');
+  const sinceText = interaction.options.getString('since');
+  const since = sinceText === null || sinceText.trim() === '' ? undefined : parseSince(sinceText, ctx.services.clock.now());
+  const chosen = interaction.options.getChannel('channel');
+  if (since?.kind === 'after-message') {
+    if (since.guildId !== interaction.guildId) throw new UserFacingError('That message link is from another server.');
+    if (chosen !== null && chosen.id !== since.channelId) {
+      throw new UserFacingError(`That message link is in <#${since.channelId}>, not in <#${chosen.id}>; leave out \`channel\` or pick the link's channel.`);
+    }
+  }
+  const channelId = chosen?.id ?? (since?.kind === 'after-message' ? since.channelId : interaction.channelId);
+  const channel = await summarizableChannel(interaction.guild, channelId);
+  await requireMemberCanRead(channel, interaction.member, channel.id === interaction.channelId);
+  await requireBotCanRead(channel);
+
+  const count = interaction.options.getInteger('messages');
+  if (count !== null && (count < 1 || count > MAX_MESSAGES)) throw new UserFacingError(`\`messages\` must be between 1 and ${MAX_MESSAGES.toLocaleString('en-US')}.`);
+  return {
+    channel,
+    maxMessages: count ?? (since === undefined ? DEFAULT_MESSAGES : MAX_MESSAGES),
+    since,
+    type: routingValue(interaction, 'type') ?? DEFAULT_TYPE,
+    perspective: routingValue(interaction, 'perspective') ?? DEFAULT_PERSPECTIVE,
+    category: routingValue(interaction, 'category'),
+    private: interaction.options.getBoolean('private') ?? false,
+  };
+}
+
+/** `type`, `perspective`, `category`: a route segment (`action items` is read as `action_items`). */
+function routingValue(interaction: ChatInputCommandInteraction, name: string): string | undefined {
+  const raw = interaction.options.getString(name)?.trim().toLowerCase().replace(/\s+/g, '_');
+  if (raw === undefined || raw === '') return undefined;
+  if (!PROMPT_CATEGORY.test(raw)) throw new UserFacingError(`\`${name}\` takes letters, digits, "-" and "_" only (for example \`brief\` or \`action_items\`).`);
+  return raw;
+}
+
+async function requireMessage(channel: GuildTextBasedChannel, messageId: string): Promise<void> {
+  const found = await channel.messages.fetch({ message: messageId, cache: false }).then(
+    () => true,
+    () => false,
+  );
+  if (!found) throw new UserFacingError(`That message link points to a message I can't find in <#${channel.id}>.`);
+}
+
+/** The guild's mapping for the channel's Discord category, else a discussion. A broken map must not block summaries. */
+async function defaultCategory(ctx: CommandContext, channel: GuildTextBasedChannel): Promise<string> {
+  try {
+    const map = await readCategoryMap(ctx.services.db, channel.guild.id);
+    return mappedCategory(map, categoryOf(channel)) ?? DEFAULT_CATEGORY;
+  } catch (error) {
+    ctx.logger.warn({ err: error }, 'could not read the category map; using the default category');
+    return DEFAULT_CATEGORY;
+  }
+}
+
+function windowNote(request: SummarizeRequest): string {
+  if (request.since?.kind === 'duration') return ' Try a longer `since`.';
+  if (request.since?.kind === 'after-message') return ' Nothing was posted after that message.';
+  return '';
+}
+
+function titleFor(type: string, channelName: string): string {
+  const where = `#${channelName}`;
+  if (type === 'action_items') return `Action items from ${where}`;
+  return `${capitalize(type.replace(/_/g, ' '))} summary of ${where}`;
+}
+
+function askerName(interaction: ChatInputCommandInteraction): string {
+  return interaction.inCachedGuild() ? interaction.member.displayName : interaction.user.displayName;
+}
+
+function capitalize(text: string): string {
+  return text.length === 0 ? text : `${text[0]!.toUpperCase()}${text.slice(1)}`;
+}
+
+/**
+ * Private: the summary replaces the ephemeral "working" reply, the rest
+ * follows ephemerally. Public: the ephemeral reply says where the summary is,
+ * and the summary follows as public messages.
+ */
+async function post(interaction: ChatInputCommandInteraction, messages: readonly EmbedMessage[], isPrivate: boolean, result: SummaryResult): Promise<void> {
+  if (isPrivate) {
+    for (const message of messages) await respond(interaction, { content: '', ...message, ephemeral: true });
+    return;
+  }
+  const parts = messages.length === 1 ? '' : ` in ${messages.length} messages`;
+  await respond(interaction, { content: `Summarized ${result.messages.toLocaleString('en-US')} messages; posting the summary below${parts}.`, embeds: [] });
+  for (const message of messages) await respond(interaction, { ...message, ephemeral: false });
+}

@@ -1,0 +1,47 @@
+/**
+ * A guild's mapping from Discord channel categories to prompt categories,
+ * kept in `guild_settings.settings.categoryMap` as `{ "<category id or
+ * name>": "<prompt category>" }` (an admin command edits it). Only read here:
+ * a missing or malformed map means no mapping.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+
+export const CATEGORY_MAP_KEY = 'categoryMap';
+
+/** What a prompt category may look like (the segment shape prompt routes accept). */
+export const PROMPT_CATEGORY = /^[a-z0-9_-]{1,100}$/;
+
+export type CategoryMap = ReadonlyMap<string, string>;
+
+export async function readCategoryMap(db: Kysely<Database>, guildId: string): Promise<CategoryMap> {
+  const row = await db.selectFrom('guild_settings').select('settings').where('guild_id', '=', guildId).executeTakeFirst();
+  const settings = typeof row?.settings === 'string' ? safeJson(row.settings) : row?.settings;
+  const raw = isRecord(settings) ? settings[CATEGORY_MAP_KEY] : undefined;
+  const map = new Map<string, string>();
+  if (!isRecord(raw)) return map;
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value !== 'string') continue;
+    const category = value.trim().toLowerCase();
+    if (PROMPT_CATEGORY.test(category)) map.set(key.trim().toLowerCase(), category);
+  }
+  return map;
+}
+
+/** The prompt category for a Discord category, by id first, then by name (case-insensitive). */
+export function mappedCategory(map: CategoryMap, discordCategory: { id: string; name: string } | null): string | undefined {
+  if (discordCategory === null) return undefined;
+  return map.get(discordCategory.id) ?? map.get(discordCategory.name.trim().toLowerCase());
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

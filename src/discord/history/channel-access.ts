@@ -1,0 +1,74 @@
+/**
+ * Which channel a summary reads, and whether it may: the member who asks
+ * must be able to read its history (a summary must never reveal a channel
+ * to someone who cannot open it), and so must the bot.
+ */
+import {
+  ChannelType,
+  PermissionFlagsBits,
+  type CategoryChannel,
+  type Guild,
+  type GuildMember,
+  type GuildTextBasedChannel,
+} from 'discord.js';
+import { UserFacingError } from '../errors.ts';
+
+const READ = [PermissionFlagsBits.ViewChannel, PermissionFlagsBits.ReadMessageHistory];
+
+/** The channel types /summarize offers in its channel picker. */
+export const SUMMARIZABLE_TYPES = [
+  ChannelType.GuildText,
+  ChannelType.GuildAnnouncement,
+  ChannelType.GuildVoice,
+  ChannelType.GuildStageVoice,
+  ChannelType.PublicThread,
+  ChannelType.PrivateThread,
+  ChannelType.AnnouncementThread,
+] as const;
+
+/** The channel with this id in the guild, ready to read messages from. */
+export async function summarizableChannel(guild: Guild, channelId: string): Promise<GuildTextBasedChannel> {
+  let channel = guild.channels.cache.get(channelId) ?? null;
+  if (channel === null) {
+    // Threads are cached only while active; anything else the bot does not know it cannot see.
+    channel = await guild.channels.fetch(channelId).catch(() => null);
+  }
+  if (channel === null) throw new UserFacingError(`I can't see <#${channelId}>, so I can't summarize it.`);
+  if (channel.type === ChannelType.GuildForum || channel.type === ChannelType.GuildMedia) {
+    throw new UserFacingError(`<#${channel.id}> is a forum: pick one of its posts to summarize.`);
+  }
+  if (!channel.isTextBased()) throw new UserFacingError(`<#${channel.id}> has no messages to summarize; pick a text channel, a thread or a forum post.`);
+  return channel;
+}
+
+/**
+ * @throws UserFacingError unless `member` may read `channel`'s history.
+ * `invokedHere`: the member runs the command in that very channel, which for
+ * a private thread proves they were let in.
+ */
+export async function requireMemberCanRead(channel: GuildTextBasedChannel, member: GuildMember, invokedHere: boolean): Promise<void> {
+  const refused = new UserFacingError(`You can't read the history of <#${channel.id}>, so I won't summarize it for you.`);
+  if (!channel.permissionsFor(member).has(READ)) throw refused;
+  if (channel.type !== ChannelType.PrivateThread || invokedHere || channel.ownerId === member.id) return;
+  if (channel.permissionsFor(member).has(PermissionFlagsBits.ManageThreads)) return;
+  // A private thread is readable only by its members (and thread managers).
+  const joined = await channel.members.fetch({ member: member.id }).then(
+    () => true,
+    () => false,
+  );
+  if (!joined) throw refused;
+}
+
+/** @throws UserFacingError unless the bot may read `channel`'s history. */
+export async function requireBotCanRead(channel: GuildTextBasedChannel): Promise<void> {
+  const me = channel.guild.members.me ?? (await channel.guild.members.fetchMe().catch(() => null));
+  if (me === null || !channel.permissionsFor(me).has(READ)) {
+    throw new UserFacingError(`I can't read the history of <#${channel.id}>: I need the View Channel and Read Message History permissions there.`);
+  }
+}
+
+/** The Discord category a channel sits in (a thread: its parent's). */
+export function categoryOf(channel: GuildTextBasedChannel): CategoryChannel | null {
+  if (channel.isThread()) return channel.parent?.parent ?? null;
+  return channel.parent;
+}

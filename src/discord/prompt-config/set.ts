@@ -1,0 +1,129 @@
+import { ButtonStyle, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
+import { recordAudit } from '../../audit/audit-log.ts';
+import { formatProblem } from '../../prompts/problems.ts';
+import type { RepositoryReport } from '../../prompts/engine.ts';
+import type { PromptConfig } from '../../prompts/prompt-config-store.ts';
+import type { CommandContext } from '../command.ts';
+import { UserFacingError } from '../errors.ts';
+import { describeDuration } from '../format/text.ts';
+import { deferOnce } from '../respond.ts';
+import type { BotServices } from '../services.ts';
+import { requireGuildAdmin } from './access.ts';
+import { claimConfirmation, confirmationRow, type ButtonSpec } from './confirm.ts';
+import type { PendingConfirmations } from './pending.ts';
+import { replyPrivately } from './reply.ts';
+import { passes, repositoryReportEmbed } from './repository-report.ts';
+
+export interface SetCandidate {
+  config: Omit<PromptConfig, 'updatedAt' | 'updatedBy'>;
+  report: RepositoryReport;
+}
+
+const SET_BUTTONS: readonly ButtonSpec[] = [
+  { action: 'save-anyway', label: 'Save anyway (fix later)', style: ButtonStyle.Danger },
+  { action: 'cancel-set', label: 'Cancel', style: ButtonStyle.Secondary },
+];
+
+/**
+ * `/prompt-config set`: reads the repository as the engine will, shows what
+ * it found, and saves it only when it passes; a failing one can still be
+ * saved by the same admin on purpose (e.g. private until a token is added).
+ */
+export async function runSet(
+  interaction: ChatInputCommandInteraction,
+  ctx: CommandContext,
+  pending: PendingConfirmations<SetCandidate>,
+): Promise<void> {
+  const guildId = requireGuildAdmin(interaction);
+  const repoUrl = interaction.options.getString('repo_url', true);
+  const branch = interaction.options.getString('branch') ?? undefined;
+  await deferOnce(interaction, true);
+  const inspected = await ctx.services.prompts.inspect({ guildId, repoUrl, ...(branch === undefined ? {} : { branch }) });
+  if (!inspected.ok) throw new UserFacingError(inspected.message);
+  const { config, report } = inspected;
+  ctx.logger.info({ repo: report.repo, branch: report.branch, commit: report.commit, ok: report.ok, problems: report.problems.length }, 'prompt repository inspected');
+
+  if (passes(report)) {
+    await saveConfig(ctx, { config, report }, interaction.user.id, false);
+    await replyPrivately(interaction, {
+      embeds: [repositoryReportEmbed(report, 'saved', 'Requests in this server now use these prompts. Check one with `/prompt-config test`.')],
+      components: [],
+    });
+    return;
+  }
+
+  const nonce = pending.open({ ownerId: interaction.user.id, guildId, data: { config, report } }, async ({ data }) => {
+    await interaction.editReply({
+      content: `Timed out after ${describeDuration(pending.timeoutMs)}: nothing was saved.`,
+      embeds: [repositoryReportEmbed(data.report, 'not-saved')],
+      components: [confirmationRow(nonce, SET_BUTTONS, true)],
+      allowedMentions: { parse: [] },
+    });
+  });
+  // Nothing read at all usually means a private repository (GitHub answers 404 to strangers).
+  const hint =
+    report.commit === null && !config.hasToken
+      ? 'Private repository? Save it anyway, then add a token with `/prompt-config token` and run `/prompt-config refresh`.'
+      : 'Fix the problems and run `/prompt-config set` again, or save it anyway and fix it later.';
+  await replyPrivately(interaction, {
+    content: `${hint} Only you can press these buttons, for ${describeDuration(pending.timeoutMs)}.`,
+    embeds: [repositoryReportEmbed(report, 'not-saved')],
+    components: [confirmationRow(nonce, SET_BUTTONS)],
+  });
+}
+
+export async function onSetButton(
+  interaction: ButtonInteraction,
+  ctx: CommandContext,
+  pending: PendingConfirmations<SetCandidate>,
+  action: 'save-anyway' | 'cancel-set',
+  nonce: string | undefined,
+): Promise<void> {
+  const { data } = claimConfirmation(interaction, pending, nonce);
+  if (action === 'cancel-set') {
+    await interaction.update({ content: 'Cancelled: nothing was saved.', embeds: [repositoryReportEmbed(data.report, 'cancelled')], components: [], allowedMentions: { parse: [] } });
+    return;
+  }
+  requireGuildAdmin(interaction);
+  await interaction.deferUpdate();
+  await saveConfig(ctx, data, interaction.user.id, true);
+  await interaction.editReply({
+    content: 'Saved. Until the repository passes validation, requests use the bundled prompts; `/prompt-config status` shows what is wrong.',
+    embeds: [repositoryReportEmbed(data.report, 'saved-anyway')],
+    components: [],
+    allowedMentions: { parse: [] },
+  });
+}
+
+async function saveConfig(ctx: CommandContext, candidate: SetCandidate, actorId: string, anyway: boolean): Promise<void> {
+  const { services } = ctx;
+  const { config, report } = candidate;
+  await services.prompts.configs.save({
+    guildId: config.guildId,
+    repoUrl: config.repoUrl,
+    apiBaseUrl: config.apiBaseUrl,
+    owner: config.owner,
+    repo: config.repo,
+    branch: config.branch,
+    actorId,
+  });
+  // The snapshot inspect fetched is already in the cache under this config's key.
+  services.prompts.invalidateGuild(config.guildId);
+  await recordInspection(services, config.guildId, report).catch((error: unknown) =>
+    ctx.logger.warn({ err: error }, 'could not record the sync result'),
+  );
+  await recordAudit(services.db, {
+    guildId: config.guildId,
+    actorId,
+    action: 'prompt-config.set',
+    details: { repo: report.repo, branch: report.branch, commit: report.commit, valid: passes(report), savedAnyway: anyway },
+    correlationId: ctx.correlationId,
+  });
+  ctx.logger.info({ repo: report.repo, branch: report.branch, commit: report.commit, savedAnyway: anyway }, 'prompt repository saved');
+}
+
+/** The inspection was a sync: record it so `/prompt-config status` shows it at once. */
+async function recordInspection(services: BotServices, guildId: string, report: RepositoryReport): Promise<void> {
+  const errors = report.ok ? [] : [report.error ?? '', ...report.problems.filter((p) => p.severity === 'error').map(formatProblem)].filter((e) => e !== '');
+  await services.prompts.configs.recordSync(guildId, report.ok ? 'ok' : 'error', report.commit, errors);
+}

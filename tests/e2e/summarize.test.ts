@@ -1,0 +1,136 @@
+/**
+ * /summarize end to end: the real bot process (`src/main.ts`) against the
+ * Discord emulator and an Anthropic emulator, driven only as members would.
+ * The offline `local` provider is switched off here, so that an outage of
+ * the model provider is an outage.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { start as startAnthropic, type AnthropicEmulator } from '../emulators/anthropic/server.ts';
+import type { ApiMessage, InteractionHandle } from '../emulators/discord/server.ts';
+import { modelAnswer } from '../discord/responders.ts';
+import { startE2E, type E2E } from './harness.ts';
+
+const EPHEMERAL = 1 << 6;
+const WAIT_MS = 20_000;
+const API_KEY = `sk-ant-e2e-${'k'.repeat(24)}`;
+const PLUGINS = `router:
+  retry:
+    max_rounds: 0
+plugins:
+  local:
+    enabled: false
+  anthropic:
+    enabled: true
+    config:
+      base_url: \${ANTHROPIC_BASE_URL}
+`;
+
+let e2e: E2E;
+let anthropic: AnthropicEmulator;
+let dir: string;
+
+beforeAll(async () => {
+  anthropic = await startAnthropic({ keys: { operator: API_KEY }, responder: modelAnswer });
+  dir = mkdtempSync(join(tmpdir(), 'recap-e2e-summarize-'));
+  writeFileSync(join(dir, 'plugins.yaml'), PLUGINS);
+  e2e = await startE2E({
+    env: { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: anthropic.baseUrl, PLUGINS_CONFIG: join(dir, 'plugins.yaml'), LLM_USER_RATE_PER_MIN: '0' },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await e2e?.close();
+  await anthropic?.close();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+const jump = (channelId: string, messageId: string) => `https://discord.com/channels/${e2e.world.guild.id}/${channelId}/${messageId}`;
+
+async function summaryOf(handle: InteractionHandle): Promise<ApiMessage[]> {
+  return handle.waitFor((h) => {
+    const messages = [h.original, ...h.followUps.map((f) => f.message)].filter((m): m is ApiMessage => m !== undefined && m.embeds.length > 0);
+    return messages.some((m) => m.embeds.some((e) => e.footer !== undefined)) ? messages : undefined;
+  }, WAIT_MS, 'the summary');
+}
+
+const footerOf = (messages: ApiMessage[]) => messages.flatMap((m) => m.embeds).find((e) => e.footer)!.footer!.text;
+const text = (messages: ApiMessage[]) => messages.flatMap((m) => m.embeds.map((e) => e.description ?? '')).join('\n');
+
+describe('/summarize end to end', () => {
+  it('is registered for servers, with its options', () => {
+    const registered = e2e.discord.commands.list(e2e.world.guild.id).find((c) => c['name'] === 'summarize');
+    expect(registered?.['contexts']).toEqual([0]);
+    const options = (registered?.['options'] as Array<{ name: string }>).map((o) => o.name);
+    expect(options).toEqual(['channel', 'messages', 'since', 'type', 'perspective', 'category', 'private']);
+  });
+
+  it('summarizes a channel: public summary citing messages by jump link, footer with prompt, model, size and cost', async () => {
+    const { world, discord } = e2e;
+    const ids = discord
+      .seedMessages(world.general.id, [
+        { authorId: world.member.id, content: 'Is the release ready?' },
+        { authorId: world.admin.id, content: 'Tests are green.' },
+        { authorId: world.member.id, content: 'Shipping Friday.' },
+      ])
+      .map((m) => m.id);
+    const handle = e2e.command(world.member.id, 'summarize');
+    const messages = await summaryOf(handle);
+    expect(handle.original!.flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(messages.every((m) => (m.flags & EPHEMERAL) === 0)).toBe(true);
+    expect(text(messages)).toBe(`- 3 messages discussed: ${ids.map((id, i) => `[[${i + 1}]](${jump(world.general.id, id)})`).join('')}`);
+    expect(footerOf(messages)).toMatch(/^Asked by member · Prompt bundled:summaries\/discussion\/brief\.md · anthropic\/claude-sonnet-4-6 · 3 messages · 1 chunk · \$0\.\d{4}$/);
+    // The conversation went to the model as data in the user turn, never in the instructions.
+    const sent = anthropic.completions().at(-1)!;
+    expect(JSON.stringify(sent.body)).toContain('Shipping Friday.');
+  });
+
+  it('summarizes a thread privately', async () => {
+    const { world, discord } = e2e;
+    const [id] = discord.seedMessages(world.thread.id, [{ authorId: world.admin.id, content: 'Plan: freeze Monday' }]).map((m) => m.id);
+    const handle = e2e.command(world.admin.id, 'summarize', { options: { channel: world.thread.id, private: true, type: 'detailed' } });
+    const messages = await summaryOf(handle);
+    expect(messages.every((m) => (m.flags & EPHEMERAL) === EPHEMERAL)).toBe(true);
+    expect(messages[0]!.embeds[0]!.title).toBe('Detailed summary of #planning');
+    expect(text(messages)).toContain(`[[1]](${jump(world.thread.id, id!)})`);
+  });
+
+  it('refuses a member who cannot read the channel', async () => {
+    const { world } = e2e;
+    const reply = await e2e.command(world.restricted.id, 'summarize', { options: { channel: world.staff.id } }).waitForFinal(() => true, WAIT_MS);
+    expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(reply.content).toMatch(/^You can't read the history of <#\d+>, so I won't summarize it for you\. \(ref `[0-9a-f]{8}`\)$/);
+  });
+
+  it('says what is wrong with `since`, and when nothing is in the window', async () => {
+    const { world, discord } = e2e;
+    const bad = await e2e.command(world.member.id, 'summarize', { options: { since: 'yesterday' } }).waitForFinal(() => true, WAIT_MS);
+    expect(bad.content).toMatch(/^`since`: "yesterday" is not a duration/);
+    const quiet = discord.addChannel(world.guild.id, { kind: 'text', name: 'quiet', parentId: world.category.id });
+    discord.seedMessages(quiet.id, [{ authorId: world.member.id, content: 'long ago', at: Date.now() - 5 * 3_600_000 }]);
+    const empty = await e2e.command(world.member.id, 'summarize', { channelId: quiet.id, options: { since: '1h' } }).waitForFinal((m) => m.content.includes('(ref'), WAIT_MS);
+    expect(empty.flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(empty.content).toMatch(/^Nothing to summarize: #quiet has no messages in the requested range\. Try a longer `since`\./);
+  });
+
+  it('says the model providers are unavailable when the provider is overloaded', async () => {
+    const { world, discord } = e2e;
+    const outage = discord.addChannel(world.guild.id, { kind: 'text', name: 'outage' });
+    discord.seedMessages(outage.id, [{ authorId: world.member.id, content: 'hello?' }]);
+    anthropic.faults.setDefault({ type: 'overloaded' });
+    try {
+      const reply = await e2e.command(world.member.id, 'summarize', { channelId: outage.id }).waitForFinal((m) => m.content.includes('(ref'), WAIT_MS);
+      expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
+      expect(reply.content).toMatch(/^The model providers are unavailable right now/);
+    } finally {
+      anthropic.faults.reset();
+    }
+  });
+
+  it('leaves no interaction unanswered and never shows the API key', () => {
+    expect(e2e.unanswered()).toEqual([]);
+    expect(e2e.leaksOf(API_KEY)).toEqual([]);
+  });
+});
