@@ -12,6 +12,7 @@ import { formatProblem } from './prompts/problems.ts';
 import { createPromptMetrics } from './prompts/metrics.ts';
 import { systemClock, type Clock } from './resilience/clock.ts';
 import { startBot, type Bot } from './discord/bot.ts';
+import { createMentionChat } from './discord/chat/mention-listener.ts';
 import { commands as slashCommands } from './discord/commands/index.ts';
 import type { BotServices } from './discord/services.ts';
 import { createChat } from './engine/chat.ts';
@@ -128,6 +129,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     });
 
     const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock, summarizer, chat, llm };
+    const mentionChat = createMentionChat({ services, logger });
     const app: App = {
       config,
       logger,
@@ -154,6 +156,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
           );
         } else {
           app.bot = await startBot({
+            onClient: mentionChat.onClient,
             token: config.discord.token,
             ...(config.discord.apiUrl === undefined ? {} : { apiUrl: config.discord.apiUrl }),
             ...(config.discord.devGuildId === undefined ? {} : { devGuildId: config.discord.devGuildId }),
@@ -167,6 +170,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         return { url };
       },
       async stop() {
+        await mentionChat.drain(10_000);
         await app.bot?.stop();
         await http.close();
         await webhooks.close();

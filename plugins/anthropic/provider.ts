@@ -18,7 +18,7 @@ import {
 } from '../../src/providers/contract.ts';
 import type { PluginLogger } from '../../src/plugins/types.ts';
 import type { Clock } from '../../src/resilience/clock.ts';
-import { StepDeadline } from './deadline.ts';
+import { StepDeadline } from '../../src/providers/step-deadline.ts';
 import { toProviderError } from './errors.ts';
 import type { AnthropicSettings } from './settings.ts';
 

@@ -16,7 +16,7 @@ import {
   type Usage,
 } from '../../src/providers/contract.ts';
 import type { Clock } from '../../src/resilience/clock.ts';
-import { StepDeadline } from './deadline.ts';
+import { StepDeadline } from '../../src/providers/step-deadline.ts';
 import {
   clip,
   errorInfo,

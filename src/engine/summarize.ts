@@ -154,6 +154,10 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
     calls: RequestCalls,
   ): Promise<{ text: string; chunks: number; warnings: string[] }> {
     const window = deps.contextWindowFor('summarize', options.guildId);
+    // No callable target reports a window: the providers are down, the conversation is not too large.
+    if (window <= 0) {
+      throw new SummarizeError('unavailable', 'no language-model provider is available right now', { chunksDone: 0, chunksTotal: 0 });
+    }
     const finalMaxTokens = fitAnswerToWindow(outputBudget(options.type, resolved.parameters.max_tokens, settings.outputTokens), window);
     const system = summarySystem(resolved.content, 'single');
     const turn = formatForModel(prepared);

@@ -14,63 +14,12 @@ import {
 } from '../../src/providers/contract.ts';
 import type { PluginContext, PluginManifest } from '../../src/plugins/types.ts';
 import type { Behaviour } from '../emulators/llm-faults.ts';
+import { collect, contextFor, failure, loadManifest, type LogEntry } from './support.ts';
 import { start, type OpenAIEmulator, type OpenAIEmulatorOptions } from '../emulators/openai/server.ts';
 
 const OPERATOR_KEY = 'sk-proj-operator-0123456789';
 const GUILD_KEY = 'sk-or-guild-9876543210';
 
-interface LogEntry {
-  level: string;
-  obj: object;
-  msg?: string;
-}
-
-async function loadManifest(): Promise<PluginManifest> {
-  const text = await readFile(new URL('../../plugins/openai-compatible/plugin.yaml', import.meta.url), 'utf8');
-  return parse(text) as PluginManifest;
-}
-
-/** What the loader does: manifest defaults under the given settings, secrets from a table. */
-function contextFor(
-  manifest: PluginManifest,
-  config: Record<string, unknown>,
-  secrets: Record<string, string | undefined>,
-  logs: LogEntry[],
-): PluginContext {
-  const defaults = Object.fromEntries(
-    Object.entries(manifest.config)
-      .filter(([, spec]) => spec.default !== undefined)
-      .map(([name, spec]) => [name, spec.default]),
-  );
-  const log = (level: string) => (obj: object, msg?: string) => {
-    logs.push({ level, obj, ...(msg !== undefined ? { msg } : {}) });
-  };
-  return {
-    manifest,
-    config: { ...defaults, ...config },
-    secret: (name) => secrets[name],
-    logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-  };
-}
-
-async function collect(stream: AsyncIterable<StreamEvent>): Promise<{ events: StreamEvent[]; error?: unknown }> {
-  const events: StreamEvent[] = [];
-  try {
-    for await (const event of stream) events.push(event);
-    return { events };
-  } catch (error) {
-    return { events, error };
-  }
-}
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 const SYSTEM = 'You summarize Discord channels.\nBe brief.';
 /** The emulator counts ceil(chars / 4) per system text and per turn of `request()`. */
@@ -113,7 +62,7 @@ describe('openai-compatible plugin against the emulator', () => {
   });
 
   beforeAll(async () => {
-    manifest = await loadManifest();
+    manifest = await loadManifest('openai-compatible');
   });
   beforeEach(async () => {
     await startEmulator();
