@@ -11,9 +11,13 @@
  * server with the signed webhook route, the invalidation bus. A
  * ManualClock moves through the simulated day.
  */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { Webhooks } from '@octokit/webhooks';
+import pg from 'pg';
 import type { WebhookDefinition } from '@octokit/webhooks-examples';
 import { loadConfig } from '../src/config/env.ts';
 import { Secret } from '../src/config/secret.ts';
@@ -31,6 +35,7 @@ import { ManualClock } from '../src/resilience/clock.ts';
 import { Vault } from '../src/vault/vault.ts';
 import { loadSodium } from '../src/vault/sodium.ts';
 import { mountGithubWebhook } from '../src/webhooks/github-route.ts';
+import { startDiscordEmulator } from '../tests/emulators/discord/server.ts';
 import { GitHubEmulator } from '../tests/emulators/github/server.ts';
 import { quantile, report } from './_report.ts';
 
@@ -319,12 +324,171 @@ export async function run(args: string[]): Promise<void> {
     report('push-to-live-local-p95', Math.round(quantile(latencies, 0.95) * 10) / 10, 'ms');
 
     // --- push-to-live across two bot processes ------------------------------
-    // PLACE FOR `push-to-live-p50` / `push-to-live-p95` (ms): needs the
-    // Discord bot. Start two bot processes on one real Postgres; deliver the
-    // signed push to process A's webhook route; time until process B answers
-    // a summary request with the pushed commit's prompt (B learns of the push
-    // through the invalidation bus and reads the snapshot A stored).
+    await pushToLiveAcrossProcesses(o.latencyPushes);
   } finally {
     await h.close();
   }
+}
+
+// ---------------------------------------------------------------------------
+// Push-to-live across two bot processes: `push-to-live-p50` / `-p95` (ms).
+//
+// Two real `src/main.ts` processes on one throwaway database of a real
+// Postgres, the Discord and GitHub emulators of this process. A has no
+// Discord token and takes the signed push on its webhook route; B is the
+// Discord bot. Timed: from sending the push to A until B's answer to
+// `/prompt-config test` (the resolution /summarize makes) names the pushed
+// commit. B learns of the push only through the invalidation bus, and reads
+// the snapshot A stored.
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const POSTGRES_SERVER = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const LIVE_BOT_TOKEN = 'bench-live-bot-token';
+const SERVED_WITHIN_MS = 10_000;
+/**
+ * One poll (two REST calls of B) per 50 ms at most: discord.js holds a bot to
+ * 50 requests a second, and polling faster would time B's own rate limiting
+ * (~0.6 s stalls), not the push. A figure is thus late by up to this much.
+ */
+const POLL_EVERY_MS = 50;
+
+async function pushToLiveAcrossProcesses(pushes: number): Promise<void> {
+  const database = await throwawayDatabase(POSTGRES_SERVER);
+  if (typeof database === 'string') {
+    process.stderr.write(`push-to-live-p50/p95 skipped: no Postgres at ${POSTGRES_SERVER.replace(/:[^:@/]+@/, ':***@')} (${database}); set TEST_DATABASE_URL\n`);
+    return;
+  }
+  const processes: BotProcess[] = [];
+  const discord = await startDiscordEmulator({ botToken: LIVE_BOT_TOKEN });
+  const github = new GitHubEmulator({ quota: { anonymous: 1_000_000, authenticated: 1_000_000 } });
+  try {
+    await github.start();
+    const guild = discord.addGuild({ name: 'bench-live' });
+    const admin = discord.addUser({ username: 'admin' });
+    discord.addMember(guild.id, admin.id, { permissions: ['ManageGuild'] });
+    const channel = discord.addChannel(guild.id, { kind: 'text', name: 'general' });
+    const env: Record<string, string> = {
+      ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && e[0] !== 'NODE_OPTIONS')),
+      DATABASE_URL: database.url,
+      DISCORD_TOKEN: LIVE_BOT_TOKEN,
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_DEV_GUILD_ID: guild.id,
+      DISCORD_REGISTER_COMMANDS: 'true',
+      GITHUB_API_URL: github.baseUrl,
+      GITHUB_WEBHOOK_SECRET: SECRET,
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      SHARDS: '',
+      RECAP_MASTER_KEYS: '',
+      PLUGINS_CONFIG: '',
+    };
+    // B first: it migrates the fresh database before A opens it.
+    const b = startBotProcess(env, processes);
+    await b.running;
+    const a = startBotProcess({ ...env, DISCORD_TOKEN: '' }, processes);
+    const webhookUrl = `${await a.running}/webhooks/github`;
+
+    const promptRepo = (marker: string) => ({ PATH: 'prompts/{category}.md\nprompts/default.md\n', 'prompts/default.md': `${marker}: summarize #{channel}.\n{messages}\n` });
+    github.createRepo('bench/live', { files: promptRepo('V0') });
+    const saved = await discord
+      .sendInteraction({ type: 'command', userId: admin.id, channelId: channel.id, name: 'prompt-config', subcommand: 'set', options: { repo_url: 'bench/live' } })
+      .waitForFinal(() => true, SERVED_WITHIN_MS);
+    if (saved.embeds[0]?.title !== 'Saved bench/live@main') throw new Error(`could not configure the guild: ${JSON.stringify(saved.embeds[0] ?? saved.content)}`);
+
+    /** The commit of the prompt B resolves now, from its `/prompt-config test` answer. */
+    const servedCommit = async (): Promise<string | undefined> => {
+      const reply = await discord
+        .sendInteraction({ type: 'command', userId: admin.id, channelId: channel.id, name: 'prompt-config', subcommand: 'test' })
+        .waitForFinal(() => true, SERVED_WITHIN_MS);
+      const commit = reply.embeds.flatMap((e) => e.fields ?? []).find((f) => f.name.startsWith('Commit'))?.value;
+      return /[0-9a-f]{7}/.exec(commit ?? '')?.[0];
+    };
+
+    const latencies: number[] = [];
+    for (let i = 0; i < pushes; i++) {
+      const sha = github.push('bench/live', 'main', promptRepo(`V${i + 1}`));
+      const started = performance.now();
+      await deliverPush(webhookUrl, 'bench', 'live', sha);
+      for (;;) {
+        const polled = performance.now();
+        if ((await servedCommit()) === sha.slice(0, 7)) break;
+        if (performance.now() - started > SERVED_WITHIN_MS) throw new Error(`push ${i} was not served by the other process within ${SERVED_WITHIN_MS} ms`);
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, polled + POLL_EVERY_MS - performance.now())));
+      }
+      latencies.push(performance.now() - started);
+    }
+    report('push-to-live-p50', Math.round(quantile(latencies, 0.5) * 10) / 10, 'ms');
+    report('push-to-live-p95', Math.round(quantile(latencies, 0.95) * 10) / 10, 'ms');
+  } finally {
+    for (const p of processes) await p.stop();
+    await discord.close();
+    await github.close();
+    await database.drop();
+  }
+}
+
+interface BotProcess {
+  /** The HTTP URL, once the process logged "recap-bot is running". */
+  running: Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** `node --import tsx src/main.ts`, as `npm start` runs it. */
+function startBotProcess(env: Record<string, string>, started: BotProcess[]): BotProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let output = '';
+  const running = new Promise<string>((resolve, reject) => {
+    let pending = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        output = `${output}${line}\n`.slice(-4_000);
+        const url = line.includes('"recap-bot is running"') ? (JSON.parse(line) as { http?: unknown }).http : undefined;
+        if (typeof url === 'string') resolve(url);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      output = `${output}${chunk}`.slice(-4_000);
+    });
+    void exited.then((code) => reject(new Error(`a bot process exited with ${String(code)} before it was running:\n${output}`)));
+  });
+  const bot: BotProcess = {
+    running,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+  started.push(bot);
+  return bot;
+}
+
+/** A fresh database on the server (dropped by `drop`), or why there is none. */
+async function throwawayDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> } | string> {
+  const name = `recap_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3_000 });
+  try {
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+  } catch (error) {
+    return (error as Error).message || String(error);
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const cleanup = new pg.Client({ connectionString: serverUrl });
+      await cleanup.connect();
+      await cleanup.query(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    },
+  };
 }

@@ -12,6 +12,7 @@ import { formatProblem } from './prompts/problems.ts';
 import { createPromptMetrics } from './prompts/metrics.ts';
 import { systemClock, type Clock } from './resilience/clock.ts';
 import { startBot, type Bot } from './discord/bot.ts';
+import { clientShards } from './sharding/client-shards.ts';
 import { createMentionChat } from './discord/chat/mention-listener.ts';
 import { commands as slashCommands } from './discord/commands/index.ts';
 import type { BotServices } from './discord/services.ts';
@@ -162,6 +163,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
             ...(config.discord.devGuildId === undefined ? {} : { devGuildId: config.discord.devGuildId }),
             // Once per deployment: the first shard registers for all.
             registerCommands: config.discord.registerCommands && (config.sharding.role !== 'shard' || config.sharding.ids.includes(0)),
+            ...clientShards(config.sharding),
             commands: slashCommands,
             services,
             logger,

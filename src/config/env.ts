@@ -185,6 +185,12 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * discord.js's ShardingManager sets this (with SHARDS and SHARD_COUNT) in the
+ * environment of the shard processes it starts; operators never set it.
+ */
+const SHARD_PROCESS_MARK = 'SHARDING_MANAGER';
+
 /** Reads `.env` from `cwd` when present; real environment variables win over the file. */
 export function environmentWithDotenv(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
   const file = resolve(cwd, '.env');
@@ -196,7 +202,7 @@ export function environmentWithDotenv(env: NodeJS.ProcessEnv, cwd: string): Node
 /** Validates the environment; throws one ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   // In a shard child, SHARDS is discord.js's list of this process's shard ids, not ours.
-  const shardChild = env.SHARDING_MANAGER === 'true';
+  const shardChild = env[SHARD_PROCESS_MARK] === 'true';
   const parsed = schema.safeParse(shardChild ? { ...env, SHARDS: undefined } : env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
