@@ -16,11 +16,13 @@ import { createKeyResolver } from '../../src/router/key-resolver.ts';
 import { createRouter, type Router } from '../../src/router/router.ts';
 import { createSpendGuard } from '../../src/router/spend-guard.ts';
 import type { UsageRecord } from '../../src/router/types.ts';
-import { DEFAULT_PLUGINS_DIR } from '../../src/llm/service.ts';
+import { DEFAULT_PLUGINS_DIR, createLlmService } from '../../src/llm/service.ts';
+import { createMetricsRegistry } from '../../src/metrics/registry.ts';
+import { createPgliteDatabase } from '../helpers/databases.ts';
 import { createGuildPlan } from '../../src/llm/target-plan.ts';
 import { start as startAnthropic } from '../emulators/anthropic/server.ts';
 import { start as startOpenAI } from '../emulators/openai/server.ts';
-import { MemoryLogger, ask, ctx } from './support.ts';
+import { MemoryLogger, ask, createVault, ctx } from './support.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -120,6 +122,23 @@ describe('env-only setup (no PLUGINS_CONFIG)', () => {
     expect(set.getProvider('local')).toBeDefined();
   });
 
-  // Needs src/plugins/host.ts to pass its env: `builtInConfig(options.env)` in buildSet (see the report).
-  it.todo('works the same through PluginHost and createLlmService');
+  it('works the same through the plugin host and createLlmService, as the app builds it', async () => {
+    const ollama = await startOpenAI({ keys: null, models: ['llama3.2'] });
+    cleanups.push(() => ollama.close());
+    const database = await createPgliteDatabase();
+    cleanups.push(() => database.close());
+    const service = await createLlmService({
+      env: { OPENAI_BASE_URL: ollama.baseUrl, OPENAI_MODEL: 'llama3.2' },
+      db: database.db,
+      vault: await createVault(database.db),
+      logger: new MemoryLogger(),
+      metrics: createMetricsRegistry({ defaultMetrics: false }),
+      clock: systemClock,
+    });
+    cleanups.push(() => service.close());
+    expect(service.enabledProviders()).toEqual(['openai-compatible', 'local']);
+    const res = await service.router.generate(ask('What happened today?'), ctx(undefined));
+    expect(res).toMatchObject({ provider: 'openai-compatible', model: 'llama3.2', costUsd: 0 });
+    expect(ollama.completions()[0]).toMatchObject({ authPresent: false, call: { model: 'llama3.2' } });
+  });
 });
