@@ -65,6 +65,4 @@ export interface PromptFile extends RenderablePrompt {
   readonly includes: readonly string[];
   /** UTF-8 size of the template after includes. */
   readonly bytes: number;
-  /** The file's own text after its front matter, as written (includes not expanded). */
-  readonly body: string;
 }

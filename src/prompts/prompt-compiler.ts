@@ -215,7 +215,7 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
       error('prompt.too-large', path, `is ${size}, so it is skipped; shorten it or split it`);
       return { ok: false, reason: `it is ${size}` };
     }
-    const { frontMatter, body } = unit.value;
+    const { frontMatter } = unit.value;
     return {
       ok: true,
       prompt: Object.freeze({
@@ -223,14 +223,22 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
         description: frontMatter.description,
         parameters: Object.freeze({ ...frontMatter.parameters }),
         includes: Object.freeze(includes),
-        segments: Object.freeze(segments),
+        segments: Object.freeze(segments.map(detach)),
         bytes,
-        body,
       }),
     };
   }
 
   return { compile, used: () => touched };
+}
+
+/**
+ * Literal text as a string of its own. Segments are slices and
+ * concatenations of the decoded files, and V8 keeps every piece they were
+ * built from alive: a cached snapshot would hold its files twice over.
+ */
+function detach(segment: BodySegment): BodySegment {
+  return typeof segment === 'string' ? Buffer.from(segment, 'utf8').toString('utf8') : segment;
 }
 
 function pushSegment(segments: BodySegment[], segment: BodySegment): void {
