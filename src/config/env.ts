@@ -92,6 +92,10 @@ const schema = z.object({
   GITHUB_API_URL: withDefault(httpUrl('an http(s) URL such as https://api.github.com'), 'https://api.github.com'),
   GITHUB_APP_ID: z.preprocess(emptyAsUnset, positiveInt('the numeric id of a GitHub App').optional()),
   GITHUB_APP_PRIVATE_KEY: secret,
+  GITHUB_ENTERPRISE_HOSTS: withDefault(
+    z.string().transform((v) => v.split(/[\s,]+/).map((h) => h.trim().toLowerCase()).filter((h) => h !== '')),
+    '',
+  ),
   GITHUB_WEBHOOK_SECRET: secret,
   GITHUB_WEBHOOK_MAX_BODY_KB: withDefault(positiveInt('a size in KiB'), 1024),
   GITHUB_REQUEST_TIMEOUT_MS: withDefault(positiveInt('a timeout in milliseconds'), 5_000),
@@ -135,6 +139,8 @@ export interface Config {
   github: {
     apiUrl: string;
     app: { id: number; privateKey: Secret } | undefined;
+    /** GitHub Enterprise hosts (`host[:port]`) guild admins may name; github.com is always allowed. */
+    enterpriseHosts: string[];
     /** Signed push webhooks; unset, POST /webhooks/github answers 503. */
     webhookSecret: Secret | undefined;
     webhookMaxBodyBytes: number;
@@ -232,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     github: {
       apiUrl: e.GITHUB_API_URL.replace(/\/+$/, ''),
       app: githubApp(e.GITHUB_APP_ID, e.GITHUB_APP_PRIVATE_KEY),
+      enterpriseHosts: e.GITHUB_ENTERPRISE_HOSTS,
       webhookSecret: e.GITHUB_WEBHOOK_SECRET,
       webhookMaxBodyBytes: e.GITHUB_WEBHOOK_MAX_BODY_KB * 1024,
       requestTimeoutMs: e.GITHUB_REQUEST_TIMEOUT_MS,

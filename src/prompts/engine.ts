@@ -222,6 +222,15 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     async inspect(input) {
       const location = parseRepoUrl(input.repoUrl);
       if (!location.ok) return { ok: false, message: location.message };
+      // Any server admin can type a URL here: only hosts the operator trusts
+      // are ever contacted, or the bot could be pointed at internal services.
+      const host = location.host.toLowerCase();
+      if (host !== 'github.com' && host !== 'www.github.com' && !config.github.enterpriseHosts.includes(host)) {
+        return {
+          ok: false,
+          message: `This bot reads prompt repositories on github.com only; ${location.host} is not allowed. The bot's operator can allow a GitHub Enterprise server with GITHUB_ENTERPRISE_HOSTS.`,
+        };
+      }
       const apiBaseUrl = apiBaseFor(location.host, location.origin);
       const hasToken = input.hasToken ?? (await deps.vault.metadata(input.guildId, 'github-token')) !== undefined;
       const branch =

@@ -231,4 +231,18 @@ describeEachDatabase('prompt engine', (database) => {
     expect(text).toMatch(/recap_github_requests_total\{status="(200|304)"\} \d+/);
     expect(text).toMatch(/recap_prompt_resolution_seconds_bucket/);
   });
+
+  it('contacts no host but github.com unless the operator allows a GitHub Enterprise host', async () => {
+    await restart();
+    github.resetStats();
+    for (const url of ['http://127.0.0.1:5432/owner/repo', 'http://169.254.169.254/owner/repo']) {
+      const refused = await engine.inspect({ guildId: 'ssrf', repoUrl: url, branch: 'main' });
+      expect(refused).toMatchObject({ ok: false, message: expect.stringMatching(/github\.com only; .* is not allowed.*GITHUB_ENTERPRISE_HOSTS/) });
+    }
+    expect(github.count()).toBe(0);
+    await restart({ GITHUB_ENTERPRISE_HOSTS: '127.0.0.1:9' });
+    const allowed = await engine.inspect({ guildId: 'ghe', repoUrl: 'http://127.0.0.1:9/owner/repo', branch: 'main' });
+    expect(allowed.ok).toBe(true);
+    if (allowed.ok) expect(allowed.config.apiBaseUrl).toBe('http://127.0.0.1:9/api/v3');
+  });
 });
