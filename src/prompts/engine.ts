@@ -134,7 +134,10 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     octokitFor,
     ...(appAuth === undefined ? {} : { appAuth }),
     requestTimeoutMs: config.github.requestTimeoutMs,
-    budgetMs: config.github.refreshBudgetMs,
+    // GitHub's share of the refresh budget: the rest is the stored-copy look-up
+    // and the vault. Its own timeout (an outage, counted by the breaker) must
+    // fire before the cache's hard stop (which counts as the caller giving up).
+    budgetMs: Math.max(100, config.github.refreshBudgetMs - 150),
     onRequest,
     log: githubLog,
   });
@@ -157,6 +160,7 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     maxStaleMs: config.prompts.maxStaleMs,
     maxBytes: config.prompts.cacheMaxBytes,
     failureBackoffMs: 30_000,
+    refreshBudgetMs: config.github.refreshBudgetMs,
     onRefresh: () => metrics.setSnapshotBytes(cache.heldBytes),
   });
   const resolver = createPromptResolver({

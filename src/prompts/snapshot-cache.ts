@@ -73,6 +73,11 @@ export interface SnapshotCacheOptions {
   maxBytes: number;
   /** After a failed refresh, do not try the same repository again for this long. */
   failureBackoffMs: number;
+  /**
+   * A whole refresh (stored-copy look-up, credentials, GitHub) ends by then:
+   * a member waiting on a cold resolution waits at most this long.
+   */
+  refreshBudgetMs?: number;
   onRefresh?: (outcome: 'fetched' | 'not-modified' | 'invalid' | 'error', durationMs: number) => void;
 }
 
@@ -240,6 +245,7 @@ export class SnapshotCache {
     const { clock, store, logger } = this.options;
     const started = clock.now();
     const startedPerf = performance.now();
+    const signal = this.options.refreshBudgetMs === undefined ? undefined : AbortSignal.timeout(this.options.refreshBudgetMs);
     const previous = this.memory.get(target.cacheKey) ?? (await this.loadStored(target));
     const known = previous?.commit !== null && previous?.commit !== undefined ? { commit: previous.commit, etag: previous.etag } : undefined;
     const finish = (outcome: 'fetched' | 'not-modified' | 'invalid' | 'error', commit?: string, error?: string): void => {
@@ -253,7 +259,7 @@ export class SnapshotCache {
     };
     try {
       const source = await target.createSource();
-      const outcome = await source.fetch({ known });
+      const outcome = await source.fetch({ known, ...(signal === undefined ? {} : { signal }) });
       const now = clock.now();
       this.backoffUntil.delete(target.cacheKey);
       if (outcome.kind === 'not-modified') {
