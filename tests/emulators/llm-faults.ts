@@ -238,6 +238,31 @@ export function recordableHeaders(req: IncomingMessage): Record<string, string> 
   return out;
 }
 
+/**
+ * What both emulators do first with every request: authenticate it, record
+ * it (credentials removed) and watch for the client hanging up.
+ */
+export function admitRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  signal: AbortSignal,
+  keys: KeySet,
+  requests: RecordedRequest[],
+): { url: URL; auth: AuthResult; record: RecordedRequest } {
+  const url = new URL(req.url ?? '/', 'http://emulator');
+  const auth = authenticate(req, keys);
+  const record: RecordedRequest = {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    headers: recordableHeaders(req),
+    authPresent: auth.present,
+    ...(auth.label !== null ? { keyLabel: auth.label } : {}),
+  };
+  requests.push(record);
+  watchInterruption(record, res, signal);
+  return { url, auth, record };
+}
+
 // ---------------------------------------------------------------------------
 // HTTP plumbing
 

@@ -10,14 +10,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  authenticate,
+  admitRequest,
   BodyError,
   composeAnswer,
   defaultResponder,
   FaultScript,
   inputTokens,
   readJsonBody,
-  recordableHeaders,
   sendJson,
   serveCompletion,
   splitIntoDeltas,
@@ -31,7 +30,6 @@ import {
   type KeySet,
   type RecordedRequest,
   type Responder,
-  watchInterruption,
 } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-openai-emulator' };
@@ -68,17 +66,7 @@ export async function start(options: OpenAIEmulatorOptions = {}): Promise<OpenAI
   let counter = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://emulator');
-    const auth = authenticate(req, keys);
-    const record: RecordedRequest = {
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      headers: recordableHeaders(req),
-      authPresent: auth.present,
-      ...(auth.label !== null ? { keyLabel: auth.label } : {}),
-    };
-    requests.push(record);
-    watchInterruption(record, res, signal);
+    const { url, auth, record } = admitRequest(req, res, signal, keys, requests);
     const id = `chatcmpl-emu-${++counter}`;
 
     let body: unknown;
