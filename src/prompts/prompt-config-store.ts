@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.ts';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, GuildPromptConfigsTable } from '../db/schema.ts';
 
 /** A guild's prompt repository setting, as the engine uses it. */
 export interface PromptConfig {
@@ -55,15 +55,7 @@ export class PromptConfigStore {
   async get(guildId: string): Promise<PromptConfig | null> {
     const hit = this.cache.get(guildId);
     if (hit !== undefined) return hit;
-    const row = await this.db
-      .selectFrom('guild_prompt_configs as c')
-      .leftJoin('secrets as s', (join) =>
-        join.onRef('s.guild_id', '=', 'c.guild_id').on('s.purpose', '=', GITHUB_TOKEN_PURPOSE),
-      )
-      .selectAll('c')
-      .select('s.key_id as token_key_id')
-      .where('c.guild_id', '=', guildId)
-      .executeTakeFirst();
+    const row = await this.selectConfigs().where('c.guild_id', '=', guildId).executeTakeFirst();
     const config = row === undefined ? null : toConfig(row, row.token_key_id !== null);
     this.cache.set(guildId, config);
     return config;
@@ -71,13 +63,7 @@ export class PromptConfigStore {
 
   /** Every enabled config that reads this repository (webhooks). */
   async byRepository(owner: string, repo: string): Promise<PromptConfig[]> {
-    const rows = await this.db
-      .selectFrom('guild_prompt_configs as c')
-      .leftJoin('secrets as s', (join) =>
-        join.onRef('s.guild_id', '=', 'c.guild_id').on('s.purpose', '=', GITHUB_TOKEN_PURPOSE),
-      )
-      .selectAll('c')
-      .select('s.key_id as token_key_id')
+    const rows = await this.selectConfigs()
       .where((eb) => eb(eb.fn('lower', ['c.owner']), '=', owner.toLowerCase()))
       .where((eb) => eb(eb.fn('lower', ['c.repo']), '=', repo.toLowerCase()))
       .execute();
@@ -154,6 +140,15 @@ export class PromptConfigStore {
     for (const id of guildIds) this.invalidate(id);
   }
 
+  /** Configs with whether a token is stored (the key id says so; the value is never read here). */
+  private selectConfigs() {
+    return this.db
+      .selectFrom('guild_prompt_configs as c')
+      .leftJoin('secrets as s', (join) => join.onRef('s.guild_id', '=', 'c.guild_id').on('s.purpose', '=', GITHUB_TOKEN_PURPOSE))
+      .selectAll('c')
+      .select('s.key_id as token_key_id');
+  }
+
   invalidate(guildId: string): void {
     this.cache.delete(guildId);
   }
@@ -163,23 +158,7 @@ export class PromptConfigStore {
   }
 }
 
-type Row = {
-  guild_id: string;
-  repo_url: string;
-  api_host: string;
-  owner: string;
-  repo: string;
-  branch: string;
-  enabled: boolean;
-  last_sync_status: string | null;
-  last_sync_commit: string | null;
-  last_sync_at: Date | string | null;
-  last_sync_errors: unknown;
-  last_push_at: Date | string | null;
-  repo_event: string | null;
-  updated_by: string;
-  updated_at: Date | string;
-};
+type Row = Selectable<GuildPromptConfigsTable>;
 
 function toConfig(row: Row, hasToken: boolean): PromptConfig {
   const errors = Array.isArray(row.last_sync_errors) ? row.last_sync_errors.map(String) : [];

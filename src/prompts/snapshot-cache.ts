@@ -216,20 +216,17 @@ export class SnapshotCache {
       }
       const parsed = parseSnapshot(stored.snapshot, this.options.limits);
       if (parsed.repo === null) return undefined;
-      const entry: CacheEntry = {
-        identity: pickIdentity(target),
+      const entry = newEntry(target, {
         parsed: parsed.repo,
         problems: parsed.problems,
         commit: stored.snapshot.commit,
         etag: stored.etag,
         fetchedAt: stored.fetchedAt,
         checkedAt: stored.checkedAt,
-        expiredAt: undefined,
-        invalidHead: undefined,
         lastError: stored.lastError === undefined ? undefined : { message: stored.lastError, kind: 'stored', at: stored.checkedAt },
         goneSince: stored.goneSince,
         bytes: snapshotBytes(stored.snapshot),
-      };
+      });
       // Another flight may have fetched meanwhile; the newer one wins.
       const current = this.memory.get(target.cacheKey);
       if (current !== undefined && current.checkedAt >= entry.checkedAt) return current;
@@ -305,20 +302,7 @@ export class SnapshotCache {
     const parsed = parseSnapshot(snapshot, this.options.limits);
     if (parsed.repo === null) {
       const summary = describeProblems(parsed.problems);
-      const entry: CacheEntry = previous ?? {
-        identity: pickIdentity(target),
-        parsed: null,
-        problems: [],
-        commit: null,
-        etag: undefined,
-        fetchedAt: now,
-        checkedAt: now,
-        expiredAt: undefined,
-        invalidHead: undefined,
-        lastError: undefined,
-        goneSince: undefined,
-        bytes: 0,
-      };
+      const entry = previous ?? newEntry(target, { fetchedAt: now, checkedAt: now });
       // Keep the last good snapshot; remember the broken head (and its ETag,
       // so re-checking it costs a 304) until a new commit replaces it.
       entry.invalidHead = { commit: snapshot.commit, problems: parsed.problems, at: now };
@@ -331,20 +315,15 @@ export class SnapshotCache {
       finish('invalid', snapshot.commit, summary);
       return { ok: false, changed: false, entry, error: entry.lastError.message };
     }
-    const entry: CacheEntry = {
-      identity: pickIdentity(target),
+    const entry = newEntry(target, {
       parsed: parsed.repo,
       problems: parsed.problems,
       commit: snapshot.commit,
       etag,
       fetchedAt: now,
       checkedAt: now,
-      expiredAt: undefined,
-      invalidHead: undefined,
-      lastError: undefined,
-      goneSince: undefined,
       bytes: snapshotBytes(snapshot),
-    };
+    });
     this.memory.set(target.cacheKey, entry);
     this.notStored.delete(target.cacheKey);
     await this.persist(() => this.options.store.save(pickIdentity(target), snapshot, etag, now));
@@ -360,6 +339,26 @@ export class SnapshotCache {
       this.options.logger.warn({ err: error }, 'could not persist the prompt snapshot');
     }
   }
+}
+
+/** An entry with nothing known but what is given. */
+function newEntry(
+  target: SnapshotIdentity,
+  fields: Partial<Omit<CacheEntry, 'identity'>> & Pick<CacheEntry, 'fetchedAt' | 'checkedAt'>,
+): CacheEntry {
+  return {
+    identity: pickIdentity(target),
+    parsed: null,
+    problems: [],
+    commit: null,
+    etag: undefined,
+    expiredAt: undefined,
+    invalidHead: undefined,
+    lastError: undefined,
+    goneSince: undefined,
+    bytes: 0,
+    ...fields,
+  };
 }
 
 function pickIdentity(target: SnapshotIdentity): SnapshotIdentity {
