@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { BodyBudget } from '../../src/http/body-budget.ts';
+import { createHttpServer, sendJson } from '../../src/http/server.ts';
 import { createPgliteDatabase, silentLogger } from '../helpers/databases.ts';
 import { pingPayload, postWebhook, WEBHOOK_SECRET } from '../webhooks/helpers.ts';
 
@@ -213,6 +214,42 @@ describe('unauthenticated request bodies on the HTTP port', () => {
 
     for (const s of stallers) s.socket.destroy();
     await until(() => budget().inUse === 0, 'every stalled body to be released');
+  });
+});
+
+describe('the connection cap', () => {
+  it('closes connections past HTTP_MAX_CONNECTIONS at once and serves again when one goes', async () => {
+    const http = createHttpServer(silentLogger, { maxConnections: 3 });
+    http.route('GET', '/ping', (_req, res) => sendJson(res, 200, { ok: true }));
+    const { port } = await http.listen(0, '127.0.0.1');
+    const held: Socket[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const socket = connect({ port, host: '127.0.0.1' });
+        socket.on('error', () => undefined);
+        await new Promise((r) => socket.once('connect', r));
+        held.push(socket);
+      }
+      const connections = () => new Promise<number>((resolve, reject) => http.server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+      const connectionsReach = async (n: number) => {
+        for (let i = 0; i < 500 && (await connections()) !== n; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(await connections()).toBe(n);
+      };
+      await connectionsReach(3);
+      const extra = rawRequest(port, `GET /ping HTTP/1.1\r\nHost: x\r\n\r\n`);
+      held.push(extra.socket);
+      expect(await extra.closed).toBe('closed');
+      await expect(extra.answer).rejects.toThrow(/connection closed without an answer/);
+
+      held[0]?.destroy();
+      await connectionsReach(2);
+      const served = rawRequest(port, `GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      held.push(served.socket);
+      expect((await served.answer).status).toBe(200);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await http.close();
+    }
   });
 });
 
