@@ -94,7 +94,9 @@ export function createHttpServer(logger: Logger, limits: Partial<HttpLimits> = {
   server.maxConnections = l.maxConnections;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const status = clientErrorStatus(error.code);
-    if (status === undefined) socket.destroy();
+    // A response already under way on this connection (keep-alive) cannot be followed by an error page.
+    const responding = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (status === undefined || responding) socket.destroy();
     else answerAndClose(socket, status, { error: STATUS_CODES[status]?.toLowerCase() ?? 'bad request' });
   });
 
