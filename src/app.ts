@@ -116,7 +116,11 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       const [owner, name] = repo.split('/');
       if (owner !== undefined && name !== undefined) prompts.markWebhookBacked(owner, name, at.getTime());
     }
-    const http = createHttpServer(logger);
+    const http = createHttpServer(logger, {
+      maxConnections: config.http.maxConnections,
+      bodyBudgetBytes: config.http.bodyBudgetBytes,
+      timeoutMs: config.http.timeoutMs,
+    });
     mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
     const webhooks = mountGithubWebhook(http, {
       secret: config.github.webhookSecret,

@@ -75,6 +75,9 @@ const httpUrl = (what: string) =>
 const schema = z.object({
   HTTP_PORT: withDefault(port, 8080),
   HTTP_HOST: withDefault(z.string(), '0.0.0.0'),
+  HTTP_MAX_CONNECTIONS: withDefault(positiveInt('a number of connections'), 512),
+  HTTP_BODY_BUDGET_KB: withDefault(positiveInt('a size in KiB'), 16 * 1024),
+  HTTP_TIMEOUT_MS: withDefault(positiveInt('a timeout in milliseconds'), 10_000),
   DATA_DIR: withDefault(z.string(), './data'),
   DATABASE_URL: postgresUrl,
   DATABASE_POOL_MAX: withDefault(positiveInt('a positive whole number of connections'), 10),
@@ -127,7 +130,15 @@ const schema = z.object({
 export type RawEnv = z.output<typeof schema>;
 
 export interface Config {
-  http: { port: number; host: string };
+  http: {
+    port: number;
+    host: string;
+    maxConnections: number;
+    /** Bytes of unauthenticated request bodies held at once, across all requests. */
+    bodyBudgetBytes: number;
+    /** Headers, and then the body, must each arrive within this. */
+    timeoutMs: number;
+  };
   dataDir: string;
   database: {
     /** Unset means embedded PGlite under `dataDir`. */
@@ -226,7 +237,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   const sharding = shardingFrom(e, shardChild ? env : undefined);
   return {
-    http: { port: e.HTTP_PORT, host: e.HTTP_HOST },
+    http: {
+      port: e.HTTP_PORT,
+      host: e.HTTP_HOST,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+      bodyBudgetBytes: e.HTTP_BODY_BUDGET_KB * 1024,
+      timeoutMs: e.HTTP_TIMEOUT_MS,
+    },
     dataDir: e.DATA_DIR,
     database: {
       url: e.DATABASE_URL === undefined ? undefined : new Secret(e.DATABASE_URL),

@@ -13,9 +13,13 @@ export const CONVERSATION_CLOSE = '</conversation>';
 // characters (they hide text inside words, e.g. inside a delimiter).
 const INVISIBLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 
-/** Removes control and invisible characters; tabs become spaces and every line break becomes `\n`. */
+// Everything a reader or a model may take for the end of a line: CR LF, CR,
+// vertical tab, form feed, next line (U+0085), line and paragraph separators.
+const LINE_BREAKS = /\r\n|[\r\u000B\u000C\u0085\u2028\u2029]/g;
+
+/** Removes control and invisible characters; tabs become spaces and every kind of line break becomes `\n`. */
 export function stripControl(text: string): string {
-  return text.replace(/\r\n?/g, '\n').replace(/\t/g, ' ').replace(INVISIBLE, '');
+  return text.replace(LINE_BREAKS, '\n').replace(/\t/g, ' ').replace(INVISIBLE, '');
 }
 
 // Anything that could read as the block's tag, whatever the case, spacing or
@@ -57,4 +61,33 @@ export function safeName(name: string, maxChars = 64): string {
   const short = chars.length > maxChars ? `${chars.slice(0, maxChars).join('')}…` : clean;
   // Last, so that no earlier step (joining lines, cutting) can form a delimiter again.
   return neutraliseDelimiters(short) || 'unnamed';
+}
+
+/** Longest text one member-controlled value contributes to system text. */
+export const MAX_SYSTEM_VALUE_CHARS = 100;
+
+// Brackets that open or close a tag of ours (or look like one), and braces
+// that open a template variable, in their ASCII and compatibility forms.
+const DELIMITERS = /[<>\uFF1C\uFF1E\uFE64\uFE65{}\uFF5B\uFF5D]/g;
+
+/**
+ * A member-controlled value (a channel, thread or guild name, a nickname, a
+ * question) made fit for system text: one line (every line break and
+ * control character becomes a space, whitespace runs collapse), no
+ * invisible characters, nothing that could open a tag or a template
+ * variable, and at most `maxChars` characters (an ellipsis marks the cut).
+ * Empty when nothing is left.
+ */
+export function systemLine(value: string, maxChars = MAX_SYSTEM_VALUE_CHARS): string {
+  // Nothing below makes text longer, and the result keeps at most maxChars
+  // code points: a bounded head of hostile megabytes decides it.
+  const budget = maxChars * 8;
+  const head = value.length > budget ? value.slice(0, budget) : value;
+  const flat = stripControl(head)
+    .replace(DELIMITERS, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const chars = [...flat];
+  if (chars.length > maxChars) return `${chars.slice(0, maxChars).join('').trimEnd()}…`;
+  return value.length > budget && flat !== '' ? `${flat}…` : flat;
 }

@@ -1,6 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../log/logger.ts';
+import { BodyBudget } from './body-budget.ts';
+import { answerAndClose } from './refuse.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -10,7 +12,35 @@ export interface HttpServer {
   listen(port: number, host: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
   readonly server: Server;
+  /** What every route that reads an unauthenticated body passes to readBoundedBody (with its own limit). */
+  readonly bodies: { budget: BodyBudget; timeoutMs: number };
 }
+
+/**
+ * What strangers can hold on the port before they authenticate:
+ * connections, header bytes and time, body bytes (all requests together)
+ * and time.
+ */
+export interface HttpLimits {
+  maxConnections: number;
+  /** Bytes of unauthenticated bodies in flight across all requests. */
+  bodyBudgetBytes: number;
+  /** The headers must be whole within this, and then the body within this again. */
+  timeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+}
+
+export const defaultHttpLimits: HttpLimits = {
+  maxConnections: 512,
+  bodyBudgetBytes: 16 * 1024 * 1024,
+  timeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeaderBytes: 16 * 1024,
+};
+
+/** Bodies up to this size have a share of the budget that larger ones cannot take. */
+const SMALL_BODY_BYTES = 64 * 1024;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -18,43 +48,29 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-export class BodyTooLargeError extends Error {
-  override readonly name = 'BodyTooLargeError';
-}
-
-/** Reads a request body up to `limit` bytes; rejects past it without buffering the rest. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(new BodyTooLargeError(`body of ${declared} bytes exceeds the limit of ${limit}`));
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new BodyTooLargeError(`body exceeds the limit of ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /**
  * The one HTTP port of a deployment (health, metrics, webhooks). A plain
  * node:http server with an exact-match route table is all these few
  * endpoints need.
  */
-export function createHttpServer(logger: Logger): HttpServer {
+export function createHttpServer(logger: Logger, limits: Partial<HttpLimits> = {}): HttpServer {
+  const l = { ...defaultHttpLimits, ...limits };
+  const bodyBudget = new BodyBudget({
+    totalBytes: l.bodyBudgetBytes,
+    smallBodyBytes: SMALL_BODY_BYTES,
+    smallReserveBytes: Math.floor(l.bodyBudgetBytes / 4),
+  });
   const routes = new Map<string, Map<string, Handler>>();
-  const server = createServer((req, res) => {
+  const options = {
+    headersTimeout: l.timeoutMs,
+    // A backstop for handlers that never read their body; readBoundedBody has the body's own deadline.
+    requestTimeout: 2 * l.timeoutMs + 1_000,
+    keepAliveTimeout: l.keepAliveTimeoutMs,
+    maxHeaderSize: l.maxHeaderBytes,
+    // Node checks the two timeouts above only this often (30 s by default).
+    connectionsCheckingInterval: Math.min(1_000, l.timeoutMs),
+  };
+  const server = createServer(options, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     const byMethod = routes.get(path);
     if (byMethod === undefined) {
@@ -75,12 +91,18 @@ export function createHttpServer(logger: Logger): HttpServer {
         else res.destroy();
       });
   });
-  server.on('clientError', (_error, socket) => {
-    socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+  server.maxConnections = l.maxConnections;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const status = clientErrorStatus(error.code);
+    // A response already under way on this connection (keep-alive) cannot be followed by an error page.
+    const responding = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (status === undefined || responding) socket.destroy();
+    else answerAndClose(socket, status, { error: STATUS_CODES[status]?.toLowerCase() ?? 'bad request' });
   });
 
   return {
     server,
+    bodies: { budget: bodyBudget, timeoutMs: l.timeoutMs },
     route(method, path, handler) {
       let byMethod = routes.get(path);
       if (byMethod === undefined) {
@@ -107,4 +129,19 @@ export function createHttpServer(logger: Logger): HttpServer {
       });
     },
   };
+}
+
+/** The answer to a request Node could not parse or gave up on; undefined: the client is gone, just close. */
+function clientErrorStatus(code: string | undefined): number | undefined {
+  switch (code) {
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return undefined;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 408;
+    case 'HPE_HEADER_OVERFLOW':
+      return 431;
+    default:
+      return 400;
+  }
 }

@@ -1,3 +1,4 @@
+import { MAX_SYSTEM_VALUE_CHARS, systemLine } from '../conversation/text-safety.ts';
 import type { RenderablePrompt } from './parsed.ts';
 import type { PromptContext } from './types.ts';
 import { MESSAGES_VARIABLE, variableValue } from './variables.ts';
@@ -14,7 +15,7 @@ export const MESSAGES_NOTE =
 export const UNKNOWN_VALUE = 'unknown';
 
 /** Longest text one substituted value contributes. */
-export const MAX_RENDERED_VALUE_CHARS = 200;
+export const MAX_RENDERED_VALUE_CHARS = MAX_SYSTEM_VALUE_CHARS;
 
 /**
  * Renders a compiled prompt in one pass: each variable segment becomes its
@@ -60,12 +61,15 @@ function planFor(prompt: RenderablePrompt): RenderPlan {
   return plan;
 }
 
-/** The text one variable renders as. Values are one line and bounded: they come from members. */
+/**
+ * The text one variable renders as. This is where every value enters system
+ * text, so every value passes through systemLine here: members control
+ * channel, thread and guild names, nicknames and (as an /ask thread's name)
+ * their questions, and guild admins control PATH variables.
+ */
 export function renderedValue(ctx: PromptContext, name: string, repoVariables: Readonly<Record<string, string>>): string {
   if (name === MESSAGES_VARIABLE) return MESSAGES_NOTE;
   const raw = variableValue(ctx, name, repoVariables);
   if (raw === undefined) return UNKNOWN_VALUE;
-  const head = raw.length > MAX_RENDERED_VALUE_CHARS ? `${raw.slice(0, MAX_RENDERED_VALUE_CHARS)}…` : raw;
-  const flat = head.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
-  return flat === '' ? UNKNOWN_VALUE : flat;
+  return systemLine(raw, MAX_RENDERED_VALUE_CHARS) || UNKNOWN_VALUE;
 }

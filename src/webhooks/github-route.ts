@@ -3,7 +3,9 @@ import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Secret } from '../config/secret.ts';
 import { describeDatabaseError } from '../db/database.ts';
-import { BodyTooLargeError, readBody, sendJson, type HttpServer } from '../http/server.ts';
+import { BodyRefusedError, readBoundedBody } from '../http/bounded-body.ts';
+import { refuseRequest } from '../http/refuse.ts';
+import { sendJson, type HttpServer } from '../http/server.ts';
 import type { InvalidationPublisher } from '../invalidation/bus.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from '../resilience/clock.ts';
@@ -109,19 +111,18 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
   http.route('POST', GITHUB_WEBHOOK_PATH, async (req: IncomingMessage, res: ServerResponse) => {
     const eventHeader = header(req, 'x-github-event');
     if (verify === undefined) {
-      answer(res, eventHeader, 'error', 503, { error: 'webhooks are not configured: set GITHUB_WEBHOOK_SECRET to the secret of the GitHub webhook' });
+      // Refused unread: a body nobody can verify is not worth a byte of memory.
+      metrics.delivery(eventHeader ?? 'other', 'error');
+      refuseRequest(req, 503, { error: 'webhooks are not configured: set GITHUB_WEBHOOK_SECRET to the secret of the GitHub webhook' });
       return;
     }
     let raw: Buffer;
     try {
-      raw = await readBody(req, options.maxBodyBytes);
+      raw = await readBoundedBody(req, { limit: options.maxBodyBytes, ...http.bodies });
     } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        res.setHeader('connection', 'close');
-        answer(res, eventHeader, 'error', 413, { error: `payload larger than ${options.maxBodyBytes} bytes` });
-      } else if (!res.destroyed) {
-        answer(res, eventHeader, 'error', 400, { error: 'the request body could not be read' });
-      }
+      if (!(error instanceof BodyRefusedError)) throw error;
+      metrics.delivery(eventHeader ?? 'other', 'error');
+      refuseRequest(req, error.status, { error: error.message }, { headers: error.headers });
       return;
     }
     // Nothing below runs for a request GitHub did not sign.
