@@ -23,6 +23,9 @@ import { createLlmService, type LlmService } from './llm/service.ts';
 import { createInvalidationBus, type InvalidationBus } from './invalidation/bus.ts';
 import { wireInvalidation } from './invalidation/wire.ts';
 import { mountGithubWebhook } from './webhooks/github-route.ts';
+import { createGithubAppLinking } from './github-app/linking.ts';
+import { mountGithubAppSetup } from './github-app/setup-route.ts';
+import { createGitHubClient } from './prompts/sources/github-http.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
 import { Keyring } from './vault/keyring.ts';
 import { loadSodium } from './vault/sodium.ts';
@@ -129,7 +132,21 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       options: { maxBodyBytes: config.github.webhookMaxBodyBytes },
     });
 
-    const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock, summarizer, chat, llm };
+    const githubApp = createGithubAppLinking({
+      db: database.db,
+      config,
+      octokit: createGitHubClient({ baseUrl: config.github.apiUrl }),
+      clock,
+      logger,
+    });
+    if (config.github.app !== undefined && githubApp === undefined) {
+      logger.warn(
+        'GITHUB_APP_ID is set but GITHUB_APP_SLUG, GITHUB_APP_CLIENT_ID and GITHUB_APP_CLIENT_SECRET are not: no App installation can be linked to a server, so the App reads no server\'s repository (public ones are read anonymously).',
+      );
+    }
+    mountGithubAppSetup(http, { linking: githubApp, onLinked: (guildId) => prompts.invalidateGuild(guildId), clock, logger });
+
+    const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock, summarizer, chat, llm, ...(githubApp === undefined ? {} : { githubApp }) };
     const mentionChat = createMentionChat({ services, logger });
     const app: App = {
       config,
