@@ -24,6 +24,7 @@ import { createInvalidationBus, type InvalidationBus } from './invalidation/bus.
 import { wireInvalidation } from './invalidation/wire.ts';
 import { mountGithubWebhook } from './webhooks/github-route.ts';
 import { createGithubAppLinking } from './github-app/linking.ts';
+import { recordAudit } from './audit/audit-log.ts';
 import { mountGithubAppSetup } from './github-app/setup-route.ts';
 import { createGitHubClient } from './prompts/sources/github-http.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
@@ -144,7 +145,13 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         'GITHUB_APP_ID is set but GITHUB_APP_SLUG, GITHUB_APP_CLIENT_ID and GITHUB_APP_CLIENT_SECRET are not: no App installation can be linked to a server, so the App reads no server\'s repository (public ones are read anonymously).',
       );
     }
-    mountGithubAppSetup(http, { linking: githubApp, onLinked: (guildId) => prompts.invalidateGuild(guildId), clock, logger });
+    mountGithubAppSetup(http, {
+      linking: githubApp,
+      onLinked: (guildId) => prompts.invalidateGuild(guildId),
+      audit: (entry) => recordAudit(database.db, entry),
+      clock,
+      logger,
+    });
 
     const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock, summarizer, chat, llm, ...(githubApp === undefined ? {} : { githubApp }) };
     const mentionChat = createMentionChat({ services, logger });

@@ -12,6 +12,8 @@ export interface GithubAppSetupDeps {
   linking: GithubAppLinking | undefined;
   /** Forgets the guild's cached prompts here and in the other processes, so the link counts at once. */
   onLinked(guildId: string): void;
+  /** Records the link in the guild's audit log. */
+  audit?(entry: { guildId: string; actorId: string; action: string; details: Record<string, unknown> }): Promise<void>;
   clock: Clock;
   logger: Logger;
 }
@@ -121,6 +123,14 @@ export function mountGithubAppSetup(http: HttpServer, deps: GithubAppSetupDeps):
       return;
     }
     deps.onLinked(claims.guildId);
+    await deps
+      .audit?.({
+        guildId: claims.guildId,
+        actorId: claims.discordUserId,
+        action: 'prompt-config.github-app.link',
+        details: { installation: installationId, account: installation.accountLogin, githubUser: installation.githubLogin },
+      })
+      .catch((error: unknown) => logger.warn({ err: error, ...context }, 'could not write the audit entry of a GitHub App link'));
     logger.info(
       { ...context, installation: installationId, account: installation.accountLogin, accountType: installation.accountType, githubUser: installation.githubLogin },
       'GitHub App installation linked to a guild',

@@ -19,6 +19,8 @@ export interface Installation {
   account: string;
   /** Whose account the App is installed on: a personal account or an organization. */
   accountType: 'User' | 'Organization';
+  /** The account's id: the user's own for a personal account. */
+  accountId: number;
   repoIds: Set<number>;
 }
 
@@ -76,11 +78,14 @@ export class AccessControl {
     options: { installationId?: number; account?: string; accountType?: 'User' | 'Organization' } = {},
   ): Installation {
     const id = options.installationId ?? this.nextInstallationId++;
+    const account = options.account ?? repos[0]?.owner ?? 'octo-org';
+    const accountType = options.accountType ?? 'Organization';
     const installation: Installation = {
       id,
       appId: String(appId),
-      account: options.account ?? repos[0]?.owner ?? 'octo-org',
-      accountType: options.accountType ?? 'Organization',
+      account,
+      accountType,
+      accountId: accountType === 'User' ? this.addUser(account).id : id + 2_000_000,
       repoIds: new Set(repos.map((repo) => repo.id)),
     };
     this.apps.add(String(appId));

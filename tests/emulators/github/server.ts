@@ -900,7 +900,7 @@ function commitJson(repo: Repository, commit: Commit, origin: string): Record<st
 function installationJson(installation: Installation, origin: string): Record<string, unknown> {
   return {
     id: installation.id,
-    account: { login: installation.account, id: installation.id + 2_000_000, type: installation.accountType },
+    account: { login: installation.account, id: installation.accountId, type: installation.accountType },
     app_id: Number(installation.appId),
     app_slug: `app-${installation.appId}`,
     target_type: installation.accountType,
