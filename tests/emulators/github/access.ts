@@ -211,6 +211,11 @@ export class AccessControl {
     return { ok: true, token, expiresAt };
   }
 
+  /** Every user access token handed out (tests check that none leaks). */
+  get issuedUserTokens(): string[] {
+    return [...this.userTokens.keys()];
+  }
+
   /**
    * `GET /user/installations`: the App's installations the user can reach:
    * on their own account, or on an organization they belong to (any role,

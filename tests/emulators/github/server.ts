@@ -263,6 +263,11 @@ export class GitHubEmulator {
     return url.toString();
   }
 
+  /** User access tokens exchanged so far. */
+  get userTokensIssued(): string[] {
+    return this.access.issuedUserTokens;
+  }
+
   /** An authorization code for `login`, as the plain web flow (no installation) hands out. */
   authorizationCode(clientId: string, login: string): string {
     return this.access.issueCode(clientId, login);
