@@ -140,6 +140,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       clock,
       logger,
     });
+    if (githubApp !== undefined) {
+      const callback = config.http.publicUrl === undefined ? '<PUBLIC_URL>/github/setup' : new URL('github/setup', config.http.publicUrl.href.replace(/\/?$/, '/')).href;
+      logger.info({ callbackUrl: callback }, 'GitHub App install flow on: the App\'s callback URL must be this address, with user authorization during installation');
+    }
     if (config.github.app !== undefined && githubApp === undefined) {
       logger.warn(
         'GITHUB_APP_ID is set but GITHUB_APP_SLUG, GITHUB_APP_CLIENT_ID and GITHUB_APP_CLIENT_SECRET are not: no App installation can be linked to a server, so the App reads no server\'s repository (public ones are read anonymously).',

@@ -254,6 +254,23 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
     await linking.unlink(guild, victimInstallation);
   });
 
+  it('keeps at most five unused install links per guild: asking again drops the oldest', async () => {
+    const guild = newGuild();
+    const states: string[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      states.push(await stateFor(guild));
+      clock.advance(1_000);
+    }
+    const held = await database().handle.db.selectFrom('github_app_install_states').select('nonce').where('guild_id', '=', guild).execute();
+    expect(held).toHaveLength(5);
+    const oldest = await complete({ login: 'vic-owner', installationId: victimInstallation, state: states[0] });
+    expect(oldest.status).toBe(400);
+    expect(oldest.page).toContain('used already');
+    const newest = await complete({ login: 'vic-owner', installationId: victimInstallation, state: states[5] });
+    expect(newest.status).toBe(200);
+    await linking.unlink(guild, victimInstallation);
+  });
+
   it('refuses a setup URL without an authorization code, and a code GitHub does not accept', async () => {
     const guild = newGuild();
     const before = await linkRows();
