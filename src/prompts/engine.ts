@@ -206,7 +206,7 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
   const defaultBranch = async (apiBaseUrl: string, owner: string, repo: string, guildId: string, hasToken: boolean): Promise<string | undefined> =>
     lookupDefaultBranch({
       octokit: octokitFor(apiBaseUrl),
-      credentials: await credentialsFor({ guildId, owner, repo, hasToken }),
+      credentials: await credentialsFor({ guildId, apiBaseUrl, owner, repo, hasToken }),
       owner,
       repo,
       timeoutMs: config.github.requestTimeoutMs,

@@ -7,7 +7,7 @@ import { GITHUB_TOKEN_PURPOSE, type PromptConfig } from './prompt-config-store.t
 import type { BreakerRegistry } from './sources/breaker-registry.ts';
 import { anonymousCredentials, tokenCredentials, type GitHubCredentials } from './sources/credentials.ts';
 import type { GitHubAppAuth } from './sources/github-app-auth.ts';
-import type { GitHubLog, RequestCounter } from './sources/github-http.ts';
+import { stripTrailingSlash, type GitHubLog, type RequestCounter } from './sources/github-http.ts';
 import { GitHubSource } from './sources/github-source.ts';
 import { linkedAppCredentials, type LinkedInstallations } from './sources/linked-app-credentials.ts';
 import type { RateLimitGate } from './sources/rate-limit-gate.ts';
@@ -31,6 +31,7 @@ export interface RepoTargetDeps {
 /** The scope a config's snapshots are cached under: never shared across guilds when a guild token is used. */
 export function credentialScope(config: PromptConfig, appAuth: GitHubAppAuth | undefined): string {
   if (config.hasToken) return `guild:${config.guildId}`;
+  if (appAuth !== undefined && !appServes(appAuth, config.apiBaseUrl)) return 'public';
   // An installation linked to this guild can read private repos; keep each
   // guild's view apart so naming a repo never hands a guild a snapshot
   // another guild fetched (linkedAppCredentials uses the same scope).
@@ -43,7 +44,12 @@ export function cacheKeyFor(apiBaseUrl: string, owner: string, repo: string, ref
 }
 
 /** What the credentials of a guild's repository depend on. */
-export type RepoCredentialInput = Pick<PromptConfig, 'guildId' | 'owner' | 'repo' | 'hasToken'>;
+export type RepoCredentialInput = Pick<PromptConfig, 'guildId' | 'apiBaseUrl' | 'owner' | 'repo' | 'hasToken'>;
+
+/** An App's tokens are for its own GitHub: a repository on another (Enterprise) host is read without them. */
+function appServes(appAuth: GitHubAppAuth, apiBaseUrl: string): boolean {
+  return stripTrailingSlash(apiBaseUrl).toLowerCase() === appAuth.baseUrl.toLowerCase();
+}
 
 /**
  * The credentials a guild reads a repository with: its own stored token;
@@ -58,7 +64,7 @@ export function createRepoCredentials(
       const token = await deps.vault.get(input.guildId, GITHUB_TOKEN_PURPOSE);
       if (token !== undefined) return tokenCredentials(token.reveal(), `guild:${input.guildId}`);
     }
-    if (deps.appAuth !== undefined) {
+    if (deps.appAuth !== undefined && appServes(deps.appAuth, input.apiBaseUrl)) {
       const links = deps.links ?? noLinks;
       return linkedAppCredentials({ app: deps.appAuth, links, guildId: input.guildId, owner: input.owner, repo: input.repo });
     }

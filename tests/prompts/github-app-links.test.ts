@@ -26,6 +26,9 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
   let clock: ManualClock;
   let github: GitHubEmulator;
   let running: RunningEmulator;
+  /** A GitHub Enterprise server with a repository of the same name. */
+  let ghe: GitHubEmulator;
+  let gheRunning: RunningEmulator;
   let privateKey: string;
   let env: Record<string, string>;
   let engine: PromptEngine;
@@ -52,7 +55,11 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
     github.setOrgRole('victim', 'vic-owner', 'admin');
     github.setOrgRole('victim', 'vic-member', 'member');
     github.addUser('mallory');
+    ghe = new GitHubEmulator({ clock, quota: { anonymous: 100_000, authenticated: 100_000 } });
+    gheRunning = await ghe.start();
+    ghe.createRepo('victim/secret-prompts', { private: true, files: promptRepoFiles('GHE') });
     env = {
+      GITHUB_ENTERPRISE_HOSTS: new URL(gheRunning.baseUrl).host,
       GITHUB_APP_ID: String(APP_ID),
       GITHUB_APP_PRIVATE_KEY: privateKey,
       GITHUB_APP_SLUG: 'recap-bot-test',
@@ -71,6 +78,7 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
     await http?.close();
     await engine?.cache.settle();
     await running?.close();
+    await gheRunning?.close();
   });
   beforeEach(() => {
     github.resetStats();
@@ -304,6 +312,21 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
     github.resetStats();
     expect((await configure(unlinked, 'acme/public-prompts')).ok).toBe(true);
     expect(github.requests().every((r) => r.auth === 'anonymous')).toBe(true);
+  });
+
+  it('never sends an installation token to another GitHub host, even for a repository of the same name', async () => {
+    const guild = newGuild();
+    await link(guild, 'vic-owner', victimInstallation);
+    github.resetStats();
+    ghe.resetStats();
+    const minted = github.installationTokensMinted;
+    const inspected = await engine.inspect({ guildId: guild, repoUrl: `${gheRunning.baseUrl}/victim/secret-prompts` });
+    expect(inspected.ok && inspected.report.ok).toBe(false);
+    expect(ghe.requests().length).toBeGreaterThan(0);
+    expect(ghe.requests().every((r) => r.auth === 'anonymous')).toBe(true);
+    expect(github.requests()).toEqual([]);
+    expect(github.installationTokensMinted).toBe(minted);
+    await linking.unlink(guild, victimInstallation);
   });
 
   it('stops using an installation for a guild once it is unlinked', async () => {

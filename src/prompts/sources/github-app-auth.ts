@@ -39,6 +39,8 @@ interface CachedToken {
  */
 export class GitHubAppAuth {
   readonly scope: string;
+  /** The REST root the App lives on; its tokens are for that host only. */
+  readonly baseUrl: string;
   private readonly app: InstanceType<typeof App>;
   private readonly clock: Clock;
   private readonly installations = new Map<string, { id: number | undefined; until: number }>();
@@ -47,12 +49,13 @@ export class GitHubAppAuth {
 
   constructor(private readonly options: GitHubAppAuthOptions) {
     this.scope = `app:${options.appId}`;
+    this.baseUrl = stripTrailingSlash(options.baseUrl ?? defaultGitHubApiUrl);
     this.clock = options.clock ?? systemClock;
     const log = options.log ?? silentLog;
     const timeoutMs = options.requestTimeoutMs ?? 5_000;
     const quiet = { debug: () => undefined, info: () => undefined, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) };
     const AppOctokit = Octokit.defaults({
-      baseUrl: stripTrailingSlash(options.baseUrl ?? defaultGitHubApiUrl),
+      baseUrl: this.baseUrl,
       userAgent: 'recap-bot',
       retry: { enabled: false },
       throttle: { enabled: false },
