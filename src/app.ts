@@ -152,6 +152,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     mountGithubAppSetup(http, {
       linking: githubApp,
       onLinked: (guildId) => prompts.invalidateGuild(guildId),
+      ...(config.http.publicUrl === undefined ? {} : { publicUrl: config.http.publicUrl }),
       audit: (entry) => recordAudit(database.db, entry),
       clock,
       logger,

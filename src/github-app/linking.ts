@@ -23,6 +23,12 @@ export interface GithubAppLinking {
   checkState(state: string | null | undefined): StateCheck;
   consumeState(claims: StateClaims): Promise<boolean>;
   verifyAdmin(code: string, installationId: number): Promise<AdminCheck>;
+  /**
+   * GitHub's authorization page for this App, coming back to `redirectUri`
+   * with a code and the same state: for an installation that already
+   * existed (GitHub asks for authorization only on a first install).
+   */
+  authorizeUrl(state: string, redirectUri: string): string;
   store: InstallationLinkStore;
 }
 
@@ -68,5 +74,12 @@ export function createGithubAppLinking<DB extends AppInstallationTables & Instal
     checkState: (state) => states.check(state),
     consumeState: (claims) => states.consume(claims),
     verifyAdmin: (code, installationId) => verifyInstallationAdmin(adminDeps, code, installationId),
+    authorizeUrl(state, redirectUri) {
+      const url = new URL(`${webUrl}/login/oauth/authorize`);
+      url.searchParams.set('client_id', appInstall.clientId);
+      url.searchParams.set('redirect_uri', redirectUri);
+      url.searchParams.set('state', state);
+      return url.toString();
+    },
   };
 }

@@ -12,6 +12,8 @@ export interface GithubAppSetupDeps {
   linking: GithubAppLinking | undefined;
   /** Forgets the guild's cached prompts here and in the other processes, so the link counts at once. */
   onLinked(guildId: string): void;
+  /** PUBLIC_URL: lets the route send the browser through GitHub's authorization when GitHub did not. */
+  publicUrl?: URL;
   /** Records the link in the guild's audit log. */
   audit?(entry: { guildId: string; actorId: string; action: string; details: Record<string, unknown> }): Promise<void>;
   clock: Clock;
@@ -78,7 +80,18 @@ export function mountGithubAppSetup(http: HttpServer, deps: GithubAppSetupDeps):
     const installationId = Number(rawInstallation);
     const code = query.get('code') ?? '';
     if (!CODE.test(code)) {
-      refuse(400, 'GitHub did not ask you to authorize the App, so the bot cannot check that you administer this installation. The bot\'s operator must tick "Request user authorization (OAuth) during installation" in the App\'s settings and set its callback URL to this address.', context);
+      // GitHub asks for authorization on a first install only: for an installation that
+      // already existed, ask for it now, coming back here with the same state.
+      if (deps.publicUrl !== undefined && query.get('authorized') === null) {
+        const back = new URL(GITHUB_APP_SETUP_PATH.slice(1), deps.publicUrl.href.replace(/\/?$/, '/'));
+        back.searchParams.set('installation_id', rawInstallation);
+        back.searchParams.set('setup_action', action ?? 'install');
+        back.searchParams.set('authorized', '1');
+        res.writeHead(302, { location: linking.authorizeUrl(query.get('state') ?? '', back.toString()), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+        res.end();
+        return;
+      }
+      refuse(400, 'GitHub did not ask you to authorize the App, so the bot cannot check that you administer this installation. The bot\'s operator must tick "Request user authorization (OAuth) during installation" in the App\'s settings, set its callback URL to this address, and set PUBLIC_URL.', context);
       return;
     }
 

@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.ts';
 import { createGithubAppLinking, type GithubAppLinking } from '../../src/github-app/linking.ts';
-import { GITHUB_APP_SETUP_PATH, mountGithubAppSetup } from '../../src/github-app/setup-route.ts';
+import { GITHUB_APP_SETUP_PATH, mountGithubAppSetup, type GithubAppSetupDeps } from '../../src/github-app/setup-route.ts';
 import { createHttpServer, type HttpServer } from '../../src/http/server.ts';
 import type { PromptEngine } from '../../src/prompts/engine.ts';
 import { createGitHubClient } from '../../src/prompts/sources/github-http.ts';
@@ -35,6 +35,9 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
   let linking: GithubAppLinking;
   let http: HttpServer;
   let setupUrl: string;
+  /** A second deployment of the route that knows its PUBLIC_URL. */
+  let publicHttp: HttpServer;
+  let publicSetupUrl: string;
   let victimInstallation: number;
   let guildSeq = 0;
 
@@ -73,9 +76,16 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
     mountGithubAppSetup(http, { linking, onLinked: (guildId) => engine.invalidateGuild(guildId), clock, logger: silentLogger });
     const { url } = await http.listen(0, '127.0.0.1');
     setupUrl = `${url}${GITHUB_APP_SETUP_PATH}`;
+    publicHttp = createHttpServer(silentLogger);
+    const publicDeps: GithubAppSetupDeps = { linking, onLinked: (guildId) => engine.invalidateGuild(guildId), clock, logger: silentLogger };
+    mountGithubAppSetup(publicHttp, publicDeps);
+    const publicListening = await publicHttp.listen(0, '127.0.0.1');
+    publicDeps.publicUrl = new URL(`${publicListening.url}/`);
+    publicSetupUrl = `${publicListening.url}${GITHUB_APP_SETUP_PATH}`;
   });
   afterAll(async () => {
     await http?.close();
+    await publicHttp?.close();
     await engine?.cache.settle();
     await running?.close();
     await gheRunning?.close();
@@ -294,6 +304,35 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
     expect(await badCode.text()).toContain('GitHub did not accept the authorization code');
     expect(github.count('user-installations')).toBe(0);
     expect(await linkRows()).toEqual(before);
+  });
+
+  it('sends the browser through GitHub\'s authorization when an existing installation is linked again, then checks it the same way', async () => {
+    const guild = newGuild();
+    const before = await linkRows();
+    const arrive = async (login: string, installationId: number): Promise<{ status: number; page: string }> => {
+      const state = await stateFor(guild);
+      // GitHub's redirect after updating an installation: no code (no authorization was asked).
+      const first = await fetch(`${publicSetupUrl}?${new URLSearchParams({ installation_id: String(installationId), setup_action: 'update', state })}`, { redirect: 'manual' });
+      expect(first.status).toBe(302);
+      const authorize = first.headers.get('location') as string;
+      expect(authorize.startsWith(`${running.baseUrl}/login/oauth/authorize?`)).toBe(true);
+      expect(new URL(authorize).searchParams.get('client_id')).toBe(CLIENT.clientId);
+      const back = await fetch(github.authorizeRedirect(authorize, login, publicSetupUrl));
+      return { status: back.status, page: await back.text() };
+    };
+
+    const spoofed = await arrive('mallory', victimInstallation);
+    expect(spoofed.status).toBe(403);
+    expect(await linkRows()).toEqual(before);
+
+    const owner = await arrive('vic-owner', victimInstallation);
+    expect(owner.status, owner.page).toBe(200);
+    expect(await linking.links(guild)).toMatchObject([{ installationId: victimInstallation, linkedByGitHubLogin: 'vic-owner' }]);
+
+    // Back from the authorization without a code: refused, not sent round again.
+    const looped = await fetch(`${publicSetupUrl}?${new URLSearchParams({ installation_id: String(victimInstallation), setup_action: 'update', authorized: '1', state: await stateFor(guild) })}`, { redirect: 'manual' });
+    expect(looped.status).toBe(400);
+    await linking.unlink(guild, victimInstallation);
   });
 
   it('reads unlinked public repositories anonymously, as without the App, even where the App is installed', async () => {

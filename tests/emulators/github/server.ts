@@ -263,6 +263,28 @@ export class GitHubEmulator {
     return url.toString();
   }
 
+  /**
+   * What github.com does when `login` approves the App on its authorization
+   * page (`/login/oauth/authorize?client_id&redirect_uri&state`): redirects
+   * to `redirect_uri` (which must be on the callback URL's origin and path)
+   * with a `code` and the same `state`. Returns that redirect URL.
+   */
+  authorizeRedirect(authorizeUrl: string, login: string, callbackUrl: string): string {
+    const asked = new URL(authorizeUrl);
+    if (asked.pathname !== '/login/oauth/authorize') throw new Error(`GitHub emulator: not an authorization URL: ${asked.pathname}`);
+    const clientId = asked.searchParams.get('client_id') ?? '';
+    const target = new URL(asked.searchParams.get('redirect_uri') ?? callbackUrl);
+    const registered = new URL(callbackUrl);
+    // GitHub: the redirect_uri's host and port must match the callback URL, its path be the same or below.
+    if (target.origin !== registered.origin || !target.pathname.startsWith(registered.pathname)) {
+      throw new Error('GitHub emulator: the redirect_uri is not associated with this application');
+    }
+    target.searchParams.set('code', this.access.issueCode(clientId, login));
+    const state = asked.searchParams.get('state');
+    if (state !== null) target.searchParams.set('state', state);
+    return target.toString();
+  }
+
   /** User access tokens exchanged so far. */
   get userTokensIssued(): string[] {
     return this.access.issuedUserTokens;
