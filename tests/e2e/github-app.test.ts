@@ -73,6 +73,9 @@ describe('GitHub App install flow (e2e)', () => {
     const redirect = e2e.github.installRedirect(setup, { clientId: CLIENT.clientId, login: 'acme-owner', installationId: installation, state });
     const response = await fetch(redirect);
     const page = await response.text();
+    // Neither the state nor GitHub's one-time code is written to the log.
+    const code = new URL(redirect).searchParams.get('code') as string;
+    expect(e2e.bot.lines.filter((l) => l.raw.includes(state) || l.raw.includes(code))).toEqual([]);
     expect(response.status, page).toBe(200);
     expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(page).toContain(`Installation ${installation} on the GitHub organization acme is now linked to the Discord server ${e2e.world.guild.id}, approved by acme-owner.`);
