@@ -62,6 +62,9 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
     gheRunning = await ghe.start();
     ghe.createRepo('victim/secret-prompts', { private: true, files: promptRepoFiles('GHE') });
     env = {
+      // Generous: the machine is shared, and time budgets are not what these tests are about.
+      GITHUB_REQUEST_TIMEOUT_MS: '10000',
+      GITHUB_REFRESH_BUDGET_MS: '20000',
       GITHUB_ENTERPRISE_HOSTS: new URL(gheRunning.baseUrl).host,
       GITHUB_APP_ID: String(APP_ID),
       GITHUB_APP_PRIVATE_KEY: privateKey,
@@ -70,7 +73,7 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
       GITHUB_APP_CLIENT_SECRET: CLIENT.clientSecret,
     };
     ({ engine } = await buildEngine(database().handle, { apiUrl: running.baseUrl, clock, env }));
-    const config = loadConfig({ GITHUB_API_URL: running.baseUrl, GITHUB_REQUEST_TIMEOUT_MS: '2000', ...env });
+    const config = loadConfig({ GITHUB_API_URL: running.baseUrl, ...env });
     linking = createGithubAppLinking({ db: database().handle.db, config, octokit: createGitHubClient({ baseUrl: running.baseUrl }), clock, logger: silentLogger }) as GithubAppLinking;
     http = createHttpServer(silentLogger);
     mountGithubAppSetup(http, { linking, onLinked: (guildId) => engine.invalidateGuild(guildId), clock, logger: silentLogger });
