@@ -23,6 +23,10 @@ import { createLlmService, type LlmService } from './llm/service.ts';
 import { createInvalidationBus, type InvalidationBus } from './invalidation/bus.ts';
 import { wireInvalidation } from './invalidation/wire.ts';
 import { mountGithubWebhook } from './webhooks/github-route.ts';
+import { createGithubAppLinking } from './github-app/linking.ts';
+import { recordAudit } from './audit/audit-log.ts';
+import { mountGithubAppSetup } from './github-app/setup-route.ts';
+import { createGitHubClient } from './prompts/sources/github-http.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
 import { Keyring } from './vault/keyring.ts';
 import { loadSodium } from './vault/sodium.ts';
@@ -133,7 +137,32 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       options: { maxBodyBytes: config.github.webhookMaxBodyBytes },
     });
 
-    const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock, summarizer, chat, llm };
+    const githubApp = createGithubAppLinking({
+      db: database.db,
+      config,
+      octokit: createGitHubClient({ baseUrl: config.github.apiUrl }),
+      clock,
+      logger,
+    });
+    if (githubApp !== undefined) {
+      const callback = config.http.publicUrl === undefined ? '<PUBLIC_URL>/github/setup' : new URL('github/setup', config.http.publicUrl.href.replace(/\/?$/, '/')).href;
+      logger.info({ callbackUrl: callback }, 'GitHub App install flow on: the App\'s callback URL must be this address, with user authorization during installation');
+    }
+    if (config.github.app !== undefined && githubApp === undefined) {
+      logger.warn(
+        'GITHUB_APP_ID is set but GITHUB_APP_SLUG, GITHUB_APP_CLIENT_ID and GITHUB_APP_CLIENT_SECRET are not: no App installation can be linked to a server, so the App reads no server\'s repository (public ones are read anonymously).',
+      );
+    }
+    mountGithubAppSetup(http, {
+      linking: githubApp,
+      onLinked: (guildId) => prompts.invalidateGuild(guildId),
+      ...(config.http.publicUrl === undefined ? {} : { publicUrl: config.http.publicUrl }),
+      audit: (entry) => recordAudit(database.db, entry),
+      clock,
+      logger,
+    });
+
+    const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock, summarizer, chat, llm, ...(githubApp === undefined ? {} : { githubApp }) };
     const mentionChat = createMentionChat({ services, logger });
     const app: App = {
       config,

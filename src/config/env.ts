@@ -125,6 +125,10 @@ const schema = z.object({
     5_500,
   ),
   LOG_FORMAT: withDefault(z.enum(['auto', 'json', 'pretty'], { error: 'expected auto, json or pretty' }), 'auto'),
+  GITHUB_APP_SLUG: z.preprocess(emptyAsUnset, z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/, 'expected the App\'s URL name, as in https://github.com/apps/<slug>').optional()),
+  GITHUB_APP_CLIENT_ID: z.preprocess(emptyAsUnset, z.string().trim().regex(/^[A-Za-z0-9._-]{1,100}$/, 'expected the App\'s client id (e.g. Iv23li…)').optional()),
+  GITHUB_APP_CLIENT_SECRET: secret,
+  PUBLIC_URL: z.preprocess(emptyAsUnset, httpUrl('the bot\'s public base URL, such as https://recap.example.com').optional()),
 });
 
 export type RawEnv = z.output<typeof schema>;
@@ -138,6 +142,8 @@ export interface Config {
     bodyBudgetBytes: number;
     /** Headers, and then the body, must each arrive within this. */
     timeoutMs: number;
+    /** Where the internet reaches this deployment's HTTP server (PUBLIC_URL), for URLs the bot hands out. */
+    publicUrl: URL | undefined;
   };
   dataDir: string;
   database: {
@@ -150,6 +156,14 @@ export interface Config {
   github: {
     apiUrl: string;
     app: { id: number; privateKey: Secret } | undefined;
+    /** GitHub's web host (https://github.com, or the Enterprise host of apiUrl): install links and the OAuth code exchange. */
+    webUrl: string;
+    /**
+     * What linking an App installation to a guild needs (the install link and
+     * the user authorization that proves an admin of the account approved).
+     * Unset: no installation can be linked, so the App reads no guild's repository.
+     */
+    appInstall: { slug: string; clientId: string; clientSecret: Secret } | undefined;
     /** GitHub Enterprise hosts (`host[:port]`) guild admins may name; github.com is always allowed. */
     enterpriseHosts: string[];
     /** Signed push webhooks; unset, POST /webhooks/github answers 503. */
@@ -243,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxConnections: e.HTTP_MAX_CONNECTIONS,
       bodyBudgetBytes: e.HTTP_BODY_BUDGET_KB * 1024,
       timeoutMs: e.HTTP_TIMEOUT_MS,
+      publicUrl: e.PUBLIC_URL === undefined ? undefined : new URL(e.PUBLIC_URL),
     },
     dataDir: e.DATA_DIR,
     database: {
@@ -255,6 +270,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     github: {
       apiUrl: e.GITHUB_API_URL.replace(/\/+$/, ''),
       app: githubApp(e.GITHUB_APP_ID, e.GITHUB_APP_PRIVATE_KEY),
+      webUrl: githubWebUrl(e.GITHUB_API_URL),
+      appInstall: githubAppInstall(e),
       enterpriseHosts: e.GITHUB_ENTERPRISE_HOSTS,
       webhookSecret: e.GITHUB_WEBHOOK_SECRET,
       webhookMaxBodyBytes: e.GITHUB_WEBHOOK_MAX_BODY_KB * 1024,
@@ -295,6 +312,23 @@ function githubApp(id: number | undefined, key: Secret | undefined): Config['git
     throw new ConfigError('GITHUB_APP_PRIVATE_KEY', 'expected a PEM private key (-----BEGIN RSA PRIVATE KEY----- …)');
   }
   return { id, privateKey: new Secret(pem) };
+}
+
+/** github.com's API lives on api.github.com; GitHub Enterprise serves it under /api/v3 of its web host. */
+export function githubWebUrl(apiUrl: string): string {
+  const trimmed = apiUrl.replace(/\/+$/, '');
+  if (/^https:\/\/(api\.)?github\.com$/i.test(trimmed)) return 'https://github.com';
+  return trimmed.replace(/\/api\/v3$/i, '');
+}
+
+function githubAppInstall(e: RawEnv): Config['github']['appInstall'] {
+  const { GITHUB_APP_SLUG: slug, GITHUB_APP_CLIENT_ID: clientId, GITHUB_APP_CLIENT_SECRET: clientSecret } = e;
+  if (slug === undefined && clientId === undefined && clientSecret === undefined) return undefined;
+  if (e.GITHUB_APP_ID === undefined) throw new ConfigError('GITHUB_APP_ID', 'expected the App id, because GITHUB_APP_SLUG, GITHUB_APP_CLIENT_ID or GITHUB_APP_CLIENT_SECRET is set');
+  if (slug === undefined) throw new ConfigError('GITHUB_APP_SLUG', 'expected the App\'s URL name, because GITHUB_APP_CLIENT_ID or GITHUB_APP_CLIENT_SECRET is set');
+  if (clientId === undefined) throw new ConfigError('GITHUB_APP_CLIENT_ID', 'expected the App\'s client id, because GITHUB_APP_SLUG or GITHUB_APP_CLIENT_SECRET is set');
+  if (clientSecret === undefined) throw new ConfigError('GITHUB_APP_CLIENT_SECRET', 'expected one of the App\'s client secrets, because GITHUB_APP_SLUG or GITHUB_APP_CLIENT_ID is set');
+  return { slug, clientId, clientSecret };
 }
 
 function shardingFrom(e: RawEnv, childEnv: NodeJS.ProcessEnv | undefined): Sharding {

@@ -2,6 +2,8 @@ import type { ColumnType, Generated } from 'kysely';
 import type { EngineTables } from '../engine/tables.ts';
 import type { LlmTables } from '../llm/tables.ts';
 import type { WebhookTables } from '../webhooks/tables.ts';
+import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';
+import type { InstallStateTables } from '../github-app/install-state.ts';
 
 /**
  * Table types, one interface per table. Each capability adds its tables in
@@ -90,7 +92,7 @@ export interface PromptFetchLogTable {
   created_at: Timestamp;
 }
 
-export interface Database extends EngineTables, LlmTables, WebhookTables {
+export interface Database extends EngineTables, LlmTables, WebhookTables, AppInstallationTables, InstallStateTables {
   guild_settings: GuildSettingsTable;
   guild_prompt_configs: GuildPromptConfigsTable;
   secrets: SecretsTable;

@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.ts';
 import type { PromptEngine } from '../prompts/engine.ts';
 import type { Clock } from '../resilience/clock.ts';
 import type { Vault } from '../vault/vault.ts';
+import type { GithubAppLinking } from '../github-app/linking.ts';
 
 /**
  * Everything command handlers may use, passed in by the composition root.
@@ -24,4 +25,6 @@ export interface BotServices {
   summarizer: Summarizer;
   chat: Chat;
   llm: LlmService;
+  /** Set when the operator configured the GitHub App's install flow (/prompt-config github-app). */
+  githubApp?: GithubAppLinking;
 }

@@ -9,13 +9,15 @@ import type { PromptLimits } from './limits.ts';
 import type { PromptMetrics } from './metrics.ts';
 import type { ParsedRepo } from './parsed.ts';
 import { PromptConfigStore, type PromptConfig } from './prompt-config-store.ts';
-import { createRepoTargets } from './repo-targets.ts';
+import { createRepoCredentials, createRepoTargets } from './repo-targets.ts';
 import { createPromptResolver, type PromptResolver } from './resolver.ts';
 import { SnapshotCache, type CacheEntry, type CacheTarget } from './snapshot-cache.ts';
 import { KyselySnapshotStore } from './snapshot-store.ts';
+import { InstallationLinkStore } from './sources/app-installations.ts';
 import { createBreakerRegistry } from './sources/breaker-registry.ts';
+import { lookupDefaultBranch } from './sources/default-branch.ts';
 import { GitHubAppAuth } from './sources/github-app-auth.ts';
-import { createGitHubClient, isHttpFailure } from './sources/github-http.ts';
+import { createGitHubClient } from './sources/github-http.ts';
 import { InMemoryRateLimitGate } from './sources/rate-limit-gate.ts';
 import { defaultApiBaseUrl, parseRepoUrl } from './sources/repo-url.ts';
 import type { Problem, ResolutionLevel } from './types.ts';
@@ -125,7 +127,10 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
           onRequest,
           log: githubLog,
         });
+  const links = InstallationLinkStore.over(deps.db);
+  const credentialsFor = createRepoCredentials({ vault: deps.vault, links, ...(appAuth === undefined ? {} : { appAuth }) });
   const targetFor = createRepoTargets({
+    links,
     vault: deps.vault,
     gate: new InMemoryRateLimitGate(clock),
     breakers: createBreakerRegistry(),
@@ -197,25 +202,16 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     };
   };
 
-  const defaultBranch = async (apiBaseUrl: string, owner: string, repo: string, guildId: string, hasToken: boolean): Promise<string | undefined> => {
-    try {
-      const headers: Record<string, string> = {};
-      if (hasToken) {
-        const token = await deps.vault.get(guildId, 'github-token');
-        if (token !== undefined) headers.authorization = `token ${token.reveal()}`;
-      }
-      const { data } = await octokitFor(apiBaseUrl).request('GET /repos/{owner}/{repo}', {
-        owner,
-        repo,
-        headers,
-        request: { signal: AbortSignal.timeout(config.github.requestTimeoutMs) },
-      });
-      return data.default_branch;
-    } catch (error) {
-      if (isHttpFailure(error)) onRequest(error.status);
-      return undefined;
-    }
-  };
+  // Asked with the credentials that will read the repository.
+  const defaultBranch = async (apiBaseUrl: string, owner: string, repo: string, guildId: string, hasToken: boolean): Promise<string | undefined> =>
+    lookupDefaultBranch({
+      octokit: octokitFor(apiBaseUrl),
+      credentials: await credentialsFor({ guildId, apiBaseUrl, owner, repo, hasToken }),
+      owner,
+      repo,
+      timeoutMs: config.github.requestTimeoutMs,
+      onRequest,
+    });
 
   return {
     resolver,

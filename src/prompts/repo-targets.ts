@@ -7,8 +7,9 @@ import { GITHUB_TOKEN_PURPOSE, type PromptConfig } from './prompt-config-store.t
 import type { BreakerRegistry } from './sources/breaker-registry.ts';
 import { anonymousCredentials, tokenCredentials, type GitHubCredentials } from './sources/credentials.ts';
 import type { GitHubAppAuth } from './sources/github-app-auth.ts';
-import type { GitHubLog, RequestCounter } from './sources/github-http.ts';
+import { stripTrailingSlash, type GitHubLog, type RequestCounter } from './sources/github-http.ts';
 import { GitHubSource } from './sources/github-source.ts';
+import { linkedAppCredentials, type LinkedInstallations } from './sources/linked-app-credentials.ts';
 import type { RateLimitGate } from './sources/rate-limit-gate.ts';
 
 export interface RepoTargetDeps {
@@ -19,6 +20,8 @@ export interface RepoTargetDeps {
   clock: Clock;
   octokitFor(baseUrl: string): Octokit;
   appAuth?: GitHubAppAuth;
+  /** Which App installations each guild linked; without it the App serves no guild. */
+  links?: LinkedInstallations;
   requestTimeoutMs: number;
   budgetMs: number;
   onRequest?: RequestCounter;
@@ -28,8 +31,10 @@ export interface RepoTargetDeps {
 /** The scope a config's snapshots are cached under: never shared across guilds when a guild token is used. */
 export function credentialScope(config: PromptConfig, appAuth: GitHubAppAuth | undefined): string {
   if (config.hasToken) return `guild:${config.guildId}`;
-  // An App installation can read private repos; keep each guild's view apart
-  // so naming a repo never hands a guild a snapshot another guild fetched.
+  if (appAuth !== undefined && !appServes(appAuth, config.apiBaseUrl)) return 'public';
+  // An installation linked to this guild can read private repos; keep each
+  // guild's view apart so naming a repo never hands a guild a snapshot
+  // another guild fetched (linkedAppCredentials uses the same scope).
   if (appAuth !== undefined) return `${appAuth.scope}/guild:${config.guildId}`;
   return 'public';
 }
@@ -38,6 +43,37 @@ export function cacheKeyFor(apiBaseUrl: string, owner: string, repo: string, ref
   return `${apiBaseUrl}|${owner.toLowerCase()}/${repo.toLowerCase()}@${ref}#${scope}`;
 }
 
+/** What the credentials of a guild's repository depend on. */
+export type RepoCredentialInput = Pick<PromptConfig, 'guildId' | 'apiBaseUrl' | 'owner' | 'repo' | 'hasToken'>;
+
+/** An App's tokens are for its own GitHub: a repository on another (Enterprise) host is read without them. */
+function appServes(appAuth: GitHubAppAuth, apiBaseUrl: string): boolean {
+  return stripTrailingSlash(apiBaseUrl).toLowerCase() === appAuth.baseUrl.toLowerCase();
+}
+
+/**
+ * The credentials a guild reads a repository with: its own stored token;
+ * else, with a GitHub App, the installation linked to this guild (or
+ * anonymous when none covers the repository); else anonymous.
+ */
+export function createRepoCredentials(
+  deps: Pick<RepoTargetDeps, 'vault' | 'appAuth' | 'links'>,
+): (input: RepoCredentialInput) => Promise<GitHubCredentials> {
+  return async (input) => {
+    if (input.hasToken) {
+      const token = await deps.vault.get(input.guildId, GITHUB_TOKEN_PURPOSE);
+      if (token !== undefined) return tokenCredentials(token.reveal(), `guild:${input.guildId}`);
+    }
+    if (deps.appAuth !== undefined && appServes(deps.appAuth, input.apiBaseUrl)) {
+      const links = deps.links ?? noLinks;
+      return linkedAppCredentials({ app: deps.appAuth, links, guildId: input.guildId, owner: input.owner, repo: input.repo });
+    }
+    return anonymousCredentials();
+  };
+}
+
+const noLinks: LinkedInstallations = { installationsOf: async () => new Set() };
+
 /**
  * Turns a guild's config into what the cache needs. Targets are remembered
  * per config object, so the warm path does no string building.
@@ -45,14 +81,7 @@ export function cacheKeyFor(apiBaseUrl: string, owner: string, repo: string, ref
 export function createRepoTargets(deps: RepoTargetDeps): (config: PromptConfig) => CacheTarget {
   const memo = new WeakMap<PromptConfig, CacheTarget>();
 
-  const credentialsFor = async (config: PromptConfig): Promise<GitHubCredentials> => {
-    if (config.hasToken) {
-      const token = await deps.vault.get(config.guildId, GITHUB_TOKEN_PURPOSE);
-      if (token !== undefined) return tokenCredentials(token.reveal(), `guild:${config.guildId}`);
-    }
-    if (deps.appAuth !== undefined) return deps.appAuth.credentialsFor(config.owner, config.repo);
-    return anonymousCredentials();
-  };
+  const credentialsFor = createRepoCredentials(deps);
 
   return (config) => {
     const hit = memo.get(config);

@@ -278,6 +278,44 @@ describe('GitHub emulator', () => {
     expect((await fetch(`${baseUrl}/repos/acme/secret`, { headers: { authorization: `token ${token}` } })).status).toBe(401);
   });
 
+  it('runs the web flow of a GitHub App: a code once for a user token, which lists the installations the user reaches', async () => {
+    github.createRepo('acme/prompts', { files, private: true });
+    github.createRepo('solo/prompts', { files });
+    const orgInstallation = github.installApp(42, ['acme/prompts'], { account: 'acme' });
+    const userInstallation = github.installApp(42, ['solo/prompts'], { account: 'solo', accountType: 'User' });
+    github.installApp(43, ['acme/prompts'], { account: 'acme' });
+    github.registerAppClient(42, { clientId: 'Iv1.client', clientSecret: 's3cret' });
+    github.setOrgRole('acme', 'alice', 'member');
+
+    const redirect = new URL(github.installRedirect('https://bot.example/github/setup', { clientId: 'Iv1.client', login: 'alice', installationId: orgInstallation, state: 'st' }));
+    expect(Object.fromEntries(redirect.searchParams)).toMatchObject({ installation_id: String(orgInstallation), setup_action: 'install', state: 'st' });
+    const code = redirect.searchParams.get('code') as string;
+
+    const exchange = (body: Record<string, string>, accept = 'application/json') =>
+      fetch(`${baseUrl}/login/oauth/access_token`, { method: 'POST', headers: { accept, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const wrongSecret = (await (await exchange({ client_id: 'Iv1.client', client_secret: 'nope', code })).json()) as Record<string, unknown>;
+    expect(wrongSecret.error).toBe('incorrect_client_credentials');
+    const granted = (await (await exchange({ client_id: 'Iv1.client', client_secret: 's3cret', code })).json()) as Record<string, unknown>;
+    expect(granted).toMatchObject({ token_type: 'bearer', expires_in: 28_800 });
+    expect(granted.access_token).toMatch(/^ghu_/);
+    const again = await exchange({ client_id: 'Iv1.client', client_secret: 's3cret', code }, 'text/plain');
+    expect(again.status).toBe(200);
+    expect(new URLSearchParams(await again.text()).get('error')).toBe('bad_verification_code');
+
+    const auth = { authorization: `token ${String(granted.access_token)}` };
+    expect(await (await fetch(`${baseUrl}/user`, { headers: auth })).json()).toMatchObject({ login: 'alice', type: 'User' });
+    const listed = (await (await fetch(`${baseUrl}/user/installations`, { headers: auth })).json()) as { total_count: number; installations: Array<{ id: number; app_id: number; account: { login: string; type: string } }> };
+    // Only App 42's installations, and only those alice reaches (her org's, not solo's).
+    expect(listed.installations.map((i) => [i.id, i.app_id, i.account.login, i.account.type])).toEqual([[orgInstallation, 42, 'acme', 'Organization']]);
+    expect(listed.installations.some((i) => i.id === userInstallation)).toBe(false);
+    expect(await (await fetch(`${baseUrl}/user/memberships/orgs/acme`, { headers: auth })).json()).toMatchObject({ state: 'active', role: 'member' });
+    expect((await fetch(`${baseUrl}/user/memberships/orgs/other`, { headers: auth })).status).toBe(404);
+    // A user token reads no private repository, and /user needs one.
+    expect((await fetch(`${baseUrl}/repos/acme/prompts`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${baseUrl}/user`)).status).toBe(401);
+    expect(github.count('oauth-token')).toBe(3);
+  });
+
   it('accepts the GitHub Enterprise /api/v3 prefix', async () => {
     const sha = github.createRepo('acme/prompts', { files });
     const answer = await fetch(`${baseUrl}/api/v3/repos/acme/prompts/commits/main`, { headers: { accept: 'application/vnd.github.sha' } });

@@ -9,6 +9,8 @@ export interface GitHubCredentials {
   readonly scope: string;
   /** The `Authorization` header value, or undefined for anonymous requests. */
   getAuthHeader(signal?: AbortSignal): Promise<string | undefined>;
+  /** What to tell an admin when GitHub cannot show the repository with these credentials (replaces the generic advice). */
+  readonly notFoundHint?: string;
 }
 
 /** No credentials: public repositories only, 60 requests an hour per IP on github.com. */

@@ -19,6 +19,8 @@ export interface GitHubAppAuthOptions {
   refreshMarginMs?: number;
   /** How long the installation found for a repository is remembered; default 10 minutes. */
   installationTtlMs?: number;
+  /** How long "the App is not installed on this repository" is remembered; default 1 minute. */
+  notInstalledTtlMs?: number;
   onRequest?: RequestCounter;
   log?: GitHubLog;
 }
@@ -37,20 +39,23 @@ interface CachedToken {
  */
 export class GitHubAppAuth {
   readonly scope: string;
+  /** The REST root the App lives on; its tokens are for that host only. */
+  readonly baseUrl: string;
   private readonly app: InstanceType<typeof App>;
   private readonly clock: Clock;
-  private readonly installations = new Map<string, { id: number; until: number }>();
+  private readonly installations = new Map<string, { id: number | undefined; until: number }>();
   private readonly tokens = new Map<number, CachedToken>();
   private readonly minting = new Map<number, Promise<CachedToken>>();
 
   constructor(private readonly options: GitHubAppAuthOptions) {
     this.scope = `app:${options.appId}`;
+    this.baseUrl = stripTrailingSlash(options.baseUrl ?? defaultGitHubApiUrl);
     this.clock = options.clock ?? systemClock;
     const log = options.log ?? silentLog;
     const timeoutMs = options.requestTimeoutMs ?? 5_000;
     const quiet = { debug: () => undefined, info: () => undefined, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) };
     const AppOctokit = Octokit.defaults({
-      baseUrl: stripTrailingSlash(options.baseUrl ?? defaultGitHubApiUrl),
+      baseUrl: this.baseUrl,
       userAgent: 'recap-bot',
       retry: { enabled: false },
       throttle: { enabled: false },
@@ -72,18 +77,37 @@ export class GitHubAppAuth {
     });
   }
 
-  /** Credentials for one repository, all sharing this App's scope and token cache. */
+  /**
+   * Credentials for one repository through whichever installation covers it,
+   * for whoever asks. Prompt repositories of guilds go through
+   * linkedAppCredentials instead, which uses an installation only for the
+   * guilds it was linked to.
+   */
   credentialsFor(owner: string, repo: string): GitHubCredentials {
     return {
       scope: this.scope,
       getAuthHeader: async (signal?: AbortSignal) => {
-        const installation = await this.installationFor(owner, repo, signal);
-        return (await this.tokenFor(installation, `${owner}/${repo}`)).header;
+        const installation = await this.findInstallation(owner, repo, signal);
+        if (installation === undefined) {
+          throw new SourceError('not-found', `The GitHub App is not installed on ${owner}/${repo}: install it and give it access to that repository.`, { status: 404 });
+        }
+        return this.installationHeader(installation, `${owner}/${repo}`);
       },
     };
   }
 
-  private async installationFor(owner: string, repo: string, signal: AbortSignal | undefined): Promise<number> {
+  /** The `Authorization` header of an installation token, minted or cached. */
+  async installationHeader(installationId: number, label: string): Promise<string> {
+    return (await this.tokenFor(installationId, label)).header;
+  }
+
+  /**
+   * The App's installation that covers a repository (asked with the App's
+   * JWT), or undefined when the App is not installed there. Both answers are
+   * remembered for a while: a found installation for `installationTtlMs`,
+   * its absence only briefly, so a fresh install is seen soon.
+   */
+  async findInstallation(owner: string, repo: string, signal?: AbortSignal): Promise<number | undefined> {
     const key = repoKey({ owner, repo });
     const cached = this.installations.get(key);
     if (cached !== undefined && this.clock.now() < cached.until) return cached.id;
@@ -101,6 +125,10 @@ export class GitHubAppAuth {
       this.installations.set(key, { id, until: this.clock.now() + (this.options.installationTtlMs ?? 600_000) });
       return id;
     } catch (error) {
+      if (isHttpFailure(error) && error.status === 404) {
+        this.installations.set(key, { id: undefined, until: this.clock.now() + (this.options.notInstalledTtlMs ?? 60_000) });
+        return undefined;
+      }
       throw this.describe(error, label, 'find the App installation for');
     }
   }

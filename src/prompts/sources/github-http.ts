@@ -96,6 +96,8 @@ export interface FailureContext {
   what: string;
   anonymous: boolean;
   now: number;
+  /** Replaces the generic advice of a 404 (see GitHubCredentials.notFoundHint). */
+  notFoundHint?: string;
 }
 
 /** Turns an HTTP error answer into a SourceError an admin can act on. */
@@ -118,7 +120,12 @@ export function sourceErrorFromStatus(failure: HttpFailure, context: FailureCont
     return new SourceError('forbidden', `GitHub denied access to ${context.label} (${status}): the token lacks read access to its contents, or the organization blocks it.`, { status });
   }
   if (status === 404 || status === 410) {
-    const hint = context.anonymous ? ' If it is private, add a token with read access.' : ' Check the name, and that the token can read it.';
+    const hint =
+      context.notFoundHint !== undefined
+        ? ` ${context.notFoundHint}`
+        : context.anonymous
+          ? ' If it is private, add a token with read access.'
+          : ' Check the name, and that the token can read it.';
     return new SourceError('not-found', `GitHub has no repository ${context.label}, or cannot show it with these credentials.${hint}`, { status });
   }
   if (status === 422) {

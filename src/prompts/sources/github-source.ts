@@ -125,6 +125,7 @@ export class GitHubSource implements PromptSource {
       onRequest: options.onRequest,
       label: this.label,
       anonymous: options.credentials.scope === 'public',
+      ...(options.credentials.notFoundHint === undefined ? {} : { notFoundHint: options.credentials.notFoundHint }),
       callerSignal: request.signal,
     });
     const authorization = await options.credentials.getAuthHeader(run.signal);

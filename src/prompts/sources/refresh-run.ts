@@ -23,6 +23,7 @@ export interface RefreshRunOptions {
   onRequest: RequestCounter | undefined;
   label: string;
   anonymous: boolean;
+  notFoundHint?: string;
   callerSignal: AbortSignal | undefined;
 }
 
@@ -117,7 +118,13 @@ export class RefreshRun {
     }
     if (isHttpFailure(error)) {
       this.count(error.status, route);
-      const context: FailureContext = { label: this.options.label, what, anonymous: this.options.anonymous, now: this.options.clock.now() };
+      const context: FailureContext = {
+        label: this.options.label,
+        what,
+        anonymous: this.options.anonymous,
+        now: this.options.clock.now(),
+        ...(this.options.notFoundHint === undefined ? {} : { notFoundHint: this.options.notFoundHint }),
+      };
       const failure = sourceErrorFromStatus(error, context);
       return { failure, retryable: failure.kind === 'server' && error.status >= 500 };
     }

@@ -10,6 +10,10 @@ export type EmulatorRoute =
   | 'contents'
   | 'installation'
   | 'access-token'
+  | 'oauth-token'
+  | 'user'
+  | 'user-installations'
+  | 'org-membership'
   | 'rate-limit'
   | 'unknown';
 

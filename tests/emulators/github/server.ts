@@ -5,7 +5,10 @@
  * use, the way github.com does: ETags and 304s, tarball redirects to a
  * short-lived download URL serving a real `owner-repo-sha7/` gzipped tar,
  * private repositories invisible without access, GitHub App installation
- * tokens, and rate-limit headers on every API answer. Faults (latency, 5xx,
+ * tokens, the web flow that gives a GitHub App a user access token
+ * (`POST /login/oauth/access_token`) and what that token may ask (`/user`,
+ * `/user/installations`, `/user/memberships/orgs/{org}`), and rate-limit
+ * headers on every API answer. Faults (latency, 5xx,
  * rate limits, hangs, dropped connections, truncated or hostile archives) are
  * injected per route, and every answer is counted per route and status.
  *
@@ -84,6 +87,7 @@ export interface EmulatorStats {
 
 interface Matched {
   route: EmulatorRoute;
+  org?: string;
   owner?: string;
   repo?: string;
   rest?: string;
@@ -216,9 +220,79 @@ export class GitHubEmulator {
     this.access.addToken(token);
   }
 
-  /** Installs GitHub App `appId` on these repositories; returns the installation id. */
-  installApp(appId: string | number, repos: string[], options: { installationId?: number; account?: string } = {}): number {
+  /**
+   * Installs GitHub App `appId` on these repositories; returns the installation id.
+   * `account` is the owner of the installation (default: the first repository's
+   * owner), an organization unless `accountType` says `User`.
+   */
+  installApp(
+    appId: string | number,
+    repos: string[],
+    options: { installationId?: number; account?: string; accountType?: 'User' | 'Organization' } = {},
+  ): number {
     return this.access.installApp(appId, repos.map((name) => this.store.get(name)), options).id;
+  }
+
+  /** Gives the App an OAuth client, for the web flow (user authorization during installation). */
+  registerAppClient(appId: string | number, client: { clientId: string; clientSecret: string }): void {
+    this.access.registerClient(appId, client.clientId, client.clientSecret);
+  }
+
+  addUser(login: string): { id: number; login: string } {
+    return { ...this.access.addUser(login) };
+  }
+
+  /** Makes `login` an organization member with this role (`undefined` removes them). */
+  setOrgRole(org: string, login: string, role: 'admin' | 'member' | undefined): void {
+    this.access.setOrgRole(org, login, role);
+  }
+
+  /**
+   * What github.com does when `login` installs (or updates) the App with
+   * "Request user authorization (OAuth) during installation": it issues an
+   * authorization code and redirects the browser to the App's callback URL
+   * with `code`, `installation_id`, `setup_action` and the `state` the
+   * install link carried. Returns that redirect URL.
+   */
+  installRedirect(callbackUrl: string, options: { clientId: string; login: string; installationId: number | string; state?: string; setupAction?: 'install' | 'update' }): string {
+    const url = new URL(callbackUrl);
+    url.searchParams.set('code', this.access.issueCode(options.clientId, options.login));
+    url.searchParams.set('installation_id', String(options.installationId));
+    url.searchParams.set('setup_action', options.setupAction ?? 'install');
+    if (options.state !== undefined) url.searchParams.set('state', options.state);
+    return url.toString();
+  }
+
+  /**
+   * What github.com does when `login` approves the App on its authorization
+   * page (`/login/oauth/authorize?client_id&redirect_uri&state`): redirects
+   * to `redirect_uri` (which must be on the callback URL's origin and path)
+   * with a `code` and the same `state`. Returns that redirect URL.
+   */
+  authorizeRedirect(authorizeUrl: string, login: string, callbackUrl: string): string {
+    const asked = new URL(authorizeUrl);
+    if (asked.pathname !== '/login/oauth/authorize') throw new Error(`GitHub emulator: not an authorization URL: ${asked.pathname}`);
+    const clientId = asked.searchParams.get('client_id') ?? '';
+    const target = new URL(asked.searchParams.get('redirect_uri') ?? callbackUrl);
+    const registered = new URL(callbackUrl);
+    // GitHub: the redirect_uri's host and port must match the callback URL, its path be the same or below.
+    if (target.origin !== registered.origin || !target.pathname.startsWith(registered.pathname)) {
+      throw new Error('GitHub emulator: the redirect_uri is not associated with this application');
+    }
+    target.searchParams.set('code', this.access.issueCode(clientId, login));
+    const state = asked.searchParams.get('state');
+    if (state !== null) target.searchParams.set('state', state);
+    return target.toString();
+  }
+
+  /** User access tokens exchanged so far. */
+  get userTokensIssued(): string[] {
+    return this.access.issuedUserTokens;
+  }
+
+  /** An authorization code for `login`, as the plain web flow (no installation) hands out. */
+  authorizationCode(clientId: string, login: string): string {
+    return this.access.issueCode(clientId, login);
   }
 
   /** Installation tokens minted so far. */
@@ -276,7 +350,8 @@ export class GitHubEmulator {
     const matched = matchRoute(req.method ?? 'GET', path);
     const repoName = matched.owner !== undefined && matched.repo !== undefined ? `${matched.owner}/${matched.repo}` : undefined;
     const identity = this.access.identify(headerValue(req, 'authorization'));
-    const exchange = new Exchange(req, res, matched.route !== 'download' && matched.route !== 'rate-limit', identity, this.quota, (status) =>
+    const api = matched.route !== 'download' && matched.route !== 'rate-limit' && matched.route !== 'oauth-token';
+    const exchange = new Exchange(req, res, api, identity, this.quota, (status) =>
       this.record({ method: req.method ?? 'GET', path: url.pathname, route: matched.route, repo: repoName, status, auth: identity.kind }),
     );
 
@@ -309,6 +384,10 @@ export class GitHubEmulator {
       await this.download(exchange, matched, archiveFaults);
       return;
     }
+    if (matched.route === 'oauth-token') {
+      await this.oauthToken(exchange, url.searchParams);
+      return;
+    }
     if (identity.kind === 'invalid') {
       exchange.json(401, { message: identity.reason, documentation_url: docs });
       return;
@@ -324,6 +403,11 @@ export class GitHubEmulator {
         return;
       case 'access-token':
         this.accessToken(exchange, identity, matched.installationId ?? '');
+        return;
+      case 'user':
+      case 'user-installations':
+      case 'org-membership':
+        this.userRoute(exchange, identity, matched, url.searchParams);
         return;
       case 'unknown':
         exchange.json(404, { message: 'Not Found', documentation_url: docs });
@@ -533,6 +617,81 @@ export class GitHubEmulator {
     });
   }
 
+  /**
+   * The web flow's token exchange. GitHub answers errors with a 200 and an
+   * `error` field, and answers form-encoded unless asked for JSON.
+   */
+  private async oauthToken(exchange: Exchange, query: URLSearchParams): Promise<void> {
+    const raw = await readSmallBody(exchange.req, 64 * 1024);
+    const params = new URLSearchParams(query);
+    const type = headerValue(exchange.req, 'content-type') ?? '';
+    if (raw !== undefined && raw !== '') {
+      if (type.includes('application/json')) {
+        try {
+          const body = JSON.parse(raw) as Record<string, unknown>;
+          for (const [key, value] of Object.entries(body)) if (typeof value === 'string') params.set(key, value);
+        } catch {
+          exchange.json(400, { message: 'Problems parsing JSON', documentation_url: docs });
+          return;
+        }
+      } else {
+        for (const [key, value] of new URLSearchParams(raw)) params.set(key, value);
+      }
+    }
+    const result = this.access.exchangeCode(params.get('client_id') ?? '', params.get('client_secret') ?? '', params.get('code') ?? '');
+    const body: Record<string, string | number> = result.ok
+      ? { access_token: result.token, expires_in: Math.round((result.expiresAt - this.clock.now()) / 1000), token_type: 'bearer', scope: '' }
+      : { error: result.error, error_description: result.description, error_uri: 'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors' };
+    if (exchange.accepts('application/json')) {
+      exchange.send(200, JSON.stringify(body), { 'content-type': 'application/json; charset=utf-8' });
+      return;
+    }
+    const form = new URLSearchParams(Object.entries(body).map(([key, value]): [string, string] => [key, String(value)]));
+    exchange.send(200, form.toString(), { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' });
+  }
+
+  /** `/user`, `/user/installations`, `/user/memberships/orgs/{org}`: only for a user access token. */
+  private userRoute(exchange: Exchange, identity: Identity, matched: Matched, query: URLSearchParams): void {
+    if (identity.kind !== 'user') {
+      exchange.json(401, { message: 'Requires authentication', documentation_url: `${docs}/users/users#get-the-authenticated-user` });
+      return;
+    }
+    const user = this.access.user(identity.login);
+    if (user === undefined) {
+      exchange.json(401, { message: 'Bad credentials', documentation_url: docs });
+      return;
+    }
+    const origin = `http://${headerValue(exchange.req, 'host') ?? '127.0.0.1'}`;
+    if (matched.route === 'user') {
+      exchange.json(200, { login: user.login, id: user.id, type: 'User', site_admin: false, url: `${origin}/users/${user.login}` });
+      return;
+    }
+    if (matched.route === 'user-installations') {
+      const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30));
+      const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
+      const all = this.access.installationsOf(identity);
+      const slice = all.slice((page - 1) * perPage, page * perPage);
+      const headers: Record<string, string> = {};
+      if (page * perPage < all.length) headers.link = `<${origin}/user/installations?per_page=${perPage}&page=${page + 1}>; rel="next"`;
+      exchange.json(200, { total_count: all.length, installations: slice.map((installation) => installationJson(installation, origin)) }, headers);
+      return;
+    }
+    const org = matched.org ?? '';
+    const role = this.access.orgRole(org, user.login);
+    if (role === undefined) {
+      exchange.json(404, { message: 'Not Found', documentation_url: `${docs}/orgs/members#get-an-organization-membership-for-the-authenticated-user` });
+      return;
+    }
+    exchange.json(200, {
+      url: `${origin}/orgs/${org}/memberships/${user.login}`,
+      state: 'active',
+      role,
+      organization_url: `${origin}/orgs/${org}`,
+      organization: { login: org, id: 3_000_000 + org.length, url: `${origin}/orgs/${org}` },
+      user: { login: user.login, id: user.id, type: 'User' },
+    });
+  }
+
   private rateLimitStatus(exchange: Exchange, identity: Identity): void {
     const state = this.quota.peek(identity);
     const core = { limit: state.limit, remaining: state.remaining, reset: state.reset, used: state.used, resource: 'core' };
@@ -650,6 +809,12 @@ function matchRoute(method: string, path: string): Matched {
   }
   const [first, owner, repo, kind, ...rest] = segments;
   if (method === 'GET' && first === 'rate_limit' && segments.length === 1) return { route: 'rate-limit' };
+  if (method === 'POST' && first === 'login' && owner === 'oauth' && repo === 'access_token' && segments.length === 3) return { route: 'oauth-token' };
+  if (method === 'GET' && first === 'user') {
+    if (segments.length === 1) return { route: 'user' };
+    if (segments.length === 2 && owner === 'installations') return { route: 'user-installations' };
+    if (segments.length === 4 && owner === 'memberships' && repo === 'orgs' && kind !== undefined && kind !== '') return { route: 'org-membership', org: kind };
+  }
   if (method === 'POST' && first === 'app' && owner === 'installations' && kind === 'access_tokens' && segments.length === 4 && repo !== undefined) {
     return { route: 'access-token', installationId: repo };
   }
@@ -674,6 +839,18 @@ function matchRoute(method: string, path: string): Matched {
     default:
       return { route: 'unknown' };
   }
+}
+
+/** Reads a request body up to `limit` bytes (the emulator's own guard); undefined past it. */
+async function readSmallBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function etagMatches(ifNoneMatch: string, etag: string): boolean {
@@ -750,10 +927,10 @@ function commitJson(repo: Repository, commit: Commit, origin: string): Record<st
 function installationJson(installation: Installation, origin: string): Record<string, unknown> {
   return {
     id: installation.id,
-    account: { login: installation.account, id: installation.id + 2_000_000, type: 'Organization' },
+    account: { login: installation.account, id: installation.accountId, type: installation.accountType },
     app_id: Number(installation.appId),
     app_slug: `app-${installation.appId}`,
-    target_type: 'Organization',
+    target_type: installation.accountType,
     repository_selection: 'selected',
     access_tokens_url: `${origin}/app/installations/${installation.id}/access_tokens`,
     permissions: { contents: 'read', metadata: 'read' },
