@@ -22,6 +22,7 @@ import { createSummarizer } from './engine/summarize.ts';
 import { createLlmService, type LlmService } from './llm/service.ts';
 import { createInvalidationBus, type InvalidationBus } from './invalidation/bus.ts';
 import { wireInvalidation } from './invalidation/wire.ts';
+import { ConfigHookStore } from './webhooks/config-hooks.ts';
 import { mountGithubWebhook } from './webhooks/github-route.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
 import { Keyring } from './vault/keyring.ts';
@@ -118,8 +119,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     }
     const http = createHttpServer(logger);
     mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
+    const configHooks = new ConfigHookStore(database.db, vault);
     const webhooks = mountGithubWebhook(http, {
       secret: config.github.webhookSecret,
+      hooks: configHooks,
       db: database.db,
       engine: prompts,
       bus,

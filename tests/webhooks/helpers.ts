@@ -10,6 +10,7 @@ import { createInvalidationBus, type InvalidationBus } from '../../src/invalidat
 import { wireInvalidation } from '../../src/invalidation/wire.ts';
 import { createLogger, type Logger } from '../../src/log/logger.ts';
 import type { Clock } from '../../src/resilience/clock.ts';
+import { ConfigHookStore } from '../../src/webhooks/config-hooks.ts';
 import { mountGithubWebhook, type GithubWebhookOptions, type GithubWebhooks } from '../../src/webhooks/github-route.ts';
 import type { Database } from '../../src/db/schema.ts';
 import { buildEngine, type EngineUnderTest } from '../prompts/engine-helpers.ts';
@@ -137,13 +138,15 @@ export async function startWebhookApp(
   const secret = options.secret === null ? undefined : new Secret(options.secret ?? WEBHOOK_SECRET);
   const webhooks = mountGithubWebhook(http, {
     secret,
+    hooks: new ConfigHookStore(db, under.vault),
     db,
     engine: under.engine,
     bus,
     metrics: under.registry,
     logger,
     clock: options.clock,
-    options: { sweepIntervalMs: 3_600_000, ...options.webhook },
+    // A short refresh interval: most tests push one repository several times in a row.
+    options: { sweepIntervalMs: 3_600_000, refreshIntervalMs: 50, ...options.webhook },
   });
   const { url } = await http.listen(0, '127.0.0.1');
   return {
