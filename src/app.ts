@@ -132,7 +132,18 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       options: { maxBodyBytes: config.github.webhookMaxBodyBytes },
     });
 
-    const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock, summarizer, chat, llm };
+    const services: BotServices = {
+      logger,
+      db: database.db,
+      vault,
+      prompts,
+      metrics,
+      clock,
+      summarizer,
+      chat,
+      llm,
+      webhooks: { hooks: configHooks, publicUrl: config.http.publicUrl, forgetGuild: (guildId) => webhooks.forgetGuild(guildId) },
+    };
     const mentionChat = createMentionChat({ services, logger });
     const app: App = {
       config,

@@ -75,6 +75,7 @@ const httpUrl = (what: string) =>
 const schema = z.object({
   HTTP_PORT: withDefault(port, 8080),
   HTTP_HOST: withDefault(z.string(), '0.0.0.0'),
+  PUBLIC_URL: z.preprocess(emptyAsUnset, httpUrl('the public base URL of the bot, such as https://recap.example.com').optional()),
   DATA_DIR: withDefault(z.string(), './data'),
   DATABASE_URL: postgresUrl,
   DATABASE_POOL_MAX: withDefault(positiveInt('a positive whole number of connections'), 10),
@@ -127,7 +128,8 @@ const schema = z.object({
 export type RawEnv = z.output<typeof schema>;
 
 export interface Config {
-  http: { port: number; host: string };
+  /** `publicUrl`: the bot's public base URL (PUBLIC_URL), for the payload URLs it shows; unset: unknown. */
+  http: { port: number; host: string; publicUrl?: string };
   dataDir: string;
   database: {
     /** Unset means embedded PGlite under `dataDir`. */
@@ -226,7 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   const sharding = shardingFrom(e, shardChild ? env : undefined);
   return {
-    http: { port: e.HTTP_PORT, host: e.HTTP_HOST },
+    http: { port: e.HTTP_PORT, host: e.HTTP_HOST, ...(e.PUBLIC_URL === undefined ? {} : { publicUrl: new URL(e.PUBLIC_URL).origin + new URL(e.PUBLIC_URL).pathname.replace(/\/+$/, '') }) },
     dataDir: e.DATA_DIR,
     database: {
       url: e.DATABASE_URL === undefined ? undefined : new Secret(e.DATABASE_URL),

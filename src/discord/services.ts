@@ -8,6 +8,16 @@ import type { Logger } from '../log/logger.ts';
 import type { PromptEngine } from '../prompts/engine.ts';
 import type { Clock } from '../resilience/clock.ts';
 import type { Vault } from '../vault/vault.ts';
+import type { ConfigHookStore } from '../webhooks/config-hooks.ts';
+
+/** Each guild config's own GitHub webhook (`/prompt-config webhook`). */
+export interface WebhookServices {
+  hooks: ConfigHookStore;
+  /** PUBLIC_URL, for the payload URL; undefined when the operator did not set it. */
+  publicUrl: string | undefined;
+  /** Tells this process's webhook route that a guild's secret changed. */
+  forgetGuild(guildId: string): void;
+}
 
 /**
  * Everything command handlers may use, passed in by the composition root.
@@ -24,4 +34,5 @@ export interface BotServices {
   summarizer: Summarizer;
   chat: Chat;
   llm: LlmService;
+  webhooks: WebhookServices;
 }

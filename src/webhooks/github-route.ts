@@ -103,6 +103,7 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
   const logger = deps.logger.child({ component: 'webhooks' });
   const metrics = createWebhookMetrics(deps.metrics);
   const store = DeliveryStore.over(deps.db);
+  const limiter = new RefreshLimiter<PushGroup>(deps.clock, { intervalMs: options.refreshIntervalMs, maxRepos: 10_000 });
   const queue = new DeliveryQueue({
     store,
     process: createDeliveryProcessor({
@@ -110,7 +111,7 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
       hooks: deps.hooks,
       bus: deps.bus,
       clock: deps.clock,
-      limiter: new RefreshLimiter<PushGroup>(deps.clock, { intervalMs: options.refreshIntervalMs, maxRepos: 10_000 }),
+      limiter,
       seenInPush: (push) => commitSeenInPush(deps.db, push),
     }),
     clock: deps.clock,
@@ -322,6 +323,7 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
     drain: () => queue.drain(),
     async close() {
       sweeper.stop();
+      limiter.close();
       await queue.close();
     },
   };

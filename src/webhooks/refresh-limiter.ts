@@ -34,6 +34,8 @@ interface RepoState<W> {
  */
 export class RefreshLimiter<W> {
   private readonly repos = new Map<string, RepoState<W>>();
+  private readonly wakers = new Set<() => void>();
+  private closing = false;
 
   constructor(
     private readonly clock: Clock,
@@ -55,12 +57,28 @@ export class RefreshLimiter<W> {
     const trailing = { work: new Map(work) };
     state.trailing = trailing;
     try {
-      await this.sleep(state.lastStartedAt + this.options.intervalMs - now);
+      if (!this.closing) await this.wait(state.lastStartedAt + this.options.intervalMs - now);
     } finally {
       state.trailing = undefined;
       this.remember(repoKey, { lastStartedAt: this.clock.now() });
     }
     return { kind: 'ran', delayed: true, result: await run(trailing.work) };
+  }
+
+  /** Shutting down: waiting refreshes run now rather than holding the process (or their deliveries) up. */
+  close(): void {
+    this.closing = true;
+    for (const wake of this.wakers) wake();
+    this.wakers.clear();
+  }
+
+  private wait(ms: number): Promise<void> {
+    let wake: () => void = () => undefined;
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    this.wakers.add(wake);
+    return Promise.race([this.sleep(ms), woken]).finally(() => this.wakers.delete(wake));
   }
 
   private remember(repoKey: string, state: RepoState<W>): void {

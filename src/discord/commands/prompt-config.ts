@@ -17,6 +17,7 @@ import { onSetButton, runSet, type SetCandidate } from '../prompt-config/set.ts'
 import { runStatus } from '../prompt-config/status.ts';
 import { autocompleteTest, runTest } from '../prompt-config/test.ts';
 import { onTokenSubmit, openTokenModal, runTokenRemove } from '../prompt-config/token.ts';
+import { runWebhook } from '../prompt-config/webhook.ts';
 
 const SUMMARIZABLE_CHANNELS = [
   ChannelType.GuildText,
@@ -59,6 +60,12 @@ export function promptConfigDefinition(): SlashCommandBuilder {
       .addStringOption((o) =>
         o.setName('perspective').setDescription('Perspective (default: general)').setAutocomplete(true).setMaxLength(100),
       ),
+  );
+  builder.addSubcommand((s) =>
+    s
+      .setName('webhook')
+      .setDescription('This server’s own GitHub webhook: payload URL, and a secret shown once')
+      .addBooleanOption((o) => o.setName('rotate').setDescription('Replace the secret now (the old one stops working at once)')),
   );
   return builder;
 }
@@ -111,6 +118,8 @@ export function createPromptConfigCommand(options: PromptConfigCommandOptions = 
         return runRefresh(interaction, ctx);
       case 'test':
         return runTest(interaction, ctx);
+      case 'webhook':
+        return runWebhook(interaction, ctx);
       default:
         throw new UserFacingError(`/prompt-config ${sub} is not known to this version of the bot.`);
     }
