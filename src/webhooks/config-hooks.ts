@@ -53,7 +53,7 @@ export class ConfigHookStore {
     const secret = randomBytes(32).toString('hex');
     const sealed = this.vault.seal(guildId, WEBHOOK_SECRET_PURPOSE, secret);
     return this.db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('prompt_config_webhooks').select('hook_id').where('guild_id', '=', guildId).forUpdate().executeTakeFirst();
+      const existing = await trx.selectFrom('prompt_config_webhooks').select(['hook_id', 'rotated_at']).where('guild_id', '=', guildId).forUpdate().executeTakeFirst();
       await trx
         .insertInto('secrets')
         .values({ guild_id: guildId, purpose: WEBHOOK_SECRET_PURPOSE, key_id: sealed.keyId, aad: sealed.aad, nonce: sealed.nonce, ciphertext: sealed.ciphertext, created_by: actorId, created_at: now, updated_at: now })
@@ -62,17 +62,21 @@ export class ConfigHookStore {
         )
         .execute();
       let hookId: string;
+      let rotatedAt: Date;
       if (existing === undefined) {
         hookId = newHookId();
         await trx
           .insertInto('prompt_config_webhooks')
           .values({ hook_id: hookId, guild_id: guildId, created_by: actorId, created_at: now, rotated_at: now })
           .execute();
+        rotatedAt = now;
       } else {
         hookId = existing.hook_id;
-        await trx.updateTable('prompt_config_webhooks').set({ rotated_at: now, verified_at: null }).where('hook_id', '=', hookId).execute();
+        // The stamp must change with every rotation (verifiers compare it), even within one millisecond.
+        rotatedAt = new Date(Math.max(now.getTime(), new Date(existing.rotated_at).getTime() + 1));
+        await trx.updateTable('prompt_config_webhooks').set({ rotated_at: rotatedAt, verified_at: null }).where('hook_id', '=', hookId).execute();
       }
-      return { hookId, secret: new Secret(secret), rotatedAt: now, rotated: existing !== undefined };
+      return { hookId, secret: new Secret(secret), rotatedAt, rotated: existing !== undefined };
     });
   }
 

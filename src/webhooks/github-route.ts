@@ -15,7 +15,7 @@ import { HookLookupBusyError, HookSecretCache, defaultHookSecretCacheOptions, ty
 import { classifyDelivery, type DeliveryScope } from './intake.ts';
 import { createWebhookMetrics, type DeliveryOutcome } from './metrics.ts';
 import { createDeliveryProcessor, type PushGroup, type WebhookEngine } from './processor.ts';
-import { commitSeenInPush } from './push-history.ts';
+import { commitReplacedInPush } from './push-history.ts';
 import { RefreshLimiter } from './refresh-limiter.ts';
 import { createSignatureCheck, isSignatureHeader, type SignatureCheck } from './signature.ts';
 import type { WebhookTables } from './tables.ts';
@@ -94,9 +94,10 @@ const EVENT_NAME = /^[a-z_]{1,64}$/;
  * POST /webhooks/github (the operator's secret) and POST
  * /webhooks/github/<hook id> (one config's secret): verifies GitHub's
  * signature over the raw body before anything else, records each delivery
- * id once (a redelivery or replay is answered
- * `duplicate`, also after a restart), answers at once and does the work
- * from an in-process queue backed by the table.
+ * id once (a redelivery or replay is answered `duplicate`, also after a
+ * restart), answers at once and does the work from an in-process queue
+ * backed by the table. Each delivery changes only the configs its secret
+ * speaks for (see intake.ts and processor.ts).
  */
 export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, deps: GithubWebhookDeps<DB>): GithubWebhooks {
   const options = { ...defaultWebhookOptions, ...deps.options };
@@ -112,7 +113,7 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
       bus: deps.bus,
       clock: deps.clock,
       limiter,
-      seenInPush: (push) => commitSeenInPush(deps.db, push),
+      replacedInPush: (push) => commitReplacedInPush(deps.db, push),
     }),
     clock: deps.clock,
     logger,

@@ -31,8 +31,8 @@ export interface ProcessorDeps {
   clock: Clock;
   /** Delivery-caused refreshes, per repository. */
   limiter: RefreshLimiter<PushGroup>;
-  /** Whether a commit went through the branch in a push already processed for the same configs. */
-  seenInPush: (push: { repo: string; ref: string; sha: string; hookId: string | undefined }) => Promise<boolean>;
+  /** Whether a commit was replaced on the branch by a push already processed for the same configs. */
+  replacedInPush: (push: { repo: string; ref: string; sha: string; hookId: string | undefined }) => Promise<boolean>;
 }
 
 /**
@@ -132,10 +132,10 @@ async function processPush(deps: ProcessorDeps, push: PushEssentials): Promise<s
  * Why a push needs no refresh of this snapshot, or undefined when it does.
  * Known: the pushed head is the commit held (or last synced) already.
  * Older: the push does not continue from the commit held (its `before` is
- * another commit) and its head already went through this branch in a
- * processed push, as a head or as the head a push replaced: a replay of an
- * old body. A push that continues from the held commit is always news,
- * even one that force-pushes the branch back to an earlier commit.
+ * another commit) and its head was replaced on this branch by a push the
+ * bot processed: an old push replayed. A push that continues from the held
+ * commit is always news, even one that force-pushes the branch back to an
+ * earlier commit.
  */
 async function staleness(deps: ProcessorDeps, group: PushGroup, push: PushEssentials): Promise<string | undefined> {
   const held = deps.engine.cache.peek(group.target.cacheKey);
@@ -143,7 +143,7 @@ async function staleness(deps: ProcessorDeps, group: PushGroup, push: PushEssent
   const current = held?.invalidHead?.commit ?? held?.commit ?? (synced.every((c) => c === synced[0]) ? synced[0] : null) ?? null;
   if (current === push.after) return `already at ${push.after.slice(0, 7)}`;
   if (push.before !== undefined && push.before === current) return undefined;
-  const seen = await deps.seenInPush({ repo: `${push.owner}/${push.repo}`, ref: push.ref, sha: push.after, hookId: push.hookId });
+  const seen = await deps.replacedInPush({ repo: `${push.owner}/${push.repo}`, ref: push.ref, sha: push.after, hookId: push.hookId });
   return seen ? `is past ${push.after.slice(0, 7)} already (an old push replayed)` : undefined;
 }
 

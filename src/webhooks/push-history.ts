@@ -2,12 +2,14 @@ import { sql, type Kysely } from 'kysely';
 import type { WebhookTables } from './tables.ts';
 
 /**
- * Whether a commit already went through this repository's branch in a push
- * the bot processed, as its new head or as the head it replaced, by a
- * delivery that could change the same config (the operator's webhook, or
- * the same per-config hook). Used to tell a replayed old body from news.
+ * Whether a commit was replaced on this repository's branch by a push the
+ * bot processed (it was that push's `before`), through a delivery that
+ * could change the same config (the operator's webhook, or the same
+ * per-config hook): the branch has moved past it, so a push naming it as
+ * the new head is an old one replayed. A commit that was only ever a new
+ * head proves nothing here: its fetch may have failed.
  */
-export async function commitSeenInPush<DB extends WebhookTables>(
+export async function commitReplacedInPush<DB extends WebhookTables>(
   db: Kysely<DB>,
   push: { repo: string; ref: string; sha: string; hookId: string | undefined },
 ): Promise<boolean> {
@@ -18,7 +20,7 @@ export async function commitSeenInPush<DB extends WebhookTables>(
       and ${hook}
       and (result is null or result not like 'ignored:%')
       and payload->>'ref' = ${push.ref}
-      and (payload->>'after' = ${push.sha} or payload->>'before' = ${push.sha})
+      and payload->>'before' = ${push.sha}
     limit 1`.execute(db);
   return rows.rows.length > 0;
 }

@@ -175,7 +175,7 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
       expect(warm.status).toBe(202);
       await other.webhooks.drain();
 
-      const rotated = await app.hooks.issue(hook.guildId, 'admin', new Date(clock.now() + 1));
+      const rotated = await app.hooks.issue(hook.guildId, 'admin', new Date(clock.now()));
       expect(rotated).toMatchObject({ hookId: hook.hookId, rotated: true });
       const second = github.push('acme/rotate', 'main', promptRepoFiles('R2'));
       const stale = await postWebhook(other.url, { event: 'push', path: hook.path, secret: hook.secret, body: pushPayload('acme/rotate', { after: second }) });
