@@ -137,17 +137,24 @@ export async function run(args: string[]): Promise<void> {
       const body = pushBody(randomBytes(20).toString('hex'), randomBytes(20).toString('hex'));
       return { body, sig: await signer.sign(body) };
     }));
-    await inBatches(heads, async (i) => {
+    await inBatches(heads, (i) => {
       const { body, sig } = forged[i] as { body: string; sig: string };
-      t = performance.now();
-      const status = await post(path, body, sig);
-      latencies.push(performance.now() - t);
-      return status;
+      return post(path, body, sig);
     });
     await webhooks.drain();
     await engine.cache.settle();
     report('webhooks-forged-heads-tarballs', github.count('tarball'), `downloads for ${heads} pushes`);
     report('webhooks-forged-heads-github-requests', github.count(), 'requests');
+
+    // The answer time of genuine deliveries, one at a time (the work itself is queued after the answer).
+    for (let i = 0; i < 20; i += 1) {
+      const body = pushBody(github.push('acme/bench', 'main', FILES(`v${i + 2}`)), randomBytes(20).toString('hex'));
+      const sig = await signer.sign(body);
+      t = performance.now();
+      await post(path, body, sig);
+      latencies.push(performance.now() - t);
+    }
+    await webhooks.drain();
     report('webhooks-hook-delivery-p50', quantile(latencies, 0.5), 'ms');
     report('webhooks-hook-delivery-p99', quantile(latencies, 0.99), 'ms');
   } finally {

@@ -119,7 +119,7 @@ async function processPush(deps: ProcessorDeps, push: PushEssentials): Promise<s
     [...work.values()].flatMap((g) => g.configs.map((c) => c.guildId)),
     new Date(clock.now()),
   );
-  const limited = await deps.limiter.submit(`${push.owner}/${push.repo}`.toLowerCase(), work, (merged) => refreshGroups(deps, push, branch, merged));
+  const limited = await deps.limiter.submit(`${push.owner}/${push.repo}`.toLowerCase(), work, (merged) => refreshGroups(deps, push.owner, push.repo, merged));
   const noted = skipped.length === 0 ? '' : `; ${skipped.join('; ')}`;
   if (limited.kind === 'coalesced') {
     return `push to ${name}@${branch} for ${configs.length} guild(s): merged into the refresh already scheduled for ${name}${noted}`.slice(0, 2000);
@@ -148,7 +148,7 @@ async function staleness(deps: ProcessorDeps, group: PushGroup, push: PushEssent
 }
 
 /** The limited part: expire, fetch, record, announce. Several deliveries' groups may arrive merged here. */
-async function refreshGroups(deps: ProcessorDeps, push: PushEssentials, branch: string, work: Map<string, PushGroup>): Promise<string[]> {
+async function refreshGroups(deps: ProcessorDeps, owner: string, repo: string, work: Map<string, PushGroup>): Promise<string[]> {
   const { engine } = deps;
   // A snapshot already at the newest pushed head (a merged group another key's flight fetched) needs no fetch.
   const atHead = new Set<string>();
@@ -158,20 +158,25 @@ async function refreshGroups(deps: ProcessorDeps, push: PushEssentials, branch: 
   }
   engine.cache.expire((id) => work.has(id.cacheKey) && !atHead.has(id.cacheKey));
   const outcomes: string[] = [];
-  const commits = new Set<string | null>();
+  // Merged deliveries may name other branches of the repository: announce each branch with what was fetched for it.
+  const byRef = new Map<string, { groups: PushGroup[]; commits: Set<string | null> }>();
   for (const [key, group] of work) {
     const held = engine.cache.peek(key);
     const result: RefreshResult = atHead.has(key) && held !== undefined ? { ok: true, changed: false, entry: held } : await fetchPushed(engine, group.target, group);
     const sync = syncOf(result);
-    commits.add(group.deleted ? null : sync.commit);
+    const ref = byRef.get(group.target.ref) ?? { groups: [], commits: new Set<string | null>() };
+    ref.groups.push(group);
+    ref.commits.add(group.deleted ? null : sync.commit);
+    byRef.set(group.target.ref, ref);
     await Promise.all(group.configs.map((config) => engine.configs.recordSync(config.guildId, sync.status, sync.commit, sync.errors)));
     outcomes.push(`${group.target.label} ${sync.status === 'ok' ? `at ${sync.commit?.slice(0, 7) ?? '?'}` : `failed: ${sync.errors[0] ?? 'unknown error'}`}`);
   }
   // Other processes reload what this one fetched (the commit it got, not the one the body named).
-  const [only] = commits;
-  const commit = commits.size === 1 && only !== null && only !== undefined ? only : undefined;
-  const groups = [...work.values()];
-  for (const event of repoEvents(push.owner, push.repo, groups, branch, commit, groups.some((g) => g.operator))) await deps.bus.publish(event);
+  for (const [ref, { groups, commits }] of byRef) {
+    const [only] = commits;
+    const commit = commits.size === 1 && only !== null && only !== undefined ? only : undefined;
+    for (const event of repoEvents(owner, repo, groups, ref, commit, groups.some((g) => g.operator))) await deps.bus.publish(event);
+  }
   return outcomes;
 }
 
