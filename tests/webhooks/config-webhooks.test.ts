@@ -116,6 +116,21 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
     expect(after?.lastPushAt).toBeNull();
     expect(after?.lastSyncAt).toEqual(before?.lastSyncAt);
     expect(after?.lastSyncCommit).toEqual(before?.lastSyncCommit);
+
+    // Naming a repository the hook's config does not read changes nothing at all.
+    github.createRepo('victim/other', { files: promptRepoFiles('X0') });
+    const otherVictim = await configure('victim/other');
+    github.resetStats();
+    const elsewhere = await postWebhook(app.url, {
+      event: 'push',
+      path: attacker.path,
+      secret: attacker.secret,
+      body: pushPayload('victim/other', { after: github.push('victim/other', 'main', promptRepoFiles('X1')) }),
+    });
+    expect(elsewhere).toMatchObject({ status: 200, body: { status: 'ignored', reason: "this webhook's config does not use victim/other@main" } });
+    await app.webhooks.drain();
+    expect(github.count()).toBe(0);
+    expect((await config(otherVictim))?.lastPushAt).toBeNull();
   });
 
   it('unknown ids, malformed ids and bad signatures all get the same 401, before any JSON is read', async () => {
@@ -137,6 +152,10 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
       expect(await row(res.delivery)).toBeUndefined();
     }
     expect((await app.hooks.forGuild(hook.guildId))?.lastDeliveryAt).toBeNull();
+
+    // The body cap holds before any look-up.
+    const oversized = await postWebhook(app.url, { event: 'push', path: `${CONFIG_WEBHOOK_PREFIX}${'B'.repeat(22)}`, body: JSON.stringify({ zen: 'x'.repeat(1024 * 1024) }) });
+    expect(oversized.status).toBe(413);
   });
 
   it('a forged ping marks only the verified config as webhook-backed; the shared snapshot keeps the short TTL', async () => {
