@@ -228,7 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   const sharding = shardingFrom(e, shardChild ? env : undefined);
   return {
-    http: { port: e.HTTP_PORT, host: e.HTTP_HOST, ...(e.PUBLIC_URL === undefined ? {} : { publicUrl: new URL(e.PUBLIC_URL).origin + new URL(e.PUBLIC_URL).pathname.replace(/\/+$/, '') }) },
+    http: { port: e.HTTP_PORT, host: e.HTTP_HOST, ...(e.PUBLIC_URL === undefined ? {} : { publicUrl: e.PUBLIC_URL.trim().replace(/\/+$/, '') }) },
     dataDir: e.DATA_DIR,
     database: {
       url: e.DATABASE_URL === undefined ? undefined : new Secret(e.DATABASE_URL),
