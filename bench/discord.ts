@@ -19,6 +19,7 @@ import { openDatabase } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { startBot } from '../src/discord/bot.ts';
 import { createSummarizeCommand } from '../src/discord/commands/summarize.ts';
+import { ConfigHookStore } from '../src/webhooks/config-hooks.ts';
 import type { BotServices } from '../src/discord/services.ts';
 import { createChat } from '../src/engine/chat.ts';
 import { KyselyChatMemoryStore, KyselySummaryStore } from '../src/engine/store.ts';
@@ -121,6 +122,7 @@ export async function run(args: string[]): Promise<void> {
       summarizer: createSummarizer({ resolver: prompts.resolver, router, contextWindowFor: () => 200_000, store: new KyselySummaryStore(database.db), clock: systemClock, logger }),
       chat: createChat({ resolver: prompts.resolver, router, memory: new KyselyChatMemoryStore(database.db), clock: systemClock, logger }),
       llm,
+      webhooks: { hooks: new ConfigHookStore(database.db, vault), publicUrl: undefined, forgetGuild: () => undefined },
     };
     const bot = await startBot({
       token: new Secret(discord.botToken),

@@ -34,6 +34,7 @@ import { noPromptMetrics } from '../src/prompts/metrics.ts';
 import { ManualClock } from '../src/resilience/clock.ts';
 import { Vault } from '../src/vault/vault.ts';
 import { loadSodium } from '../src/vault/sodium.ts';
+import { ConfigHookStore } from '../src/webhooks/config-hooks.ts';
 import { mountGithubWebhook } from '../src/webhooks/github-route.ts';
 import { startDiscordEmulator } from '../tests/emulators/discord/server.ts';
 import { GitHubEmulator } from '../tests/emulators/github/server.ts';
@@ -169,14 +170,19 @@ async function startHarness(o: Options): Promise<Harness> {
   const bus = await createInvalidationBus(database, logger);
   const unwire = wireInvalidation(bus, engine, logger);
   const http = createHttpServer(logger);
+  const vault = new Vault(database.db, await loadSodium(), undefined);
   const webhooks = mountGithubWebhook(http, {
     secret: new Secret(SECRET),
+    hooks: new ConfigHookStore(database.db, vault),
     db: database.db,
     engine,
     bus,
     metrics: createMetricsRegistry({ defaultMetrics: false }),
     logger,
     clock,
+    // Each push here is a separate measurement of the path to live, on a clock that does not move:
+    // the per-repository refresh interval would only add its own wait.
+    options: { refreshIntervalMs: 0 },
   });
   const { url } = await http.listen(0, '127.0.0.1');
   return {

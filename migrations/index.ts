@@ -4,6 +4,7 @@ import * as promptSnapshots from './0002_prompt_snapshots.ts';
 import * as llmUsage from './0003_llm_usage.ts';
 import * as summariesAndChat from './0004_summaries_and_chat.ts';
 import * as webhookDeliveries from './0005_webhook_deliveries.ts';
+import * as promptConfigWebhooks from './0006_prompt_config_webhooks.ts';
 import * as githubAppLinks from './0007_github_app_links.ts';
 
 /**
@@ -17,5 +18,6 @@ export const migrations: Record<string, Migration> = {
   '0003_llm_usage': llmUsage,
   '0004_summaries_and_chat': summariesAndChat,
   '0005_webhook_deliveries': webhookDeliveries,
+  '0006_prompt_config_webhooks': promptConfigWebhooks,
   '0007_github_app_links': githubAppLinks,
 };

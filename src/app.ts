@@ -22,6 +22,7 @@ import { createSummarizer } from './engine/summarize.ts';
 import { createLlmService, type LlmService } from './llm/service.ts';
 import { createInvalidationBus, type InvalidationBus } from './invalidation/bus.ts';
 import { wireInvalidation } from './invalidation/wire.ts';
+import { ConfigHookStore } from './webhooks/config-hooks.ts';
 import { mountGithubWebhook } from './webhooks/github-route.ts';
 import { createGithubAppLinking } from './github-app/linking.ts';
 import { recordAudit } from './audit/audit-log.ts';
@@ -126,8 +127,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       timeoutMs: config.http.timeoutMs,
     });
     mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
+    const configHooks = new ConfigHookStore(database.db, vault);
     const webhooks = mountGithubWebhook(http, {
       secret: config.github.webhookSecret,
+      hooks: configHooks,
       db: database.db,
       engine: prompts,
       bus,
@@ -162,7 +165,23 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       logger,
     });
 
-    const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock, summarizer, chat, llm, ...(githubApp === undefined ? {} : { githubApp }) };
+    const services: BotServices = {
+      logger,
+      db: database.db,
+      vault,
+      prompts,
+      metrics,
+      clock,
+      summarizer,
+      chat,
+      llm,
+      webhooks: {
+        hooks: configHooks,
+        publicUrl: config.http.publicUrl?.href.replace(/\/+$/, ''),
+        forgetGuild: (guildId) => webhooks.forgetGuild(guildId),
+      },
+      ...(githubApp === undefined ? {} : { githubApp }),
+    };
     const mentionChat = createMentionChat({ services, logger });
     const app: App = {
       config,

@@ -9,6 +9,16 @@ import type { PromptEngine } from '../prompts/engine.ts';
 import type { Clock } from '../resilience/clock.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { GithubAppLinking } from '../github-app/linking.ts';
+import type { ConfigHookStore } from '../webhooks/config-hooks.ts';
+
+/** Each guild config's own GitHub webhook (`/prompt-config webhook`). */
+export interface WebhookServices {
+  hooks: ConfigHookStore;
+  /** PUBLIC_URL, for the payload URL; undefined when the operator did not set it. */
+  publicUrl: string | undefined;
+  /** Tells this process's webhook route that a guild's secret changed. */
+  forgetGuild(guildId: string): void;
+}
 
 /**
  * Everything command handlers may use, passed in by the composition root.
@@ -27,4 +37,5 @@ export interface BotServices {
   llm: LlmService;
   /** Set when the operator configured the GitHub App's install flow (/prompt-config github-app). */
   githubApp?: GithubAppLinking;
+  webhooks: WebhookServices;
 }

@@ -9,6 +9,8 @@ export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Prom
 export interface HttpServer {
   /** Mounts a handler for an exact path; later capabilities add their routes here. */
   route(method: string, path: string, handler: Handler): void;
+  /** Mounts a handler for every path below `prefix` (which ends in `/`); exact routes win. */
+  routePrefix(method: string, prefix: string, handler: Handler): void;
   listen(port: number, host: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
   readonly server: Server;
@@ -70,9 +72,14 @@ export function createHttpServer(logger: Logger, limits: Partial<HttpLimits> = {
     // Node checks the two timeouts above only this often (30 s by default).
     connectionsCheckingInterval: Math.min(1_000, l.timeoutMs),
   };
+  const prefixes = new Map<string, Map<string, Handler>>();
+  const byPrefix = (path: string): Map<string, Handler> | undefined => {
+    for (const [prefix, handlers] of prefixes) if (path.startsWith(prefix) && path.length > prefix.length) return handlers;
+    return undefined;
+  };
   const server = createServer(options, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
-    const byMethod = routes.get(path);
+    const byMethod = routes.get(path) ?? byPrefix(path);
     if (byMethod === undefined) {
       sendJson(res, 404, { error: 'not found' });
       return;
@@ -108,6 +115,14 @@ export function createHttpServer(logger: Logger, limits: Partial<HttpLimits> = {
       if (byMethod === undefined) {
         byMethod = new Map();
         routes.set(path, byMethod);
+      }
+      byMethod.set(method.toUpperCase(), handler);
+    },
+    routePrefix(method, prefix, handler) {
+      let byMethod = prefixes.get(prefix);
+      if (byMethod === undefined) {
+        byMethod = new Map();
+        prefixes.set(prefix, byMethod);
       }
       byMethod.set(method.toUpperCase(), handler);
     },

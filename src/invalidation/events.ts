@@ -4,16 +4,20 @@ import { z } from 'zod';
  * What one process tells the others after it changed shared state:
  * - guild: a guild's prompt config changed (drop its config and snapshot);
  * - repo: a repository was pushed to (its snapshots are no longer fresh);
+ *   with `guilds`, only those guilds' configs are concerned (a per-config
+ *   webhook may change its own config only);
  * - all: drop everything (sent to local handlers after the listener
  *   reconnected, since messages sent while it was away are lost).
  */
 export type InvalidationEvent =
   | { kind: 'guild'; guildId: string }
-  | { kind: 'repo'; owner: string; repo: string; ref?: string; commit?: string }
+  | { kind: 'repo'; owner: string; repo: string; ref?: string; commit?: string; guilds?: string[] }
   | { kind: 'all' };
 
 /** Postgres caps a NOTIFY payload at 8000 bytes; ours are far smaller, so anything near that is hostile. */
 export const MAX_MESSAGE_BYTES = 1024;
+/** Guild ids one repo event may name and still fit in a message; publishers split longer lists. */
+export const MAX_EVENT_GUILDS = 20;
 
 // GitHub's own character sets, so a message can never smuggle a path, a
 // newline or a SQL fragment into whatever reads it.
@@ -27,7 +31,14 @@ const sha = z.string().regex(/^[0-9a-f]{7,64}$/);
 
 const eventSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('guild'), guildId }),
-  z.strictObject({ kind: z.literal('repo'), owner: githubName, repo: githubName, ref: ref.optional(), commit: sha.optional() }),
+  z.strictObject({
+    kind: z.literal('repo'),
+    owner: githubName,
+    repo: githubName,
+    ref: ref.optional(),
+    commit: sha.optional(),
+    guilds: z.array(guildId).min(1).max(MAX_EVENT_GUILDS).optional(),
+  }),
   z.strictObject({ kind: z.literal('all') }),
 ]);
 

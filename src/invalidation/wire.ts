@@ -40,11 +40,15 @@ async function applyRepoEvent(
   // served as fresh any more. With one, the held snapshots are swapped for
   // the stored commit below; expiring them first would send every request
   // in between to GitHub for the same commit.
-  if (event.commit === undefined) engine.expireRepository(event.owner, event.repo, event.ref);
+  if (event.commit === undefined && event.guilds === undefined) engine.expireRepository(event.owner, event.repo, event.ref);
   // The configs of these guilds changed too (last push, last sync).
   const configs = (await engine.configs.byRepository(event.owner, event.repo)).filter(
-    (c) => event.ref === undefined || c.branch === event.ref,
+    (c) => (event.ref === undefined || c.branch === event.ref) && (event.guilds === undefined || event.guilds.includes(c.guildId)),
   );
+  if (event.commit === undefined && event.guilds !== undefined) {
+    const keys = new Set(configs.map((c) => engine.targetFor(c).cacheKey));
+    engine.cache.expire((id) => keys.has(id.cacheKey));
+  }
   const held = new Map<string, CacheTarget>();
   for (const config of configs) {
     engine.configs.invalidate(config.guildId);

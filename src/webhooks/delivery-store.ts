@@ -13,6 +13,8 @@ export interface NewDelivery {
   /** Queued only: when the sweeper may take it (now), and until when this process holds it. */
   nextAttemptAt: Date | null;
   claimedUntil: Date | null;
+  /** The per-config hook that verified it; null or absent: the operator's secret. */
+  hookId?: string | null;
 }
 
 export interface StoredDelivery {
@@ -63,6 +65,7 @@ export class DeliveryStore {
         processed_at: delivery.status === 'done' ? delivery.receivedAt : null,
         next_attempt_at: delivery.nextAttemptAt,
         claimed_until: delivery.claimedUntil,
+        hook_id: delivery.hookId ?? null,
       })
       .onConflict((oc) => oc.column('delivery_id').doNothing())
       .returning('delivery_id')

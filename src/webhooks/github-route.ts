@@ -12,13 +12,25 @@ import type { Clock } from '../resilience/clock.ts';
 import { DeliveryQueue, type RetryPolicy } from './delivery-queue.ts';
 import { DeliveryStore } from './delivery-store.ts';
 import { DeliverySweeper } from './delivery-sweeper.ts';
-import { classifyDelivery } from './intake.ts';
+import { HOOK_ID, type ConfigHookStore } from './config-hooks.ts';
+import { HookLookupBusyError, HookSecretCache, defaultHookSecretCacheOptions, type HookSecretCacheOptions } from './hook-secret-cache.ts';
+import { classifyDelivery, type DeliveryScope } from './intake.ts';
 import { createWebhookMetrics, type DeliveryOutcome } from './metrics.ts';
-import { createDeliveryProcessor, type WebhookEngine } from './processor.ts';
-import { createSignatureCheck } from './signature.ts';
+import { createDeliveryProcessor, type PushGroup, type WebhookEngine } from './processor.ts';
+import { commitReplacedInPush } from './push-history.ts';
+import { RefreshLimiter } from './refresh-limiter.ts';
+import { createSignatureCheck, isSignatureHeader, type SignatureCheck } from './signature.ts';
 import type { WebhookTables } from './tables.ts';
 
+/** The operator's webhook (GITHUB_WEBHOOK_SECRET): for every config of the repository. */
 export const GITHUB_WEBHOOK_PATH = '/webhooks/github';
+/** A config's own webhook: `/webhooks/github/<hook id>`, verified with that config's secret only. */
+export const CONFIG_WEBHOOK_PREFIX = `${GITHUB_WEBHOOK_PATH}/`;
+
+/** The payload URL of a config's webhook; `publicUrl` is the bot's public base URL (PUBLIC_URL). */
+export function configWebhookUrl(publicUrl: string, hookId: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}${CONFIG_WEBHOOK_PREFIX}${hookId}`;
+}
 
 export interface GithubWebhookOptions {
   /** Larger bodies are refused with 413 (GitHub caps its payloads at 25 MB; ours are small). */
@@ -30,6 +42,9 @@ export interface GithubWebhookOptions {
   sweepIntervalMs: number;
   sweepBatch: number;
   retentionMs: number;
+  /** At most one delivery-caused refresh per repository per this interval; the rest merge into one trailing refresh. */
+  refreshIntervalMs: number;
+  hookCache: HookSecretCacheOptions;
 }
 
 export const defaultWebhookOptions: GithubWebhookOptions = {
@@ -41,11 +56,15 @@ export const defaultWebhookOptions: GithubWebhookOptions = {
   sweepIntervalMs: 15_000,
   sweepBatch: 100,
   retentionMs: 7 * 24 * 3_600_000,
+  refreshIntervalMs: 10_000,
+  hookCache: defaultHookSecretCacheOptions,
 };
 
 export interface GithubWebhookDeps<DB extends WebhookTables = WebhookTables> {
-  /** GITHUB_WEBHOOK_SECRET; unset, the route answers 503. */
+  /** GITHUB_WEBHOOK_SECRET; unset, the operator's route answers 503 (per-config hooks still work). */
   secret: Secret | undefined;
+  /** The per-config hooks and their secrets. */
+  hooks: ConfigHookStore;
   /** The app database (it must have the webhook_deliveries table). */
   db: Kysely<DB>;
   engine: WebhookEngine;
@@ -60,6 +79,8 @@ export interface GithubWebhooks {
   store: DeliveryStore;
   queue: DeliveryQueue;
   sweeper: DeliverySweeper;
+  /** Forgets what this process cached about a guild's hook (it was rotated or removed, here or elsewhere). */
+  forgetGuild(guildId: string): void;
   /** Starts the sweeper: takes over deliveries left unfinished (by a crash too) and retries failures. */
   start(): void;
   /** Waits until the in-process queue is idle (tests, benchmarks). */
@@ -72,19 +93,30 @@ const DELIVERY_ID = /^[A-Za-z0-9-]{1,100}$/;
 const EVENT_NAME = /^[a-z_]{1,64}$/;
 
 /**
- * POST /webhooks/github: verifies GitHub's signature over the raw body,
- * records each delivery id once (a redelivery or replay is answered
- * `duplicate`, also after a restart), answers at once and does the work
- * from an in-process queue backed by the table.
+ * POST /webhooks/github (the operator's secret) and POST
+ * /webhooks/github/<hook id> (one config's secret): verifies GitHub's
+ * signature over the raw body before anything else, records each delivery
+ * id once (a redelivery or replay is answered `duplicate`, also after a
+ * restart), answers at once and does the work from an in-process queue
+ * backed by the table. Each delivery changes only the configs its secret
+ * speaks for (see intake.ts and processor.ts).
  */
 export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, deps: GithubWebhookDeps<DB>): GithubWebhooks {
   const options = { ...defaultWebhookOptions, ...deps.options };
   const logger = deps.logger.child({ component: 'webhooks' });
   const metrics = createWebhookMetrics(deps.metrics);
   const store = DeliveryStore.over(deps.db);
+  const limiter = new RefreshLimiter<PushGroup>(deps.clock, { intervalMs: options.refreshIntervalMs, maxRepos: 10_000 });
   const queue = new DeliveryQueue({
     store,
-    process: createDeliveryProcessor({ engine: deps.engine, bus: deps.bus, clock: deps.clock }),
+    process: createDeliveryProcessor({
+      engine: deps.engine,
+      hooks: deps.hooks,
+      bus: deps.bus,
+      clock: deps.clock,
+      limiter,
+      replacedInPush: (push) => commitReplacedInPush(deps.db, push),
+    }),
     clock: deps.clock,
     logger,
     metrics,
@@ -102,10 +134,26 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
     retentionMs: options.retentionMs,
   });
   const verify = deps.secret === undefined ? undefined : createSignatureCheck(deps.secret);
+  const hookChecks = new HookSecretCache<HookCheck>(async (hookId) => {
+    const found = await deps.hooks.secretFor(hookId);
+    return found === undefined ? undefined : { guildId: found.guildId, rotatedAt: found.rotatedAt, check: createSignatureCheck(found.secret) };
+  }, options.hookCache);
 
   const answer = (res: ServerResponse, event: string | undefined, outcome: DeliveryOutcome, status: number, body: Record<string, unknown>): void => {
     metrics.delivery(event ?? 'other', outcome);
     sendJson(res, status, body);
+  };
+
+  /** Reads the body within the size cap and the unauthenticated-body budget; undefined when it was refused (the answer is sent). */
+  const readCapped = async (req: IncomingMessage, eventHeader: string | undefined): Promise<Buffer | undefined> => {
+    try {
+      return await readBoundedBody(req, { limit: options.maxBodyBytes, ...http.bodies });
+    } catch (error) {
+      if (!(error instanceof BodyRefusedError)) throw error;
+      metrics.delivery(eventHeader ?? 'other', 'error');
+      refuseRequest(req, error.status, { error: error.message }, { headers: error.headers });
+      return undefined;
+    }
   };
 
   http.route('POST', GITHUB_WEBHOOK_PATH, async (req: IncomingMessage, res: ServerResponse) => {
@@ -116,20 +164,70 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
       refuseRequest(req, 503, { error: 'webhooks are not configured: set GITHUB_WEBHOOK_SECRET to the secret of the GitHub webhook' });
       return;
     }
-    let raw: Buffer;
-    try {
-      raw = await readBoundedBody(req, { limit: options.maxBodyBytes, ...http.bodies });
-    } catch (error) {
-      if (!(error instanceof BodyRefusedError)) throw error;
-      metrics.delivery(eventHeader ?? 'other', 'error');
-      refuseRequest(req, error.status, { error: error.message }, { headers: error.headers });
-      return;
-    }
+    const raw = await readCapped(req, eventHeader);
+    if (raw === undefined) return;
     // Nothing below runs for a request GitHub did not sign.
     if (!(await verify(raw, header(req, 'x-hub-signature-256')))) {
       answer(res, eventHeader, 'bad_signature', 401, { error: 'missing or invalid X-Hub-Signature-256' });
       return;
     }
+    await accept(req, res, raw, { kind: 'operator' });
+  });
+
+  // An unknown id and a bad signature get the same answer: the route tells a stranger nothing.
+  const refuseHook = (res: ServerResponse, event: string | undefined): void =>
+    answer(res, event, 'bad_signature', 401, { error: 'unknown webhook, or missing or invalid X-Hub-Signature-256' });
+
+  http.routePrefix('POST', CONFIG_WEBHOOK_PREFIX, async (req: IncomingMessage, res: ServerResponse) => {
+    const eventHeader = header(req, 'x-github-event');
+    const hookId = (req.url ?? '').split('?', 1)[0]?.slice(CONFIG_WEBHOOK_PREFIX.length) ?? '';
+    const raw = await readCapped(req, eventHeader);
+    if (raw === undefined) return;
+    const signature = header(req, 'x-hub-signature-256');
+    // Malformed ids and signatures are refused before the id is looked up.
+    if (!HOOK_ID.test(hookId) || !isSignatureHeader(signature) || raw.length === 0) {
+      refuseHook(res, eventHeader);
+      return;
+    }
+    let verified: HookCheck | undefined;
+    try {
+      verified = await verifyHook(hookId, raw, signature);
+    } catch (error) {
+      if (error instanceof HookLookupBusyError) {
+        res.setHeader('retry-after', '5');
+        answer(res, eventHeader, 'error', 429, { error: 'too many webhook deliveries for unknown ids at once; redeliver it later' });
+        return;
+      }
+      // The id is known but its secret cannot be read (a database outage, a missing master key): the operator must see it.
+      logger.warn({ hook: hookId, reason: describeDatabaseError(error) }, 'could not read the secret of a config webhook');
+      answer(res, eventHeader, 'error', 503, { error: 'temporarily unable to verify the delivery; redeliver it later' });
+      return;
+    }
+    if (verified === undefined) {
+      refuseHook(res, eventHeader);
+      return;
+    }
+    await accept(req, res, raw, { kind: 'hook', hookId, guildId: verified.guildId });
+  });
+
+  /**
+   * The cached check verifies, then the hook's stamp is read again: a
+   * secret rotated or removed (in any process) stops verifying at once,
+   * without the cache being told.
+   */
+  const verifyHook = async (hookId: string, raw: Buffer, signature: string): Promise<HookCheck | undefined> => {
+    const cached = await hookChecks.get(hookId);
+    if (cached === undefined || !(await cached.check(raw, signature))) return undefined;
+    const rotatedAt = await deps.hooks.rotatedAt(hookId);
+    if (rotatedAt === cached.rotatedAt) return cached;
+    hookChecks.forget(hookId);
+    if (rotatedAt === undefined) return undefined;
+    const fresh = await hookChecks.get(hookId);
+    return fresh !== undefined && (await fresh.check(raw, signature)) ? fresh : undefined;
+  };
+
+  const accept = async (req: IncomingMessage, res: ServerResponse, raw: Buffer, scope: DeliveryScope): Promise<void> => {
+    const eventHeader = header(req, 'x-github-event');
     const deliveryId = header(req, 'x-github-delivery');
     if (deliveryId === undefined || !DELIVERY_ID.test(deliveryId)) {
       answer(res, eventHeader, 'error', 400, { error: 'missing or invalid X-GitHub-Delivery' });
@@ -160,7 +258,7 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
     let intake: Awaited<ReturnType<typeof classifyDelivery>>;
     const now = deps.clock.now();
     try {
-      intake = await classifyDelivery(deps.engine, event, body);
+      intake = await classifyDelivery(deps.engine, deps.hooks, scope, event, body);
       if (intake.kind === 'invalid') {
         answer(res, event, 'error', 400, { error: intake.reason });
         return;
@@ -179,6 +277,7 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
         receivedAt: new Date(now),
         nextAttemptAt: queued ? new Date(now) : null,
         claimedUntil: held ? new Date(now + options.leaseMs) : null,
+        hookId: scope.kind === 'hook' ? scope.hookId : null,
       });
     } catch (error) {
       // Nothing was recorded: a 5xx makes the delivery show as failed on GitHub, to be redelivered.
@@ -190,6 +289,12 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
       answer(res, event, 'duplicate', 200, { status: 'duplicate', delivery: deliveryId });
       return;
     }
+    if (scope.kind === 'hook') {
+      // For /prompt-config status ("last delivery"); the delivery itself is already safe in its row.
+      await deps.hooks.recordDelivery(scope.hookId, new Date(now), intake.kind === 'ack' && intake.backs).catch((error: unknown) => {
+        logger.warn({ delivery: deliveryId, reason: describeDatabaseError(error) }, 'could not record the delivery time of a config webhook');
+      });
+    }
     switch (intake.kind) {
       case 'queue':
         answer(res, event, 'accepted', 202, { status: 'queued', delivery: deliveryId });
@@ -197,30 +302,39 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
         return;
       case 'ack': {
         // GitHub pings a webhook when it is created: from then on this repo's pushes reach us.
+        // Only the operator's webhook speaks for the repository; a config's hook backs its config (recorded above).
         const [owner, repo] = (intake.repo ?? '').split('/');
-        if (owner && repo) deps.engine.markWebhookBacked(owner, repo, deps.clock.now());
-        answer(res, event, 'accepted', 200, { status: 'ok', delivery: deliveryId });
+        if (scope.kind === 'operator' && intake.backs && owner && repo) deps.engine.markWebhookBacked(owner, repo, deps.clock.now());
+        answer(res, event, 'accepted', 200, { status: 'ok', delivery: deliveryId, ...(intake.result === 'ping' ? {} : { note: intake.result }) });
         return;
       }
       case 'ignore':
         answer(res, event, 'ignored', 200, { status: 'ignored', reason: intake.reason, delivery: deliveryId });
         return;
     }
-  });
+  };
 
   return {
     store,
     queue,
     sweeper,
+    forgetGuild: (guildId) => hookChecks.forgetGuild(guildId),
     start() {
       sweeper.start(options.sweepIntervalMs);
     },
     drain: () => queue.drain(),
     async close() {
       sweeper.stop();
+      limiter.close();
       await queue.close();
     },
   };
+}
+
+interface HookCheck {
+  guildId: string;
+  rotatedAt: number;
+  check: SignatureCheck;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -23,7 +23,11 @@ export interface PushEssentials {
   ref: string;
   /** The new head; forty zeros when the branch was deleted. */
   after: string;
+  /** The head the push replaced (absent in rows stored before it was kept). */
+  before?: string;
   deleted: boolean;
+  /** The per-config hook that verified it: it may change that config only. Absent: the operator's webhook. */
+  hookId?: string;
 }
 
 export type RepositoryAction = 'renamed' | 'transferred' | 'deleted';
@@ -37,6 +41,8 @@ export interface RepositoryEssentials {
   /** After a rename or transfer. */
   newOwner?: string;
   newRepo?: string;
+  /** As for pushes: the per-config hook that verified it; absent for the operator's webhook. */
+  hookId?: string;
 }
 
 export type DeliveryPayload = PushEssentials | RepositoryEssentials;
@@ -44,6 +50,7 @@ export type DeliveryPayload = PushEssentials | RepositoryEssentials;
 const pushBody = z.looseObject({
   ref,
   after: sha,
+  before: sha.optional(),
   deleted: z.boolean().optional(),
   repository,
 });
@@ -85,6 +92,7 @@ export function parsePush(body: unknown): Parsed<PushEssentials> {
       repo: p.repository.name,
       ref: p.ref,
       after: p.after,
+      ...(p.before === undefined ? {} : { before: p.before }),
       deleted: p.deleted === true || /^0+$/.test(p.after),
     },
   };
@@ -115,9 +123,11 @@ export function parseRepositoryEvent(body: unknown): Parsed<RepositoryEssentials
   }
 }
 
+const hookId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'expected a webhook id');
+
 /** The stored payload, read back by the sweeper; validated again since rows outlive code versions. */
 const storedSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('push'), owner: login, repo: repoName, ref, after: sha, deleted: z.boolean() }),
+  z.strictObject({ kind: z.literal('push'), owner: login, repo: repoName, ref, after: sha, before: sha.optional(), deleted: z.boolean(), hookId: hookId.optional() }),
   z.strictObject({
     kind: z.literal('repository'),
     action: z.enum(['renamed', 'transferred', 'deleted']),
@@ -125,6 +135,7 @@ const storedSchema = z.discriminatedUnion('kind', [
     repo: repoName,
     newOwner: login.optional(),
     newRepo: repoName.optional(),
+    hookId: hookId.optional(),
   }),
 ]);
 

@@ -5,6 +5,11 @@ export type SignatureCheck = (rawBody: Buffer, header: string | undefined) => Pr
 
 const SIGNATURE = /^sha256=[0-9a-f]{64}$/;
 
+/** Whether the header could be a signature at all (checked before any look-up). */
+export function isSignatureHeader(header: string | undefined): header is string {
+  return header !== undefined && SIGNATURE.test(header);
+}
+
 /**
  * Checks `X-Hub-Signature-256` (HMAC-SHA256 of the raw body) with
  * @octokit/webhooks, which compares in constant time. GitHub signs the

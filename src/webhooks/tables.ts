@@ -32,8 +32,22 @@ export interface WebhookDeliveriesTable {
   next_attempt_at: Timestamp | null;
   /** A process is working on it until then; past it, any process's sweeper may take it over. */
   claimed_until: Timestamp | null;
+  /** The per-config hook whose secret verified it (it may change that config only); null: the operator's secret (migration 0006). */
+  hook_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A guild prompt config's own webhook (migration 0006); its secret is in the vault (`webhook-secret`). */
+export interface PromptConfigWebhooksTable {
+  hook_id: string;
+  guild_id: string;
+  created_by: string;
+  created_at: Timestamp;
+  rotated_at: Timestamp;
+  last_delivery_at: Timestamp | null;
+  verified_at: Timestamp | null;
 }
 
 export interface WebhookTables {
   webhook_deliveries: WebhookDeliveriesTable;
+  prompt_config_webhooks: PromptConfigWebhooksTable;
 }

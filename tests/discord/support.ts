@@ -15,6 +15,7 @@ import { createMentionChat, type MentionChat } from '../../src/discord/chat/ment
 import type { SlashCommand } from '../../src/discord/command.ts';
 import { createAskCommand } from '../../src/discord/commands/ask.ts';
 import { createSummarizeCommand } from '../../src/discord/commands/summarize.ts';
+import { ConfigHookStore } from '../../src/webhooks/config-hooks.ts';
 import type { BotServices } from '../../src/discord/services.ts';
 import { createChat } from '../../src/engine/chat.ts';
 import { KyselyChatMemoryStore, KyselySummaryStore } from '../../src/engine/store.ts';
@@ -115,6 +116,7 @@ export async function startInProcessBot(options: StartOptions): Promise<InProces
     summarizer: createSummarizer({ resolver: prompts.resolver, router, contextWindowFor, store: new KyselySummaryStore(db), clock: systemClock, logger: quietLogger, ...(options.summarizer ? { options: options.summarizer } : {}) }),
     chat: createChat({ resolver: prompts.resolver, router, memory: new KyselyChatMemoryStore(db), clock: systemClock, logger: quietLogger }),
     llm,
+    webhooks: { hooks: new ConfigHookStore(db, vault), publicUrl: undefined, forgetGuild: () => undefined },
   };
   const defaults = [createSummarizeCommand({ progressIntervalMs: options.progressIntervalMs ?? 2_000 }), createAskCommand()];
   const mentions = createMentionChat({ services, logger });

@@ -10,6 +10,7 @@ import { createInvalidationBus, type InvalidationBus } from '../../src/invalidat
 import { wireInvalidation } from '../../src/invalidation/wire.ts';
 import { createLogger, type Logger } from '../../src/log/logger.ts';
 import type { Clock } from '../../src/resilience/clock.ts';
+import { ConfigHookStore } from '../../src/webhooks/config-hooks.ts';
 import { mountGithubWebhook, type GithubWebhookOptions, type GithubWebhooks } from '../../src/webhooks/github-route.ts';
 import type { Database } from '../../src/db/schema.ts';
 import { buildEngine, type EngineUnderTest } from '../prompts/engine-helpers.ts';
@@ -45,12 +46,13 @@ function renameRepository(payload: Record<string, unknown>, owner: string, name:
 }
 
 /** GitHub's example branch push, re-pointed at `owner/name`, `ref` and the new head. */
-export function pushPayload(fullName: string, options: { branch?: string; ref?: string; after: string }): Record<string, unknown> {
+export function pushPayload(fullName: string, options: { branch?: string; ref?: string; after: string; before?: string }): Record<string, unknown> {
   const payload = example('push', (e) => typeof e.ref === 'string' && e.ref.startsWith('refs/heads/') && e.deleted === false);
   const [owner, name] = fullName.split('/') as [string, string];
   renameRepository(payload, owner, name);
   payload.ref = options.ref ?? `refs/heads/${options.branch ?? 'main'}`;
   payload.after = options.after;
+  if (options.before !== undefined) payload.before = options.before;
   return payload;
 }
 
@@ -96,6 +98,10 @@ export interface PostOptions {
   /** The X-Hub-Signature-256 value; default: the right one; null: none. */
   signature?: string | null;
   contentType?: string;
+  /** Default `/webhooks/github` (the operator's webhook); `/webhooks/github/<id>` for a config's own. */
+  path?: string;
+  /** Signs with this secret instead of the operator's (ignored when `signature` is given). */
+  secret?: string;
 }
 
 export async function postWebhook(baseUrl: string, options: PostOptions): Promise<{ status: number; body: Record<string, unknown>; delivery: string }> {
@@ -107,9 +113,9 @@ export async function postWebhook(baseUrl: string, options: PostOptions): Promis
     'x-github-event': options.event,
     'x-github-delivery': delivery,
   };
-  const signature = options.signature === undefined ? await sign(text) : options.signature;
+  const signature = options.signature === undefined ? await sign(text, options.secret) : options.signature;
   if (signature !== null) headers['x-hub-signature-256'] = signature;
-  const res = await fetch(`${baseUrl}/webhooks/github`, { method: 'POST', headers, body: text });
+  const res = await fetch(`${baseUrl}${options.path ?? '/webhooks/github'}`, { method: 'POST', headers, body: text });
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   return { status: res.status, body, delivery };
 }
@@ -118,6 +124,8 @@ export async function postWebhook(baseUrl: string, options: PostOptions): Promis
 
 export interface WebhookApp extends EngineUnderTest {
   url: string;
+  /** The per-config hooks over the same database and vault. */
+  hooks: ConfigHookStore;
   bus: InvalidationBus;
   webhooks: GithubWebhooks;
   close(): Promise<void>;
@@ -135,20 +143,24 @@ export async function startWebhookApp(
   const unwire = wireInvalidation(bus, under.engine, logger);
   const http = createHttpServer(logger);
   const secret = options.secret === null ? undefined : new Secret(options.secret ?? WEBHOOK_SECRET);
+  const hooks = new ConfigHookStore(db, under.vault);
   const webhooks = mountGithubWebhook(http, {
     secret,
+    hooks,
     db,
     engine: under.engine,
     bus,
     metrics: under.registry,
     logger,
     clock: options.clock,
-    options: { sweepIntervalMs: 3_600_000, ...options.webhook },
+    // A short refresh interval: most tests push one repository several times in a row.
+    options: { sweepIntervalMs: 3_600_000, refreshIntervalMs: 50, ...options.webhook },
   });
   const { url } = await http.listen(0, '127.0.0.1');
   return {
     ...under,
     url,
+    hooks,
     bus,
     webhooks,
     async close() {

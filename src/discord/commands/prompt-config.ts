@@ -18,6 +18,7 @@ import { runStatus } from '../prompt-config/status.ts';
 import { autocompleteTest, runTest } from '../prompt-config/test.ts';
 import { onTokenSubmit, openTokenModal, runTokenRemove } from '../prompt-config/token.ts';
 import { runGithubApp } from '../prompt-config/github-app.ts';
+import { runWebhook } from '../prompt-config/webhook.ts';
 
 const SUMMARIZABLE_CHANNELS = [
   ChannelType.GuildText,
@@ -66,6 +67,12 @@ export function promptConfigDefinition(): SlashCommandBuilder {
       .setName('github-app')
       .setDescription('Link the bot’s GitHub App installation to this server (a one-time install link)')
       .addStringOption((o) => o.setName('unlink').setDescription('Installation id to unlink from this server instead').setMaxLength(20)),
+  );
+  builder.addSubcommand((s) =>
+    s
+      .setName('webhook')
+      .setDescription('This server’s own GitHub webhook: payload URL, and a secret shown once')
+      .addBooleanOption((o) => o.setName('rotate').setDescription('Replace the secret now (the old one stops working at once)')),
   );
   return builder;
 }
@@ -120,6 +127,8 @@ export function createPromptConfigCommand(options: PromptConfigCommandOptions = 
         return runTest(interaction, ctx);
       case 'github-app':
         return runGithubApp(interaction, ctx);
+      case 'webhook':
+        return runWebhook(interaction, ctx);
       default:
         throw new UserFacingError(`/prompt-config ${sub} is not known to this version of the bot.`);
     }

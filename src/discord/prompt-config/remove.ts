@@ -56,7 +56,7 @@ export async function runRemove(
         title: 'Remove the prompt configuration?',
         color: EmbedColors.warning,
         description:
-          `This removes ${what}. Requests then use the bundled prompts. ` +
+          `This removes ${what}${target.label === null ? '' : ' (and its webhook secret, if any)'}. Requests then use the bundled prompts. ` +
           `Only you can confirm, within ${describeDuration(pending.timeoutMs)}.`,
       }),
     ],
@@ -82,6 +82,9 @@ export async function onRemoveButton(
   // Expire the snapshot under the current config's key while the config is still known.
   await prompts.configs.get(guildId);
   prompts.invalidateGuild(guildId);
+  // The webhook and its secret belong to the config: its URL stops verifying at once.
+  const removedHook = await ctx.services.webhooks.hooks.remove(guildId);
+  ctx.services.webhooks.forgetGuild(guildId);
   const removedConfig = await prompts.configs.remove(guildId);
   const removedTokens = await vault.delete(guildId, GITHUB_TOKEN_PURPOSE);
   prompts.invalidateGuild(guildId);
@@ -89,7 +92,7 @@ export async function onRemoveButton(
     guildId,
     actorId: interaction.user.id,
     action: 'prompt-config.remove',
-    details: { config: removedConfig, token: removedTokens > 0 },
+    details: { config: removedConfig, token: removedTokens > 0, webhook: removedHook },
     correlationId: ctx.correlationId,
   });
   ctx.logger.info({ config: removedConfig, token: removedTokens > 0 }, 'prompt configuration removed');

@@ -14,7 +14,7 @@ const ERRORS_SHOWN = 3;
  * commit serves, how the last sync and push went, what is wrong, whether a
  * token is stored (never its value) and which level of the chain serves now.
  */
-export function statusEmbed(status: PromptStatus, token: SecretMetadata | undefined): APIEmbed {
+export function statusEmbed(status: PromptStatus, token: SecretMetadata | undefined, webhook?: string): APIEmbed {
   const config = status.config;
   const tokenText =
     token === undefined
@@ -68,6 +68,7 @@ export function statusEmbed(status: PromptStatus, token: SecretMetadata | undefi
         value: config.lastPushAt === null ? 'none yet (pushes show here once the GitHub webhook is set up)' : discordTimeWithAge(config.lastPushAt),
       },
       { name: 'Token', value: tokenText },
+      webhook !== undefined && { name: 'Webhook', value: webhook },
       {
         name: errors.length === 0 ? 'Errors' : `Errors (first ${Math.min(ERRORS_SHOWN, errors.length)} of ${errors.length})`,
         value: errors.length === 0 ? 'none' : boundedCodeLines(errors.slice(0, ERRORS_SHOWN), { max: DiscordLimits.fieldValue, total: errors.length }),
