@@ -4,6 +4,7 @@ import * as promptSnapshots from './0002_prompt_snapshots.ts';
 import * as llmUsage from './0003_llm_usage.ts';
 import * as summariesAndChat from './0004_summaries_and_chat.ts';
 import * as webhookDeliveries from './0005_webhook_deliveries.ts';
+import * as promptRefreshState from './0009_prompt_refresh_state.ts';
 
 /**
  * Every migration, in order. Listed statically rather than discovered on
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0003_llm_usage': llmUsage,
   '0004_summaries_and_chat': summariesAndChat,
   '0005_webhook_deliveries': webhookDeliveries,
+  '0009_prompt_refresh_state': promptRefreshState,
 };

@@ -128,6 +128,22 @@ export class PromptConfigStore {
     this.invalidate(guildId);
   }
 
+  /** The same sync result for every guild served from one snapshot. */
+  async recordSyncMany(guildIds: string[], status: string, commit: string | null, errors: string[]): Promise<void> {
+    if (guildIds.length === 0) return;
+    await this.db
+      .updateTable('guild_prompt_configs')
+      .set({
+        last_sync_status: status,
+        last_sync_commit: commit,
+        last_sync_at: new Date(),
+        last_sync_errors: JSON.stringify(errors.slice(0, 20)),
+      })
+      .where('guild_id', 'in', guildIds)
+      .execute();
+    for (const id of guildIds) this.invalidate(id);
+  }
+
   async recordPush(guildIds: string[], at: Date): Promise<void> {
     if (guildIds.length === 0) return;
     await this.db.updateTable('guild_prompt_configs').set({ last_push_at: at }).where('guild_id', 'in', guildIds).execute();

@@ -1,6 +1,7 @@
 import type { InvalidationPublisher } from '../invalidation/bus.ts';
 import type { PromptEngine } from '../prompts/engine.ts';
-import { formatProblem } from '../prompts/problems.ts';
+import { describeOutcome, outcomeErrors } from '../prompts/outcome-text.ts';
+import { headOf, isSuccess, type RefreshOutcome } from '../prompts/refresh-outcome.ts';
 import type { PromptConfig } from '../prompts/prompt-config-store.ts';
 import type { CacheTarget, RefreshResult } from '../prompts/snapshot-cache.ts';
 import type { Clock } from '../resilience/clock.ts';
@@ -54,11 +55,11 @@ async function processPush(deps: ProcessorDeps, push: PushEssentials): Promise<s
   // The same push often arrives more than once (a repository and an
   // organization webhook, a redelivery under a new id): a snapshot already
   // at the pushed commit needs nothing from GitHub.
-  const current = new Map<string, RefreshResult>();
+  const current = new Map<string, RefreshOutcome>();
   for (const key of groups.keys()) {
     const held = engine.cache.peek(key);
-    if (!push.deleted && held?.commit === push.after && held.invalidHead === undefined && held.expiredAt === undefined) {
-      current.set(key, { ok: true, changed: false, entry: held });
+    if (!push.deleted && held?.commit === push.after && held.invalidHead === undefined && held.denied === undefined && held.expiredAt === undefined) {
+      current.set(key, { kind: 'unchanged', commit: push.after });
     }
   }
   if (current.size < groups.size) engine.expireRepository(push.owner, push.repo, branch);
@@ -69,10 +70,17 @@ async function processPush(deps: ProcessorDeps, push: PushEssentials): Promise<s
 
   const outcomes: string[] = [];
   for (const { target, configs: using } of groups.values()) {
-    const result = current.get(target.cacheKey) ?? (await fetchPushed(engine, target, push));
-    const sync = syncOf(result);
-    await Promise.all(using.map((config) => engine.configs.recordSync(config.guildId, sync.status, sync.commit, sync.errors)));
-    outcomes.push(`${target.label} ${sync.status === 'ok' ? `at ${sync.commit?.slice(0, 7) ?? '?'}` : `failed: ${sync.errors[0] ?? 'unknown error'}`}`);
+    let outcome = current.get(target.cacheKey);
+    if (outcome === undefined) {
+      // The cache records a refresh's outcome on every guild it serves.
+      const result = await fetchPushed(engine, target, push);
+      await result.recorded;
+      outcome = result.outcome;
+    } else {
+      const ids = using.map((c) => c.guildId);
+      await engine.configs.recordSyncMany(ids, 'ok', outcome.kind === 'unchanged' ? outcome.commit : null, outcomeErrors(outcome, `${target.owner}/${target.repo}`));
+    }
+    outcomes.push(`${target.label} ${isSuccess(outcome) ? `at ${headOf(outcome)?.slice(0, 7) ?? '?'}` : `failed: ${describeOutcome(outcome, `${target.owner}/${target.repo}`)}`}`);
   }
 
   await deps.bus.publish({
@@ -93,19 +101,12 @@ async function processPush(deps: ProcessorDeps, push: PushEssentials): Promise<s
 async function fetchPushed(engine: WebhookEngine, target: CacheTarget, push: PushEssentials): Promise<RefreshResult> {
   const result = await engine.cache.refresh(target, { force: true });
   if (push.deleted) return result;
-  const head = result.entry?.invalidHead?.commit ?? result.entry?.commit;
-  if (result.error === undefined && head !== push.after) return engine.cache.refresh(target, { force: true });
-  return result;
-}
-
-function syncOf(result: RefreshResult): { status: 'ok' | 'error'; commit: string | null; errors: string[] } {
-  const entry = result.entry;
-  if (entry?.invalidHead !== undefined) {
-    const problems = entry.invalidHead.problems.filter((p) => p.severity === 'error').map(formatProblem);
-    return { status: 'error', commit: entry.invalidHead.commit, errors: [result.error ?? 'the pushed commit is invalid', ...problems] };
+  const head = headOf(result.outcome);
+  if (head !== null && head !== push.after) {
+    await result.recorded;
+    return engine.cache.refresh(target, { force: true });
   }
-  if (result.ok) return { status: 'ok', commit: entry?.commit ?? null, errors: [] };
-  return { status: 'error', commit: entry?.commit ?? null, errors: [result.error ?? 'the repository could not be read'] };
+  return result;
 }
 
 async function processRepositoryEvent(deps: ProcessorDeps, event: RepositoryEssentials): Promise<string> {
