@@ -313,8 +313,10 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
       // The sync record is written by the cache's outcome hook; status read right after must see it.
       await result.recorded;
       const report = reportFrom(target, result);
+      // Other processes load a new head from the store, and revalidate on a denial (they may still serve the snapshot).
       const head = headOf(result.outcome);
       if (head !== null) announce({ kind: 'repo', owner: current.owner, repo: current.repo, ref: current.branch, commit: head });
+      else if (result.outcome.kind === 'denied') announce({ kind: 'repo', owner: current.owner, repo: current.repo, ref: current.branch });
       return report;
     },
 

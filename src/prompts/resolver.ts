@@ -56,7 +56,7 @@ export function createPromptResolver(deps: PromptResolverDeps): PromptResolver {
     let entry: CacheEntry | undefined = cache.peek(target.cacheKey);
     let freshness = entry === undefined ? 'none' : cache.freshness(entry);
     let error: string | undefined;
-    if (freshness !== 'fresh') {
+    if (freshness !== 'fresh' || entry?.denied !== undefined) {
       const lookup = await cache.lookup(target);
       entry = lookup.entry;
       freshness = lookup.freshness;

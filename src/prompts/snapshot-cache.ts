@@ -154,6 +154,8 @@ export class SnapshotCache {
     let entry = this.memory.get(target.cacheKey) ?? (await this.loadStored(target));
     if (entry !== undefined) {
       const freshness = this.freshness(entry);
+      // A denied snapshot is not served; ask again (at most once per back-off) so access coming back is noticed.
+      if (entry.denied !== undefined && freshness !== 'expired') this.refreshInBackground(target);
       if (freshness === 'fresh') return { entry, freshness };
       if (freshness === 'stale') {
         this.refreshInBackground(target);

@@ -130,13 +130,16 @@ describeEachDatabase('refresh outcomes', (database) => {
     expect((await engine.resolver.resolve(guild, ctx)).level).toBe('default');
     expect((await engine.status(guild)).denied).toMatchObject({ status: 404 });
 
-    // Access returns: the kept snapshot is confirmed with its ETag, nothing is downloaded.
+    // Access returns: a member's request has the denied snapshot rechecked in the background;
+    // it is confirmed with its ETag and nothing is downloaded.
     github.setPrivate('acme/gone', false);
     github.resetStats();
-    const back = await engine.refresh(guild);
-    expect(back?.outcome).toEqual({ kind: 'unchanged', commit: sha });
+    expect((await engine.resolver.resolve(guild, ctx)).level).toBe('default');
+    await engine.cache.settle();
+    expect(github.count('commit', 304)).toBe(1);
     expect(github.count('tarball')).toBe(0);
     expect(await sync(guild)).toEqual({ status: 'ok', errors: [] });
+    expect((await engine.refresh(guild))?.outcome).toEqual({ kind: 'unchanged', commit: sha });
     const served = await engine.resolver.resolve(guild, ctx);
     expect(served.level).toBe('custom');
     expect(served.content).toContain('GONE');
