@@ -292,7 +292,7 @@ export class SnapshotCache {
   }
 
   private async runRefresh(target: CacheTarget): Promise<RefreshResult> {
-    const { clock, store, logger } = this.options;
+    const { clock, store } = this.options;
     const startedPerf = performance.now();
     const budgetMs = this.options.refreshBudgetMs;
     const signal = budgetMs === undefined ? undefined : AbortSignal.timeout(budgetMs);

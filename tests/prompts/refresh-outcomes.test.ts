@@ -90,6 +90,20 @@ describeEachDatabase('refresh outcomes', (database) => {
     expect(r.content).toContain('OUTAGE');
   });
 
+  it('a GitHub that does not answer is a failure, not a denial: the cached copy keeps serving and the reply says GitHub did not answer', async () => {
+    await restart({ PROMPT_REFRESH_BUDGET: '2s' });
+    const sha = github.createRepo('acme/hung', { files: promptRepoFiles('HUNG') })!;
+    const guild = await configure('acme/hung');
+    clock.advance(30 * MINUTE);
+    github.fault({ route: 'commit', repo: 'acme/hung', kind: 'hang' });
+    const report = await engine.refresh(guild);
+    expect(report?.outcome).toMatchObject({ kind: 'failed', reason: 'timeout', status: null, serving: { commit: sha, ageMs: 30 * MINUTE } });
+    expect(report?.summary).toBe(`GitHub did not answer in time; still serving acme/hung@${sha.slice(0, 7)} from a cached copy 30 min old.`);
+    const r = await engine.resolver.resolve(guild, ctx);
+    expect(r.level).toBe('cached');
+    expect(r.content).toContain('HUNG');
+  });
+
   it('8 days later, with GitHub failing, the copy is past max-stale: refresh says so and the bundled prompts serve', async () => {
     await restart();
     const sha = github.createRepo('acme/old', { files: promptRepoFiles('OLD') })!;
