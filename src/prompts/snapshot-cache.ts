@@ -61,7 +61,7 @@ export interface RefreshResult {
   error?: string;
   /** What happened, for every reporter. */
   outcome: RefreshOutcome;
-  /** Settles once `onOutcome` has recorded the outcome (explicit actions await it before answering). */
+  /** Settles once `onOutcome` has recorded the outcome; rejects when that failed (explicit actions await it before answering). */
   recorded: Promise<void>;
 }
 
@@ -446,14 +446,18 @@ export class SnapshotCache {
     return { ok: true, changed: previous?.commit !== snapshot.commit, entry, outcome };
   }
 
-  /** Writes not awaited by the request that caused them; failures are logged, and shutdown waits for them. */
+  /**
+   * Writes not awaited by the request that caused them: failures are logged
+   * and shutdown waits for them. Returns the write itself, so a caller that
+   * does await it (an explicit action) still sees its failure.
+   */
   private track(write: Promise<void>, failure: string): Promise<void> {
     const tracked = write.catch((error: unknown) => {
       this.options.logger.warn({ err: error }, failure);
     });
     this.pendingWrites.add(tracked);
     void tracked.finally(() => this.pendingWrites.delete(tracked));
-    return tracked;
+    return write;
   }
 
   /** Persistence failures must not fail a resolution: the snapshot is still good in memory. */

@@ -1,6 +1,6 @@
 import type { InvalidationPublisher } from '../invalidation/bus.ts';
 import type { PromptEngine } from '../prompts/engine.ts';
-import { describeOutcome, outcomeErrors } from '../prompts/outcome-text.ts';
+import { describeOutcome } from '../prompts/outcome-text.ts';
 import { headOf, isSuccess, type RefreshOutcome } from '../prompts/refresh-outcome.ts';
 import type { PromptConfig } from '../prompts/prompt-config-store.ts';
 import type { CacheTarget, RefreshResult } from '../prompts/snapshot-cache.ts';
@@ -55,11 +55,11 @@ async function processPush(deps: ProcessorDeps, push: PushEssentials): Promise<s
   // The same push often arrives more than once (a repository and an
   // organization webhook, a redelivery under a new id): a snapshot already
   // at the pushed commit needs nothing from GitHub.
-  const current = new Map<string, RefreshOutcome>();
+  const current = new Set<string>();
   for (const key of groups.keys()) {
     const held = engine.cache.peek(key);
     if (!push.deleted && held?.commit === push.after && held.invalidHead === undefined && held.denied === undefined && held.expiredAt === undefined) {
-      current.set(key, { kind: 'unchanged', commit: push.after });
+      current.add(key);
     }
   }
   if (current.size < groups.size) engine.expireRepository(push.owner, push.repo, branch);
@@ -70,15 +70,20 @@ async function processPush(deps: ProcessorDeps, push: PushEssentials): Promise<s
 
   const outcomes: string[] = [];
   for (const { target, configs: using } of groups.values()) {
-    let outcome = current.get(target.cacheKey);
-    if (outcome === undefined) {
-      // The cache records a refresh's outcome on every guild it serves.
+    let outcome: RefreshOutcome;
+    if (current.has(target.cacheKey)) {
+      outcome = { kind: 'unchanged', commit: push.after };
+      await engine.configs.recordSyncMany(
+        using.map((c) => c.guildId),
+        'ok',
+        push.after,
+        [],
+      );
+    } else {
+      // The cache records the refresh's outcome on every guild it serves; a failure to record is retried.
       const result = await fetchPushed(engine, target, push);
       await result.recorded;
       outcome = result.outcome;
-    } else {
-      const ids = using.map((c) => c.guildId);
-      await engine.configs.recordSyncMany(ids, 'ok', outcome.kind === 'unchanged' ? outcome.commit : null, outcomeErrors(outcome, `${target.owner}/${target.repo}`));
     }
     outcomes.push(`${target.label} ${isSuccess(outcome) ? `at ${headOf(outcome)?.slice(0, 7) ?? '?'}` : `failed: ${describeOutcome(outcome, `${target.owner}/${target.repo}`)}`}`);
   }
