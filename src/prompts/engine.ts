@@ -179,8 +179,8 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
    * guild served from that snapshot, so status shows what is true now.
    */
   const recordOutcome = async (target: CacheTarget, outcome: RefreshOutcome): Promise<void> => {
-    const using = (await configs.byRepository(target.owner, target.repo)).filter(
-      (c) => c.enabled && c.branch === target.ref && targetFor(c).cacheKey === target.cacheKey,
+    const using = (await configs.byRepository(target.owner, target.repo, target.ref)).filter(
+      (c) => c.enabled && targetFor(c).cacheKey === target.cacheKey,
     );
     if (using.length === 0) return;
     const status = isSuccess(outcome) ? 'ok' : outcome.kind;

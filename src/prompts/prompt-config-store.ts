@@ -61,12 +61,13 @@ export class PromptConfigStore {
     return config;
   }
 
-  /** Every enabled config that reads this repository (webhooks). */
-  async byRepository(owner: string, repo: string): Promise<PromptConfig[]> {
-    const rows = await this.selectConfigs()
+  /** Every config that reads this repository (webhooks), or only this branch of it. */
+  async byRepository(owner: string, repo: string, branch?: string): Promise<PromptConfig[]> {
+    let query = this.selectConfigs()
       .where((eb) => eb(eb.fn('lower', ['c.owner']), '=', owner.toLowerCase()))
-      .where((eb) => eb(eb.fn('lower', ['c.repo']), '=', repo.toLowerCase()))
-      .execute();
+      .where((eb) => eb(eb.fn('lower', ['c.repo']), '=', repo.toLowerCase()));
+    if (branch !== undefined) query = query.where('c.branch', '=', branch);
+    const rows = await query.execute();
     return rows.map((row) => toConfig(row, row.token_key_id !== null));
   }
 

@@ -151,6 +151,7 @@ export class SnapshotCache {
    * the stored copy) and reports why nothing could be had.
    */
   async lookup(target: CacheTarget): Promise<Lookup> {
+    const started = performance.now();
     let entry = this.memory.get(target.cacheKey) ?? (await this.loadStored(target));
     if (entry !== undefined) {
       const freshness = this.freshness(entry);
@@ -162,7 +163,9 @@ export class SnapshotCache {
         return { entry, freshness };
       }
     }
-    const result = await this.waitAtMost(this.refresh(target), this.options.resolveWaitMs);
+    // The stored-copy look-up counts against the member's wait too.
+    const waitMs = this.options.resolveWaitMs === undefined ? undefined : Math.max(0, this.options.resolveWaitMs - (performance.now() - started));
+    const result = await this.waitAtMost(this.refresh(target), waitMs);
     if (result === undefined) {
       const error = `GitHub did not answer within ${this.options.resolveWaitMs} ms; ${target.label} keeps loading in the background`;
       if (entry !== undefined && entry.parsed !== null && this.freshness(entry) !== 'expired') return { entry, freshness: this.freshness(entry), error };
