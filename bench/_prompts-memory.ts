@@ -46,10 +46,14 @@ class GeneratedSource implements PromptSource {
 
 /** Memory is what is measured: nothing is written anywhere. */
 const nothingStored: SnapshotStore = {
-  load: async () => undefined,
+  load: async () => ({ snapshot: undefined, invalidHead: undefined, denial: undefined }),
   save: async () => undefined,
   markChecked: async () => undefined,
   markFailed: async () => undefined,
+  saveInvalidHead: async () => undefined,
+  saveDenial: async () => undefined,
+  clearDenial: async () => undefined,
+  clearInvalidHead: async () => undefined,
   logFetch: async () => undefined,
 };
 

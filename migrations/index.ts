@@ -6,6 +6,7 @@ import * as summariesAndChat from './0004_summaries_and_chat.ts';
 import * as webhookDeliveries from './0005_webhook_deliveries.ts';
 import * as promptConfigWebhooks from './0006_prompt_config_webhooks.ts';
 import * as githubAppLinks from './0007_github_app_links.ts';
+import * as promptRefreshState from './0009_prompt_refresh_state.ts';
 
 /**
  * Every migration, in order. Listed statically rather than discovered on
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0005_webhook_deliveries': webhookDeliveries,
   '0006_prompt_config_webhooks': promptConfigWebhooks,
   '0007_github_app_links': githubAppLinks,
+  '0009_prompt_refresh_state': promptRefreshState,
 };

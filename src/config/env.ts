@@ -108,6 +108,7 @@ const schema = z.object({
   PROMPT_MAX_STALE: withDefault(duration, '7d'),
   PROMPT_CACHE_TTL_WEBHOOK: withDefault(duration, '6h'),
   PROMPT_CACHE_MAX_MB: withDefault(positiveInt('a size in MiB'), 256),
+  PROMPT_REFRESH_BUDGET: withDefault(duration, '30s'),
   PROMPT_MAX_FILES: withDefault(positiveInt('a number of files'), 2_000),
   PROMPT_MAX_SNAPSHOT_MB: withDefault(positiveInt('a size in MiB'), 10),
   PROMPT_MAX_FILE_KB: withDefault(positiveInt('a size in KiB'), 50),
@@ -180,6 +181,8 @@ export interface Config {
     webhookTtlMs: number;
     maxStaleMs: number;
     cacheMaxBytes: number;
+    /** A refresh of one repository (set, refresh, webhooks, the background) may take this long. */
+    refreshBudgetMs: number;
     limits: { maxFiles: number; snapshotBytes: number; promptBytes: number; maxRoutes: number };
   };
   discord: {
@@ -284,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       webhookTtlMs: Math.min(e.PROMPT_CACHE_TTL_WEBHOOK, e.PROMPT_MAX_STALE),
       maxStaleMs: e.PROMPT_MAX_STALE,
       cacheMaxBytes: e.PROMPT_CACHE_MAX_MB * 1024 * 1024,
+      refreshBudgetMs: e.PROMPT_REFRESH_BUDGET,
       limits: {
         maxFiles: e.PROMPT_MAX_FILES,
         snapshotBytes: e.PROMPT_MAX_SNAPSHOT_MB * 1024 * 1024,

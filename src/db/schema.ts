@@ -82,6 +82,22 @@ export interface PromptSnapshotsTable {
   gone_since: Timestamp | null;
 }
 
+export interface PromptInvalidHeadsTable {
+  cache_key: string;
+  commit_sha: string;
+  etag: string | null;
+  problems: Json<unknown[]>;
+  seen_at: Timestamp;
+}
+
+export interface PromptAccessDenialsTable {
+  cache_key: string;
+  status: number;
+  message: string;
+  since: Timestamp;
+  checked_at: Timestamp;
+}
+
 export interface PromptFetchLogTable {
   id: Generated<string>;
   cache_key: string;
@@ -99,4 +115,6 @@ export interface Database extends EngineTables, LlmTables, WebhookTables, AppIns
   audit_log: AuditLogTable;
   prompt_snapshots: PromptSnapshotsTable;
   prompt_fetch_log: PromptFetchLogTable;
+  prompt_invalid_heads: PromptInvalidHeadsTable;
+  prompt_access_denials: PromptAccessDenialsTable;
 }

@@ -9,9 +9,11 @@ import type { PromptLimits } from './limits.ts';
 import type { PromptMetrics } from './metrics.ts';
 import type { ParsedRepo } from './parsed.ts';
 import { PromptConfigStore, type PromptConfig } from './prompt-config-store.ts';
+import { describeOutcome, outcomeErrors } from './outcome-text.ts';
+import { headOf, isSuccess, type RefreshOutcome } from './refresh-outcome.ts';
 import { createRepoCredentials, createRepoTargets } from './repo-targets.ts';
 import { createPromptResolver, type PromptResolver } from './resolver.ts';
-import { SnapshotCache, type CacheEntry, type CacheTarget } from './snapshot-cache.ts';
+import { SnapshotCache, type CacheTarget, type RefreshResult } from './snapshot-cache.ts';
 import { KyselySnapshotStore } from './snapshot-store.ts';
 import { InstallationLinkStore } from './sources/app-installations.ts';
 import { createBreakerRegistry } from './sources/breaker-registry.ts';
@@ -46,8 +48,12 @@ export interface RepositoryReport {
   routes: Array<{ name: string; pattern: string }>;
   files: string[];
   problems: Problem[];
-  /** Set when the repository could not be read at all. */
+  /** Set when the refresh did not succeed: the admin's one line about it. */
   error?: string;
+  /** What the refresh actually did. */
+  outcome: RefreshOutcome;
+  /** `outcome` in the admin's words (see describeOutcome). */
+  summary: string;
 }
 
 export interface PromptStatus {
@@ -57,7 +63,8 @@ export interface PromptStatus {
   /** Which level serves a default request now. */
   level: ResolutionLevel;
   lastError: string | null;
-  goneSince: number | null;
+  /** GitHub refused this credential (404, 401, 403) since then: the snapshot is not served. */
+  denied: { status: number; since: number; message: string } | null;
   invalidHead: { commit: string; problems: Problem[] } | null;
 }
 
@@ -165,9 +172,31 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     maxStaleMs: config.prompts.maxStaleMs,
     maxBytes: config.prompts.cacheMaxBytes,
     failureBackoffMs: 30_000,
-    refreshBudgetMs: config.github.refreshBudgetMs,
+    refreshBudgetMs: config.prompts.refreshBudgetMs,
+    resolveWaitMs: config.github.refreshBudgetMs,
     onRefresh: () => metrics.setSnapshotBytes(cache.heldBytes),
+    onOutcome: (target, outcome) => recordOutcome(target, outcome),
   });
+
+  /**
+   * Every refresh, whatever started it (a member's resolution, the
+   * background, a command, a webhook), updates the sync record of every
+   * guild served from that snapshot, so status shows what is true now.
+   */
+  const recordOutcome = async (target: CacheTarget, outcome: RefreshOutcome): Promise<void> => {
+    const using = (await configs.byRepository(target.owner, target.repo, target.ref)).filter(
+      (c) => c.enabled && targetFor(c).cacheKey === target.cacheKey,
+    );
+    if (using.length === 0) return;
+    const status = isSuccess(outcome) ? 'ok' : outcome.kind;
+    const errors = outcomeErrors(outcome, `${target.owner}/${target.repo}`);
+    await configs.recordSyncMany(
+      using.map((c) => c.guildId),
+      status,
+      headOf(outcome),
+      errors,
+    );
+  };
   const resolver = createPromptResolver({
     configs,
     cache,
@@ -185,20 +214,28 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
   const apiBaseFor = (host: string, origin: string): string =>
     host === 'github.com' || host === 'www.github.com' ? config.github.apiUrl : defaultApiBaseUrl({ host, origin });
 
-  const reportFrom = (target: CacheTarget, entry: CacheEntry | undefined, error: string | undefined): RepositoryReport => {
-    const parsed = entry?.invalidHead === undefined ? entry?.parsed : null;
-    const problems = entry?.invalidHead?.problems ?? entry?.problems ?? [];
+  const reportFrom = (target: CacheTarget, result: RefreshResult): RepositoryReport => {
+    const { entry, outcome } = result;
+    // What serves after this refresh: the new or confirmed commit, or the stale
+    // copy a GitHub failure leaves in place; never a denied or invalid one.
+    const served = isSuccess(outcome) || (outcome.kind === 'failed' && outcome.serving !== null) ? (entry?.parsed ?? null) : null;
+    const ok = isSuccess(outcome) && served !== null;
+    const problems = outcome.kind === 'invalid' ? outcome.problems : served !== null ? (entry?.problems ?? []) : [];
+    const commit = outcome.kind === 'failed' ? (outcome.serving?.commit ?? null) : headOf(outcome);
+    const summary = describeOutcome(outcome, `${target.owner}/${target.repo}`);
     return {
-      ok: parsed !== null && parsed !== undefined,
+      ok,
       repo: `${target.owner}/${target.repo}`,
       branch: target.ref,
-      commit: entry?.invalidHead?.commit ?? entry?.commit ?? null,
-      format: parsed?.routing.format ?? null,
-      version: parsed?.routing.version ?? null,
-      routes: parsed?.routing.routes.map((r) => ({ name: r.name, pattern: r.template.source })) ?? [],
-      files: parsed === null || parsed === undefined ? [] : [...parsed.prompts.keys()].sort(),
+      commit,
+      format: served?.routing.format ?? null,
+      version: served?.routing.version ?? null,
+      routes: served?.routing.routes.map((r) => ({ name: r.name, pattern: r.template.source })) ?? [],
+      files: served === null ? [] : [...served.prompts.keys()].sort(),
       problems,
-      ...(parsed === null || parsed === undefined ? { error: error ?? entry?.lastError?.message ?? 'the repository could not be read' } : {}),
+      outcome,
+      summary,
+      ...(ok ? {} : { error: summary }),
     };
   };
 
@@ -260,7 +297,8 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
       };
       const target = targetFor(candidate);
       const result = await cache.refresh(target, { force: true });
-      return { ok: true, config: candidate, report: reportFrom(target, result.entry, result.error) };
+      await result.recorded;
+      return { ok: true, config: candidate, report: reportFrom(target, result) };
     },
 
     async refresh(guildId) {
@@ -268,11 +306,13 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
       if (current === null) return undefined;
       const target = targetFor(current);
       const result = await cache.refresh(target, { force: true });
-      const report = reportFrom(target, result.entry, result.error);
-      if (report.commit !== null) announce({ kind: 'repo', owner: current.owner, repo: current.repo, ref: current.branch, commit: report.commit });
-      await configs
-        .recordSync(guildId, report.ok ? 'ok' : 'error', report.commit, report.ok ? [] : [report.error ?? '', ...report.problems.filter((p) => p.severity === 'error').map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`)])
-        .catch((error: unknown) => logger.warn({ err: error, guildId }, 'could not record the sync result'));
+      // The sync record is written by the cache's outcome hook; status read right after must see it.
+      await result.recorded;
+      const report = reportFrom(target, result);
+      // Other processes load a new head from the store, and revalidate on a denial (they may still serve the snapshot).
+      const head = headOf(result.outcome);
+      if (head !== null) announce({ kind: 'repo', owner: current.owner, repo: current.repo, ref: current.branch, commit: head });
+      else if (result.outcome.kind === 'denied') announce({ kind: 'repo', owner: current.owner, repo: current.repo, ref: current.branch });
       return report;
     },
 
@@ -290,20 +330,20 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     async status(guildId) {
       const current = await configs.get(guildId);
       if (current === null) {
-        return { config: null, commit: null, checkedAt: null, level: deps.bundled ? 'default' : 'fallback', lastError: null, goneSince: null, invalidHead: null };
+        return { config: null, commit: null, checkedAt: null, level: deps.bundled ? 'default' : 'fallback', lastError: null, denied: null, invalidHead: null };
       }
       const target = targetFor(current);
       const entry = cache.peek(target.cacheKey) ?? (await cache.lookup(target)).entry;
       let level: ResolutionLevel = deps.bundled ? 'default' : 'fallback';
       if (entry?.parsed) level = cache.freshness(entry) === 'fresh' && entry.invalidHead === undefined ? 'custom' : 'cached';
-      if (entry?.parsed && cache.freshness(entry) === 'expired') level = deps.bundled ? 'default' : 'fallback';
+      if (entry?.parsed && (cache.freshness(entry) === 'expired' || entry.denied !== undefined)) level = deps.bundled ? 'default' : 'fallback';
       return {
         config: current,
         commit: entry?.commit ?? null,
         checkedAt: entry?.checkedAt ?? null,
         level,
         lastError: entry?.lastError?.message ?? null,
-        goneSince: entry?.goneSince ?? null,
+        denied: entry?.denied === undefined ? null : { status: entry.denied.status, since: entry.denied.since, message: entry.denied.message },
         invalidHead: entry?.invalidHead === undefined ? null : { commit: entry.invalidHead.commit, problems: entry.invalidHead.problems },
       };
     },

@@ -61,12 +61,13 @@ export class PromptConfigStore {
     return config;
   }
 
-  /** Every enabled config that reads this repository (webhooks). */
-  async byRepository(owner: string, repo: string): Promise<PromptConfig[]> {
-    const rows = await this.selectConfigs()
+  /** Every config that reads this repository (webhooks), or only this branch of it. */
+  async byRepository(owner: string, repo: string, branch?: string): Promise<PromptConfig[]> {
+    let query = this.selectConfigs()
       .where((eb) => eb(eb.fn('lower', ['c.owner']), '=', owner.toLowerCase()))
-      .where((eb) => eb(eb.fn('lower', ['c.repo']), '=', repo.toLowerCase()))
-      .execute();
+      .where((eb) => eb(eb.fn('lower', ['c.repo']), '=', repo.toLowerCase()));
+    if (branch !== undefined) query = query.where('c.branch', '=', branch);
+    const rows = await query.execute();
     return rows.map((row) => toConfig(row, row.token_key_id !== null));
   }
 
@@ -126,6 +127,22 @@ export class PromptConfigStore {
       .where('guild_id', '=', guildId)
       .execute();
     this.invalidate(guildId);
+  }
+
+  /** The same sync result for every guild served from one snapshot. */
+  async recordSyncMany(guildIds: string[], status: string, commit: string | null, errors: string[]): Promise<void> {
+    if (guildIds.length === 0) return;
+    await this.db
+      .updateTable('guild_prompt_configs')
+      .set({
+        last_sync_status: status,
+        last_sync_commit: commit,
+        last_sync_at: new Date(),
+        last_sync_errors: JSON.stringify(errors.slice(0, 20)),
+      })
+      .where('guild_id', 'in', guildIds)
+      .execute();
+    for (const id of guildIds) this.invalidate(id);
   }
 
   async recordPush(guildIds: string[], at: Date): Promise<void> {

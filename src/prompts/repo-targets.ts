@@ -95,7 +95,7 @@ export function createRepoTargets(deps: RepoTargetDeps): (config: PromptConfig) 
       ref: config.branch,
       scope,
       label: `${config.owner}/${config.repo}@${config.branch}`,
-      createSource: async () =>
+      createSource: async (options = {}) =>
         new GitHubSource({
           owner: config.owner,
           repo: config.repo,
@@ -107,7 +107,7 @@ export function createRepoTargets(deps: RepoTargetDeps): (config: PromptConfig) 
           breakers: deps.breakers,
           clock: deps.clock,
           requestTimeoutMs: deps.requestTimeoutMs,
-          budgetMs: deps.budgetMs,
+          budgetMs: options.budgetMs ?? deps.budgetMs,
           onRequest: deps.onRequest,
           octokit: deps.octokitFor(config.apiBaseUrl),
           ...(deps.log ? { log: deps.log } : {}),

@@ -56,13 +56,26 @@ export function createPromptResolver(deps: PromptResolverDeps): PromptResolver {
     let entry: CacheEntry | undefined = cache.peek(target.cacheKey);
     let freshness = entry === undefined ? 'none' : cache.freshness(entry);
     let error: string | undefined;
-    if (freshness !== 'fresh') {
+    if (freshness !== 'fresh' || entry?.denied !== undefined) {
       const lookup = await cache.lookup(target);
       entry = lookup.entry;
       freshness = lookup.freshness;
       error = lookup.error;
     }
     const label = `${config.owner}/${config.repo}`;
+    if (entry?.denied !== undefined) {
+      // 404, 401 and 403 are GitHub's word that this credential can no longer read the repo.
+      const { status, message, since } = entry.denied;
+      reasons.push({ level: 'custom', reason: `${label}@${config.branch}: GitHub has answered ${status} since ${new Date(since).toISOString()} (${message})` });
+      reasons.push({
+        level: 'cached',
+        reason:
+          entry.commit === null
+            ? 'no earlier snapshot of the repository is stored'
+            : `the snapshot of ${entry.commit.slice(0, 7)} is kept in case access returns, but not served while GitHub refuses access`,
+      });
+      return undefined;
+    }
     if (entry === undefined || entry.parsed === null) {
       const why = entry?.invalidHead !== undefined ? `the repository is invalid: ${describeProblems(entry.invalidHead.problems)}` : (error ?? 'no snapshot is available');
       reasons.push({ level: 'custom', reason: `${label}@${config.branch}: ${why}` });
@@ -75,9 +88,6 @@ export function createPromptResolver(deps: PromptResolverDeps): PromptResolver {
     if (freshness !== 'fresh' || entry.invalidHead !== undefined) {
       level = 'cached';
       reasons.push({ level: 'custom', reason: staleReason(entry, error) });
-    }
-    if (entry.goneSince !== undefined) {
-      warnings.push(`${label} answered 404 since ${new Date(entry.goneSince).toISOString()}; check the repository URL and access`);
     }
     const found = routeInRepo(entry.parsed, context, tried);
     if ('prompt' in found) {
@@ -122,7 +132,7 @@ export function createPromptResolver(deps: PromptResolverDeps): PromptResolver {
     const config = configs.cached(guildId);
     if (config === undefined || config === null || !config.enabled) return undefined;
     const entry = cache.peek(deps.targetFor(config).cacheKey);
-    if (entry === undefined || entry.parsed === null || entry.invalidHead !== undefined || entry.goneSince !== undefined) return undefined;
+    if (entry === undefined || entry.parsed === null || entry.invalidHead !== undefined || entry.denied !== undefined) return undefined;
     if (cache.freshness(entry) !== 'fresh') return undefined;
     const tried: string[] = [];
     const found = routeInRepo(entry.parsed, context, tried);

@@ -5,6 +5,7 @@ import type { PromptLimits } from './limits.ts';
 import type { ParsedRepo } from './parsed.ts';
 import { formatProblem } from './problems.ts';
 import { parseSnapshot } from './snapshot.ts';
+import { denialStatusOf, type DenialStatus, type RefreshOutcome, type ServedCopy } from './refresh-outcome.ts';
 import { snapshotBytes } from './snapshot-codec.ts';
 import type { SnapshotIdentity, SnapshotStore } from './snapshot-store.ts';
 import { isSourceError, type PromptSource } from './sources/source.ts';
@@ -14,8 +15,11 @@ import type { Problem, RawSnapshot } from './types.ts';
 export interface CacheTarget extends SnapshotIdentity {
   /** `owner/repo@ref`, for messages. */
   label: string;
-  /** Built only when a refresh runs (it may read a token from the vault). */
-  createSource(): Promise<PromptSource>;
+  /**
+   * Built only when a refresh runs (it may read a token from the vault).
+   * `budgetMs` bounds GitHub's whole part of the refresh.
+   */
+  createSource(options?: { budgetMs?: number }): Promise<PromptSource>;
 }
 
 export interface CacheEntry {
@@ -24,6 +28,7 @@ export interface CacheEntry {
   parsed: ParsedRepo | null;
   problems: Problem[];
   commit: string | null;
+  /** The ETag of `commit`'s answer (never another commit's). */
   etag: string | undefined;
   /** When the snapshot's content was downloaded. */
   fetchedAt: number;
@@ -31,11 +36,11 @@ export interface CacheEntry {
   checkedAt: number;
   /** A push or an admin ended freshness at this time. */
   expiredAt: number | undefined;
-  /** The newest commit failed validation; `parsed` still holds the last good one. */
-  invalidHead: { commit: string; problems: Problem[]; at: number } | undefined;
+  /** The newest commit failed validation (with its own ETag); `parsed` still holds the last good one. */
+  invalidHead: { commit: string; problems: Problem[]; at: number; etag: string | undefined } | undefined;
   lastError: { message: string; kind: string; at: number } | undefined;
-  /** The repository or branch answered 404 since this time. */
-  goneSince: number | undefined;
+  /** GitHub answered 404, 401 or 403 under this credential scope: the snapshot is kept but not served. */
+  denied: { status: DenialStatus; message: string; since: number } | undefined;
   bytes: number;
 }
 
@@ -49,11 +54,19 @@ export interface Lookup {
 }
 
 export interface RefreshResult {
+  /** The refresh succeeded: the newest commit is valid and served. */
   ok: boolean;
   changed: boolean;
   entry: CacheEntry | undefined;
   error?: string;
+  /** What happened, for every reporter. */
+  outcome: RefreshOutcome;
+  /** Settles once `onOutcome` has recorded the outcome; rejects when that failed (explicit actions await it before answering). */
+  recorded: Promise<void>;
 }
+
+/** GitHub's share of a refresh ends this much before the cache's hard stop. */
+const SOURCE_MARGIN_MS = 150;
 
 export interface SnapshotCacheOptions {
   store: SnapshotStore;
@@ -74,11 +87,18 @@ export interface SnapshotCacheOptions {
   /** After a failed refresh, do not try the same repository again for this long. */
   failureBackoffMs: number;
   /**
-   * A whole refresh (stored-copy look-up, credentials, GitHub) ends by then:
-   * a member waiting on a cold resolution waits at most this long.
+   * A whole refresh (stored-copy look-up, credentials, GitHub) ends by then,
+   * however it started: long enough for a large or slow repository to load.
    */
   refreshBudgetMs?: number;
+  /**
+   * A member's resolution waits at most this long for a cold refresh; the
+   * refresh itself goes on (within `refreshBudgetMs`) and serves the next one.
+   */
+  resolveWaitMs?: number;
   onRefresh?: (outcome: 'fetched' | 'not-modified' | 'invalid' | 'error', durationMs: number) => void;
+  /** Every refresh's outcome, whatever started it (sync records; status reads them). */
+  onOutcome?: (target: CacheTarget, outcome: RefreshOutcome) => Promise<void>;
 }
 
 /**
@@ -93,7 +113,7 @@ export class SnapshotCache {
   private readonly loading = new Map<string, Promise<CacheEntry | undefined>>();
   /** Keys whose stored snapshot was looked for and not found, so the database is asked once. */
   private readonly notStored = new Set<string>();
-  private readonly backoffUntil = new Map<string, { until: number; error: string }>();
+  private readonly backoffUntil = new Map<string, { until: number; error: string; outcome?: RefreshOutcome }>();
   /** Writes not awaited by the request that caused them; shutdown waits for them. */
   private readonly pendingWrites = new Set<Promise<void>>();
 
@@ -131,19 +151,43 @@ export class SnapshotCache {
    * the stored copy) and reports why nothing could be had.
    */
   async lookup(target: CacheTarget): Promise<Lookup> {
+    const started = performance.now();
     let entry = this.memory.get(target.cacheKey) ?? (await this.loadStored(target));
     if (entry !== undefined) {
       const freshness = this.freshness(entry);
+      // A denied snapshot is not served; ask again (at most once per back-off) so access coming back is noticed.
+      if (entry.denied !== undefined && freshness !== 'expired') this.refreshInBackground(target);
       if (freshness === 'fresh') return { entry, freshness };
       if (freshness === 'stale') {
         this.refreshInBackground(target);
         return { entry, freshness };
       }
     }
-    const result = await this.refresh(target);
+    // The stored-copy look-up counts against the member's wait too.
+    const waitMs = this.options.resolveWaitMs === undefined ? undefined : Math.max(0, this.options.resolveWaitMs - (performance.now() - started));
+    const result = await this.waitAtMost(this.refresh(target), waitMs);
+    if (result === undefined) {
+      const error = `GitHub did not answer within ${this.options.resolveWaitMs} ms; ${target.label} keeps loading in the background`;
+      if (entry !== undefined && entry.parsed !== null && this.freshness(entry) !== 'expired') return { entry, freshness: this.freshness(entry), error };
+      return { entry: undefined, freshness: 'none', error };
+    }
     entry = result.entry ?? entry;
     if (entry !== undefined && this.freshness(entry) !== 'expired') return { entry, freshness: this.freshness(entry), error: result.error };
     return { entry: undefined, freshness: 'none', error: result.error ?? 'no snapshot could be fetched' };
+  }
+
+  /** The flight's result, or undefined when it takes longer than `ms` (the flight goes on). */
+  private async waitAtMost<T>(flight: Promise<T>, ms: number | undefined): Promise<T | undefined> {
+    if (ms === undefined) return flight;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    });
+    try {
+      return await Promise.race([flight, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Fetches now unless a refresh is already running (then shares it) or the repo is backing off. */
@@ -152,7 +196,16 @@ export class SnapshotCache {
     if (running !== undefined) return running;
     const backoff = this.backoffUntil.get(target.cacheKey);
     if (options.force !== true && backoff !== undefined && backoff.until > this.options.clock.now()) {
-      return Promise.resolve({ ok: false, changed: false, entry: this.memory.get(target.cacheKey), error: backoff.error });
+      const entry = this.memory.get(target.cacheKey);
+      const outcome: RefreshOutcome = backoff.outcome ?? {
+        kind: 'failed',
+        reason: 'internal',
+        status: null,
+        message: backoff.error,
+        serving: null,
+        expired: null,
+      };
+      return Promise.resolve({ ok: false, changed: false, entry, error: backoff.error, outcome, recorded: Promise.resolve() });
     }
     const flight = this.runRefresh(target).finally(() => this.inflight.delete(target.cacheKey));
     this.inflight.set(target.cacheKey, flight);
@@ -209,23 +262,26 @@ export class SnapshotCache {
 
   private async readStore(target: CacheTarget): Promise<CacheEntry | undefined> {
     try {
-      const stored = await this.options.store.load(target.cacheKey);
-      if (stored === undefined) {
+      const state = await this.options.store.load(target.cacheKey);
+      const stored = state.snapshot;
+      const parsed = stored === undefined ? undefined : parseSnapshot(stored.snapshot, this.options.limits);
+      const good = stored !== undefined && parsed?.repo != null ? { stored, repo: parsed.repo, problems: parsed.problems } : undefined;
+      if (good === undefined && state.invalidHead === undefined) {
         this.notStored.add(target.cacheKey);
         return undefined;
       }
-      const parsed = parseSnapshot(stored.snapshot, this.options.limits);
-      if (parsed.repo === null) return undefined;
+      const invalidAt = state.invalidHead?.at ?? 0;
       const entry = newEntry(target, {
-        parsed: parsed.repo,
-        problems: parsed.problems,
-        commit: stored.snapshot.commit,
-        etag: stored.etag,
-        fetchedAt: stored.fetchedAt,
-        checkedAt: stored.checkedAt,
-        lastError: stored.lastError === undefined ? undefined : { message: stored.lastError, kind: 'stored', at: stored.checkedAt },
-        goneSince: stored.goneSince,
-        bytes: snapshotBytes(stored.snapshot),
+        parsed: good?.repo ?? null,
+        problems: good?.problems ?? [],
+        commit: good?.stored.snapshot.commit ?? null,
+        etag: good?.stored.etag,
+        fetchedAt: good?.stored.fetchedAt ?? invalidAt,
+        checkedAt: Math.max(good?.stored.checkedAt ?? 0, invalidAt),
+        lastError: good?.stored.lastError === undefined ? undefined : { message: good.stored.lastError, kind: 'stored', at: good.stored.checkedAt },
+        invalidHead: state.invalidHead,
+        denied: state.denial,
+        bytes: good === undefined ? 0 : snapshotBytes(good.stored.snapshot),
       });
       // Another flight may have fetched meanwhile; the newer one wins.
       const current = this.memory.get(target.cacheKey);
@@ -239,56 +295,112 @@ export class SnapshotCache {
   }
 
   private async runRefresh(target: CacheTarget): Promise<RefreshResult> {
-    const { clock, store, logger } = this.options;
-    const started = clock.now();
+    const { clock, store } = this.options;
     const startedPerf = performance.now();
-    const signal = this.options.refreshBudgetMs === undefined ? undefined : AbortSignal.timeout(this.options.refreshBudgetMs);
+    const budgetMs = this.options.refreshBudgetMs;
+    const signal = budgetMs === undefined ? undefined : AbortSignal.timeout(budgetMs);
     const previous = this.memory.get(target.cacheKey) ?? (await this.loadStored(target));
-    const known = previous?.commit !== null && previous?.commit !== undefined ? { commit: previous.commit, etag: previous.etag } : undefined;
+    // Ask about the newest commit we know of: the invalid head when there is
+    // one (with its own ETag), else the commit being served.
+    const head = previous?.invalidHead ?? (previous?.commit !== null && previous?.commit !== undefined ? { commit: previous.commit, etag: previous.etag } : undefined);
+    const known = head === undefined ? undefined : { commit: head.commit, ...(head.etag === undefined ? {} : { etag: head.etag }) };
     const finish = (outcome: 'fetched' | 'not-modified' | 'invalid' | 'error', commit?: string, error?: string): void => {
       const durationMs = performance.now() - startedPerf;
       this.options.onRefresh?.(outcome, durationMs);
-      const write = store.logFetch({ cacheKey: target.cacheKey, outcome, commit, error, durationMs }).catch((e: unknown) => {
-        logger.warn({ err: e }, 'could not write the prompt fetch log');
-      });
-      this.pendingWrites.add(write);
-      void write.finally(() => this.pendingWrites.delete(write));
+      this.track(store.logFetch({ cacheKey: target.cacheKey, outcome, commit, error, durationMs }), 'could not write the prompt fetch log');
     };
+    let result: Omit<RefreshResult, 'recorded'>;
     try {
-      const source = await target.createSource();
-      const outcome = await source.fetch({ known, ...(signal === undefined ? {} : { signal }) });
+      // GitHub's own budget ends a little before the cache's hard stop, so an
+      // outage is reported (and counted by the breaker) as GitHub's timeout.
+      const source = await target.createSource(budgetMs === undefined ? {} : { budgetMs: Math.max(100, budgetMs - SOURCE_MARGIN_MS) });
+      const fetched = await source.fetch({ known, ...(signal === undefined ? {} : { signal }) });
       const now = clock.now();
       this.backoffUntil.delete(target.cacheKey);
-      if (outcome.kind === 'not-modified') {
+      if (previous?.denied !== undefined) {
+        previous.denied = undefined;
+        await this.persist(() => store.clearDenial(target.cacheKey));
+      }
+      if (fetched.kind === 'not-modified') {
         if (previous === undefined) throw new Error('the source said not-modified without a known snapshot');
-        previous.checkedAt = now;
-        previous.expiredAt = undefined;
-        previous.etag = outcome.etag ?? previous.etag;
-        previous.lastError = undefined;
-        previous.goneSince = undefined;
-        this.memory.set(target.cacheKey, previous);
-        await this.persist(() => store.markChecked(target.cacheKey, previous.etag, now));
-        finish('not-modified', outcome.commit);
-        return { ok: previous.invalidHead === undefined, changed: false, entry: previous };
+        result = await this.confirm(target, previous, fetched.etag, now);
+        finish('not-modified', fetched.commit);
+      } else {
+        result = await this.accept(target, fetched.snapshot, fetched.etag, previous, now, finish);
       }
-      return await this.accept(target, outcome.snapshot, outcome.etag, previous, now, finish);
     } catch (error) {
-      const now = clock.now();
-      const message = isSourceError(error) ? error.message : `unexpected error: ${(error as Error).message ?? String(error)}`;
-      const kind = isSourceError(error) ? error.kind : 'internal';
-      const gone = isSourceError(error) && error.kind === 'not-found';
-      const retryAt = isSourceError(error) ? error.retryAt : undefined;
-      this.backoffUntil.set(target.cacheKey, { until: Math.max(now + this.options.failureBackoffMs, retryAt ?? 0), error: message });
-      if (previous !== undefined) {
-        previous.lastError = { message, kind, at: now };
-        if (gone) previous.goneSince ??= now;
-        else previous.goneSince = undefined;
-        await this.persist(() => store.markFailed(target.cacheKey, message, now, gone));
-      }
-      if (!isSourceError(error)) logger.error({ err: error, repo: target.label }, 'prompt refresh failed unexpectedly');
-      finish('error', undefined, message);
-      return { ok: false, changed: false, entry: previous, error: message };
+      result = await this.fail(target, previous, error);
+      finish('error', undefined, result.error);
     }
+    const recorded = this.options.onOutcome === undefined ? Promise.resolve() : this.track(this.options.onOutcome(target, result.outcome), 'could not record the prompt refresh outcome');
+    if (!result.ok) {
+      const backoff = this.backoffUntil.get(target.cacheKey);
+      if (backoff !== undefined) backoff.outcome = result.outcome;
+    }
+    return { ...result, recorded };
+  }
+
+  /** GitHub says the newest commit is the one we asked about (304, or the same SHA). */
+  private async confirm(target: CacheTarget, entry: CacheEntry, etag: string | undefined, now: number): Promise<Omit<RefreshResult, 'recorded'>> {
+    const { store } = this.options;
+    entry.checkedAt = now;
+    entry.expiredAt = undefined;
+    entry.lastError = undefined;
+    this.memory.set(target.cacheKey, entry);
+    const invalid = entry.invalidHead;
+    if (invalid !== undefined) {
+      // Still the broken commit: its ETag stays with it, the good row only learns when it was last confirmed.
+      invalid.etag = etag ?? invalid.etag;
+      await this.persist(() => store.markChecked(target.cacheKey, undefined, now));
+      const outcome: RefreshOutcome = { kind: 'invalid', commit: invalid.commit, problems: invalid.problems, serving: this.servedCopy(entry, now) };
+      return { ok: false, changed: false, entry, outcome, error: `commit ${invalid.commit.slice(0, 7)} is invalid: ${describeProblems(invalid.problems)}` };
+    }
+    entry.etag = etag ?? entry.etag;
+    await this.persist(() => store.markChecked(target.cacheKey, entry.etag, now));
+    return { ok: true, changed: false, entry, outcome: { kind: 'unchanged', commit: entry.commit ?? '' } };
+  }
+
+  private async fail(target: CacheTarget, previous: CacheEntry | undefined, error: unknown): Promise<Omit<RefreshResult, 'recorded'>> {
+    const { clock, store, logger } = this.options;
+    const now = clock.now();
+    const sourceError = isSourceError(error) ? error : undefined;
+    const message = sourceError?.message ?? `unexpected error: ${(error as Error).message ?? String(error)}`;
+    const kind = sourceError?.kind ?? 'internal';
+    const retryAt = sourceError?.retryAt;
+    const denial = sourceError === undefined ? undefined : denialStatusOf(sourceError.kind);
+    this.backoffUntil.set(target.cacheKey, { until: Math.max(now + this.options.failureBackoffMs, retryAt ?? 0), error: message });
+    if (sourceError === undefined) logger.error({ err: error, repo: target.label }, 'prompt refresh failed unexpectedly');
+    if (previous !== undefined) {
+      previous.lastError = { message, kind, at: now };
+      await this.persist(() => store.markFailed(target.cacheKey, message, now, denial === 404));
+    }
+    if (denial !== undefined) {
+      const since = previous?.denied?.status === denial ? previous.denied.since : now;
+      if (previous !== undefined) {
+        previous.denied = { status: denial, message, since };
+        await this.persist(() => store.saveDenial(target.cacheKey, { status: denial, message, since }, now));
+      }
+      const kept = previous?.parsed != null && previous.commit !== null ? { commit: previous.commit, ageMs: now - previous.checkedAt } : null;
+      return { ok: false, changed: false, entry: previous, error: message, outcome: { kind: 'denied', status: denial, message, since, kept } };
+    }
+    const serving = previous === undefined ? null : this.servedCopy(previous, now);
+    const held = previous?.parsed != null && previous.commit !== null ? { commit: previous.commit, ageMs: now - previous.checkedAt } : null;
+    const outcome: RefreshOutcome = {
+      kind: 'failed',
+      reason: sourceError === undefined ? 'internal' : (sourceError.kind as Extract<RefreshOutcome, { kind: 'failed' }>['reason']),
+      status: sourceError?.status ?? null,
+      message,
+      serving,
+      expired: serving === null && previous?.denied === undefined && held !== null && this.freshness(previous!, now) === 'expired' ? held : null,
+    };
+    return { ok: false, changed: false, entry: previous, error: message, outcome };
+  }
+
+  /** The last valid snapshot when it may still be served (held, not denied, within max-stale). */
+  private servedCopy(entry: CacheEntry, now: number): ServedCopy | null {
+    if (entry.parsed === null || entry.commit === null || entry.denied !== undefined) return null;
+    if (now - entry.checkedAt > this.options.maxStaleMs && entry.invalidHead === undefined) return null;
+    return { commit: entry.commit, ageMs: now - entry.checkedAt };
   }
 
   private async accept(
@@ -298,22 +410,25 @@ export class SnapshotCache {
     previous: CacheEntry | undefined,
     now: number,
     finish: (outcome: 'fetched' | 'invalid', commit?: string, error?: string) => void,
-  ): Promise<RefreshResult> {
+  ): Promise<Omit<RefreshResult, 'recorded'>> {
     const parsed = parseSnapshot(snapshot, this.options.limits);
     if (parsed.repo === null) {
       const summary = describeProblems(parsed.problems);
       const entry = previous ?? newEntry(target, { fetchedAt: now, checkedAt: now });
-      // Keep the last good snapshot; remember the broken head (and its ETag,
-      // so re-checking it costs a 304) until a new commit replaces it.
-      entry.invalidHead = { commit: snapshot.commit, problems: parsed.problems, at: now };
+      // Keep the last good snapshot (and its ETag); remember the broken head
+      // with its own ETag, so re-checking it costs a 304, until any new commit replaces it.
+      const problems = [...parsed.problems.filter((p) => p.severity === 'error'), ...parsed.problems.filter((p) => p.severity !== 'error')];
+      entry.invalidHead = { commit: snapshot.commit, problems, at: now, etag };
       entry.checkedAt = now;
       entry.expiredAt = undefined;
-      entry.etag = etag;
-      entry.commit = entry.commit ?? snapshot.commit;
       entry.lastError = { message: `commit ${snapshot.commit.slice(0, 7)} is invalid: ${summary}`, kind: 'invalid', at: now };
       this.memory.set(target.cacheKey, entry);
+      this.notStored.delete(target.cacheKey);
+      await this.persist(() => this.options.store.saveInvalidHead(target.cacheKey, { commit: snapshot.commit, etag, problems, at: now }));
+      if (previous !== undefined) await this.persist(() => this.options.store.markChecked(target.cacheKey, undefined, now));
       finish('invalid', snapshot.commit, summary);
-      return { ok: false, changed: false, entry, error: entry.lastError.message };
+      const outcome: RefreshOutcome = { kind: 'invalid', commit: snapshot.commit, problems, serving: this.servedCopy(entry, now) };
+      return { ok: false, changed: false, entry, error: entry.lastError.message, outcome };
     }
     const entry = newEntry(target, {
       parsed: parsed.repo,
@@ -326,9 +441,26 @@ export class SnapshotCache {
     });
     this.memory.set(target.cacheKey, entry);
     this.notStored.delete(target.cacheKey);
+    // Saving a valid commit also forgets an invalid head and a denial: a valid commit clears them by any path.
     await this.persist(() => this.options.store.save(pickIdentity(target), snapshot, etag, now));
     finish('fetched', snapshot.commit);
-    return { ok: true, changed: previous?.commit !== snapshot.commit, entry };
+    const before = previous?.invalidHead?.commit ?? previous?.commit ?? null;
+    const outcome: RefreshOutcome = before === snapshot.commit ? { kind: 'unchanged', commit: snapshot.commit } : { kind: 'changed', commit: snapshot.commit, previous: before };
+    return { ok: true, changed: previous?.commit !== snapshot.commit, entry, outcome };
+  }
+
+  /**
+   * Writes not awaited by the request that caused them: failures are logged
+   * and shutdown waits for them. Returns the write itself, so a caller that
+   * does await it (an explicit action) still sees its failure.
+   */
+  private track(write: Promise<void>, failure: string): Promise<void> {
+    const tracked = write.catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, failure);
+    });
+    this.pendingWrites.add(tracked);
+    void tracked.finally(() => this.pendingWrites.delete(tracked));
+    return write;
   }
 
   /** Persistence failures must not fail a resolution: the snapshot is still good in memory. */
@@ -355,7 +487,7 @@ function newEntry(
     expiredAt: undefined,
     invalidHead: undefined,
     lastError: undefined,
-    goneSince: undefined,
+    denied: undefined,
     bytes: 0,
     ...fields,
   };

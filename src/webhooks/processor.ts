@@ -1,7 +1,8 @@
 import type { InvalidationPublisher } from '../invalidation/bus.ts';
 import { MAX_EVENT_GUILDS, type InvalidationEvent } from '../invalidation/events.ts';
 import type { PromptEngine } from '../prompts/engine.ts';
-import { formatProblem } from '../prompts/problems.ts';
+import { describeOutcome } from '../prompts/outcome-text.ts';
+import { headOf, isSuccess, type RefreshOutcome } from '../prompts/refresh-outcome.ts';
 import type { PromptConfig } from '../prompts/prompt-config-store.ts';
 import type { CacheTarget, RefreshResult } from '../prompts/snapshot-cache.ts';
 import type { Clock } from '../resilience/clock.ts';
@@ -154,22 +155,34 @@ async function refreshGroups(deps: ProcessorDeps, owner: string, repo: string, w
   const atHead = new Set<string>();
   for (const [key, group] of work) {
     const held = engine.cache.peek(key);
-    if (!group.deleted && held?.commit === group.after && held.invalidHead === undefined && held.expiredAt === undefined) atHead.add(key);
+    if (!group.deleted && held?.commit === group.after && held.invalidHead === undefined && held.denied === undefined && held.expiredAt === undefined) atHead.add(key);
   }
   engine.cache.expire((id) => work.has(id.cacheKey) && !atHead.has(id.cacheKey));
   const outcomes: string[] = [];
   // Merged deliveries may name other branches of the repository: announce each branch with what was fetched for it.
   const byRef = new Map<string, { groups: PushGroup[]; commits: Set<string | null> }>();
   for (const [key, group] of work) {
-    const held = engine.cache.peek(key);
-    const result: RefreshResult = atHead.has(key) && held !== undefined ? { ok: true, changed: false, entry: held } : await fetchPushed(engine, group.target, group);
-    const sync = syncOf(result);
+    let outcome: RefreshOutcome;
+    if (atHead.has(key)) {
+      outcome = { kind: 'unchanged', commit: group.after };
+      await engine.configs.recordSyncMany(
+        group.configs.map((c) => c.guildId),
+        'ok',
+        group.after,
+        [],
+      );
+    } else {
+      // The cache records the refresh's outcome on every guild it serves; a failure to record is retried.
+      const result = await fetchPushed(engine, group.target, group);
+      await result.recorded;
+      outcome = result.outcome;
+    }
+    const head = headOf(outcome);
     const ref = byRef.get(group.target.ref) ?? { groups: [], commits: new Set<string | null>() };
     ref.groups.push(group);
-    ref.commits.add(group.deleted ? null : sync.commit);
+    ref.commits.add(group.deleted ? null : head);
     byRef.set(group.target.ref, ref);
-    await Promise.all(group.configs.map((config) => engine.configs.recordSync(config.guildId, sync.status, sync.commit, sync.errors)));
-    outcomes.push(`${group.target.label} ${sync.status === 'ok' ? `at ${sync.commit?.slice(0, 7) ?? '?'}` : `failed: ${sync.errors[0] ?? 'unknown error'}`}`);
+    outcomes.push(`${group.target.label} ${isSuccess(outcome) ? `at ${head?.slice(0, 7) ?? '?'}` : `failed: ${describeOutcome(outcome, `${owner}/${repo}`)}`}`);
   }
   // Other processes reload what this one fetched (the commit it got, not the one the body named).
   for (const [ref, { groups, commits }] of byRef) {
@@ -202,19 +215,12 @@ function repoEvents(owner: string, repo: string, groups: Array<Pick<PushGroup, '
 async function fetchPushed(engine: WebhookEngine, target: CacheTarget, push: Pick<PushGroup, 'after' | 'deleted'>): Promise<RefreshResult> {
   const result = await engine.cache.refresh(target, { force: true });
   if (push.deleted) return result;
-  const head = result.entry?.invalidHead?.commit ?? result.entry?.commit;
-  if (result.error === undefined && head !== push.after) return engine.cache.refresh(target, { force: true });
-  return result;
-}
-
-function syncOf(result: RefreshResult): { status: 'ok' | 'error'; commit: string | null; errors: string[] } {
-  const entry = result.entry;
-  if (entry?.invalidHead !== undefined) {
-    const problems = entry.invalidHead.problems.filter((p) => p.severity === 'error').map(formatProblem);
-    return { status: 'error', commit: entry.invalidHead.commit, errors: [result.error ?? 'the pushed commit is invalid', ...problems] };
+  const head = headOf(result.outcome);
+  if (head !== null && head !== push.after) {
+    await result.recorded;
+    return engine.cache.refresh(target, { force: true });
   }
-  if (result.ok) return { status: 'ok', commit: entry?.commit ?? null, errors: [] };
-  return { status: 'error', commit: entry?.commit ?? null, errors: [result.error ?? 'the repository could not be read'] };
+  return result;
 }
 
 async function processRepositoryEvent(deps: ProcessorDeps, event: RepositoryEssentials): Promise<string> {
@@ -249,6 +255,6 @@ export function describeRepositoryEvent(event: RepositoryEssentials): string {
     case 'transferred':
       return `transferred: ${old} now belongs to ${event.newOwner ?? '?'} (${now}); run /prompt-config set with ${now} to follow it`;
     case 'deleted':
-      return `deleted: ${old} was deleted on GitHub; the last snapshot is served until it expires; set another repository or remove the config`;
+      return `deleted: ${old} was deleted on GitHub; once GitHub confirms it, this server uses the bundled prompts; set another repository or remove the config`;
   }
 }

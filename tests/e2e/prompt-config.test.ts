@@ -205,6 +205,58 @@ describe('/prompt-config end to end', () => {
     validHead = pushed;
   });
 
+  it('refresh during a 503 says GitHub answered 503 and which cached copy still serves; status records it as failed', async () => {
+    e2e.github.fault({ route: 'commit', repo: 'acme/prompts', kind: 'status', status: 503 });
+    try {
+      const { reply } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'refresh' });
+      expect(reply.embeds[0]?.title).toBe('Could not refresh acme/prompts@main');
+      expect(reply.embeds[0]?.description).toMatch(
+        new RegExp(`^GitHub answered 503; still serving \`acme/prompts@${validHead.slice(0, 7)}\` from a cached copy \\d+ (s|min) old\\.`),
+      );
+      expect(reply.embeds[0]?.description).not.toMatch(/Unchanged|Refreshed/);
+      const { reply: status } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'status' });
+      expect(field(status, 'Last sync')).toMatch(/^failed at <t:\d+:f>/);
+      expect(field(status, 'Errors')).toContain('GitHub answered 503; still serving acme/prompts@');
+      // The copy was confirmed by GitHub within the TTL, so requests still get it as fresh.
+      expect(status.embeds[0]?.description).toContain('**custom**');
+    } finally {
+      e2e.github.clearFaults();
+    }
+  });
+
+  it('a repository that answers 404: refresh says the bundled prompts serve, set against it fails, and access coming back serves it again', async () => {
+    e2e.github.setPrivate('acme/prompts', true);
+    try {
+      const { reply } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'refresh' });
+      expect(reply.embeds[0]?.title).toBe('Could not refresh acme/prompts@main');
+      expect(reply.embeds[0]?.description).toMatch(
+        /^GitHub answered 404 for acme\/prompts: the repository or branch is gone, or these credentials cannot see it\. The bundled prompts serve instead\./,
+      );
+      const { reply: status } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'status' });
+      expect(status.embeds[0]?.description).toContain('**default**');
+      expect(field(status, 'Last sync')).toMatch(/^denied at/);
+      expect(field(status, 'Repository events')).toMatch(/GitHub has answered 404 since <t:\d+:f>/);
+      const { reply: test } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'test' });
+      expect(test.embeds[0]?.title).toBe('Prompt resolution: level default');
+
+      const { handle, reply: set } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'set', options: { repo_url: 'acme/prompts' } });
+      expect(set.embeds[0]?.title).toBe('acme/prompts@main could not be read: not saved');
+      expect(set.embeds[0]?.description).toMatch(/^GitHub answered 404 for acme\/prompts/);
+      expect(set.content).toContain('/prompt-config token');
+      const cancelled = await e2e.click(adminId, handle, buttonId(set, 'Cancel')).waitForFinal(() => true, WAIT_MS);
+      expect(cancelled.content).toContain('Cancelled: nothing was saved.');
+    } finally {
+      e2e.github.setPrivate('acme/prompts', false);
+    }
+    const { reply: back } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'refresh' });
+    expect(back.embeds[0]?.title).toBe('Refreshed acme/prompts@main');
+    expect(back.embeds[0]?.description).toContain(`Unchanged: GitHub confirmed commit \`${validHead.slice(0, 7)}\` is still the newest.`);
+    const { reply: status } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'status' });
+    expect(status.embeds[0]?.description).toContain('**custom**');
+    expect(field(status, 'Last sync')).toMatch(/^ok at/);
+    expect(field(status, 'Errors')).toBe('none');
+  });
+
   it('an invalid repository shows file:line:col problems; only the invoker may save it anyway', async () => {
     const { handle, reply } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'set', options: { repo_url: 'acme/broken' } });
     expect(reply.embeds[0]?.title).toBe('acme/broken@main did not pass validation: not saved');
@@ -248,7 +300,7 @@ describe('/prompt-config end to end', () => {
 
   it('a private repository: save anyway, add a token in the modal, refresh reads it', async () => {
     const { handle, reply } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'set', options: { repo_url: 'acme/private' } });
-    expect(reply.embeds[0]?.title).toBe('acme/private@main did not pass validation: not saved');
+    expect(reply.embeds[0]?.title).toBe('acme/private@main could not be read: not saved');
     expect(reply.content).toContain('/prompt-config token');
     const saved = await e2e.click(adminId, handle, buttonId(reply, 'Save anyway')).waitForFinal(() => true, WAIT_MS);
     expect(saved.embeds[0]?.title).toBe('Saved acme/private@main anyway: fix it later');

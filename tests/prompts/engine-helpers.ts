@@ -32,7 +32,7 @@ export async function buildEngine(
   database: DatabaseHandle,
   options: { apiUrl: string; clock: Clock; env?: Record<string, string>; bundled?: ParsedRepo | null },
 ): Promise<EngineUnderTest> {
-  const config = loadConfig({ GITHUB_API_URL: options.apiUrl, GITHUB_REQUEST_TIMEOUT_MS: '1000', GITHUB_REFRESH_BUDGET_MS: '1500', ...options.env });
+  const config = loadConfig({ GITHUB_API_URL: options.apiUrl, GITHUB_REQUEST_TIMEOUT_MS: '1000', GITHUB_REFRESH_BUDGET_MS: '1500', PROMPT_REFRESH_BUDGET: '5s', ...options.env });
   const vault = new Vault(database.db, await loadSodium(), Keyring.parse(new Secret(TEST_MASTER_KEYS)));
   const registry = createMetricsRegistry({ defaultMetrics: false });
   const engine = createPromptEngine({

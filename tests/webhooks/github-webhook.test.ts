@@ -199,7 +199,7 @@ describeEachDatabase('GitHub webhooks', (database) => {
     expect(kept.level).toBe('cached');
     expect(kept.content).toContain('GOOD');
     const status = await app.engine.status(guild);
-    expect(status.config?.lastSyncStatus).toBe('error');
+    expect(status.config?.lastSyncStatus).toBe('invalid');
     expect(status.config?.lastSyncCommit).toBe(bad);
     expect(status.config?.lastSyncErrors.join('\n')).toMatch(/PATH:4(:\d+)?: /);
 

@@ -15,6 +15,11 @@ export function passes(report: RepositoryReport): boolean {
   return report.ok && !hasErrors(report.problems);
 }
 
+/** GitHub refused or failed, as opposed to content that does not validate. */
+export function readFailed(report: RepositoryReport): boolean {
+  return report.outcome.kind === 'denied' || report.outcome.kind === 'failed';
+}
+
 export type ReportOutcome = 'saved' | 'not-saved' | 'saved-anyway' | 'refreshed' | 'cancelled';
 
 const FILES_SHOWN = 10;
@@ -29,7 +34,7 @@ export function repositoryReportEmbed(report: RepositoryReport, outcome: ReportO
   const headline: Record<ReportOutcome, string> = {
     saved: passes(report) ? `Saved ${where}` : `Saved ${where} (with problems)`,
     'saved-anyway': `Saved ${where} anyway: fix it later`,
-    'not-saved': `${where} did not pass validation: not saved`,
+    'not-saved': readFailed(report) ? `${where} could not be read: not saved` : `${where} did not pass validation: not saved`,
     refreshed: report.ok ? `Refreshed ${where}` : `Could not refresh ${where}`,
     cancelled: `Cancelled: ${where} was not saved`,
   };
@@ -43,9 +48,9 @@ export function repositoryReportEmbed(report: RepositoryReport, outcome: ReportO
 
   const lead: string[] = [];
   if (note !== undefined) lead.push(note);
-  // An invalid commit's error repeats its problems, which are listed below anyway.
+  // An invalid commit's error repeats its problems, which are listed below anyway; a note may already say it all.
   const listsErrors = report.problems.some((p) => p.severity === 'error');
-  if (report.error !== undefined && !listsErrors) lead.push(`**Could not read it:** ${truncate(report.error, 600)}`);
+  if (report.error !== undefined && !listsErrors && note === undefined) lead.push(`**Could not read it:** ${truncate(report.error, 600)}`);
   if (report.problems.length > 0 || report.error === undefined) lead.push(`**Problems:** ${countProblems(report.problems)}`);
   const leadText = lead.join('\n');
   const descriptionRoom = Math.min(DiscordLimits.embedDescription, 2_400) - leadText.length - 1;

@@ -1,18 +1,19 @@
 import { ButtonStyle, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import { recordAudit } from '../../audit/audit-log.ts';
-import { formatProblem } from '../../prompts/problems.ts';
+import { describeOutcome, outcomeErrors } from '../../prompts/outcome-text.ts';
+import { isSuccess } from '../../prompts/refresh-outcome.ts';
 import type { RepositoryReport } from '../../prompts/engine.ts';
 import type { PromptConfig } from '../../prompts/prompt-config-store.ts';
 import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
-import { describeDuration } from '../format/text.ts';
+import { describeDuration, inlineCode } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
 import type { BotServices } from '../services.ts';
 import { requireGuildAdmin } from './access.ts';
 import { claimConfirmation, confirmationRow, type ButtonSpec } from './confirm.ts';
 import type { PendingConfirmations } from './pending.ts';
 import { replyPrivately } from './reply.ts';
-import { passes, repositoryReportEmbed } from './repository-report.ts';
+import { passes, readFailed, repositoryReportEmbed } from './repository-report.ts';
 
 export interface SetCandidate {
   config: Omit<PromptConfig, 'updatedAt' | 'updatedBy'>;
@@ -41,7 +42,10 @@ export async function runSet(
   const inspected = await ctx.services.prompts.inspect({ guildId, repoUrl, ...(branch === undefined ? {} : { branch }) });
   if (!inspected.ok) throw new UserFacingError(inspected.message);
   const { config, report } = inspected;
-  ctx.logger.info({ repo: report.repo, branch: report.branch, commit: report.commit, ok: report.ok, problems: report.problems.length }, 'prompt repository inspected');
+  ctx.logger.info(
+    { repo: report.repo, branch: report.branch, commit: report.commit, outcome: report.outcome.kind, problems: report.problems.length },
+    'prompt repository inspected',
+  );
 
   if (passes(report)) {
     await saveConfig(ctx, { config, report }, interaction.user.id, false);
@@ -60,14 +64,20 @@ export async function runSet(
       allowedMentions: { parse: [] },
     });
   });
-  // Nothing read at all usually means a private repository (GitHub answers 404 to strangers).
+  // GitHub answers 404 to strangers: with no token, that usually means a private repository.
+  const outcome = report.outcome;
   const hint =
-    report.commit === null && !config.hasToken
+    outcome.kind === 'denied' && !config.hasToken
       ? 'Private repository? Save it anyway, then add a token with `/prompt-config token` and run `/prompt-config refresh`.'
-      : 'Fix the problems and run `/prompt-config set` again, or save it anyway and fix it later.';
+      : outcome.kind === 'denied'
+        ? 'Check the repository name and that the token can read it, then run `/prompt-config set` again.'
+        : outcome.kind === 'failed'
+          ? 'Try `/prompt-config set` again in a moment, or save it anyway and run `/prompt-config refresh` later.'
+          : 'Fix the problems and run `/prompt-config set` again, or save it anyway and fix it later.';
+  const note = readFailed(report) ? describeOutcome(outcome, report.repo, { code: (t) => inlineCode(t), serving: false }) : undefined;
   await replyPrivately(interaction, {
     content: `${hint} Only you can press these buttons, for ${describeDuration(pending.timeoutMs)}.`,
-    embeds: [repositoryReportEmbed(report, 'not-saved')],
+    embeds: [repositoryReportEmbed(report, 'not-saved', note)],
     components: [confirmationRow(nonce, SET_BUTTONS)],
   });
 }
@@ -124,6 +134,7 @@ async function saveConfig(ctx: CommandContext, candidate: SetCandidate, actorId:
 
 /** The inspection was a sync: record it so `/prompt-config status` shows it at once. */
 async function recordInspection(services: BotServices, guildId: string, report: RepositoryReport): Promise<void> {
-  const errors = report.ok ? [] : [report.error ?? '', ...report.problems.filter((p) => p.severity === 'error').map(formatProblem)].filter((e) => e !== '');
-  await services.prompts.configs.recordSync(guildId, report.ok ? 'ok' : 'error', report.commit, errors);
+  const outcome = report.outcome;
+  const status = isSuccess(outcome) ? 'ok' : outcome.kind;
+  await services.prompts.configs.recordSync(guildId, status, report.commit, outcomeErrors(outcome, report.repo));
 }

@@ -39,10 +39,14 @@ export function statusEmbed(status: PromptStatus, token: SecretMetadata | undefi
         (config.lastSyncCommit ? ` (commit ${inlineCode(shortSha(config.lastSyncCommit))})` : '');
   const events: string[] = [];
   if (config.repoEvent !== null) events.push(truncate(config.repoEvent, 400));
-  if (status.goneSince !== null) {
+  if (status.denied !== null) {
+    const advice =
+      status.denied.status === 404
+        ? 'check that the repository and branch exist' +
+          (token === undefined ? ', and if it is private, add a token with `/prompt-config token`.' : ' and that the token can read it.')
+        : 'check the token (`/prompt-config token`) and its access to the repository.';
     events.push(
-      `GitHub has answered 404 since ${discordTimeWithAge(status.goneSince)}: check that the repository and branch exist` +
-        (token === undefined ? ', and if it is private, add a token with `/prompt-config token`.' : ' and that the token can read it.'),
+      `GitHub has answered ${status.denied.status} since ${discordTimeWithAge(status.denied.since)}, so the bundled prompts serve; the last snapshot comes back at once if access returns. To fix: ${advice}`,
     );
   }
   const healthy = errors.length === 0 && events.length === 0 && status.level === 'custom';

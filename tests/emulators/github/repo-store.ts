@@ -91,6 +91,14 @@ export class RepoStore {
     return sha;
   }
 
+  /** Points `branch` at an existing commit, as `git push --force` of an older commit does. */
+  forcePush(name: string, branch: string, sha: string): void {
+    const repo = this.get(name);
+    if (!repo.commits.has(sha)) throw new Error(`GitHub emulator: ${name} has no commit ${sha}`);
+    repo.branches.set(branch, sha);
+    repo.pushedAt = this.clock.now();
+  }
+
   /** Head commit of a branch, or of the default branch. */
   head(name: string, branch?: string): string {
     const repo = this.get(name);

@@ -190,6 +190,11 @@ export class GitHubEmulator {
     return this.store.push(name, branch, files, message);
   }
 
+  /** Moves `branch` back (or anywhere) to an existing commit, like a force-push. */
+  forcePush(name: string, branch: string, sha: string): void {
+    this.store.forcePush(name, branch, sha);
+  }
+
   head(name: string, branch?: string): string {
     return this.store.head(name, branch);
   }
