@@ -108,6 +108,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       router: llm.router,
       contextWindowFor: (task, guildId) => llm.contextWindowFor(task, guildId),
       store: new KyselySummaryStore(database.db),
+      standing: (task, guildId) => llm.targetStanding(task, guildId),
       clock,
       logger,
     });

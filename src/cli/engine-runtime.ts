@@ -74,6 +74,7 @@ export const buildEngine: BuildEngine = async (ctx, options) => {
       router: llm.router,
       contextWindowFor: (task, guildId) => llm.contextWindowFor(task, guildId),
       store: new KyselySummaryStore(database.db),
+      standing: (task, guildId) => llm.targetStanding(task, guildId),
       clock: systemClock,
       logger,
     });

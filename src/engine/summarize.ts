@@ -17,9 +17,10 @@ import { SummarizeError, fromRouterFailure, messageOf } from './errors.ts';
 import { summarySystem } from './instructions.ts';
 import { mapReduce } from './map-reduce.ts';
 import { DEFAULT_PERSPECTIVE, summaryPromptContext } from './prompt-context.ts';
-import { summaryRequestKey } from './request-key.ts';
+import { sha256, summaryRequestKey } from './request-key.ts';
+import { judgeReuse, type TargetStanding } from './reuse-policy.ts';
 import type { StoredSummary, SummaryRequestOptions, SummaryStore } from './store.ts';
-import { messageAttachments } from './transcript.ts';
+import { messageAttachments, transcriptDigest } from './transcript.ts';
 import {
   promptReport,
   type ContextWindowFor,
@@ -49,6 +50,13 @@ export interface SummarizerDeps {
   /** Tokens available to the model the router will choose for a task (the lead wires it from the plan). */
   contextWindowFor: ContextWindowFor;
   store: SummaryStore;
+  /**
+   * The plan's targets and which could be called now (the LLM service's
+   * `targetStanding`). A stored summary is reused only when it came from the
+   * best callable target or a better one (see reuse-policy.ts). Without it,
+   * any stored summary of the same request is reused.
+   */
+  standing?: TargetStanding;
   clock: Clock;
   logger: EngineLogger;
   options?: SummarizerOptions;
@@ -96,9 +104,15 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       messageCount: prepared.messages.length,
       options: requestOptions,
       prompt,
+      promptSha256: sha256(resolved.content),
+      transcriptSha256: transcriptDigest(prepared),
     });
     const earlier = await findEarlier(requestKey, options.correlationId);
-    if (earlier !== undefined) return reusedResult(earlier);
+    if (earlier !== undefined) {
+      const verdict = deps.standing === undefined ? { reuse: true as const } : judgeReuse(earlier, deps.standing('summarize', options.guildId));
+      if (verdict.reuse) return reusedResult(earlier);
+      logger.debug({ correlationId: options.correlationId, reason: verdict.reason }, 'not reusing the stored summary; asking again');
+    }
 
     const calls = new RequestCalls({
       router,
@@ -141,6 +155,8 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       lastMessageId: last.id,
       createdBy: options.userId ?? null,
       correlationId: options.correlationId,
+      // A stored answer judged not reusable is replaced by this better one.
+      replace: earlier !== undefined,
     });
     return result;
   }
@@ -221,29 +237,33 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       lastMessageId: string;
       createdBy: string | null;
       correlationId: string;
+      replace: boolean;
     },
   ): Promise<string | null> {
     try {
-      return await store.saveSummary({
-        guildId: request.guildId,
-        channelId: request.channelId,
-        firstMessageId: request.firstMessageId,
-        lastMessageId: request.lastMessageId,
-        messageCount: result.messages,
-        options: request.requestOptions,
-        requestKey: request.requestKey,
-        prompt: result.prompt,
-        provider: result.provider,
-        model: result.model,
-        usage: result.usage,
-        costUsd: result.costUsd,
-        text: result.text,
-        citations: result.citations,
-        chunks: result.chunks,
-        warnings: result.warnings,
-        createdAt: new Date(clock.now()),
-        createdBy: request.createdBy,
-      });
+      return await store.saveSummary(
+        {
+          guildId: request.guildId,
+          channelId: request.channelId,
+          firstMessageId: request.firstMessageId,
+          lastMessageId: request.lastMessageId,
+          messageCount: result.messages,
+          options: request.requestOptions,
+          requestKey: request.requestKey,
+          prompt: result.prompt,
+          provider: result.provider,
+          model: result.model,
+          usage: result.usage,
+          costUsd: result.costUsd,
+          text: result.text,
+          citations: result.citations,
+          chunks: result.chunks,
+          warnings: result.warnings,
+          createdAt: new Date(clock.now()),
+          createdBy: request.createdBy,
+        },
+        { replace: request.replace },
+      );
     } catch (error) {
       logger.warn({ err: messageOf(error), correlationId: request.correlationId }, 'could not store the summary');
       return null;
