@@ -59,7 +59,8 @@ export interface SummaryStore {
   saveSummary(summary: NewSummary, options?: { replace?: boolean }): Promise<string>;
   /** The stored partials among `keys`, in one round trip. */
   findChunks(keys: readonly string[]): Promise<Map<string, StoredChunk>>;
-  saveChunk(key: string, chunk: StoredChunk): Promise<void>;
+  /** The first stored partial stands, unless `replace` (one judged not reusable is being made again). */
+  saveChunk(key: string, chunk: StoredChunk, options?: { replace?: boolean }): Promise<void>;
 }
 
 export interface ChatMemoryStore {
@@ -157,11 +158,12 @@ export class KyselySummaryStore<DB extends EngineTables = EngineTables> implemen
     return found;
   }
 
-  async saveChunk(key: string, chunk: StoredChunk): Promise<void> {
+  async saveChunk(key: string, chunk: StoredChunk, options: { replace?: boolean } = {}): Promise<void> {
+    const values = { text: chunk.text, provider: chunk.provider, model: chunk.model, tokens: chunk.tokens };
     await this.db
       .insertInto('summary_chunks')
-      .values({ chunk_key: key, text: chunk.text, provider: chunk.provider, model: chunk.model, tokens: chunk.tokens })
-      .onConflict((oc) => oc.column('chunk_key').doNothing())
+      .values({ chunk_key: key, ...values })
+      .onConflict((oc) => (options.replace === true ? oc.column('chunk_key').doUpdateSet(values) : oc.column('chunk_key').doNothing()))
       .execute();
   }
 

@@ -202,6 +202,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       summaryType: options.type,
       calls,
       store,
+      ...(deps.standing === undefined ? {} : { standing: deps.standing }),
       logger,
       correlationId: options.correlationId,
       mapWindow,

@@ -18,7 +18,8 @@ import type { PromptResolver } from '../../src/prompts/resolver.ts';
 import { start as startAnthropic, type AnthropicEmulator } from '../emulators/anthropic/server.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { createVault, startService, type TestService } from '../llm/support.ts';
-import { CHANNEL, GUILD, bundledResolver, conversationOf, messageAt, quietLogger } from './support.ts';
+import { systemClock } from '../../src/resilience/clock.ts';
+import { CHANNEL, EchoProvider, GUILD, bundledResolver, conversationOf, longConversation, messageAt, quietLogger, testRouter } from './support.ts';
 
 const OPERATOR_KEY = 'sk-ant-operator-reuse-0123456789';
 
@@ -179,6 +180,52 @@ describeEachDatabase('summary reuse', (database) => {
     expect(recovered.summaryId).toBe(during.summaryId);
     const rows = await db.selectFrom('summaries').select(['provider', 'text']).where('id', '=', during.summaryId!).execute();
     expect(rows).toEqual([{ provider: 'anthropic', text: recovered.text }]);
+  });
+});
+
+describeEachDatabase('partial summaries made by a fallback', (database) => {
+  it('are made again by the preferred provider once it can answer, and then reused', async () => {
+    const db = database().handle.db;
+    const preferred = new EchoProvider('echo', 'echo-small', 3_000).failAfter(0);
+    const fallback = new EchoProvider('spare', 'spare-small', 3_000);
+    const routing = testRouter([preferred, fallback], [
+      { provider: 'echo', model: 'echo-small' },
+      { provider: 'spare', model: 'spare-small' },
+    ]);
+    // The service's standing is exercised above; here the outage is stated directly.
+    let preferredUp = false;
+    const engine = createSummarizer({
+      resolver: await bundledResolver(db),
+      router: routing.router,
+      contextWindowFor: routing.contextWindowFor,
+      store: new KyselySummaryStore(db),
+      standing: () => [
+        { provider: 'echo', model: 'echo-small', callable: preferredUp },
+        { provider: 'spare', model: 'spare-small', callable: true },
+      ],
+      clock: systemClock,
+      logger: quietLogger,
+    });
+    const prepared = () => prepareConversation(longConversation(120, 200));
+
+    const during = await engine.summarize(prepared(), request());
+    expect(during).toMatchObject({ provider: 'spare', reused: false });
+    const parts = fallback.callsFor('summarize-map').length;
+    expect(parts).toBeGreaterThan(1);
+
+    // The preferred provider was tried (and failed) for each part during the outage.
+    const triedDuring = preferred.callsFor('summarize-map').length;
+    preferred.heal();
+    preferredUp = true;
+    const recovered = await engine.summarize(prepared(), request());
+    expect(recovered).toMatchObject({ provider: 'echo', reused: false, chunks: during.chunks });
+    // Every part made again by the preferred provider: none of the fallback's partials were reused.
+    expect(preferred.callsFor('summarize-map')).toHaveLength(triedDuring + parts);
+    expect(fallback.callsFor('summarize-map')).toHaveLength(parts);
+
+    const calls = preferred.calls.length + fallback.calls.length;
+    expect(await engine.summarize(prepared(), request())).toMatchObject({ provider: 'echo', reused: true });
+    expect(preferred.calls.length + fallback.calls.length).toBe(calls);
   });
 });
 
