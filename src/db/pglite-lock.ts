@@ -148,9 +148,13 @@ function tryCreate(path: string, content: string): boolean {
   }
   try {
     writeSync(fd, content);
-  } finally {
+  } catch (error) {
+    // A lock nobody can read would hold others off until it looks abandoned: better none.
     closeSync(fd);
+    unlinkQuietly(path);
+    throw error;
   }
+  closeSync(fd);
   return true;
 }
 
