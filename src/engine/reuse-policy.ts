@@ -47,3 +47,19 @@ function rankOf(answeredBy: { provider: string; model: string }, standing: reado
   const exact = standing.findIndex((t) => t.provider === answeredBy.provider && t.model === answeredBy.model);
   return exact !== -1 ? exact : standing.findIndex((t) => t.provider === answeredBy.provider);
 }
+
+/**
+ * The plan as the router orders it for one request: a prompt's front matter
+ * may ask for a provider or model, and the router then tries matching targets
+ * first (router/targets.ts). Without this, an answer from the prompt's chosen
+ * target would rank below the plan's first and never be reused.
+ */
+export function preferFirst(
+  standing: readonly TargetStandingEntry[],
+  preferred: { provider?: string | undefined; model?: string | undefined },
+): readonly TargetStandingEntry[] {
+  if (preferred.provider === undefined && preferred.model === undefined) return standing;
+  const matches = (t: TargetStandingEntry): boolean =>
+    (preferred.provider === undefined || t.provider === preferred.provider) && (preferred.model === undefined || t.model === preferred.model);
+  return [...standing.filter(matches), ...standing.filter((t) => !matches(t))];
+}

@@ -18,7 +18,7 @@ import { summarySystem } from './instructions.ts';
 import { mapReduce } from './map-reduce.ts';
 import { DEFAULT_PERSPECTIVE, summaryPromptContext } from './prompt-context.ts';
 import { sha256, summaryRequestKey } from './request-key.ts';
-import { judgeReuse, type TargetStanding } from './reuse-policy.ts';
+import { judgeReuse, preferFirst, type TargetStanding } from './reuse-policy.ts';
 import type { StoredSummary, SummaryRequestOptions, SummaryStore } from './store.ts';
 import { messageAttachments, transcriptDigest } from './transcript.ts';
 import {
@@ -107,9 +107,10 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       promptSha256: sha256(resolved.content),
       transcriptSha256: transcriptDigest(prepared),
     });
+    const standing = standingFor(resolved);
     const earlier = await findEarlier(requestKey, options.correlationId);
     if (earlier !== undefined) {
-      const verdict = deps.standing === undefined ? { reuse: true as const } : judgeReuse(earlier, deps.standing('summarize', options.guildId));
+      const verdict = standing === undefined ? { reuse: true as const } : judgeReuse(earlier, standing('summarize', options.guildId));
       if (verdict.reuse) return reusedResult(earlier);
       logger.debug({ correlationId: options.correlationId, reason: verdict.reason }, 'not reusing the stored summary; asking again');
     }
@@ -122,7 +123,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       ...(options.userId === undefined ? {} : { userId: options.userId }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    const produced = await produce(prepared, options, resolved, prompt, requestOptions, calls);
+    const produced = await produce(prepared, options, resolved, prompt, requestOptions, calls, standing);
     const warnings = unique([...resolved.warnings, ...produced.warnings, ...calls.warnings]);
     const { citations, unknown } = linkCitations(produced.text, prepared.citations, {
       channelId: options.channelId,
@@ -168,6 +169,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
     prompt: PromptReport,
     requestOptions: SummaryRequestOptions,
     calls: RequestCalls,
+    standing: TargetStanding | undefined,
   ): Promise<{ text: string; chunks: number; warnings: string[] }> {
     const window = deps.contextWindowFor('summarize', options.guildId);
     // No callable target reports a window: the providers are down, the conversation is not too large.
@@ -202,7 +204,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       summaryType: options.type,
       calls,
       store,
-      ...(deps.standing === undefined ? {} : { standing: deps.standing }),
+      ...(standing === undefined ? {} : { standing }),
       logger,
       correlationId: options.correlationId,
       mapWindow,
@@ -215,6 +217,14 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     });
+  }
+
+  /** The targets in the order the router will try them for this prompt. */
+  function standingFor(resolved: ResolvedPrompt): TargetStanding | undefined {
+    const base = deps.standing;
+    if (base === undefined) return undefined;
+    const preferred = { provider: resolved.parameters.provider, model: resolved.parameters.model };
+    return (task, guildId) => preferFirst(base(task, guildId), preferred);
   }
 
   /** A storage failure only costs the reuse. */

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Message } from '../../src/conversation/model.ts';
 import { prepareConversation } from '../../src/conversation/prepare.ts';
 import type { Database } from '../../src/db/schema.ts';
-import { judgeReuse } from '../../src/engine/reuse-policy.ts';
+import { judgeReuse, preferFirst } from '../../src/engine/reuse-policy.ts';
 import { KyselySummaryStore } from '../../src/engine/store.ts';
 import { createSummarizer, type Summarizer } from '../../src/engine/summarize.ts';
 import type { SummarizeOptions } from '../../src/engine/types.ts';
@@ -249,6 +249,14 @@ describe('reuse policy', () => {
     expect(judgeReuse({ provider: 'local', model: 'local-extractive' }, plan([false, true, true]))).toMatchObject({ reuse: false });
     expect(judgeReuse({ provider: 'local', model: 'local-extractive' }, plan([true, false, false]))).toMatchObject({ reuse: false });
     expect(judgeReuse({ provider: 'ollama', model: 'llama3' }, plan([true, true, true]))).toMatchObject({ reuse: false });
+  });
+
+  it('ranks the target a prompt asks for first, as the router tries it first', () => {
+    const askedFor = preferFirst(plan([true, true, true]), { provider: 'openai-compatible' });
+    expect(askedFor.map((t) => t.provider)).toEqual(['openai-compatible', 'anthropic', 'local']);
+    expect(judgeReuse({ provider: 'openai-compatible', model: 'gpt-4o-mini' }, askedFor)).toEqual({ reuse: true });
+    expect(judgeReuse({ provider: 'anthropic', model: 'claude-sonnet-4-6' }, askedFor)).toMatchObject({ reuse: false });
+    expect(preferFirst(plan([true, true, true]), {})).toEqual(plan([true, true, true]));
   });
 
   it('serves whatever is stored when nothing can answer now', () => {
