@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Config } from './config/env.ts';
-import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import type { DatabaseHandle } from './db/database.ts';
+import { openDatabaseExclusive } from './db/open-exclusive.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { mountHealthRoutes } from './http/health-routes.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
@@ -68,7 +69,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const keyring = config.masterKeys === undefined ? undefined : Keyring.parse(config.masterKeys);
   const database =
     overrides.database ??
-    (await openDatabase({
+    (await openDatabaseExclusive({
       url: config.database.url?.reveal(),
       dataDir: config.dataDir,
       poolMax: config.database.poolMax,
@@ -112,6 +113,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       router: llm.router,
       contextWindowFor: (task, guildId) => llm.contextWindowFor(task, guildId),
       store: new KyselySummaryStore(database.db),
+      standing: (task, guildId) => llm.targetStanding(task, guildId),
       clock,
       logger,
     });

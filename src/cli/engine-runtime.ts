@@ -19,11 +19,14 @@ import { openCliRuntime } from './runtime.ts';
 /**
  * The summarizer as `recap summarize` uses it: the same parts as the bot
  * (database, prompt engine, plugins, router), on whatever the environment
- * configures, which on a fresh machine is embedded PGlite, the bundled
- * prompts and the offline `local` provider.
+ * configures, which on a fresh machine is an in-memory PGlite (the service's
+ * embedded directory is never opened: `npm start` may hold it), the bundled
+ * prompts and the offline `local` provider. With DATABASE_URL it shares the
+ * service's database: guild prompt repos, keys and earlier summaries.
  */
 export const buildEngine: BuildEngine = async (ctx, options) => {
-  const runtime = await openCliRuntime(ctx, { migrate: true });
+  // An export's summary keeps nothing worth keeping: in memory, so it runs beside `npm start` on the same DATA_DIR.
+  const runtime = await openCliRuntime(ctx, { migrate: true, embedded: 'memory' });
   const { config, logger, database } = runtime;
   const closers: Array<() => Promise<void>> = [() => runtime.close()];
   const close = async (): Promise<void> => {
@@ -71,6 +74,7 @@ export const buildEngine: BuildEngine = async (ctx, options) => {
       router: llm.router,
       contextWindowFor: (task, guildId) => llm.contextWindowFor(task, guildId),
       store: new KyselySummaryStore(database.db),
+      standing: (task, guildId) => llm.targetStanding(task, guildId),
       clock: systemClock,
       logger,
     });

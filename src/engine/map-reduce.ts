@@ -13,9 +13,10 @@ import { ChunkBudgetError, planChunks } from './chunking.ts';
 import { SummarizeError, fromRouterFailure, kindOf, messageOf } from './errors.ts';
 import { partialsTurn, summarySystem, INTERMEDIATE_NOTE, type PartialForReduce } from './instructions.ts';
 import { partialKey } from './request-key.ts';
+import { judgeReuse, type TargetStanding } from './reuse-policy.ts';
 import type { StoredChunk, SummaryRequestOptions, SummaryStore } from './store.ts';
 import { chunkTurn, messageAttachments } from './transcript.ts';
-import type { EngineLogger, PromptReport, SummarizeProgress } from './types.ts';
+import type { EngineLogger, EngineTask, PromptReport, SummarizeProgress } from './types.ts';
 
 export interface MapReduceInput {
   prepared: PreparedConversation;
@@ -27,6 +28,8 @@ export interface MapReduceInput {
   summaryType: string;
   calls: RequestCalls;
   store: SummaryStore;
+  /** Which targets could answer now; a stored partial from a worse-ranked one is made again (see reuse-policy.ts). */
+  standing?: TargetStanding;
   logger: EngineLogger;
   correlationId: string;
   /** Windows of the models serving map calls and combine calls. */
@@ -75,7 +78,7 @@ async function mapParts(input: MapReduceInput, warnings: string[]): Promise<Part
   warnings.push(...plan.warnings);
   const total = plan.chunks.length;
   const keys = plan.chunks.map((chunk) => keyFor(input, 'map', chunk.turn));
-  const stored = await findStored(input, keys);
+  const { found: stored, stale } = await findStored(input, keys, 'summarize-map');
   const texts: Array<string | undefined> = keys.map((key) => stored.get(key)?.text);
   const reused = texts.filter((t) => t !== undefined).length;
   let done = reused;
@@ -94,7 +97,7 @@ async function mapParts(input: MapReduceInput, warnings: string[]): Promise<Part
         attachments: { task: 'summarize-map', summaryType: input.summaryType, messages: messageAttachments(chunk.messages) },
       });
       texts[index] = answer.text;
-      await saveStored(input, keys[index]!, answer);
+      await saveStored(input, keys[index]!, answer, stale.has(keys[index]!));
       done++;
       input.onProgress?.({ stage: 'map', done, total, reused });
     },
@@ -220,7 +223,7 @@ async function combineRound(
 ): Promise<PartialForReduce[]> {
   const turns = groups.map((group) => partialsTurn(group));
   const keys = turns.map((turn) => keyFor(input, 'reduce', turn));
-  const stored = await findStored(input, keys);
+  const { found: stored, stale } = await findStored(input, keys, 'summarize');
   const merged: Array<PartialForReduce | undefined> = groups.map((group, i) =>
     group.length === 1 ? group[0] : stored.has(keys[i]!) ? spanOf(group, stored.get(keys[i]!)!.text) : undefined,
   );
@@ -240,7 +243,7 @@ async function combineRound(
         attachments: { task: 'summarize-reduce', summaryType: input.summaryType, partials: group.map((p) => p.text) },
       });
       merged[index] = spanOf(group, answer.text);
-      await saveStored(input, keys[index]!, answer);
+      await saveStored(input, keys[index]!, answer, stale.has(keys[index]!));
       done++;
       input.onProgress?.({ stage: 'reduce', round, done, total });
     },
@@ -271,18 +274,32 @@ function keyFor(input: MapReduceInput, kind: 'map' | 'reduce', content: string):
 }
 
 /** Storage failing costs a retry its head start, not the summary. */
-async function findStored(input: MapReduceInput, keys: readonly string[]): Promise<Map<string, StoredChunk>> {
+async function findStored(
+  input: MapReduceInput,
+  keys: readonly string[],
+  task: EngineTask,
+): Promise<{ found: Map<string, StoredChunk>; stale: Set<string> }> {
+  const stale = new Set<string>();
   try {
-    return await input.store.findChunks(keys);
+    const found = await input.store.findChunks(keys);
+    if (input.standing === undefined || found.size === 0) return { found, stale };
+    // A partial made by a fallback during an outage is made again once a preferred target can answer.
+    const standing = input.standing(task, input.guildId);
+    for (const [key, chunk] of found) {
+      if (judgeReuse(chunk, standing).reuse) continue;
+      found.delete(key);
+      stale.add(key);
+    }
+    return { found, stale };
   } catch (error) {
     input.logger.warn({ err: messageOf(error), correlationId: input.correlationId }, 'could not read stored partial summaries');
-    return new Map();
+    return { found: new Map(), stale };
   }
 }
 
-async function saveStored(input: MapReduceInput, key: string, answer: CallOutcome): Promise<void> {
+async function saveStored(input: MapReduceInput, key: string, answer: CallOutcome, replace: boolean): Promise<void> {
   try {
-    await input.store.saveChunk(key, { text: answer.text, provider: answer.provider, model: answer.model, tokens: answer.outputTokens });
+    await input.store.saveChunk(key, { text: answer.text, provider: answer.provider, model: answer.model, tokens: answer.outputTokens }, { replace });
   } catch (error) {
     input.logger.warn({ err: messageOf(error), correlationId: input.correlationId }, 'could not store a partial summary');
   }

@@ -7,8 +7,12 @@ import { createHash } from 'node:crypto';
 import type { SummaryRequestOptions } from './store.ts';
 import type { PromptReport } from './types.ts';
 
-/** Bumped when the engine's own instructions or transcript layout change, so old partials are not reused. */
-export const ENGINE_FORMAT_VERSION = 1;
+/**
+ * Bumped when the engine's own instructions, transcript layout or key fields
+ * change, so old summaries and partials are not reused. 2: summary keys cover
+ * the transcript and the prompt's text.
+ */
+export const ENGINE_FORMAT_VERSION = 2;
 
 function hash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex');
@@ -21,6 +25,10 @@ export function promptIdentity(prompt: PromptReport): { level: string; repo: str
   return { level, repo: prompt.repo, commit: prompt.commit, path: prompt.path };
 }
 
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 export interface SummaryKeyInput {
   guildId: string | null;
   channelId: string;
@@ -29,8 +37,26 @@ export interface SummaryKeyInput {
   messageCount: number;
   options: SummaryRequestOptions;
   prompt: PromptReport;
+  /**
+   * sha-256 of the prompt's text as resolved. The commit and path already
+   * pin a repository's prompt; the bundled and compiled-in prompts have no
+   * commit, and their text changes with the program.
+   */
+  promptSha256: string;
+  /**
+   * sha-256 of the prepared conversation exactly as it is sent (see
+   * transcriptDigest): an edited, deleted or re-attached message changes it,
+   * where ids and counts alone would still match and serve a summary that
+   * quotes what is no longer there.
+   */
+  transcriptSha256: string;
 }
 
+/**
+ * What the request is: the conversation as sent, the prompt, the options.
+ * Not who answered: that is not known before the call, so it is stored with
+ * the summary and judged at lookup (see reuse-policy.ts).
+ */
 export function summaryRequestKey(input: SummaryKeyInput): string {
   return hash([
     'summary',
@@ -45,6 +71,8 @@ export function summaryRequestKey(input: SummaryKeyInput): string {
     input.options.category,
     input.options.locale,
     promptIdentity(input.prompt),
+    input.promptSha256,
+    input.transcriptSha256,
   ]);
 }
 

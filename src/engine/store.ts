@@ -51,11 +51,16 @@ export interface StoredChunk {
 
 export interface SummaryStore {
   findSummary(requestKey: string): Promise<StoredSummary | undefined>;
-  /** Returns the id the summary is stored under; when an identical request was saved first, that row's id. */
-  saveSummary(summary: NewSummary): Promise<string>;
+  /**
+   * Returns the id the summary is stored under; when an identical request was
+   * saved first, that row's id, unless `replace`: then this summary takes the
+   * stored one's place (a preferred provider's answer over a fallback's).
+   */
+  saveSummary(summary: NewSummary, options?: { replace?: boolean }): Promise<string>;
   /** The stored partials among `keys`, in one round trip. */
   findChunks(keys: readonly string[]): Promise<Map<string, StoredChunk>>;
-  saveChunk(key: string, chunk: StoredChunk): Promise<void>;
+  /** The first stored partial stands, unless `replace` (one judged not reusable is being made again). */
+  saveChunk(key: string, chunk: StoredChunk, options?: { replace?: boolean }): Promise<void>;
 }
 
 export interface ChatMemoryStore {
@@ -107,33 +112,33 @@ export class KyselySummaryStore<DB extends EngineTables = EngineTables> implemen
     };
   }
 
-  async saveSummary(s: NewSummary): Promise<string> {
+  async saveSummary(s: NewSummary, options: { replace?: boolean } = {}): Promise<string> {
+    const values = {
+      guild_id: s.guildId,
+      channel_id: s.channelId,
+      first_message_id: s.firstMessageId,
+      last_message_id: s.lastMessageId,
+      message_count: s.messageCount,
+      options: JSON.stringify(s.options),
+      request_key: s.requestKey,
+      prompt: JSON.stringify(s.prompt),
+      provider: s.provider,
+      model: s.model,
+      input_tokens: s.usage.inputTokens,
+      output_tokens: s.usage.outputTokens,
+      cost_usd: s.costUsd.toFixed(6),
+      text: s.text,
+      citations: JSON.stringify(s.citations),
+      chunks: s.chunks,
+      warnings: JSON.stringify(s.warnings),
+      created_at: s.createdAt,
+      created_by: s.createdBy,
+    };
     const inserted = await this.db
       .insertInto('summaries')
-      .values({
-        id: randomUUID(),
-        guild_id: s.guildId,
-        channel_id: s.channelId,
-        first_message_id: s.firstMessageId,
-        last_message_id: s.lastMessageId,
-        message_count: s.messageCount,
-        options: JSON.stringify(s.options),
-        request_key: s.requestKey,
-        prompt: JSON.stringify(s.prompt),
-        provider: s.provider,
-        model: s.model,
-        input_tokens: s.usage.inputTokens,
-        output_tokens: s.usage.outputTokens,
-        cost_usd: s.costUsd.toFixed(6),
-        text: s.text,
-        citations: JSON.stringify(s.citations),
-        chunks: s.chunks,
-        warnings: JSON.stringify(s.warnings),
-        created_at: s.createdAt,
-        created_by: s.createdBy,
-      })
-      // Two identical requests racing: the first stored answer stands.
-      .onConflict((oc) => oc.column('request_key').doNothing())
+      .values({ id: randomUUID(), ...values })
+      // Two identical requests racing: the first stored answer stands, unless this one replaces it.
+      .onConflict((oc) => (options.replace === true ? oc.column('request_key').doUpdateSet(values) : oc.column('request_key').doNothing()))
       .returning('id')
       .executeTakeFirst();
     if (inserted !== undefined) return inserted.id;
@@ -153,11 +158,12 @@ export class KyselySummaryStore<DB extends EngineTables = EngineTables> implemen
     return found;
   }
 
-  async saveChunk(key: string, chunk: StoredChunk): Promise<void> {
+  async saveChunk(key: string, chunk: StoredChunk, options: { replace?: boolean } = {}): Promise<void> {
+    const values = { text: chunk.text, provider: chunk.provider, model: chunk.model, tokens: chunk.tokens };
     await this.db
       .insertInto('summary_chunks')
-      .values({ chunk_key: key, text: chunk.text, provider: chunk.provider, model: chunk.model, tokens: chunk.tokens })
-      .onConflict((oc) => oc.column('chunk_key').doNothing())
+      .values({ chunk_key: key, ...values })
+      .onConflict((oc) => (options.replace === true ? oc.column('chunk_key').doUpdateSet(values) : oc.column('chunk_key').doNothing()))
       .execute();
   }
 

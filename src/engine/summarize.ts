@@ -17,9 +17,10 @@ import { SummarizeError, fromRouterFailure, messageOf } from './errors.ts';
 import { summarySystem } from './instructions.ts';
 import { mapReduce } from './map-reduce.ts';
 import { DEFAULT_PERSPECTIVE, summaryPromptContext } from './prompt-context.ts';
-import { summaryRequestKey } from './request-key.ts';
+import { sha256, summaryRequestKey } from './request-key.ts';
+import { judgeReuse, preferFirst, type TargetStanding } from './reuse-policy.ts';
 import type { StoredSummary, SummaryRequestOptions, SummaryStore } from './store.ts';
-import { messageAttachments } from './transcript.ts';
+import { messageAttachments, transcriptDigest } from './transcript.ts';
 import {
   promptReport,
   type ContextWindowFor,
@@ -49,6 +50,13 @@ export interface SummarizerDeps {
   /** Tokens available to the model the router will choose for a task (the lead wires it from the plan). */
   contextWindowFor: ContextWindowFor;
   store: SummaryStore;
+  /**
+   * The plan's targets and which could be called now (the LLM service's
+   * `targetStanding`). A stored summary is reused only when it came from the
+   * best callable target or a better one (see reuse-policy.ts). Without it,
+   * any stored summary of the same request is reused.
+   */
+  standing?: TargetStanding;
   clock: Clock;
   logger: EngineLogger;
   options?: SummarizerOptions;
@@ -96,9 +104,16 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       messageCount: prepared.messages.length,
       options: requestOptions,
       prompt,
+      promptSha256: sha256(resolved.content),
+      transcriptSha256: transcriptDigest(prepared),
     });
+    const standing = standingFor(resolved);
     const earlier = await findEarlier(requestKey, options.correlationId);
-    if (earlier !== undefined) return reusedResult(earlier);
+    if (earlier !== undefined) {
+      const verdict = standing === undefined ? { reuse: true as const } : judgeReuse(earlier, standing('summarize', options.guildId));
+      if (verdict.reuse) return reusedResult(earlier);
+      logger.debug({ correlationId: options.correlationId, reason: verdict.reason }, 'not reusing the stored summary; asking again');
+    }
 
     const calls = new RequestCalls({
       router,
@@ -108,7 +123,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       ...(options.userId === undefined ? {} : { userId: options.userId }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    const produced = await produce(prepared, options, resolved, prompt, requestOptions, calls);
+    const produced = await produce(prepared, options, resolved, prompt, requestOptions, calls, standing);
     const warnings = unique([...resolved.warnings, ...produced.warnings, ...calls.warnings]);
     const { citations, unknown } = linkCitations(produced.text, prepared.citations, {
       channelId: options.channelId,
@@ -141,6 +156,8 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       lastMessageId: last.id,
       createdBy: options.userId ?? null,
       correlationId: options.correlationId,
+      // A stored answer judged not reusable is replaced by this better one.
+      replace: earlier !== undefined,
     });
     return result;
   }
@@ -152,6 +169,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
     prompt: PromptReport,
     requestOptions: SummaryRequestOptions,
     calls: RequestCalls,
+    standing: TargetStanding | undefined,
   ): Promise<{ text: string; chunks: number; warnings: string[] }> {
     const window = deps.contextWindowFor('summarize', options.guildId);
     // No callable target reports a window: the providers are down, the conversation is not too large.
@@ -186,6 +204,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       summaryType: options.type,
       calls,
       store,
+      ...(standing === undefined ? {} : { standing }),
       logger,
       correlationId: options.correlationId,
       mapWindow,
@@ -198,6 +217,14 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     });
+  }
+
+  /** The targets in the order the router will try them for this prompt. */
+  function standingFor(resolved: ResolvedPrompt): TargetStanding | undefined {
+    const base = deps.standing;
+    if (base === undefined) return undefined;
+    const preferred = { provider: resolved.parameters.provider, model: resolved.parameters.model };
+    return (task, guildId) => preferFirst(base(task, guildId), preferred);
   }
 
   /** A storage failure only costs the reuse. */
@@ -221,29 +248,33 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       lastMessageId: string;
       createdBy: string | null;
       correlationId: string;
+      replace: boolean;
     },
   ): Promise<string | null> {
     try {
-      return await store.saveSummary({
-        guildId: request.guildId,
-        channelId: request.channelId,
-        firstMessageId: request.firstMessageId,
-        lastMessageId: request.lastMessageId,
-        messageCount: result.messages,
-        options: request.requestOptions,
-        requestKey: request.requestKey,
-        prompt: result.prompt,
-        provider: result.provider,
-        model: result.model,
-        usage: result.usage,
-        costUsd: result.costUsd,
-        text: result.text,
-        citations: result.citations,
-        chunks: result.chunks,
-        warnings: result.warnings,
-        createdAt: new Date(clock.now()),
-        createdBy: request.createdBy,
-      });
+      return await store.saveSummary(
+        {
+          guildId: request.guildId,
+          channelId: request.channelId,
+          firstMessageId: request.firstMessageId,
+          lastMessageId: request.lastMessageId,
+          messageCount: result.messages,
+          options: request.requestOptions,
+          requestKey: request.requestKey,
+          prompt: result.prompt,
+          provider: result.provider,
+          model: result.model,
+          usage: result.usage,
+          costUsd: result.costUsd,
+          text: result.text,
+          citations: result.citations,
+          chunks: result.chunks,
+          warnings: result.warnings,
+          createdAt: new Date(clock.now()),
+          createdBy: request.createdBy,
+        },
+        { replace: request.replace },
+      );
     } catch (error) {
       logger.warn({ err: messageOf(error), correlationId: request.correlationId }, 'could not store the summary');
       return null;

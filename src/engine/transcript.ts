@@ -5,6 +5,7 @@
 import { formatForModel } from '../conversation/format-for-model.ts';
 import type { PreparedConversation, PreparedMessage } from '../conversation/prepare.ts';
 import type { RequestAttachments } from '../providers/contract.ts';
+import { sha256 } from './request-key.ts';
 
 /** A part of the conversation keeps the global reference numbers, so citations survive map-reduce. */
 export function partOf(prepared: PreparedConversation, messages: readonly PreparedMessage[]): PreparedConversation {
@@ -38,4 +39,20 @@ export function messageAttachments(messages: readonly PreparedMessage[]): NonNul
     content: m.notice !== undefined ? `(${m.notice})` : m.text,
     timestamp: new Date(m.timestamp).toISOString(),
   }));
+}
+
+/**
+ * sha-256 of everything of the conversation a call carries: the transcript
+ * text the model reads (texts, attachment and sticker markers, replies,
+ * reactions, the header), the structured attachment the offline provider
+ * reads, and the message ids the citations link to.
+ */
+export function transcriptDigest(prepared: PreparedConversation): string {
+  return sha256(
+    JSON.stringify([
+      formatForModel(prepared),
+      messageAttachments(prepared.messages),
+      prepared.messages.map((m) => m.id),
+    ]),
+  );
 }

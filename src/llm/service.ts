@@ -15,6 +15,7 @@ import type { Database } from '../db/schema.ts';
 import type { Environment } from '../plugins/env-substitution.ts';
 import { PluginHost, type ReloadResult } from '../plugins/host.ts';
 import type { PluginLogger } from '../plugins/types.ts';
+import type { TargetStandingEntry } from '../engine/reuse-policy.ts';
 import type { Clock } from '../resilience/clock.ts';
 import { BreakerBank, DEFAULT_BREAKER } from '../router/breakers.ts';
 import { createRouterMetrics, type RouterMetrics } from '../router/metrics.ts';
@@ -81,6 +82,12 @@ export interface LlmService {
   contextWindowFor(task: Task, guildId: string | undefined): number;
   /** Providers of the operator's plan that are loaded, in plan order: what a guild's provider order may name. */
   enabledProviders(): string[];
+  /**
+   * The task's targets for the guild, most preferred first, each with whether
+   * it could be called now: provider loaded, not failing its health check,
+   * breaker not open. What the summarizer judges a stored answer's provider by.
+   */
+  targetStanding(task: Task, guildId: string | undefined): TargetStandingEntry[];
   /** Checks every provider's health now (the poll does it every minute). */
   refreshHealth(): Promise<void>;
   /** SIGHUP: re-reads the plugins config; an invalid one keeps everything as it was. */
@@ -204,6 +211,18 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         return smallestWindow(guildPlan.plan(task, undefined), registry);
       },
       enabledProviders,
+      targetStanding(task, guildId) {
+        const circuits = current.circuits();
+        return guildPlan.plan(task, guildId).map((t) => {
+          const name = `${t.provider}/${t.model}`;
+          // Open (not half-open): within its cool-down, when no call reaches the target.
+          const open = circuits.some(
+            (c) => c.target === name && c.state === 'open' && (c.scope === 'operator' || (guildId !== undefined && c.scope.guildId === guildId)),
+          );
+          const callable = registry.getProvider(t.provider) !== undefined && registry.isHealthy?.(t.provider) !== false && !open;
+          return { provider: t.provider, model: t.model, callable };
+        });
+      },
       refreshHealth: () => health.refresh(),
       async reload() {
         const result = await host.reload();

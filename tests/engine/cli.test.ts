@@ -1,9 +1,10 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { UsageError, type CliContext } from '../../src/cli/command.ts';
 import { createSummarizeCommand, summarizeCommand } from '../../src/cli/commands/summarize.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
@@ -11,7 +12,7 @@ import type { EngineRuntime, EngineRuntimeOptions } from '../../src/engine/runti
 import { KyselySummaryStore } from '../../src/engine/store.ts';
 import { createSummarizer } from '../../src/engine/summarize.ts';
 import { systemClock } from '../../src/resilience/clock.ts';
-import { createPgliteDatabase } from '../helpers/databases.ts';
+import { createPgliteDatabase, createPostgresDatabase } from '../helpers/databases.ts';
 import { EchoProvider, bundledResolver, quietLogger, testRouter } from './support.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/exports/', import.meta.url));
@@ -163,13 +164,45 @@ describe('recap summarize', () => {
     expect(result.messages).toBeGreaterThan(100);
     expect(result.citations.length).toBeGreaterThan(0);
     for (const c of result.citations) expect(c.messageId).toMatch(/^\d{17,20}$/);
-    // The same request again is answered from the stored summary.
+    // Without DATABASE_URL the summary lives in memory: the service's embedded directory is never opened,
+    // and only the migrated empty database is cached, to start the next run faster.
+    expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
+    expect(readdirSync(join(dataDir, 'cache'))).toEqual([expect.stringMatching(/^pglite-migrated-[0-9a-f]{16}\.tar$/)]);
     const again = new Capture();
     expect(await summarizeCommand.run({ argv: [join(process.cwd(), 'examples/sample-export.json'), '--json'], env, stdout: again, stderr: new Capture(), cwd: process.cwd() })).toBe(0);
-    expect(JSON.parse(again.text).reused).toBe(true);
+    expect(JSON.parse(again.text)).toMatchObject({ reused: false, text: (JSON.parse(stdout.text) as { text: string }).text });
     // An unknown provider is a usage error naming the enabled ones.
     const bad = new Capture();
     expect(await summarizeCommand.run({ argv: [join(process.cwd(), 'examples/sample-export.json'), '--provider', 'nope'], env, stdout: new Capture(), stderr: bad, cwd: process.cwd() })).not.toBe(0);
     expect(bad.text).toMatch(/"nope" is not an enabled provider; enabled: .*local/);
   }, 60_000);
+});
+
+describe.skipIf(inject('postgresUrl') === '')('recap summarize with DATABASE_URL [postgres]', () => {
+  it('shares the configured database: the same export again is answered from the stored summary', async () => {
+    const created = await createPostgresDatabase();
+    const dataDir = await mkdtemp(join(tmpdir(), 'recap-summarize-pg-'));
+    try {
+      const env = { DATA_DIR: dataDir, DATABASE_URL: created.url, PROMPTS_DIR: join(process.cwd(), 'prompts') };
+      const run = async () => {
+        const stdout = new Capture();
+        const stderr = new Capture();
+        const code = await summarizeCommand.run({ argv: [join(process.cwd(), 'examples/sample-export.json'), '--json'], env, stdout, stderr, cwd: process.cwd() });
+        expect(stderr.text).not.toMatch(/error/i);
+        expect(code).toBe(0);
+        return JSON.parse(stdout.text) as { reused: boolean; text: string; summaryId: string };
+      };
+      const first = await run();
+      expect(first.reused).toBe(false);
+      const again = await run();
+      expect(again).toMatchObject({ reused: true, text: first.text, summaryId: first.summaryId });
+      const rows = await created.handle.db.selectFrom('summaries').select('id').execute();
+      expect(rows).toEqual([{ id: first.summaryId }]);
+      // Nothing embedded was opened or cached.
+      expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
+      expect(existsSync(join(dataDir, 'cache'))).toBe(false);
+    } finally {
+      await created.drop();
+    }
+  }, 120_000);
 });

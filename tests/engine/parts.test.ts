@@ -103,6 +103,8 @@ describe('reuse keys', () => {
     messageCount: 9,
     options: { type: 'brief', perspective: 'general', category: null, locale: null },
     prompt,
+    promptSha256: 'p'.repeat(64),
+    transcriptSha256: 't'.repeat(64),
   };
 
   it('change with every field that changes the summary, not with how the prompt was reached', () => {
@@ -120,6 +122,8 @@ describe('reuse keys', () => {
       { ...base, options: { ...base.options, locale: 'de' } },
       { ...base, prompt: { ...prompt, commit: 'def' } },
       { ...base, prompt: { ...prompt, path: 'q.md' } },
+      { ...base, promptSha256: 'q'.repeat(64) },
+      { ...base, transcriptSha256: 'u'.repeat(64) },
     ]) {
       expect(summaryRequestKey(changed)).not.toBe(key);
     }

@@ -42,6 +42,19 @@ describeEachDatabase('engine store', (database) => {
     expect(await store.findSummary('key-2')).toBeUndefined();
   });
 
+  it('replaces a stored summary and a stored partial only when told to, keeping the summary\'s id', async () => {
+    const store = new KyselySummaryStore(db);
+    const id = await store.saveSummary({ ...summary('key-r', 'by the fallback'), provider: 'local', model: 'local-extractive' });
+    expect(await store.saveSummary({ ...summary('key-r', 'by the preferred'), provider: 'anthropic', model: 'claude' }, { replace: true })).toBe(id);
+    expect(await store.findSummary('key-r')).toMatchObject({ id, text: 'by the preferred', provider: 'anthropic', model: 'claude' });
+
+    await store.saveChunk('chunk-r', { text: 'fallback part', provider: 'local', model: 'l', tokens: 3 });
+    await store.saveChunk('chunk-r', { text: 'racing part', provider: 'local', model: 'l', tokens: 3 });
+    expect((await store.findChunks(['chunk-r'])).get('chunk-r')?.text).toBe('fallback part');
+    await store.saveChunk('chunk-r', { text: 'preferred part', provider: 'anthropic', model: 'claude', tokens: 4 }, { replace: true });
+    expect((await store.findChunks(['chunk-r'])).get('chunk-r')).toEqual({ text: 'preferred part', provider: 'anthropic', model: 'claude', tokens: 4 });
+  });
+
   it('finds stored partials in batches and prunes old ones', async () => {
     const store = new KyselySummaryStore(db);
     const keys = Array.from({ length: 620 }, (_, i) => `chunk-${i}`);
