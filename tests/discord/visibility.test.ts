@@ -166,6 +166,25 @@ describe('audienceContained', () => {
     expect(audienceContained({ guild: g, destination: inChannel(huddle), source: unknownBob })).toMatchObject({ visible: false, why: { userId: '602' } });
   });
 
+  it("a bot's managed role is that bot's alone, not a role any member might be given", () => {
+    const BOT_ROLE = '206';
+    const BOT = '555';
+    const g: GuildFacts = { ...guild({ [BOT_ROLE]: P.ViewChannel }), botRoles: new Map([[BOT_ROLE, BOT]]) };
+    const huddle = channel('70', everyone(0n, P.ViewChannel), role(BOT_ROLE, P.ViewChannel), member('601', P.ViewChannel));
+    // The bot is in the thread: visible. Without the managed-role rule "anyone given the bot's role" would not be.
+    expect(audienceContained({ guild: g, destination: inChannel(huddle), source: privateThread('71', general, ['601', BOT]) })).toEqual({ visible: true });
+    // The bot's membership unknown: it is the counterexample.
+    expect(audienceContained({ guild: g, destination: inChannel(huddle), source: privateThread('71', general, ['601']) })).toEqual({
+      visible: false,
+      why: { kind: 'member', userId: BOT, missing: 'thread-membership' },
+    });
+    // The same role, not managed: a member given it is the counterexample.
+    expect(audienceContained({ guild: guild({ [BOT_ROLE]: P.ViewChannel }), destination: inChannel(huddle), source: privateThread('71', general, ['601', BOT]) })).toEqual({
+      visible: false,
+      why: { kind: 'roles', roleIds: [BOT_ROLE], missing: 'thread-membership' },
+    });
+  });
+
   it('unknown facts count against visibility', () => {
     const ghost = channel('50', role('299', P.ViewChannel));
     expect(audienceContained({ guild: acme, destination: inChannel(ghost), source: inChannel(general) })).toEqual({ visible: false, why: { kind: 'unknown-role', roleId: '299' } });
@@ -227,7 +246,7 @@ function randomWorld(seed: number): World {
   const users = ['701', '702', '703'];
   const roles: Record<string, bigint> = {};
   for (const id of roleIds) roles[id] = randomBits(next, 0.25);
-  const g = guild(roles, randomBits(next, 0.6) & ~P.Administrator);
+  const g: GuildFacts = { ...guild(roles, randomBits(next, 0.6) & ~P.Administrator), ...(next() < 0.5 ? { botRoles: new Map([['304', '703']]) } : {}) };
   const randomChannel = (id: string): ChannelFacts => {
     const overwrites: OverwriteFacts[] = [];
     if (next() < 0.6) overwrites.push(everyone(randomBits(next, 0.2) & ~P.Administrator, randomBits(next, 0.3) & ~P.Administrator));
@@ -263,6 +282,8 @@ function bruteForceVisible(world: World): boolean {
   for (const userId of people) {
     for (let mask = 0; mask < 1 << world.roleIds.length; mask++) {
       const roleIds = world.roleIds.filter((_, i) => mask & (1 << i));
+      // A bot's managed role is held by that bot only.
+      if (roleIds.some((id) => world.guild.botRoles?.has(id) && world.guild.botRoles.get(id) !== userId)) continue;
       const subject = { guildId: GUILD, ownerId: OWNER, userId: userId ?? 'someone-else', roleIds, rolePermissions: (id: string) => world.guild.roles.get(id) };
       // Membership: what the rule was told is true; anything untold may be either way.
       const options = (p: PlaceFacts): boolean[] => {

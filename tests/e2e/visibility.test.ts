@@ -132,6 +132,32 @@ describe('a summary is shown only to people who can read its source', () => {
     await expectPrivate(e2e.command(lead.id, 'summarize', { channelId: world.general.id, options: { channel: hush.id } }));
   });
 
+  it('a private thread shown where only its members can look: membership is asked of Discord for each member an overwrite names', async () => {
+    const { discord, world } = e2e;
+    // #huddle: @everyone out; `member` and `lead` let in by member overwrites.
+    const huddle = discord.addChannel(world.guild.id, {
+      kind: 'text',
+      name: 'huddle',
+      overwrites: [
+        { id: world.guild.id, type: 'role', deny: ['ViewChannel'] },
+        { id: world.guild.botRoleId, type: 'role', allow: ['ViewChannel'] },
+        { id: world.member.id, type: 'member', allow: ['ViewChannel'] },
+        { id: lead.id, type: 'member', allow: ['ViewChannel'] },
+      ],
+    });
+    const pair = discord.addChannel(world.guild.id, { kind: 'private-thread', name: 'pair', parentId: world.general.id, ownerId: world.member.id, members: [discord.bot.id, lead.id] });
+    discord.seedMessages(pair.id, [{ authorId: lead.id, content: 'Between the two of us: I am applying for the other team.' }]);
+    const asked = () => discord.requests.filter((r) => r.route === 'GET /channels/:channelId/thread-members/:userId' && r.path.includes(pair.id));
+    await expectPublic(e2e.command(lead.id, 'summarize', { channelId: huddle.id, options: { channel: pair.id } }));
+    // Asked about: the two members the overwrites name, and the bot (its managed role lets it into #huddle).
+    expect(asked().map((r) => r.path.split('/').at(-1)).sort()).toEqual([world.member.id, lead.id, discord.bot.id].sort());
+    expect(asked().every((r) => r.status === 200)).toBe(true);
+    // `member` leaves the thread: the huddle shows it to someone outside it.
+    discord.removeThreadMember(pair.id, world.member.id);
+    const reason = await expectPrivate(e2e.command(lead.id, 'summarize', { channelId: huddle.id, options: { channel: pair.id } }));
+    expect(reason).toBe(`Only you can see this summary: <@${world.member.id}> can see <#${huddle.id}> but isn't in the private thread <#${pair.id}>.`);
+  });
+
   it('a forum post belongs to its forum: public in the post, private in a wider channel', async () => {
     const { discord, world } = e2e;
     const forum = discord.addChannel(world.guild.id, {

@@ -63,6 +63,12 @@ export interface GuildFacts {
   ownerId: string;
   /** Every role of the guild, @everyone included, with its guild-wide permissions. */
   roles: ReadonlyMap<string, bigint>;
+  /**
+   * Bots' managed roles (role tags `bot_id`): role id → the bot's user id.
+   * Discord lets no one else hold such a role, so it is that bot's alone
+   * rather than a role any member might be given.
+   */
+  botRoles?: ReadonlyMap<string, string>;
 }
 
 export interface VisibilityQuestion {
@@ -104,8 +110,6 @@ export function audienceContained(question: VisibilityQuestion): Visibility {
   if (unknown !== undefined) return hidden({ kind: 'unknown-role', roleId: unknown });
 
   const model = new PermissionModel(guild, everyoneBits, channels);
-  const combinations = model.roleCombinations();
-  if (combinations === undefined) return hidden({ kind: 'too-complex' });
 
   const threads = [destination, source].filter((p): p is Extract<PlaceFacts, { private: true }> => p.kind === 'thread' && p.private);
   const threadIds = [...new Set(threads.map((t) => t.threadId))];
@@ -118,10 +122,19 @@ export function audienceContained(question: VisibilityQuestion): Visibility {
 
   const people = namedPeople(guild, channels, threads);
   const memberships = (userId: string | undefined): Array<ReadonlyMap<string, boolean>> => assignments(threadIds, (id) => known(membershipOf.get(id)!, userId));
-  const work = combinations.length * (people.length + 1) * 2 ** threadIds.length;
-  if (work > MAX_CHECKS) return hidden({ kind: 'too-complex' });
+  const readers = [undefined, ...people];
+  const combinationsOf = new Map<string | undefined, number[]>();
+  let work = 0;
+  for (const userId of readers) {
+    const combinations = model.roleCombinations(userId);
+    if (combinations === undefined) return hidden({ kind: 'too-complex' });
+    combinationsOf.set(userId, combinations);
+    work += combinations.length * 2 ** threadIds.length;
+    if (work > MAX_CHECKS) return hidden({ kind: 'too-complex' });
+  }
 
-  for (const userId of [undefined, ...people]) {
+  for (const userId of readers) {
+    const combinations = combinationsOf.get(userId)!;
     for (const inThread of memberships(userId)) {
       const reader: Reader = { userId, inThread };
       for (const roles of combinations) {
@@ -173,6 +186,7 @@ class PermissionModel {
   readonly #everyoneOverwrites: Array<{ allow: number; deny: number }>;
   readonly #memberOverwrites: Array<Map<string, { allow: number; deny: number }>>;
   readonly #slot: Map<string, number>;
+  readonly #closures = new Map<string, number[] | undefined>();
 
   constructor(
     private readonly guild: GuildFacts,
@@ -198,22 +212,39 @@ class PermissionModel {
       });
   }
 
-  /** Every reachable role-set summary, or undefined beyond the bound. */
-  roleCombinations(): number[] | undefined {
+  /** Every role-set summary `userId` (undefined: any member who is not a bot) could have, or undefined beyond the bound. */
+  roleCombinations(userId: string | undefined): number[] | undefined {
+    const own = [...(this.guild.botRoles ?? [])].filter(([, botId]) => botId === userId).map(([roleId]) => roleId);
+    const key = own.join(',');
+    if (this.#closures.has(key)) return this.#closures.get(key);
     const reachable = new Set<number>([0]);
-    for (const signature of new Set(this.#roleSignatures.map((r) => r.signature))) {
+    let bounded = true;
+    for (const signature of new Set(this.#universe(userId).map((r) => r.signature))) {
       for (const existing of [...reachable]) {
         reachable.add(existing | signature);
-        if (reachable.size > MAX_ROLE_COMBINATIONS) return undefined;
+        if (reachable.size > MAX_ROLE_COMBINATIONS) bounded = false;
       }
+      if (!bounded) break;
     }
-    return [...reachable];
+    const result = bounded ? [...reachable] : undefined;
+    this.#closures.set(key, result);
+    return result;
+  }
+
+  /** The roles a member may hold: every role but other bots' managed ones. */
+  #universe(userId: string | undefined): Array<{ roleId: string; signature: number }> {
+    const bots = this.guild.botRoles;
+    if (bots === undefined) return this.#roleSignatures;
+    return this.#roleSignatures.filter((r) => {
+      const botId = bots.get(r.roleId);
+      return botId === undefined || botId === userId;
+    });
   }
 
   /** Fewest roles (no proper subset will do) that reach a summary for which `failing` holds. */
   smallestWitness(summary: number, failing: (summary: number) => boolean): { roleIds: string[]; summary: number } {
     const combine = (roles: ReadonlyArray<{ signature: number }>) => roles.reduce((acc, r) => acc | r.signature, 0);
-    let chosen = this.#roleSignatures.filter((r) => r.signature !== 0 && (r.signature & ~summary) === 0);
+    let chosen = this.#universe(undefined).filter((r) => r.signature !== 0 && (r.signature & ~summary) === 0);
     for (const role of [...chosen]) {
       const without = chosen.filter((r) => r !== role);
       if (failing(combine(without))) chosen = without;
@@ -278,6 +309,7 @@ function namedPeople(guild: GuildFacts, channels: readonly ChannelFacts[], threa
   const ids = new Set<string>();
   for (const c of channels) for (const o of c.permissionOverwrites) if (o.type === 'member') ids.add(o.id);
   for (const t of threads) for (const id of [...t.membership.members, ...t.membership.nonMembers]) ids.add(id);
+  for (const botId of guild.botRoles?.values() ?? []) ids.add(botId);
   ids.delete(guild.ownerId);
   return [...ids];
 }

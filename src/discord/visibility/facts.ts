@@ -15,7 +15,13 @@ export function guildFacts(guild: Guild): GuildFacts {
     guildId: guild.id,
     ownerId: guild.ownerId,
     roles: new Map(guild.roles.cache.map((role) => [role.id, role.permissions.bitfield])),
+    botRoles: new Map(guild.roles.cache.filter((role) => role.tags?.botId !== undefined).map((role) => [role.id, role.tags!.botId!])),
   };
+}
+
+/** Bots in the guild (by their managed roles): members whose thread membership is worth knowing. */
+export function botsOf(guild: Guild): string[] {
+  return [...new Set(guild.roles.cache.filter((role) => role.tags?.botId !== undefined).map((role) => role.tags!.botId!))];
 }
 
 export function channelFacts(channel: GuildBasedChannel): ChannelFacts | undefined {

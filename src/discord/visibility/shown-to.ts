@@ -6,7 +6,7 @@
  */
 import type { GuildBasedChannel } from 'discord.js';
 import { audienceContained, type HiddenReason, type MissingAccess, type Visibility } from './audience.ts';
-import { guildFacts, membersNamedIn, placeFacts } from './facts.ts';
+import { botsOf, guildFacts, membersNamedIn, placeFacts } from './facts.ts';
 
 /**
  * Decides from the guild as discord.js knows it now. `destination` null: the
@@ -15,7 +15,7 @@ import { guildFacts, membersNamedIn, placeFacts } from './facts.ts';
  */
 export async function visibleToAudienceOf(destination: GuildBasedChannel | null, source: GuildBasedChannel): Promise<Visibility> {
   if (destination === null || destination.guild.id !== source.guild.id) return { visible: false, why: { kind: 'unknown-channel' } };
-  const probe = membersNamedIn(destination, source);
+  const probe = [...new Set([...membersNamedIn(destination, source), ...botsOf(source.guild)])];
   const [shownIn, readFrom] = await Promise.all([placeFacts(destination, probe), placeFacts(source, probe)]);
   if (shownIn === undefined || readFrom === undefined) return { visible: false, why: { kind: 'unknown-channel' } };
   return audienceContained({ guild: guildFacts(source.guild), destination: shownIn, source: readFrom });
