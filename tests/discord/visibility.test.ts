@@ -191,6 +191,22 @@ describe('audienceContained', () => {
     expect(audienceContained({ guild: { ...acme, roles: new Map() }, destination: inChannel(general), source: inChannel(general) })).toMatchObject({ why: { kind: 'unknown-role' } });
   });
 
+  it('says why in one line for every reason, naming places by mention only', () => {
+    expect(privateBecause({ kind: 'roles', roleIds: ['1', '2'], missing: 'history' }, '10', '20')).toBe(
+      "Only you can see this summary: members with <@&1> + <@&2> can see <#10> but can't read the history of <#20>.",
+    );
+    expect(privateBecause({ kind: 'member', userId: '7', missing: 'thread-membership' }, '10', '20')).toBe(
+      "Only you can see this summary: <@7> can see <#10> but isn't in the private thread <#20>.",
+    );
+    expect(privateBecause({ kind: 'unknown-role', roleId: '3' }, '10', '20')).toBe(
+      "Only you can see this summary: a permission on <#10> or <#20> names a role I don't know, so I can't confirm who would see it.",
+    );
+    expect(privateBecause({ kind: 'too-complex' }, '10', '20')).toBe(
+      'Only you can see this summary: the permissions of <#10> and <#20> are too intricate for me to confirm that everyone here can read <#20>.',
+    );
+    expect(privateBecause({ kind: 'unknown-channel' }, '10', '20')).toBe("Only you can see this summary: I couldn't check who can see <#10>.");
+  });
+
   it('stays bounded when an admin builds a maze of roles and overwrites', () => {
     const roles: Record<string, bigint> = {};
     const overwrites: OverwriteFacts[] = [];

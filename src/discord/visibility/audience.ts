@@ -98,7 +98,7 @@ export type Visibility = { visible: true } | { visible: false; why: HiddenReason
 
 /**
  * Bounds the work of one decision (it runs on the event loop, and a guild
- * admin controls roles and overwrites): about 80 ms at most here, see
+ * admin controls roles and overwrites): tens of milliseconds at most, see
  * `npm run bench -- visibility`.
  */
 export const MAX_ROLE_COMBINATIONS = 4_096;
