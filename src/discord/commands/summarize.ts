@@ -131,6 +131,8 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
       await progress.close();
     }
 
+    // Permissions may have changed while the summary was written: the asker must still be able to read it.
+    if (interaction.inCachedGuild()) await requireMemberCanRead(request.channel, interaction.member, request.channel.id === interaction.channelId);
     const onlyYou = request.private ? undefined : await whyOnlyYou(interaction, request.channel, ctx);
     const isPrivate = request.private || onlyYou !== undefined;
     const messages = embedMessages({
