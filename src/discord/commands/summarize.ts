@@ -6,8 +6,9 @@
  * who asked; then the summary, posted publicly as follow-up messages, or,
  * with `private`, inside that ephemeral reply and ephemeral follow-ups.
  * A summary goes public only when everyone who can view the channel it
- * would be posted in can read the summarized one (decided when it is
- * posted); otherwise it is private, with one line saying why.
+ * would be posted in can read the summarized one; otherwise it is private,
+ * with one line saying why. Both that and the asker's own access are
+ * checked again when the summary is posted, since permissions change.
  * Every failure is an ephemeral message naming what went wrong.
  */
 import {
@@ -34,6 +35,7 @@ import { createProgress, summarizeProgressText } from '../output/progress.ts';
 import { summaryFooter } from '../output/summary-footer.ts';
 import { embedMessages, type EmbedMessage } from '../output/summary-messages.ts';
 import { deferOnce, respond } from '../respond.ts';
+import type { Visibility } from '../visibility/audience.ts';
 import { privateBecause, visibleToAudienceOf } from '../visibility/shown-to.ts';
 
 export const SUMMARIZE_COMMAND = 'summarize';
@@ -253,7 +255,11 @@ function capitalize(text: string): string {
  */
 async function whyOnlyYou(interaction: ChatInputCommandInteraction, source: GuildTextBasedChannel, ctx: CommandContext): Promise<string | undefined> {
   const destination = !interaction.inCachedGuild() ? null : (interaction.channel ?? (await interaction.guild.channels.fetch(interaction.channelId).catch(() => null)));
-  const verdict = await visibleToAudienceOf(destination, source);
+  // Whatever goes wrong deciding, the summary is still delivered: privately.
+  const verdict = await visibleToAudienceOf(destination, source).catch((error: unknown): Visibility => {
+    ctx.logger.warn({ err: error }, 'could not decide who may see the summary; showing it privately');
+    return { visible: false, why: { kind: 'unknown-channel' } };
+  });
   if (verdict.visible) return undefined;
   ctx.logger.info({ reason: verdict.why.kind, sourceId: source.id, destinationId: interaction.channelId }, 'summary shown privately: not every viewer here can read the source');
   return privateBecause(verdict.why, interaction.channelId, source.id);
