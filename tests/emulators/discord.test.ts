@@ -470,6 +470,44 @@ describe('Discord emulator with a real discord.js client', () => {
     expect(discord.state.channel(post.id).thread?.appliedTags).toEqual([tag?.id]);
     expect(discord.state.messages(post.id)[0]).toMatchObject({ id: post.id, content: 'Stack trace attached' });
   });
+  it('keeps private threads to their members and thread managers, with thread-member routes as Discord has them', async () => {
+    // The app has Message Content enabled in the portal, not Guild Members.
+    const discord = await emulator({ enabledPrivilegedIntents: GatewayIntentBits.MessageContent });
+    const world = seedGuild(discord);
+    const carol = discord.addMember(world.guild.id, { username: 'carol' });
+    // The bot is not in `hidden`; it is in `shared`, as are alice (its creator) and bob.
+    const hidden = discord.addChannel(world.guild.id, { kind: 'private-thread', name: 'hidden', parentId: world.general.id, ownerId: world.alice.userId });
+    const shared = discord.addChannel(world.guild.id, { kind: 'private-thread', name: 'shared', parentId: world.general.id, ownerId: world.alice.userId, members: [discord.bot.id, world.bob.userId] });
+    expect(discord.permissionsFor(hidden.id, world.alice.userId) & PermissionFlagsBits.ViewChannel).toBe(PermissionFlagsBits.ViewChannel);
+    expect(discord.permissionsFor(hidden.id, carol.userId)).toBe(0n);
+    const client = await login(discord);
+
+    // Not announced to the bot, not readable by it.
+    expect(client.channels.cache.has(hidden.id)).toBe(false);
+    expect(client.channels.cache.has(shared.id)).toBe(true);
+    const refused = await client.channels.fetch(hidden.id).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(DiscordAPIError);
+    expect((refused as DiscordAPIError).code).toBe(50001);
+
+    const thread = client.channels.cache.get(shared.id);
+    if (!thread?.isThread()) throw new Error('thread not cached');
+    expect((await thread.members.fetch({ member: world.bob.userId, cache: false })).id).toBe(world.bob.userId);
+    const notIn = await thread.members.fetch({ member: carol.userId, cache: false }).catch((error: unknown) => error);
+    expect((notIn as DiscordAPIError).status).toBe(404);
+    expect((notIn as DiscordAPIError).code).toBe(10007);
+    // Listing members needs the GUILD_MEMBERS intent, which this app does not have.
+    const listed = await thread.members.fetch({ cache: false }).catch((error: unknown) => error);
+    expect((listed as DiscordAPIError).code).toBe(50001);
+
+    // Adding a member lets them in.
+    await thread.members.add(carol.userId);
+    expect(discord.permissionsFor(shared.id, carol.userId) & PermissionFlagsBits.ViewChannel).toBe(PermissionFlagsBits.ViewChannel);
+    await thread.members.remove('@me');
+    expect(discord.state.channel(shared.id).thread?.memberIds.has(discord.bot.id)).toBe(false);
+    // Out of the thread, without Manage Threads, the bot no longer sees it.
+    expect(discord.permissionsFor(shared.id, discord.bot.id)).toBe(0n);
+  });
+
   it('resumes a dropped session and replays what it missed', async () => {
     const discord = await emulator();
     const world = seedGuild(discord);

@@ -5,6 +5,10 @@
  * once; then an ephemeral "working" reply that shows progress to the member
  * who asked; then the summary, posted publicly as follow-up messages, or,
  * with `private`, inside that ephemeral reply and ephemeral follow-ups.
+ * A summary goes public only when everyone who can view the channel it
+ * would be posted in can read the summarized one; otherwise it is private,
+ * with one line saying why. Both that and the asker's own access are
+ * checked again when the summary is posted, since permissions change.
  * Every failure is an ephemeral message naming what went wrong.
  */
 import {
@@ -31,6 +35,8 @@ import { createProgress, summarizeProgressText } from '../output/progress.ts';
 import { summaryFooter } from '../output/summary-footer.ts';
 import { embedMessages, type EmbedMessage } from '../output/summary-messages.ts';
 import { deferOnce, respond } from '../respond.ts';
+import type { Visibility } from '../visibility/audience.ts';
+import { privateBecause, visibleToAudienceOf } from '../visibility/shown-to.ts';
 
 export const SUMMARIZE_COMMAND = 'summarize';
 export const MAX_MESSAGES = 10_000;
@@ -127,18 +133,31 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
       await progress.close();
     }
 
+    // Permissions may have changed while the summary was written: the asker must still be able to read it.
+    if (interaction.inCachedGuild()) await requireMemberCanRead(request.channel, interaction.member, request.channel.id === interaction.channelId);
+    const onlyYou = request.private ? undefined : await whyOnlyYou(interaction, request.channel, ctx);
+    const isPrivate = request.private || onlyYou !== undefined;
     const messages = embedMessages({
       title: titleFor(request.type, read.channelName),
       url: request.channel.url,
       text: linkCitations(result.text, result.citations),
-      footer: request.private ? summaryFooter(result) : `Asked by ${askerName(interaction)} · ${summaryFooter(result)}`,
+      footer: isPrivate ? summaryFooter(result) : `Asked by ${askerName(interaction)} · ${summaryFooter(result)}`,
       notes: result.warnings,
       color: EmbedColors.info,
       emptyText: '(The model returned an empty summary.)',
     });
-    await post(interaction, messages, request.private, result);
+    await post(interaction, messages, isPrivate, result, onlyYou);
     logger.info(
-      { channelId: read.channelId, messages: result.messages, chunks: result.chunks, historyRequests: read.requests, replies: messages.length, reused: result.reused },
+      {
+        channelId: read.channelId,
+        messages: result.messages,
+        chunks: result.chunks,
+        historyRequests: read.requests,
+        replies: messages.length,
+        reused: result.reused,
+        private: isPrivate,
+        ...(onlyYou === undefined ? {} : { madePrivate: true }),
+      },
       'summary posted',
     );
   };
@@ -230,13 +249,33 @@ function capitalize(text: string): string {
 }
 
 /**
- * Private: the summary replaces the ephemeral "working" reply, the rest
- * follows ephemerally. Public: the ephemeral reply says where the summary is,
- * and the summary follows as public messages.
+ * The line explaining why the summary is shown to the asker alone, or
+ * undefined when everyone who can view the channel the command ran in (where
+ * public follow-ups land) can read the summarized channel.
  */
-async function post(interaction: ChatInputCommandInteraction, messages: readonly EmbedMessage[], isPrivate: boolean, result: SummaryResult): Promise<void> {
+async function whyOnlyYou(interaction: ChatInputCommandInteraction, source: GuildTextBasedChannel, ctx: CommandContext): Promise<string | undefined> {
+  const destination = !interaction.inCachedGuild() ? null : (interaction.channel ?? (await interaction.guild.channels.fetch(interaction.channelId).catch(() => null)));
+  // Whatever goes wrong deciding, the summary is still delivered: privately.
+  const verdict = await visibleToAudienceOf(destination, source).catch((error: unknown): Visibility => {
+    ctx.logger.warn({ err: error }, 'could not decide who may see the summary; showing it privately');
+    return { visible: false, why: { kind: 'unknown-channel' } };
+  });
+  if (verdict.visible) return undefined;
+  ctx.logger.info({ reason: verdict.why.kind, sourceId: source.id, destinationId: interaction.channelId }, 'summary shown privately: not every viewer here can read the source');
+  return privateBecause(verdict.why, interaction.channelId, source.id);
+}
+
+/**
+ * Private: the summary replaces the ephemeral "working" reply (led by the
+ * reason when the bot chose privacy), the rest follows ephemerally. Public:
+ * the ephemeral reply says where the summary is, and the summary follows as
+ * public messages.
+ */
+async function post(interaction: ChatInputCommandInteraction, messages: readonly EmbedMessage[], isPrivate: boolean, result: SummaryResult, reason?: string): Promise<void> {
   if (isPrivate) {
-    for (const message of messages) await respond(interaction, { content: '', ...message, ephemeral: true });
+    for (const [index, message] of messages.entries()) {
+      await respond(interaction, { content: index === 0 && reason !== undefined ? reason : '', ...message, ephemeral: true });
+    }
     return;
   }
   const parts = messages.length === 1 ? '' : ` in ${messages.length} messages`;

@@ -1,7 +1,9 @@
 /**
  * Which channel a summary reads, and whether it may: the member who asks
  * must be able to read its history (a summary must never reveal a channel
- * to someone who cannot open it), and so must the bot.
+ * to someone who cannot open it), and so must the bot. Who else may see the
+ * summary once it is made (everyone who can view the place it is posted)
+ * is decided where it is shown, by `../visibility/shown-to.ts`.
  */
 import {
   ChannelType,

@@ -79,7 +79,8 @@ export interface ThreadState {
   createTimestamp: string;
   messageCount: number;
   totalMessageSent: number;
-  memberCount: number;
+  /** Thread members (user ids): who has joined, been added, or created it. A private thread is only theirs. */
+  memberIds: Set<string>;
   appliedTags: string[];
 }
 

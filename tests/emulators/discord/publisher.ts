@@ -1,6 +1,7 @@
 /** Announces state changes over the gateway with Discord's routing (shard) and intent rules. */
 import type { Gateway, GatewaySession } from './gateway.ts';
 import { Intent, messageVisibleTo } from './intents.ts';
+import { Permission } from './permissions.ts';
 import { apiChannel, apiMember, apiRole, guildCreatePayload } from './serialize.ts';
 import type { DiscordState } from './state.ts';
 import type { ApiMessage, JsonObject, StoredChannel, StoredGuild, StoredMember, StoredRole } from './model.ts';
@@ -32,10 +33,35 @@ export class GatewayPublisher {
     if (channel.guildId === null) return;
     const data = apiChannel(this.state, channel);
     if (channel.thread) {
+      // A private thread is announced only to those who can see it.
+      if (!this.#botSees(channel)) return;
       this.gateway.dispatch('THREAD_CREATE', { ...data, newly_created: true }, { guildId: channel.guildId, intent: Intent.Guilds });
     } else {
       this.gateway.dispatch('CHANNEL_CREATE', data, { guildId: channel.guildId, intent: Intent.Guilds });
     }
+  }
+
+  /**
+   * THREAD_MEMBERS_UPDATE: to apps with the GUILD_MEMBERS intent, else only when the bot itself
+   * joined or left.
+   */
+  threadMembersUpdated(thread: StoredChannel, change: { added?: string[]; removed?: string[] }): void {
+    if (thread.guildId === null || !thread.thread) return;
+    const added = change.added ?? [];
+    const removed = change.removed ?? [];
+    const data = {
+      id: thread.id,
+      guild_id: thread.guildId,
+      member_count: Math.min(thread.thread.memberIds.size, 50),
+      ...(added.length > 0 ? { added_members: added.map((userId) => ({ id: thread.id, user_id: userId, join_timestamp: new Date(this.state.clock.now()).toISOString(), flags: 0 })) } : {}),
+      ...(removed.length > 0 ? { removed_member_ids: removed } : {}),
+    };
+    const aboutBot = added.includes(this.state.bot.id) || removed.includes(this.state.bot.id);
+    this.gateway.dispatch('THREAD_MEMBERS_UPDATE', data, { guildId: thread.guildId, intent: aboutBot ? Intent.Guilds : Intent.GuildMembers });
+  }
+
+  #botSees(channel: StoredChannel): boolean {
+    return (this.state.permissionsIn(channel.id, this.state.bot.id) & Permission.ViewChannel) !== 0n;
   }
 
   channelUpdated(channel: StoredChannel): void {

@@ -1,4 +1,5 @@
 /** Renders stored records as the JSON Discord sends over REST and the gateway. */
+import { Permission } from './permissions.ts';
 import type { DiscordState } from './state.ts';
 import {
   ChannelType,
@@ -84,7 +85,8 @@ export function apiChannel(state: DiscordState, channel: StoredChannel): JsonObj
       rate_limit_per_user: channel.rateLimitPerUser,
       message_count: t.messageCount,
       total_message_sent: t.totalMessageSent,
-      member_count: t.memberCount,
+      // Discord stops counting at 50.
+      member_count: Math.min(t.memberIds.size, 50),
       applied_tags: [...t.appliedTags],
       thread_metadata: {
         archived: t.archived,
@@ -181,7 +183,8 @@ export function guildCreatePayload(state: DiscordState, guild: StoredGuild, allM
     member_count: state.membersOf(guild.id).length,
     members: members.map((m) => apiMember(state, m)),
     channels: channels.filter((c) => !THREAD_TYPES.has(c.type)).map((c) => apiChannel(state, c)),
-    threads: channels.filter((c) => c.thread && !c.thread.archived).map((c) => apiChannel(state, c)),
+    // Active threads the bot can view: a private thread it is not in stays hidden.
+    threads: channels.filter((c) => c.thread && !c.thread.archived && (state.permissionsIn(c.id, state.bot.id) & Permission.ViewChannel) !== 0n).map((c) => apiChannel(state, c)),
     voice_states: [],
     presences: [],
     stage_instances: [],

@@ -20,7 +20,8 @@
  *
  * Model: addUser, addGuild (creates @everyone, an owner and the bot's member + managed role),
  * addRole, addMember(guild, userId | { username }, { roles, permissions }), addChannel (text,
- * announcement, voice, category, forum, thread, private-thread, forum-post), setOverwrite,
+ * announcement, voice, category, forum, thread, private-thread, forum-post; threads take `members`),
+ * addThreadMember / removeThreadMember, setOverwrite,
  * seedMessages(channel, n | messages), permissionsFor(channel, user). Changes made after a client
  * connected are announced over the gateway (GUILD_CREATE, CHANNEL_CREATE, THREAD_CREATE, …).
  *
@@ -280,7 +281,20 @@ export class DiscordEmulator {
     return channel;
   }
 
-  /** Computed like Discord: roles, @everyone, ADMINISTRATOR, owner, overwrites (threads: parent's). */
+  /** Adds a member to a thread (as a moderator or the thread's creator would), announced as Discord does. */
+  addThreadMember(threadId: string, userId: string): StoredChannel {
+    const thread = this.state.addThreadMember(threadId, userId);
+    this.#publisher.threadMembersUpdated(thread, { added: [userId] });
+    return thread;
+  }
+
+  removeThreadMember(threadId: string, userId: string): StoredChannel {
+    const thread = this.state.removeThreadMember(threadId, userId);
+    this.#publisher.threadMembersUpdated(thread, { removed: [userId] });
+    return thread;
+  }
+
+  /** Computed like Discord: roles, @everyone, ADMINISTRATOR, owner, overwrites (threads: parent's; private threads: members and thread managers only). */
   permissionsFor(channelId: string, userId: string): bigint {
     return this.state.permissionsIn(channelId, userId);
   }

@@ -1,6 +1,7 @@
 /** The emulated Discord world: users, guilds, roles, members, channels and message histories. */
 import type { Clock } from '../../../src/resilience/clock.ts';
 import {
+  Permission,
   channelPermissions,
   basePermissions,
   toPermissionBits,
@@ -130,8 +131,10 @@ export interface ChannelSpec {
   rateLimitPerUser?: number;
   /** Defaults to the category's overwrites (a synced channel), or none. */
   overwrites?: readonly OverwriteSpec[];
-  /** Threads: creator (defaults to the bot). */
+  /** Threads: creator (defaults to the bot), who is also its first member. */
   ownerId?: string;
+  /** Threads: further members (private threads are visible only to members and thread managers). */
+  members?: readonly string[];
   archived?: boolean;
   locked?: boolean;
   /** Forums: tag names. */
@@ -337,7 +340,7 @@ export class DiscordState {
             createTimestamp: createdAt,
             messageCount: 0,
             totalMessageSent: 0,
-            memberCount: 1,
+            memberIds: new Set([spec.ownerId ?? this.bot.id, ...(spec.members ?? [])]),
             appliedTags: (spec.appliedTags ?? []).map((name) => tagId(parent, name)),
           }
         : null,
@@ -424,12 +427,33 @@ export class DiscordState {
     return channel;
   }
 
-  /** Channel permissions of a guild member, as Discord computes them (threads use the parent). */
+  /**
+   * Channel permissions of a guild member, as Discord computes them: threads use the parent's, and
+   * a private thread is invisible (no permissions at all) to those neither in it nor holding Manage
+   * Threads on the parent.
+   */
   permissionsIn(channelId: string, userId: string): bigint {
     const channel = this.channel(channelId);
     if (channel.guildId === null) return channel.recipientIds.includes(userId) || userId === this.bot.id ? DM_PERMISSIONS : 0n;
     const source = channel.thread && channel.parentId ? this.channel(channel.parentId) : channel;
-    return channelPermissions(this.#subject(channel.guildId, userId), source.overwrites);
+    const bits = channelPermissions(this.#subject(channel.guildId, userId), source.overwrites);
+    if (channel.type === ChannelType.PrivateThread && !channel.thread?.memberIds.has(userId) && (bits & Permission.ManageThreads) === 0n) return 0n;
+    return bits;
+  }
+
+  addThreadMember(threadId: string, userId: string): StoredChannel {
+    const thread = this.channel(threadId);
+    if (!thread.thread || thread.guildId === null) throw new Error(`Channel ${threadId} is not a thread`);
+    if (!this.member(thread.guildId, userId)) throw new Error(`User ${userId} is not a member of guild ${thread.guildId}`);
+    thread.thread.memberIds.add(userId);
+    return thread;
+  }
+
+  removeThreadMember(threadId: string, userId: string): StoredChannel {
+    const thread = this.channel(threadId);
+    if (!thread.thread) throw new Error(`Channel ${threadId} is not a thread`);
+    thread.thread.memberIds.delete(userId);
+    return thread;
   }
 
   guildPermissions(guildId: string, userId: string): bigint {

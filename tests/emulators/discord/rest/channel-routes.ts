@@ -1,6 +1,6 @@
 /** Channel, message, thread and DM routes, with the bot's channel permissions enforced. */
 import { DiscordApiFailure, Failures, invalidFormBody } from '../errors.ts';
-import { messageVisibleTo } from '../intents.ts';
+import { Intent, messageVisibleTo } from '../intents.ts';
 import { isRecord, optionalInteger, optionalString } from '../json-input.ts';
 import { validateMessagePayload } from '../message-limits.ts';
 import { Permission, hasPermission } from '../permissions.ts';
@@ -85,6 +85,11 @@ export function channelRoutes(deps: RestDeps): Route[] {
         checkFileSizes(ctx.files, deps.settings.attachmentSizeLimit);
         const message = deps.messages.create({ channel, author: state.bot, body, files: ctx.files });
         state.insertMessage(message);
+        // Posting in a thread joins it.
+        if (channel.thread && !channel.thread.memberIds.has(state.bot.id)) {
+          state.addThreadMember(channel.id, state.bot.id);
+          deps.publish.threadMembersUpdated(channel, { added: [state.bot.id] });
+        }
         deps.botMessageSent(message, ctx.files);
         deps.publish.messageCreated(message);
         return { status: 200, body: message };
@@ -196,6 +201,66 @@ export function channelRoutes(deps: RestDeps): Route[] {
       },
     },
     {
+      method: 'GET',
+      pattern: '/channels/:channelId/thread-members/:userId',
+      auth: 'bot',
+      major: 'channelId',
+      handler: (ctx) => {
+        const thread = threadOf(readable(ctx));
+        const userId = param(ctx, 'userId');
+        if (!thread.thread!.memberIds.has(userId)) throw Failures.unknownMember();
+        return { status: 200, body: apiThreadMember(thread, userId) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/channels/:channelId/thread-members',
+      auth: 'bot',
+      major: 'channelId',
+      handler: (ctx) => {
+        const thread = threadOf(readable(ctx));
+        // Listing a thread's members is for apps with the GUILD_MEMBERS intent enabled.
+        if ((deps.settings.enabledPrivilegedIntents & Intent.GuildMembers) === 0) throw Failures.missingAccess();
+        return { status: 200, body: [...thread.thread!.memberIds].map((userId) => apiThreadMember(thread, userId)) };
+      },
+    },
+    {
+      method: 'PUT',
+      pattern: '/channels/:channelId/thread-members/:userId',
+      auth: 'bot',
+      major: 'channelId',
+      handler: (ctx) => {
+        const thread = threadOf(readable(ctx));
+        const raw = param(ctx, 'userId');
+        const userId = raw === '@me' ? state.bot.id : raw;
+        if (thread.guildId === null || !state.member(thread.guildId, userId)) throw Failures.unknownMember();
+        if (raw !== '@me') requireBotPermission(state, thread, Permission.SendMessagesInThreads, view);
+        if (thread.thread!.locked || thread.thread!.archived) throw ARCHIVED();
+        if (!thread.thread!.memberIds.has(userId)) {
+          state.addThreadMember(thread.id, userId);
+          deps.publish.threadMembersUpdated(thread, { added: [userId] });
+        }
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: '/channels/:channelId/thread-members/:userId',
+      auth: 'bot',
+      major: 'channelId',
+      handler: (ctx) => {
+        const thread = threadOf(readable(ctx));
+        const raw = param(ctx, 'userId');
+        if (raw !== '@me') requireBotPermission(state, thread, Permission.ManageThreads, view);
+        const userId = raw === '@me' ? state.bot.id : raw;
+        if (thread.thread!.memberIds.has(userId)) {
+          state.removeThreadMember(thread.id, userId);
+          deps.publish.threadMembersUpdated(thread, { removed: [userId] });
+        }
+        return { status: 204 };
+      },
+    },
+    {
       method: 'POST',
       pattern: '/users/@me/channels',
       auth: 'bot',
@@ -206,6 +271,16 @@ export function channelRoutes(deps: RestDeps): Route[] {
       },
     },
   ];
+}
+
+function threadOf(channel: StoredChannel): StoredChannel {
+  if (!channel.thread) throw WRONG_CHANNEL_TYPE();
+  return channel;
+}
+
+/** A thread member object (`GET /channels/:id/thread-members/:user`). */
+function apiThreadMember(thread: StoredChannel, userId: string): JsonObject {
+  return { id: thread.id, user_id: userId, join_timestamp: thread.thread!.createTimestamp, flags: 0 };
 }
 
 /** One page of history, newest first, following Discord's `limit`/`before`/`after`/`around`. */
