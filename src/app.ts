@@ -22,7 +22,9 @@ import { createSummarizer } from './engine/summarize.ts';
 import { createLlmService, type LlmService } from './llm/service.ts';
 import { createInvalidationBus, type InvalidationBus } from './invalidation/bus.ts';
 import { wireInvalidation } from './invalidation/wire.ts';
-import { mountGithubWebhook } from './webhooks/github-route.ts';
+import { defaultWebhookOptions, mountGithubWebhook } from './webhooks/github-route.ts';
+import { crashOnDeliveryFor } from './webhooks/test-crash-fault.ts';
+import { createCorrelationScope, type CorrelationScope } from './process/correlation.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
 import { Keyring } from './vault/keyring.ts';
 import { loadSodium } from './vault/sodium.ts';
@@ -46,6 +48,8 @@ export interface App {
   bus: InvalidationBus;
   /** Set once `start()` connected to Discord (DISCORD_TOKEN set). */
   bot: Bot | undefined;
+  /** The correlation id of the work running now (process-level error handlers log it). */
+  correlation: CorrelationScope;
   /** `url`: where HTTP listens; a shard process (SHARDS) serves no HTTP, and `url` says so. */
   start(): Promise<{ url: string }>;
   stop(): Promise<void>;
@@ -118,6 +122,9 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     }
     const http = createHttpServer(logger);
     mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
+    const correlation = createCorrelationScope();
+    const crashFault = crashOnDeliveryFor(overrides.env?.RECAP_TEST_CRASH_ON_DELIVERY_REPO);
+    if (crashFault !== undefined) logger.warn('RECAP_TEST_CRASH_ON_DELIVERY_REPO is set: a test fault crashes this process on some webhook deliveries');
     const webhooks = mountGithubWebhook(http, {
       secret: config.github.webhookSecret,
       db: database.db,
@@ -126,7 +133,13 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       metrics,
       logger,
       clock,
-      options: { maxBodyBytes: config.github.webhookMaxBodyBytes },
+      correlation,
+      ...(crashFault === undefined ? {} : { wrapProcessor: crashFault }),
+      options: {
+        maxBodyBytes: config.github.webhookMaxBodyBytes,
+        retry: { ...defaultWebhookOptions.retry, maxAttempts: config.github.webhookMaxAttempts },
+        leaseMs: config.github.webhookLeaseMs,
+      },
     });
 
     const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock, summarizer, chat, llm };
@@ -142,6 +155,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       llm,
       bus,
       bot: undefined,
+      correlation,
       async start() {
         // SHARDS: a shard process serves Discord only (its manager has the one HTTP port and
         // sweeps the webhook deliveries); the manager serves HTTP only (the shards are Discord).

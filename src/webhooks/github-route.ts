@@ -12,7 +12,8 @@ import { DeliveryStore } from './delivery-store.ts';
 import { DeliverySweeper } from './delivery-sweeper.ts';
 import { classifyDelivery } from './intake.ts';
 import { createWebhookMetrics, type DeliveryOutcome } from './metrics.ts';
-import { createDeliveryProcessor, type WebhookEngine } from './processor.ts';
+import { createDeliveryProcessor, type DeliveryProcessor, type WebhookEngine } from './processor.ts';
+import type { CorrelationScope } from '../process/correlation.ts';
 import { createSignatureCheck } from './signature.ts';
 import type { WebhookTables } from './tables.ts';
 
@@ -51,6 +52,10 @@ export interface GithubWebhookDeps<DB extends WebhookTables = WebhookTables> {
   metrics: Registry;
   logger: Logger;
   clock: Clock;
+  /** Processing runs with the delivery id as its correlation id. */
+  correlation?: CorrelationScope;
+  /** Test seam: wraps the processor (fault injection). */
+  wrapProcessor?: (processor: DeliveryProcessor) => DeliveryProcessor;
   options?: Partial<GithubWebhookOptions>;
 }
 
@@ -82,7 +87,8 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
   const store = DeliveryStore.over(deps.db);
   const queue = new DeliveryQueue({
     store,
-    process: createDeliveryProcessor({ engine: deps.engine, bus: deps.bus, clock: deps.clock }),
+    process: (deps.wrapProcessor ?? ((p: DeliveryProcessor) => p))(createDeliveryProcessor({ engine: deps.engine, bus: deps.bus, clock: deps.clock })),
+    ...(deps.correlation === undefined ? {} : { correlation: deps.correlation }),
     clock: deps.clock,
     logger,
     metrics,
@@ -97,6 +103,7 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
     logger,
     leaseMs: options.leaseMs,
     batch: options.sweepBatch,
+    maxAttempts: options.retry.maxAttempts,
     retentionMs: options.retentionMs,
   });
   const verify = deps.secret === undefined ? undefined : createSignatureCheck(deps.secret);
@@ -156,6 +163,7 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
     }
 
     let inserted: boolean;
+    let held = false;
     let intake: Awaited<ReturnType<typeof classifyDelivery>>;
     const now = deps.clock.now();
     try {
@@ -166,7 +174,7 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
       }
       const queued = intake.kind === 'queue';
       // Held by this process when its queue takes it; otherwise free for the sweeper at once.
-      const held = queued && queue.capacity > 0;
+      held = queued && queue.capacity > 0;
       inserted = await store.insert({
         deliveryId,
         event,
@@ -178,6 +186,8 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
         receivedAt: new Date(now),
         nextAttemptAt: queued ? new Date(now) : null,
         claimedUntil: held ? new Date(now + options.leaseMs) : null,
+        // Held: this process runs the first attempt now, so it counts now.
+        attempts: held ? 1 : 0,
       });
     } catch (error) {
       // Nothing was recorded: a 5xx makes the delivery show as failed on GitHub, to be redelivered.
@@ -192,7 +202,8 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
     switch (intake.kind) {
       case 'queue':
         answer(res, event, 'accepted', 202, { status: 'queued', delivery: deliveryId });
-        queue.offer({ deliveryId, event, payload: intake.payload, attempts: 0 });
+        // Not held (the queue was full): the sweeper takes it from the table.
+        if (held) queue.offer({ deliveryId, event, payload: intake.payload, attempt: 1 });
         return;
       case 'ack': {
         // GitHub pings a webhook when it is created: from then on this repo's pushes reach us.

@@ -1,10 +1,13 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { GITHUB_TOKEN_PURPOSE } from '../../prompts/prompt-config-store.ts';
+import { DeliveryStore } from '../../webhooks/delivery-store.ts';
 import type { CommandContext } from '../command.ts';
 import { deferOnce } from '../respond.ts';
 import { requireGuildAdmin } from './access.ts';
 import { replyPrivately } from './reply.ts';
 import { statusEmbed } from './status-report.ts';
+
+const FAILED_DELIVERIES_SHOWN = 3;
 
 /** `/prompt-config status`: this server's repository, sync, token and serving level. */
 export async function runStatus(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
@@ -14,5 +17,6 @@ export async function runStatus(interaction: ChatInputCommandInteraction, ctx: C
     ctx.services.prompts.status(guildId),
     ctx.services.vault.metadata(guildId, GITHUB_TOKEN_PURPOSE),
   ]);
-  await replyPrivately(interaction, { embeds: [statusEmbed(status, token)] });
+  const failed = status.config === null ? [] : await DeliveryStore.over(ctx.services.db).failedFor(`${status.config.owner}/${status.config.repo}`, FAILED_DELIVERIES_SHOWN);
+  await replyPrivately(interaction, { embeds: [statusEmbed(status, token, failed)] });
 }
