@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
+import { CONNECTION_LOST_MESSAGE, isConnectionLost } from '../db/connection-errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CommandContext, SlashCommand } from './command.ts';
 import { GENERIC_FAILURE, UserFacingError } from './errors.ts';
@@ -35,7 +36,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const running = new Set<Promise<void>>();
   let draining = false;
 
-  const fail = async (interaction: RepliableInteraction, ctx: CommandContext, error: unknown): Promise<void> => {
+  const fail = async (interaction: RepliableInteraction, ctx: CommandContext, thrown: unknown): Promise<void> => {
+    // A write that lost its database connection is not repeated for the member (it may have happened): they decide.
+    const error = !(thrown instanceof UserFacingError) && isConnectionLost(thrown) ? new UserFacingError(CONNECTION_LOST_MESSAGE, { cause: thrown }) : thrown;
     const known = error instanceof UserFacingError;
     if (known) ctx.logger.info({ reason: error.message }, 'interaction refused');
     else ctx.logger.error({ err: error }, 'interaction failed');
