@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   try {
     const config = loadConfig(env);
     const logger = createLogger({ level: config.log.level, format: config.log.format, base: { pid: process.pid, ...shardLogFields(config.sharding) } });
-    policy = installFatalPolicy({ process, logger });
+    // After an uncaught exception the state is unknown: stop briefly, then let the supervisor restart us.
+    policy = installFatalPolicy({ process, logger, stopTimeoutMs: 5_000 });
     app = await createApp(config, logger, { env });
     const created = app;
     policy.attach({ metrics: created.metrics, stop: () => created.stop(), correlationId: () => created.correlation.current() });
