@@ -64,9 +64,8 @@ export async function runDbKillScenario(options: DbKillOptions): Promise<DbKillR
     const database = 'recap_fault';
     const url = await server.createDatabase(database);
     e2e = await startE2E({
-      database: 'pglite',
+      database: { url },
       env: {
-        DATABASE_URL: url,
         DATABASE_POOL_MAX: '6',
         GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
         GITHUB_WEBHOOK_LEASE: '10s',
