@@ -3,6 +3,7 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
 import { PromptConfigStore } from '../../src/prompts/prompt-config-store.ts';
 import { DeliveryStore } from '../../src/webhooks/delivery-store.ts';
 import { spawnBotProcess, type BotProcess } from '../e2e/harness.ts';
+import { startDiscordEmulator, type DiscordEmulator } from '../emulators/discord/server.ts';
 import { createPostgresDatabase, silentLogger } from '../helpers/databases.ts';
 import { postWebhook, pushPayload, WEBHOOK_SECRET } from '../webhooks/helpers.ts';
 import { childEnv, seededPgliteDataDir } from './process-env.ts';
@@ -22,8 +23,20 @@ for (const kind of ['pglite', 'postgres'] as const) {
     const bots: BotProcess[] = [];
     let env: Record<string, string>;
     let open: () => Promise<DatabaseHandle>;
+    let discord: DiscordEmulator;
+    let guildId: string;
+    let adminId: string;
+    let channelId: string;
 
     beforeAll(async () => {
+      discord = await startDiscordEmulator({ botToken: 'poison-bot-token' });
+      cleanups.push(() => discord.close());
+      const guild = discord.addGuild({ name: 'poison' });
+      guildId = guild.id;
+      const admin = discord.addUser({ username: 'admin' });
+      adminId = admin.id;
+      discord.addMember(guild.id, admin.id, { permissions: ['ManageGuild'] });
+      channelId = discord.addChannel(guild.id, { kind: 'text', name: 'general' }).id;
       const data = await seededPgliteDataDir();
       cleanups.push(() => data.remove());
       let url: string | undefined;
@@ -36,13 +49,13 @@ for (const kind of ['pglite', 'postgres'] as const) {
       open = () => openDatabase({ ...(url === undefined ? {} : { url }), dataDir: data.dir, poolMax: 1, logger: silentLogger });
       const handle = await open();
       await new PromptConfigStore(handle.db).save({
-        guildId: '100000000000000001',
+        guildId,
         repoUrl: 'https://github.com/acme/poison',
         apiBaseUrl: 'https://api.github.com',
         owner: 'acme',
         repo: 'poison',
         branch: 'main',
-        actorId: '100000000000000002',
+        actorId: adminId,
       });
       await handle.close();
       env = childEnv({
@@ -83,11 +96,21 @@ for (const kind of ['pglite', 'postgres'] as const) {
 
       for (let restart = 2; restart <= MAX_ATTEMPTS; restart += 1) await crashes(start(), res.delivery);
 
-      const survivor = start();
-      const survivorUrl = await survivor.ready();
+      // The survivor also serves Discord, so an admin can see the failed delivery.
+      const survivor = spawnBotProcess({ ...env, DISCORD_TOKEN: discord.botToken, DISCORD_API_URL: discord.apiUrl, DISCORD_DEV_GUILD_ID: guildId });
+      bots.push(survivor);
+      const survivorUrl = await survivor.ready(60_000);
       const gaveUp = await survivor.waitForLog((l) => l.msg === 'webhook delivery failed; giving up: the process stopped during each attempt', 30_000);
       expect(gaveUp.json).toMatchObject({ delivery: res.delivery, attempts: MAX_ATTEMPTS, repo: 'acme/poison' });
       expect((await fetch(`${survivorUrl}/healthz`)).status).toBe(200);
+      await discord.waitForRequest((r) => r.method === 'PUT' && r.path.endsWith(`/guilds/${guildId}/commands`) && r.status === 200, 30_000);
+      const status = await discord
+        .sendInteraction({ type: 'command', name: 'prompt-config', subcommand: 'status', userId: adminId, channelId })
+        .waitForFinal(() => true, 30_000);
+      const failedField = status.embeds[0]?.fields?.find((f) => f.name === 'Webhook deliveries that failed');
+      expect(failedField?.value).toContain(res.delivery);
+      expect(failedField?.value).toContain(`${MAX_ATTEMPTS} attempts`);
+      expect(failedField?.value).toContain('the process stopped while processing it each time');
       await survivor.stop();
 
       const handle = await open();
