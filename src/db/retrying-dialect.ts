@@ -36,24 +36,45 @@ export function isRepeatableRead(query: CompiledQuery): boolean {
 
 class RetryingConnection implements DatabaseConnection {
   inTransaction = false;
+  /** undefined once a lost connection was given back to the pool and no fresh one is held yet. */
+  private held: DatabaseConnection | undefined;
 
   constructor(
-    readonly inner: DatabaseConnection,
+    inner: DatabaseConnection,
     private readonly driver: RetryingDriver,
-  ) {}
+  ) {
+    this.held = inner;
+  }
+
+  /** The pooled connection under this one (acquired again after a loss). */
+  async inner(): Promise<DatabaseConnection> {
+    this.held ??= await this.driver.acquireInner();
+    return this.held;
+  }
+
+  /** Gives the held connection back to the pool (which drops it when it is broken). */
+  async release(): Promise<void> {
+    const held = this.held;
+    this.held = undefined;
+    if (held !== undefined) await this.driver.releaseInner(held);
+  }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      return await this.inner.executeQuery<R>(query);
+      return await (await this.inner()).executeQuery<R>(query);
     } catch (error) {
       if (this.inTransaction || !isRepeatableRead(query) || !isConnectionLost(error)) throw error;
-      // This connection is dead (the pool drops it on release): repeat on a fresh one.
-      return this.driver.onFreshConnection((fresh) => fresh.executeQuery<R>(query), error);
+      // The held connection is dead: give it back first (a pool of one would otherwise wait for
+      // it), then read again on a fresh one.
+      return this.driver.repeat(error, async () => {
+        await this.release().catch(() => undefined);
+        return (await this.inner()).executeQuery<R>(query);
+      });
     }
   }
 
-  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-    return this.inner.streamQuery<R>(query, chunkSize);
+  async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    yield* (await this.inner()).streamQuery<R>(query, chunkSize);
   }
 }
 
@@ -74,13 +95,13 @@ class RetryingDriver implements Driver {
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const c = connection as RetryingConnection;
     c.inTransaction = true;
-    await this.inner.beginTransaction(c.inner, settings);
+    await this.inner.beginTransaction(await c.inner(), settings);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     const c = connection as RetryingConnection;
     try {
-      await this.inner.commitTransaction(c.inner);
+      await this.inner.commitTransaction(await c.inner());
     } finally {
       c.inTransaction = false;
     }
@@ -89,51 +110,52 @@ class RetryingDriver implements Driver {
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const c = connection as RetryingConnection;
     try {
-      await this.inner.rollbackTransaction(c.inner);
+      await this.inner.rollbackTransaction(await c.inner());
     } finally {
       c.inTransaction = false;
     }
   }
 
   async savepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
-    await this.inner.savepoint?.((connection as RetryingConnection).inner, name, compile);
+    await this.inner.savepoint?.(await (connection as RetryingConnection).inner(), name, compile);
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
-    await this.inner.rollbackToSavepoint?.((connection as RetryingConnection).inner, name, compile);
+    await this.inner.rollbackToSavepoint?.(await (connection as RetryingConnection).inner(), name, compile);
   }
 
   async releaseSavepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
-    await this.inner.releaseSavepoint?.((connection as RetryingConnection).inner, name, compile);
+    await this.inner.releaseSavepoint?.(await (connection as RetryingConnection).inner(), name, compile);
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
     const c = connection as RetryingConnection;
     c.inTransaction = false;
-    await this.inner.releaseConnection(c.inner);
+    await c.release();
+  }
+
+  acquireInner(): Promise<DatabaseConnection> {
+    return this.inner.acquireConnection();
+  }
+
+  releaseInner(connection: DatabaseConnection): Promise<void> {
+    return this.inner.releaseConnection(connection);
   }
 
   destroy(): Promise<void> {
     return this.inner.destroy();
   }
 
-  /** Runs `query` on connections of its own until one answers or the retries run out. */
-  async onFreshConnection<T>(query: (connection: DatabaseConnection) => Promise<T>, firstError: unknown): Promise<T> {
+  /** Runs `again` after each delay until it answers, fails otherwise, or the delays run out. */
+  async repeat<T>(firstError: unknown, again: () => Promise<T>): Promise<T> {
     const delays = this.retry.delaysMs ?? [];
     if (delays.length === 0) throw firstError;
     this.retry.onRetry?.(firstError, 1);
     const [first, ...rest] = delays;
     await new Promise((r) => setTimeout(r, first));
-    return retryOnConnectionLoss(
-      async () => {
-        const fresh = await this.inner.acquireConnection();
-        try {
-          return await query(fresh);
-        } finally {
-          await this.inner.releaseConnection(fresh);
-        }
-      },
-      { delaysMs: rest, ...(this.retry.onRetry === undefined ? {} : { onRetry: (e, n) => this.retry.onRetry?.(e, n + 1) }) },
-    );
+    return retryOnConnectionLoss(again, {
+      delaysMs: rest,
+      ...(this.retry.onRetry === undefined ? {} : { onRetry: (e: unknown, n: number) => this.retry.onRetry?.(e, n + 1) }),
+    });
   }
 }

@@ -64,6 +64,18 @@ describe.skipIf(binaries === undefined)('a lost database connection [private pos
     expect(log.lines().some((l) => l['msg'] === 'database connection lost while in use; the query using it fails and the pool reconnects')).toBe(true);
   });
 
+  it('on a pool of one, the lost connection is given back before the read is repeated', async () => {
+    const single = await openDatabase({ url: server.url(DATABASE), dataDir: '', poolMax: 1, logger: log.logger });
+    try {
+      const read = sql<{ answer: number }>`select 43 as answer, pg_sleep(1.5) as marker_single_read`.execute(single.db);
+      await untilRunning(server, 'marker_single_read');
+      await server.terminateBackends(DATABASE);
+      expect((await read).rows[0]?.answer).toBe(43);
+    } finally {
+      await single.close();
+    }
+  });
+
   it('a write whose backend is terminated fails with a connection-loss error (not repeated), and the next query works', async () => {
     const write = sql`with pause as (select pg_sleep(1.5) as marker_write) update webhook_deliveries set attempts = attempts from pause`.execute(handle.db);
     const failed = write.then(
