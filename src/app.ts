@@ -142,7 +142,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       },
     });
 
-    const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock, summarizer, chat, llm };
+    const services: BotServices = { logger, db: database.db, vault, prompts, metrics, clock, summarizer, chat, llm, correlation };
     const mentionChat = createMentionChat({ services, logger });
     const app: App = {
       config,

@@ -50,8 +50,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   };
 
-  const run = async (interaction: Interaction): Promise<void> => {
-    const correlationId = newCorrelationId();
+  const run = async (interaction: Interaction, correlationId: string): Promise<void> => {
     const logger = options.logger.child({
       correlationId,
       guildId: interaction.guildId ?? undefined,
@@ -113,7 +112,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return running.size;
     },
     handle(interaction) {
-      const task = run(interaction).catch((error: unknown) => {
+      const correlationId = newCorrelationId();
+      // Errors that escape to the process are logged with this interaction's reference id.
+      const scope = options.services.correlation;
+      const task = (scope === undefined ? run(interaction, correlationId) : scope.run(correlationId, () => run(interaction, correlationId))).catch((error: unknown) => {
         options.logger.error({ err: error }, 'interaction dispatch failed');
       });
       running.add(task);

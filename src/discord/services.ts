@@ -5,6 +5,7 @@ import type { Chat } from '../engine/chat.ts';
 import type { Summarizer } from '../engine/summarize.ts';
 import type { LlmService } from '../llm/service.ts';
 import type { Logger } from '../log/logger.ts';
+import type { CorrelationScope } from '../process/correlation.ts';
 import type { PromptEngine } from '../prompts/engine.ts';
 import type { Clock } from '../resilience/clock.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -24,4 +25,6 @@ export interface BotServices {
   summarizer: Summarizer;
   chat: Chat;
   llm: LlmService;
+  /** Where the running interaction's correlation id is kept, for process-level error logs. */
+  correlation?: CorrelationScope;
 }
