@@ -164,14 +164,15 @@ export class DeliveryStore {
     return rows.map(toStored);
   }
 
-  /** Deliveries for `repo` that were given up, newest first (`/prompt-config status`). */
-  async failedFor(repo: string, limit: number): Promise<FailedDelivery[]> {
+  /** Deliveries for `repo` received since `since` that were given up, newest first (`/prompt-config status`). */
+  async failedFor(repo: string, limit: number, since: Date = new Date(0)): Promise<FailedDelivery[]> {
     const rows = await this.db
       .selectFrom('webhook_deliveries')
       .select(['delivery_id', 'event', 'error', 'attempts', 'processed_at', 'received_at'])
       .where(sql`lower(repo)`, '=', repo.toLowerCase())
       .where('status', '=', 'failed')
       .where('next_attempt_at', 'is', null)
+      .where('received_at', '>=', since)
       .orderBy('received_at', 'desc')
       .limit(limit)
       .execute();

@@ -97,6 +97,8 @@ describeEachDatabase('webhook delivery attempts', (database) => {
 
     const failed = await store.failedFor('ACME/Poison', 5);
     expect(failed).toEqual([expect.objectContaining({ deliveryId: id, event: 'push', attempts: MAX, error: row?.error })]);
+    // Older than the window /prompt-config status looks at: not shown.
+    expect(await store.failedFor('acme/poison', 5, new Date(clock.now()))).toEqual([]);
   });
 
   it('the sweeper gives up exhausted deliveries instead of handing them to the queue again', async () => {

@@ -8,6 +8,8 @@ import { replyPrivately } from './reply.ts';
 import { statusEmbed } from './status-report.ts';
 
 const FAILED_DELIVERIES_SHOWN = 3;
+/** Older failures are history, not something to act on now. */
+const FAILED_DELIVERIES_WINDOW_MS = 7 * 86_400_000;
 
 /** `/prompt-config status`: this server's repository, sync, token and serving level. */
 export async function runStatus(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
@@ -17,6 +19,7 @@ export async function runStatus(interaction: ChatInputCommandInteraction, ctx: C
     ctx.services.prompts.status(guildId),
     ctx.services.vault.metadata(guildId, GITHUB_TOKEN_PURPOSE),
   ]);
-  const failed = status.config === null ? [] : await DeliveryStore.over(ctx.services.db).failedFor(`${status.config.owner}/${status.config.repo}`, FAILED_DELIVERIES_SHOWN);
+  const since = new Date(ctx.services.clock.now() - FAILED_DELIVERIES_WINDOW_MS);
+  const failed = status.config === null ? [] : await DeliveryStore.over(ctx.services.db).failedFor(`${status.config.owner}/${status.config.repo}`, FAILED_DELIVERIES_SHOWN, since);
   await replyPrivately(interaction, { embeds: [statusEmbed(status, token, failed)] });
 }
