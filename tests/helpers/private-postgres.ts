@@ -101,6 +101,18 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres | { skip: 
     }
   };
   let removed = false;
+  // A runner that exits without calling remove() (a timeout, a crash) must not leave a server running.
+  const removeOnExit = (): void => {
+    if (removed) return;
+    removed = true;
+    try {
+      pgCtl('stop', ['-m', 'immediate']);
+    } catch {
+      // already stopped
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', removeOnExit);
 
   return {
     port,
@@ -123,14 +135,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres | { skip: 
       pgCtl('restart', ['-m', 'fast']);
     },
     async remove() {
-      if (removed) return;
-      removed = true;
-      try {
-        pgCtl('stop', ['-m', 'immediate']);
-      } catch {
-        // already stopped
-      }
-      rmSync(dir, { recursive: true, force: true });
+      process.off('exit', removeOnExit);
+      removeOnExit();
     },
   };
 }
