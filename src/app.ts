@@ -24,11 +24,13 @@ import { createLlmService, type LlmService } from './llm/service.ts';
 import { createInvalidationBus, type InvalidationBus } from './invalidation/bus.ts';
 import { wireInvalidation } from './invalidation/wire.ts';
 import { ConfigHookStore } from './webhooks/config-hooks.ts';
-import { mountGithubWebhook } from './webhooks/github-route.ts';
 import { createGithubAppLinking } from './github-app/linking.ts';
 import { recordAudit } from './audit/audit-log.ts';
 import { mountGithubAppSetup } from './github-app/setup-route.ts';
 import { createGitHubClient } from './prompts/sources/github-http.ts';
+import { defaultWebhookOptions, mountGithubWebhook } from './webhooks/github-route.ts';
+import { crashOnDeliveryFor } from './webhooks/test-crash-fault.ts';
+import { createCorrelationScope, type CorrelationScope } from './process/correlation.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
 import { Keyring } from './vault/keyring.ts';
 import { loadSodium } from './vault/sodium.ts';
@@ -52,6 +54,8 @@ export interface App {
   bus: InvalidationBus;
   /** Set once `start()` connected to Discord (DISCORD_TOKEN set). */
   bot: Bot | undefined;
+  /** The correlation id of the work running now (process-level error handlers log it). */
+  correlation: CorrelationScope;
   /** `url`: where HTTP listens; a shard process (SHARDS) serves no HTTP, and `url` says so. */
   start(): Promise<{ url: string }>;
   stop(): Promise<void>;
@@ -130,6 +134,9 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     });
     mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
     const configHooks = new ConfigHookStore(database.db, vault);
+    const correlation = createCorrelationScope();
+    const crashFault = crashOnDeliveryFor(overrides.env?.RECAP_TEST_CRASH_ON_DELIVERY_REPO);
+    if (crashFault !== undefined) logger.warn('RECAP_TEST_CRASH_ON_DELIVERY_REPO is set: a test fault crashes this process on some webhook deliveries');
     const webhooks = mountGithubWebhook(http, {
       secret: config.github.webhookSecret,
       hooks: configHooks,
@@ -139,7 +146,13 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       metrics,
       logger,
       clock,
-      options: { maxBodyBytes: config.github.webhookMaxBodyBytes },
+      correlation,
+      ...(crashFault === undefined ? {} : { wrapProcessor: crashFault }),
+      options: {
+        maxBodyBytes: config.github.webhookMaxBodyBytes,
+        retry: { ...defaultWebhookOptions.retry, maxAttempts: config.github.webhookMaxAttempts },
+        leaseMs: config.github.webhookLeaseMs,
+      },
     });
 
     const githubApp = createGithubAppLinking({
@@ -183,6 +196,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         forgetGuild: (guildId) => webhooks.forgetGuild(guildId),
       },
       ...(githubApp === undefined ? {} : { githubApp }),
+      correlation,
     };
     const mentionChat = createMentionChat({ services, logger });
     const app: App = {
@@ -196,6 +210,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       llm,
       bus,
       bot: undefined,
+      correlation,
       async start() {
         // SHARDS: a shard process serves Discord only (its manager has the one HTTP port and
         // sweeps the webhook deliveries); the manager serves HTTP only (the shards are Discord).

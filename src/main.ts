@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { createApp } from './app.ts';
 import { environmentWithDotenv, loadConfig } from './config/env.ts';
 import { createLogger } from './log/logger.ts';
+import { exitWith } from './process/exit.ts';
+import { installFatalPolicy, type FatalPolicy } from './process/fatal-policy.ts';
 import { shardLogFields, startShardingRole, type ShardingRole } from './sharding/role.ts';
 import { reportStartupFailure } from './startup-errors.ts';
 
@@ -12,10 +14,15 @@ async function main(): Promise<void> {
   const debug = String(env.LOG_LEVEL ?? '').toLowerCase() === 'debug' || String(env.LOG_LEVEL ?? '').toLowerCase() === 'trace';
   let app;
   let sharding: ShardingRole;
+  let policy: FatalPolicy | undefined;
   try {
     const config = loadConfig(env);
     const logger = createLogger({ level: config.log.level, format: config.log.format, base: { pid: process.pid, ...shardLogFields(config.sharding) } });
+    // After an uncaught exception the state is unknown: stop briefly, then let the supervisor restart us.
+    policy = installFatalPolicy({ process, logger, stopTimeoutMs: 5_000 });
     app = await createApp(config, logger, { env });
+    const created = app;
+    policy.attach({ metrics: created.metrics, stop: () => created.stop(), correlationId: () => created.correlation.current() });
     const { url } = await app.start();
     // SHARDS: the manager starts one process per shard, each running this file.
     sharding = await startShardingRole(config, app, fileURLToPath(import.meta.url));
@@ -30,8 +37,10 @@ async function main(): Promise<void> {
       sharding.running.message,
     );
   } catch (error) {
-    process.exitCode = reportStartupFailure(error, process.stderr, debug);
+    const code = reportStartupFailure(error, process.stderr, debug);
     await app?.stop().catch(() => undefined);
+    policy?.uninstall();
+    exitWith(code);
     return;
   }
 

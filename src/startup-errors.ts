@@ -13,6 +13,11 @@ export function describeStartupError(error: unknown): string | undefined {
   if (error instanceof KeyringError) return `configuration: ${error.message}`;
   if (error instanceof DatabaseUnavailableError) return `database: ${error.message}`;
   if (error instanceof MigrationError) return `database: ${error.message}`;
+  const e = error as { code?: unknown; address?: unknown; port?: unknown } | null;
+  if (e?.code === 'EADDRINUSE') {
+    return `http: ${String(e.address ?? 'the address')}:${String(e.port ?? '?')} is already in use; stop what listens there or set HTTP_PORT to a free port`;
+  }
+  if (e?.code === 'TokenInvalid') return 'discord: the login was refused: DISCORD_TOKEN is not a valid bot token (copy it again from the Developer Portal, Bot tab)';
   return undefined;
 }
 

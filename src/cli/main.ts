@@ -1,6 +1,9 @@
 import { UsageError, type CliCommand, type CliContext } from './command.ts';
 import { commands as builtIn } from './commands/index.ts';
 import { reportStartupFailure } from '../startup-errors.ts';
+import { createLogger } from '../log/logger.ts';
+import { exitWith } from '../process/exit.ts';
+import { installFatalPolicy } from '../process/fatal-policy.ts';
 
 function overview(commands: readonly CliCommand[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -57,6 +60,8 @@ export async function runCli(ctx: CliContext, commands: readonly CliCommand[] = 
 
 // Run only when executed directly, so tests can import runCli.
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('src/cli/main.ts')) {
+  // Errors nothing caught: one policy for the CLI and the service (see fatal-policy.ts).
+  installFatalPolicy({ process, logger: createLogger({ level: 'error', format: 'auto', destination: process.stderr }) });
   const code = await runCli({
     argv: process.argv.slice(2),
     env: process.env,
@@ -64,5 +69,5 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     stderr: process.stderr,
     cwd: process.cwd(),
   });
-  process.exitCode = code;
+  exitWith(code);
 }

@@ -101,6 +101,8 @@ const schema = z.object({
   ),
   GITHUB_WEBHOOK_SECRET: secret,
   GITHUB_WEBHOOK_MAX_BODY_KB: withDefault(positiveInt('a size in KiB'), 1024),
+  GITHUB_WEBHOOK_MAX_ATTEMPTS: withDefault(positiveInt('a number of attempts'), 8),
+  GITHUB_WEBHOOK_LEASE: withDefault(duration, '60s'),
   GITHUB_REQUEST_TIMEOUT_MS: withDefault(positiveInt('a timeout in milliseconds'), 5_000),
   GITHUB_REFRESH_BUDGET_MS: withDefault(positiveInt('a time budget in milliseconds'), 2_500),
   PROMPTS_DIR: withDefault(z.string(), './prompts'),
@@ -170,6 +172,10 @@ export interface Config {
     /** Signed push webhooks; unset, POST /webhooks/github answers 503. */
     webhookSecret: Secret | undefined;
     webhookMaxBodyBytes: number;
+    /** Processing attempts per delivery, a crash during one included; then it is `failed`. */
+    webhookMaxAttempts: number;
+    /** How long a process holds a delivery it took; after a crash, others take it once this ends. */
+    webhookLeaseMs: number;
     requestTimeoutMs: number;
     refreshBudgetMs: number;
   };
@@ -278,6 +284,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       enterpriseHosts: e.GITHUB_ENTERPRISE_HOSTS,
       webhookSecret: e.GITHUB_WEBHOOK_SECRET,
       webhookMaxBodyBytes: e.GITHUB_WEBHOOK_MAX_BODY_KB * 1024,
+      webhookMaxAttempts: e.GITHUB_WEBHOOK_MAX_ATTEMPTS,
+      webhookLeaseMs: e.GITHUB_WEBHOOK_LEASE,
       requestTimeoutMs: e.GITHUB_REQUEST_TIMEOUT_MS,
       refreshBudgetMs: e.GITHUB_REFRESH_BUDGET_MS,
     },

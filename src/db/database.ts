@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Logger } from '../log/logger.ts';
+import { retryingPostgresDialect } from './retrying-dialect.ts';
 import type { Database } from './schema.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -69,6 +70,11 @@ export function describeDatabaseError(error: unknown): string {
       return 'authentication failed (check the user and password)';
     case '3D000':
       return 'database does not exist';
+    case '57P01':
+      return 'the server terminated the connection (administrator command or failover)';
+    case '57P02':
+    case '57P03':
+      return 'the server is restarting';
     default:
       return e?.message ?? String(error);
   }
@@ -126,10 +132,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     idleTimeoutMillis: 30_000,
     application_name: 'recap-bot',
   });
-  // An idle client losing its connection emits here; unhandled, it would kill the process.
-  pool.on('error', (error) => {
-    options.logger.warn({ reason: describeDatabaseError(error) }, 'database connection lost; the pool will reconnect');
-  });
+  handleConnectionErrors(pool, options.logger);
   const description = describePostgresUrl(url);
   try {
     const client = await pool.connect();
@@ -138,7 +141,13 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     await pool.end().catch(() => undefined);
     throw new DatabaseUnavailableError(`cannot connect to ${description}: ${describeDatabaseError(error)}`);
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: retryingPostgresDialect(pool, {
+      delaysMs: [100, 500, 1_500],
+      onRetry: (error, repeat) =>
+        options.logger.warn({ reason: describeDatabaseError(error), repeat }, 'database connection lost during a read; reading again on a fresh connection'),
+    }),
+  });
   return {
     db,
     kind: 'postgres',
@@ -149,6 +158,26 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       await db.destroy();
     },
   };
+}
+
+/**
+ * Every pooled client gets its own 'error' listener. pg-pool listens on a
+ * client only while it is idle; a backend terminated while its client is
+ * checked out (a failover, pg_terminate_backend) would otherwise raise an
+ * unhandled 'error' event and end the process. The query using the client
+ * still fails (and is retried where that is safe); the pool drops the client
+ * on release.
+ */
+export function handleConnectionErrors(pool: pg.Pool, logger: Logger): void {
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      logger.warn({ reason: describeDatabaseError(error) }, 'database connection lost while in use; the query using it fails and the pool reconnects');
+    });
+  });
+  // An idle client losing its connection emits here (pg-pool's own listener forwards it).
+  pool.on('error', (error) => {
+    logger.debug({ reason: describeDatabaseError(error) }, 'idle database connection lost; the pool will reconnect');
+  });
 }
 
 async function pingWithTimeout(db: Kysely<Database>, timeoutMs: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
+import { CONNECTION_LOST_MESSAGE, isConnectionLost } from '../db/connection-errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CommandContext, SlashCommand } from './command.ts';
 import { GENERIC_FAILURE, UserFacingError } from './errors.ts';
@@ -35,7 +36,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const running = new Set<Promise<void>>();
   let draining = false;
 
-  const fail = async (interaction: RepliableInteraction, ctx: CommandContext, error: unknown): Promise<void> => {
+  const fail = async (interaction: RepliableInteraction, ctx: CommandContext, thrown: unknown): Promise<void> => {
+    // A write that lost its database connection is not repeated for the member (it may have happened): they decide.
+    const error = !(thrown instanceof UserFacingError) && isConnectionLost(thrown) ? new UserFacingError(CONNECTION_LOST_MESSAGE, { cause: thrown }) : thrown;
     const known = error instanceof UserFacingError;
     if (known) ctx.logger.info({ reason: error.message }, 'interaction refused');
     else ctx.logger.error({ err: error }, 'interaction failed');
@@ -47,8 +50,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   };
 
-  const run = async (interaction: Interaction): Promise<void> => {
-    const correlationId = newCorrelationId();
+  const run = async (interaction: Interaction, correlationId: string): Promise<void> => {
     const logger = options.logger.child({
       correlationId,
       guildId: interaction.guildId ?? undefined,
@@ -110,7 +112,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return running.size;
     },
     handle(interaction) {
-      const task = run(interaction).catch((error: unknown) => {
+      const correlationId = newCorrelationId();
+      // Errors that escape to the process are logged with this interaction's reference id.
+      const scope = options.services.correlation;
+      const task = (scope === undefined ? run(interaction, correlationId) : scope.run(correlationId, () => run(interaction, correlationId))).catch((error: unknown) => {
         options.logger.error({ err: error }, 'interaction dispatch failed');
       });
       running.add(task);

@@ -5,6 +5,7 @@ import type { Chat } from '../engine/chat.ts';
 import type { Summarizer } from '../engine/summarize.ts';
 import type { LlmService } from '../llm/service.ts';
 import type { Logger } from '../log/logger.ts';
+import type { CorrelationScope } from '../process/correlation.ts';
 import type { PromptEngine } from '../prompts/engine.ts';
 import type { Clock } from '../resilience/clock.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -38,4 +39,6 @@ export interface BotServices {
   /** Set when the operator configured the GitHub App's install flow (/prompt-config github-app). */
   githubApp?: GithubAppLinking;
   webhooks: WebhookServices;
+  /** Where the running interaction's correlation id is kept, for process-level error logs. */
+  correlation?: CorrelationScope;
 }

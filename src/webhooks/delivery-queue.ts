@@ -1,5 +1,7 @@
+import { retryOnConnectionLoss } from '../db/connection-errors.ts';
 import { describeDatabaseError } from '../db/database.ts';
 import type { Logger } from '../log/logger.ts';
+import type { CorrelationScope } from '../process/correlation.ts';
 import { jitteredBackoff } from '../resilience/backoff.ts';
 import type { Clock } from '../resilience/clock.ts';
 import type { DeliveryStore } from './delivery-store.ts';
@@ -11,8 +13,8 @@ export interface QueuedDelivery {
   deliveryId: string;
   event: string;
   payload: DeliveryPayload;
-  /** Attempts made before this one. */
-  attempts: number;
+  /** The number of this attempt, already counted in the table when it was claimed. */
+  attempt: number;
 }
 
 export interface RetryPolicy {
@@ -31,7 +33,12 @@ export interface DeliveryQueueDeps {
   /** Past this many waiting, deliveries stay in the table for the sweeper instead of memory. */
   maxPending: number;
   retry: RetryPolicy;
+  /** Processing runs with the delivery id as its correlation id. */
+  correlation?: CorrelationScope;
 }
+
+/** A restart of the database server takes a few seconds: outlast it before leaving the row to the sweeper. */
+const BOOKKEEPING_RETRY_MS = [250, 1_000, 3_000];
 
 /**
  * Processes accepted deliveries in this process, a few at a time, in
@@ -78,25 +85,32 @@ export class DeliveryQueue {
     while (this.running < this.deps.concurrency && this.pending.length > 0) {
       const item = this.pending.shift() as QueuedDelivery;
       this.running += 1;
-      this.run(item).finally(() => {
-        this.running -= 1;
-        this.queuedIds.delete(item.deliveryId);
-        this.pump();
-        if (this.running === 0 && this.pending.length === 0) {
-          const waiters = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const resolve of waiters) resolve();
-        }
-      });
+      this.run(item)
+        .catch((error: unknown) => {
+          // run() catches processing errors itself; this is the last guard so nothing escapes to the process.
+          this.deps.logger.error({ delivery: item.deliveryId, err: error }, 'webhook delivery bookkeeping failed; the sweeper will take it again');
+        })
+        .finally(() => {
+          this.running -= 1;
+          this.queuedIds.delete(item.deliveryId);
+          this.pump();
+          if (this.running === 0 && this.pending.length === 0) {
+            const waiters = this.idleWaiters;
+            this.idleWaiters = [];
+            for (const resolve of waiters) resolve();
+          }
+        });
     }
   }
 
   private async run(item: QueuedDelivery): Promise<void> {
     const { store, clock, logger, metrics, retry } = this.deps;
-    const attempts = item.attempts + 1;
+    const attempts = item.attempt;
     try {
-      const result = await this.deps.process(item.payload);
-      await store.complete(item.deliveryId, attempts, result, new Date(clock.now()));
+      const work = (): Promise<string> => this.deps.process(item.payload);
+      const result = await (this.deps.correlation?.run(item.deliveryId, work) ?? work());
+      // Completing twice writes the same values: safe to repeat after a lost connection.
+      await retryOnConnectionLoss(() => store.complete(item.deliveryId, attempts, result, new Date(clock.now())), { delaysMs: BOOKKEEPING_RETRY_MS });
       metrics.processed(item.event, 'done');
       logger.info({ delivery: item.deliveryId, event: item.event, attempts, result }, 'webhook delivery processed');
       return;
@@ -112,7 +126,7 @@ export class DeliveryQueue {
       );
       // When the database itself is down this fails too; the row stays as it
       // was and the sweeper takes it again once its claim runs out.
-      await store.fail(item.deliveryId, attempts, reason, new Date(now), next).catch((e: unknown) => {
+      await retryOnConnectionLoss(() => store.fail(item.deliveryId, attempts, reason, new Date(now), next), { delaysMs: BOOKKEEPING_RETRY_MS }).catch((e: unknown) => {
         logger.warn({ delivery: item.deliveryId, reason: describeDatabaseError(e) }, 'could not record the failed webhook delivery');
       });
     }

@@ -15,6 +15,11 @@ export interface NewDelivery {
   claimedUntil: Date | null;
   /** The per-config hook that verified it; null or absent: the operator's secret. */
   hookId?: string | null;
+  /**
+   * Attempts already counted: 1 when this process holds it to process it at
+   * once (the attempt counts before it runs, so a crash during it counts too).
+   */
+  attempts?: number;
 }
 
 export interface StoredDelivery {
@@ -30,6 +35,15 @@ export interface StoredDelivery {
   receivedAt: Date;
   processedAt: Date | null;
   nextAttemptAt: Date | null;
+}
+
+/** A delivery that was given up: what `/prompt-config status` shows. */
+export interface FailedDelivery {
+  deliveryId: string;
+  event: string;
+  error: string | null;
+  attempts: number;
+  at: Date;
 }
 
 /** Deliveries in the database: the at-most-once record and the retry queue that survives restarts. */
@@ -58,7 +72,7 @@ export class DeliveryStore {
         action: delivery.action,
         repo: delivery.repo,
         status: delivery.status,
-        attempts: 0,
+        attempts: delivery.attempts ?? 0,
         payload: JSON.stringify(delivery.payload),
         result: delivery.result,
         received_at: delivery.receivedAt,
@@ -92,20 +106,23 @@ export class DeliveryStore {
 
   /**
    * Takes up to `limit` unfinished deliveries that are due and not held by a
-   * live process, holding them until `claimUntil`. SKIP LOCKED lets several
-   * processes sweep at once without taking the same row.
+   * live process, holding them until `claimUntil`, and counts the attempt in
+   * the same statement: a delivery whose processing kills the process has
+   * its attempts counted all the same, so `maxAttempts` ends it. SKIP LOCKED
+   * lets several processes sweep at once without taking the same row.
    */
-  async claimDue(now: Date, claimUntil: Date, limit: number): Promise<StoredDelivery[]> {
+  async claimDue(now: Date, claimUntil: Date, limit: number, maxAttempts: number): Promise<StoredDelivery[]> {
     if (limit <= 0) return [];
     const rows = await this.db
       .updateTable('webhook_deliveries')
-      .set({ claimed_until: claimUntil })
+      .set((eb) => ({ claimed_until: claimUntil, attempts: eb('attempts', '+', 1) }))
       .where('delivery_id', 'in', (eb) =>
         eb
           .selectFrom('webhook_deliveries')
           .select('delivery_id')
           .where('status', 'in', ['queued', 'failed'])
           .where('next_attempt_at', '<=', now)
+          .where('attempts', '<', maxAttempts)
           .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
           .orderBy('next_attempt_at')
           .limit(limit)
@@ -115,6 +132,60 @@ export class DeliveryStore {
       .returningAll()
       .execute();
     return rows.map(toStored);
+  }
+
+  /**
+   * Ends deliveries whose every attempt was counted but whose last one never
+   * finished (the process stopped while processing them: a crash, a kill):
+   * they become `failed` with the reason, for `/prompt-config status`.
+   */
+  async giveUpUnfinished(now: Date, maxAttempts: number, limit: number): Promise<StoredDelivery[]> {
+    const reason = `gave up after ${maxAttempts} attempts: the process stopped while processing it each time`;
+    const rows = await this.db
+      .updateTable('webhook_deliveries')
+      .set((eb) => ({
+        status: 'failed' as const,
+        error: sql<string>`left(${reason} || coalesce('; earlier: ' || ${eb.ref('error')}, ''), 1000)`,
+        processed_at: now,
+        next_attempt_at: null,
+        claimed_until: null,
+      }))
+      .where('delivery_id', 'in', (eb) =>
+        eb
+          .selectFrom('webhook_deliveries')
+          .select('delivery_id')
+          .where('status', 'in', ['queued', 'failed'])
+          .where('next_attempt_at', '<=', now)
+          .where('attempts', '>=', maxAttempts)
+          .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .execute();
+    return rows.map(toStored);
+  }
+
+  /** Deliveries for `repo` received since `since` that were given up, newest first (`/prompt-config status`). */
+  async failedFor(repo: string, limit: number, since: Date = new Date(0)): Promise<FailedDelivery[]> {
+    const rows = await this.db
+      .selectFrom('webhook_deliveries')
+      .select(['delivery_id', 'event', 'error', 'attempts', 'processed_at', 'received_at'])
+      .where(sql`lower(repo)`, '=', repo.toLowerCase())
+      .where('status', '=', 'failed')
+      .where('next_attempt_at', 'is', null)
+      .where('received_at', '>=', since)
+      .orderBy('received_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      deliveryId: r.delivery_id,
+      event: r.event,
+      error: r.error,
+      attempts: r.attempts,
+      at: new Date(r.processed_at ?? r.received_at),
+    }));
   }
 
   async get(deliveryId: string): Promise<StoredDelivery | undefined> {

@@ -1,4 +1,5 @@
 import { describeDatabaseError } from '../db/database.ts';
+import { retryOnConnectionLoss } from '../db/connection-errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from '../resilience/clock.ts';
 import type { DeliveryQueue } from './delivery-queue.ts';
@@ -13,6 +14,8 @@ export interface DeliverySweeperDeps {
   /** How long a process holds a delivery it took; a crash frees it after this. */
   leaseMs: number;
   batch: number;
+  /** Deliveries with this many attempts counted are not taken again. */
+  maxAttempts: number;
   /** Finished deliveries are kept this long (so replays are still recognized). */
   retentionMs: number;
 }
@@ -53,15 +56,24 @@ export class DeliverySweeper {
     const { store, queue, clock, logger } = this.deps;
     try {
       const now = clock.now();
-      const due = await store.claimDue(new Date(now), new Date(now + this.deps.leaseMs), Math.min(this.deps.batch, queue.capacity));
+      const { maxAttempts, batch } = this.deps;
+      const gaveUp = await retryOnConnectionLoss(() => store.giveUpUnfinished(new Date(now), maxAttempts, batch));
+      for (const row of gaveUp) {
+        logger.error(
+          { delivery: row.deliveryId, event: row.event, repo: row.repo, attempts: row.attempts, reason: row.error },
+          'webhook delivery failed; giving up: the process stopped during each attempt',
+        );
+      }
+      // Repeating a claim after a lost connection at worst counts one attempt that never ran.
+      const due = await retryOnConnectionLoss(() => store.claimDue(new Date(now), new Date(now + this.deps.leaseMs), Math.min(batch, queue.capacity), maxAttempts));
       let handed = 0;
       for (const row of due) {
         const payload = parseStoredPayload(row.payload);
         if (!payload.ok) {
-          await store.fail(row.deliveryId, row.attempts + 1, payload.reason, new Date(now), null);
+          await store.fail(row.deliveryId, row.attempts, payload.reason, new Date(now), null);
           continue;
         }
-        if (queue.offer({ deliveryId: row.deliveryId, event: row.event, payload: payload.value, attempts: row.attempts })) handed += 1;
+        if (queue.offer({ deliveryId: row.deliveryId, event: row.event, payload: payload.value, attempt: row.attempts })) handed += 1;
       }
       await store.prune(new Date(now - this.deps.retentionMs));
       return handed;

@@ -20,6 +20,8 @@ import { createDeliveryProcessor, type PushGroup, type WebhookEngine } from './p
 import { commitReplacedInPush } from './push-history.ts';
 import { RefreshLimiter } from './refresh-limiter.ts';
 import { createSignatureCheck, isSignatureHeader, type SignatureCheck } from './signature.ts';
+import type { DeliveryProcessor } from './processor.ts';
+import type { CorrelationScope } from '../process/correlation.ts';
 import type { WebhookTables } from './tables.ts';
 
 /** The operator's webhook (GITHUB_WEBHOOK_SECRET): for every config of the repository. */
@@ -72,6 +74,10 @@ export interface GithubWebhookDeps<DB extends WebhookTables = WebhookTables> {
   metrics: Registry;
   logger: Logger;
   clock: Clock;
+  /** Processing runs with the delivery id as its correlation id. */
+  correlation?: CorrelationScope;
+  /** Test seam: wraps the processor (fault injection). */
+  wrapProcessor?: (processor: DeliveryProcessor) => DeliveryProcessor;
   options?: Partial<GithubWebhookOptions>;
 }
 
@@ -109,14 +115,17 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
   const limiter = new RefreshLimiter<PushGroup>(deps.clock, { intervalMs: options.refreshIntervalMs, maxRepos: 10_000 });
   const queue = new DeliveryQueue({
     store,
-    process: createDeliveryProcessor({
-      engine: deps.engine,
-      hooks: deps.hooks,
-      bus: deps.bus,
-      clock: deps.clock,
-      limiter,
-      replacedInPush: (push) => commitReplacedInPush(deps.db, push),
-    }),
+    process: (deps.wrapProcessor ?? ((p: DeliveryProcessor) => p))(
+      createDeliveryProcessor({
+        engine: deps.engine,
+        hooks: deps.hooks,
+        bus: deps.bus,
+        clock: deps.clock,
+        limiter,
+        replacedInPush: (push) => commitReplacedInPush(deps.db, push),
+      }),
+    ),
+    ...(deps.correlation === undefined ? {} : { correlation: deps.correlation }),
     clock: deps.clock,
     logger,
     metrics,
@@ -131,6 +140,7 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
     logger,
     leaseMs: options.leaseMs,
     batch: options.sweepBatch,
+    maxAttempts: options.retry.maxAttempts,
     retentionMs: options.retentionMs,
   });
   const verify = deps.secret === undefined ? undefined : createSignatureCheck(deps.secret);
@@ -255,6 +265,7 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
     }
 
     let inserted: boolean;
+    let held = false;
     let intake: Awaited<ReturnType<typeof classifyDelivery>>;
     const now = deps.clock.now();
     try {
@@ -265,7 +276,7 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
       }
       const queued = intake.kind === 'queue';
       // Held by this process when its queue takes it; otherwise free for the sweeper at once.
-      const held = queued && queue.capacity > 0;
+      held = queued && queue.capacity > 0;
       inserted = await store.insert({
         deliveryId,
         event,
@@ -278,6 +289,8 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
         nextAttemptAt: queued ? new Date(now) : null,
         claimedUntil: held ? new Date(now + options.leaseMs) : null,
         hookId: scope.kind === 'hook' ? scope.hookId : null,
+        // Held: this process runs the first attempt now, so it counts now.
+        attempts: held ? 1 : 0,
       });
     } catch (error) {
       // Nothing was recorded: a 5xx makes the delivery show as failed on GitHub, to be redelivered.
@@ -298,7 +311,8 @@ export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, d
     switch (intake.kind) {
       case 'queue':
         answer(res, event, 'accepted', 202, { status: 'queued', delivery: deliveryId });
-        queue.offer({ deliveryId, event, payload: intake.payload, attempts: 0 });
+        // Not held (the queue was full): the sweeper takes it from the table.
+        if (held) queue.offer({ deliveryId, event, payload: intake.payload, attempt: 1 });
         return;
       case 'ack': {
         // GitHub pings a webhook when it is created: from then on this repo's pushes reach us.

@@ -260,7 +260,24 @@ interface DatabaseResources extends E2EDatabase {
   dispose(): Promise<void>;
 }
 
-async function prepareDatabase(mode: 'auto' | 'pglite', dataDir: string): Promise<DatabaseResources> {
+async function prepareDatabase(mode: NonNullable<StartE2EOptions['database']>, dataDir: string): Promise<DatabaseResources> {
+  if (typeof mode === 'object') {
+    // A database the caller owns (a private cluster for fault drills): it creates and removes it.
+    let opened: DatabaseHandle | undefined;
+    return {
+      kind: 'postgres',
+      url: mode.url,
+      dataDir: undefined,
+      env: { DATABASE_URL: mode.url, DATA_DIR: dataDir },
+      open: async () => {
+        opened ??= await openDatabase({ url: mode.url, dataDir, poolMax: 2, logger: silentLogger });
+        return opened.db;
+      },
+      dispose: async () => {
+        await opened?.close().catch(() => undefined);
+      },
+    };
+  }
   if (mode === 'auto' && inject('postgresUrl') !== '') {
     const created = await createPostgresDatabase();
     return {
@@ -312,8 +329,8 @@ export interface E2EWorld {
 export interface StartE2EOptions {
   /** Extra environment for the bot process (e.g. ANTHROPIC_BASE_URL); wins over the harness's. */
   env?: Record<string, string>;
-  /** `auto` (default): real Postgres when the test setup found one, else PGlite. */
-  database?: 'auto' | 'pglite';
+  /** `auto` (default): real Postgres when the test setup found one, else PGlite; `{ url }`: a database the caller owns. */
+  database?: 'auto' | 'pglite' | { url: string };
   discord?: DiscordEmulatorOptions;
   /** Default: quotas high enough that no test runs into GitHub's 60 anonymous requests an hour. */
   github?: GitHubEmulatorOptions;

@@ -3,6 +3,7 @@
  * specific, and saying when trying again can help. Times are Discord
  * timestamps, shown in each reader's own time zone.
  */
+import { CONNECTION_LOST_MESSAGE, isConnectionLost } from '../../db/connection-errors.ts';
 import { ChatError, SummarizeError } from '../../engine/errors.ts';
 import { RouterError, RouterRefusal } from '../../router/errors.ts';
 import { discordTime } from '../format/text.ts';
@@ -24,6 +25,8 @@ function refusalText(refusal: RouterRefusal): string {
 }
 
 function unavailableText(cause: unknown): string {
+  // A lost database connection is not the providers' fault: say what happened.
+  if (isConnectionLost(cause)) return CONNECTION_LOST_MESSAGE;
   const retryAt = cause instanceof RouterError ? cause.retryAt : undefined;
   return retryAt === undefined
     ? 'The model providers are unavailable right now; please try again in a few minutes.'

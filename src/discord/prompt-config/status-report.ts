@@ -2,6 +2,7 @@ import type { APIEmbed } from 'discord.js';
 import type { PromptStatus } from '../../prompts/engine.ts';
 import { formatProblem } from '../../prompts/problems.ts';
 import type { SecretMetadata } from '../../vault/vault.ts';
+import type { FailedDelivery } from '../../webhooks/delivery-store.ts';
 import { EmbedColors, boundedEmbed } from '../format/embed.ts';
 import { DiscordLimits } from '../format/limits.ts';
 import { boundedCodeLines, discordTimeWithAge, inlineCode, shortSha, truncate } from '../format/text.ts';
@@ -14,7 +15,12 @@ const ERRORS_SHOWN = 3;
  * commit serves, how the last sync and push went, what is wrong, whether a
  * token is stored (never its value) and which level of the chain serves now.
  */
-export function statusEmbed(status: PromptStatus, token: SecretMetadata | undefined, webhook?: string): APIEmbed {
+export function statusEmbed(
+  status: PromptStatus,
+  token: SecretMetadata | undefined,
+  webhook?: string,
+  failedDeliveries: readonly FailedDelivery[] = [],
+): APIEmbed {
   const config = status.config;
   const tokenText =
     token === undefined
@@ -78,6 +84,12 @@ export function statusEmbed(status: PromptStatus, token: SecretMetadata | undefi
         value: errors.length === 0 ? 'none' : boundedCodeLines(errors.slice(0, ERRORS_SHOWN), { max: DiscordLimits.fieldValue, total: errors.length }),
       },
       events.length > 0 && { name: 'Repository events', value: events.join('\n') },
+      failedDeliveries.length > 0 && {
+        name: 'Webhook deliveries that failed',
+        value: failedDeliveries
+          .map((d) => `${inlineCode(d.deliveryId.slice(0, 36))} (${d.event}, ${d.attempts} attempts) ${discordTimeWithAge(d.at)}: ${truncate(d.error ?? 'no reason recorded', 300)}`)
+          .join('\n'),
+      },
     ],
   });
 }
