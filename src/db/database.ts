@@ -93,7 +93,8 @@ async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
     pglite = await PGlite.create(dir);
     description = `embedded PGlite at ${dir}`;
   }
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const gate = closingGate(pglite);
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(gate.pglite) });
   const listeners = new Set<() => Promise<void>>();
   const handle: DatabaseHandle = {
     db,
@@ -114,9 +115,10 @@ async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
     },
     close: async () => {
       for (const unlisten of [...listeners]) await unlisten();
-      // PGlite never returns from close() while a query is still queued:
-      // one round trip first lets whatever is in flight finish.
-      if (!pglite.closed) await sql`select 1`.execute(db).catch(() => undefined);
+      // PGlite never returns from close() while a query is still queued, and a
+      // query sent after close() spins forever: refuse new ones, let the
+      // running ones finish, then close.
+      await gate.close();
       await db.destroy();
       if (!pglite.closed) await pglite.close();
     },
@@ -190,4 +192,42 @@ async function pingWithTimeout(db: Kysely<Database>, timeoutMs: number): Promise
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Guards an embedded database against work that outlives it: once closing,
+ * every new query is refused at once (queued work of other parts, such as
+ * a sweep that was mid-way, fails like any query on a database that is
+ * down), and close waits for the ones already running.
+ */
+function closingGate(pglite: PGlite): { pglite: PGlite; close(): Promise<void> } {
+  let closing = false;
+  let running = 0;
+  let idle: (() => void) | undefined;
+  const guarded = new Set<PropertyKey>(['query', 'exec', 'transaction']);
+  const proxy = new Proxy(pglite, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (!guarded.has(prop)) return method.bind(target);
+      return async (...args: unknown[]) => {
+        if (closing || target.closed) throw new DatabaseUnavailableError('the embedded database is closed');
+        running += 1;
+        try {
+          return await method.apply(target, args);
+        } finally {
+          running -= 1;
+          if (running === 0) idle?.();
+        }
+      };
+    },
+  });
+  return {
+    pglite: proxy,
+    async close() {
+      closing = true;
+      if (running > 0) await new Promise<void>((resolve) => (idle = resolve));
+    },
+  };
 }

@@ -30,7 +30,7 @@ export function describeOutcome(outcome: RefreshOutcome, repo: string, options: 
     case 'unchanged':
       return `Unchanged: GitHub confirmed commit ${short(outcome.commit)} is still the newest.`;
     case 'denied': {
-      const line = `GitHub answered ${outcome.status} for ${repo}: ${whyDenied(outcome.status)}.`;
+      const line = `GitHub answered ${outcome.status} for ${repo}: ${whyDenied(outcome.status)}.${outcome.advice === undefined ? '' : ` ${outcome.advice}`}`;
       if (!tellServing) return line;
       const kept =
         outcome.kept === null

@@ -20,7 +20,7 @@ export type RefreshOutcome =
   | { kind: 'changed'; commit: string; previous: string | null }
   | { kind: 'unchanged'; commit: string }
   /** 404, 401 or 403: the snapshot is kept (up to max-stale) but not served under this credential. */
-  | { kind: 'denied'; status: DenialStatus; message: string; since: number; kept: ServedCopy | null }
+  | { kind: 'denied'; status: DenialStatus; message: string; since: number; kept: ServedCopy | null; advice?: string }
   /** GitHub failed (5xx, timeout, network, rate limit…): `serving` is the stale copy still served, if any. */
   | {
       kind: 'failed';

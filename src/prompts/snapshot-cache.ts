@@ -381,7 +381,7 @@ export class SnapshotCache {
         await this.persist(() => store.saveDenial(target.cacheKey, { status: denial, message, since }, now));
       }
       const kept = previous?.parsed != null && previous.commit !== null ? { commit: previous.commit, ageMs: now - previous.checkedAt } : null;
-      return { ok: false, changed: false, entry: previous, error: message, outcome: { kind: 'denied', status: denial, message, since, kept } };
+      return { ok: false, changed: false, entry: previous, error: message, outcome: { kind: 'denied', status: denial, message, since, kept, ...(sourceError?.advice === undefined ? {} : { advice: sourceError.advice }) } };
     }
     const serving = previous === undefined ? null : this.servedCopy(previous, now);
     const held = previous?.parsed != null && previous.commit !== null ? { commit: previous.commit, ageMs: now - previous.checkedAt } : null;

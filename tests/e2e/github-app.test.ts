@@ -51,7 +51,7 @@ describe('GitHub App install flow (e2e)', () => {
   it('does not read a private repository through an installation nobody linked to the server', async () => {
     const { reply } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'set', options: { repo_url: 'acme/private-prompts' } });
     expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
-    expect(reply.embeds[0]?.title).toBe('acme/private-prompts@main did not pass validation: not saved');
+    expect(reply.embeds[0]?.title).toBe('acme/private-prompts@main could not be read: not saved');
     expect(text(reply)).toContain('/prompt-config github-app');
     expect(text(reply)).not.toContain('PRIVATE-ACME');
     expect(e2e.github.installationTokensMinted).toBe(0);

@@ -220,7 +220,11 @@ describe.skipIf(postgresUrl === '')('SHARDS=auto: the shard processes do not out
     await e2e.bot.ready();
     expect(e2e.bot.lines.find((l) => l.msg === 'recap-bot is running')?.json?.['shards']).toBe(2);
     await e2e.discord.waitForSessions(2, WAIT_MS);
-    const pids = e2e.bot.lines.filter((l) => l.msg === 'connected to Discord').map((l) => l.json?.['pid'] as number);
+    // A shard logs its connection after the emulator counted its session: wait for both lines.
+    const connected = (): number[] => e2e!.bot.lines.filter((l) => l.msg === 'connected to Discord').map((l) => l.json?.['pid'] as number);
+    const connectDeadline = Date.now() + WAIT_MS;
+    while (connected().length < 2 && Date.now() < connectDeadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const pids = connected();
     expect(pids).toHaveLength(2);
     e2e.bot.kill();
     await e2e.bot.exited;

@@ -163,7 +163,7 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
     if (!inspected.ok) return;
     expect(inspected.report.ok).toBe(false);
     expect(inspected.report.files).toEqual([]);
-    expect(inspected.report.error).toContain('GitHub has no repository victim/secret-prompts, or cannot show it with these credentials.');
+    expect(inspected.report.error).toContain('GitHub answered 404 for victim/secret-prompts: the repository or branch is gone, or these credentials cannot see it.');
     expect(inspected.report.error).toContain(LINK_HINT);
     // Saved anyway (as "Save anyway" does): still nothing of the victim's.
     await engine.configs.save({ ...inspected.config, actorId: 'attacker' });

@@ -100,7 +100,7 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
     expect((await app.hooks.forGuild(victim.guildId))?.lastDeliveryAt).toBeNull();
   });
 
-  it("a forged push through the forger's own hook never touches the other guild's config", async () => {
+  it("a forged push through the forger's own hook records no push on the other guild's config and serves it only what GitHub holds", async () => {
     github.createRepo('victim/shared', { files: promptRepoFiles('S0') });
     const victim = await configure('victim/shared');
     const attacker = await withHook('victim/shared');
@@ -114,8 +114,11 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
     expect((await config(attacker.guildId))?.lastPushAt?.getTime()).toBe(clock.now());
     const after = await config(victim);
     expect(after?.lastPushAt).toBeNull();
-    expect(after?.lastSyncAt).toEqual(before?.lastSyncAt);
-    expect(after?.lastSyncCommit).toEqual(before?.lastSyncCommit);
+    // The two configs read one shared snapshot: the refresh the forger's own hook caused fetched what
+    // GitHub really holds, nothing the forger wrote, and the victim's status says so truthfully.
+    expect(before?.lastSyncCommit).not.toBe(sha);
+    expect(after?.lastSyncCommit).toBe(sha);
+    expect((await app.engine.resolver.resolve(victim, ctx)).commit).toBe(sha);
 
     // Naming a repository the hook's config does not read changes nothing at all.
     github.createRepo('victim/other', { files: promptRepoFiles('X0') });

@@ -120,13 +120,13 @@ export function sourceErrorFromStatus(failure: HttpFailure, context: FailureCont
     return new SourceError('forbidden', `GitHub denied access to ${context.label} (${status}): the token lacks read access to its contents, or the organization blocks it.`, { status });
   }
   if (status === 404 || status === 410) {
-    const hint =
+    const advice =
       context.notFoundHint !== undefined
-        ? ` ${context.notFoundHint}`
+        ? context.notFoundHint
         : context.anonymous
-          ? ' If it is private, add a token with read access.'
-          : ' Check the name, and that the token can read it.';
-    return new SourceError('not-found', `GitHub has no repository ${context.label}, or cannot show it with these credentials.${hint}`, { status });
+          ? 'If it is private, add a token with read access.'
+          : 'Check the name, and that the token can read it.';
+    return new SourceError('not-found', `GitHub has no repository ${context.label}, or cannot show it with these credentials. ${advice}`, { status, advice });
   }
   if (status === 422) {
     return new SourceError('not-found', `${context.label} has no ${context.what}.`, { status });

@@ -68,6 +68,8 @@ export interface SourceErrorDetails {
   retryAt?: number;
   /** HTTP status, when one was received. */
   status?: number;
+  /** What the admin can do about it, when the source knows (e.g. add a token, link the GitHub App). */
+  advice?: string;
 }
 
 /**
@@ -78,6 +80,7 @@ export class SourceError extends Error {
   override readonly name = 'SourceError';
   readonly retryAt: number | undefined;
   readonly status: number | undefined;
+  readonly advice: string | undefined;
 
   constructor(
     readonly kind: SourceErrorKind,
@@ -87,6 +90,7 @@ export class SourceError extends Error {
     super(message);
     this.retryAt = details.retryAt;
     this.status = details.status;
+    this.advice = details.advice;
   }
 
   /** True when the failure is likely to pass by itself (serve stale, retry later). */
