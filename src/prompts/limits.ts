@@ -11,6 +11,22 @@ export interface PromptLimits {
   patternChars: number;
   /** UTF-8 bytes of one prompt after includes; over it that file is skipped. */
   promptBytes: number;
+  /**
+   * Pieces of one prompt after includes: literal runs, variables and include
+   * markers, each counted where it is inserted. Over it that file is skipped.
+   * A 50 KiB prompt has at most about 35,000 (a `{name}` every 3 bytes).
+   */
+  promptSegments: number;
+  /**
+   * UTF-8 bytes of all compiled prompts of one snapshot together, after
+   * includes. Prompts compiled after it is reached are skipped (in path
+   * order). Twice `snapshotBytes`: a repository without includes never
+   * reaches it, while 2,000 files that each include the same 50 KiB (100 MiB
+   * held in memory once compiled) do.
+   */
+  snapshotExpandedBytes: number;
+  /** Pieces (as in `promptSegments`) of all compiled prompts of one snapshot together. */
+  snapshotExpandedSegments: number;
   /** Bytes of a prompt file's front matter block. */
   frontMatterBytes: number;
   /** Files in one snapshot; over it the repo fails validation. */
@@ -34,6 +50,9 @@ export const DEFAULT_PROMPT_LIMITS: Readonly<PromptLimits> = Object.freeze({
   maxRoutes: 500,
   patternChars: 500,
   promptBytes: 50 * 1024,
+  promptSegments: 50_000,
+  snapshotExpandedBytes: 20 * 1024 * 1024,
+  snapshotExpandedSegments: 2_000_000,
   frontMatterBytes: 8 * 1024,
   maxFiles: 2_000,
   snapshotBytes: 10 * 1024 * 1024,
