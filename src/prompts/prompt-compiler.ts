@@ -55,12 +55,15 @@ type Piece = BodySegment | { readonly include: Expanded; readonly trim: boolean 
 
 type Result<T> = { ok: true; value: T } | { ok: false; reason: string };
 
+/** A file past the per-prompt limits (reported already); `tooLarge` says which, for the files that include it. */
+type TooLarge = { ok: false; reason: string; tooLarge: string };
+
 /**
  * An expansion; the chain of files that goes past the include limit (with
  * the marker that starts it); or a file that expands past the size limits
  * (reported already, where it happens).
  */
-type Expansion = Result<Expanded> | { ok: false; tooDeep: string[]; at?: Position } | { ok: false; reason: string; tooLarge: string };
+type Expansion = Result<Expanded> | { ok: false; tooDeep: string[]; at?: Position } | TooLarge;
 
 /** Stands for a variable in a tail: any character but a newline would do. */
 const VARIABLE_MARK = '\u0000';
@@ -73,7 +76,7 @@ const VARIABLE_MARK = '\u0000';
  */
 export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: string): CompileOutcome; used(): ReadonlySet<string> } {
   const { limits } = deps;
-  const units = new Map<string, Result<Unit>>();
+  const units = new Map<string, Result<Unit> | TooLarge>();
   const expansions = new Map<string, Exclude<Expansion, { tooDeep: string[] }>>();
   /** Chains too deep, by depth and file: met again from other prompts, they are not walked again. */
   const tooDeepAt = new Map<string, Expansion>();
@@ -90,7 +93,7 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
     deps.report(makeProblem('error', code, file, message, at));
   };
 
-  function load(path: string): Result<Unit> {
+  function load(path: string): Result<Unit> | TooLarge {
     const known = units.get(path);
     if (known !== undefined) return known;
     const result = loadUncached(path);
@@ -98,7 +101,7 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
     return result;
   }
 
-  function loadUncached(path: string): Result<Unit> {
+  function loadUncached(path: string): Result<Unit> | TooLarge {
     touched.add(path);
     const bytes = deps.read(path);
     if (bytes === undefined) return { ok: false, reason: 'it is not in the repository' };
@@ -146,9 +149,9 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
     scanned.problems.forEach(deps.report);
     if (scanned.problems.some((p) => p.severity === 'error')) return { ok: false, reason: 'its text has errors' };
     if (scanned.truncated === true) {
-      const over = `has more than ${pieceCount(limits.promptSegments)} as written (the limit for a prompt)`;
-      error('prompt.too-large', path, `${over}, so it is skipped; shorten it or split it`, { line: bodyLine, column: 1 });
-      return { ok: false, reason: `it ${over}` };
+      const over = `has more than ${pieceCount(limits.promptSegments)} as written`;
+      error('prompt.too-large', path, `${over} (the limit for a prompt), so it is skipped; shorten it or split it`, { line: bodyLine, column: 1 });
+      return { ok: false, reason: `it ${over}`, tooLarge: over };
     }
     const marked = new Set(scanned.parts.flatMap((p) => (typeof p === 'object' && 'include' in p ? [p.include] : [])));
     for (const declared of frontMatter.includes) {
@@ -280,7 +283,7 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
     }
     if (!expanded.ok) return { ok: false, reason: expanded.reason };
     const unit = load(path);
-    if (!unit.ok) return unit;
+    if (!unit.ok) return { ok: false, reason: unit.reason };
     const { bytes, segments } = expanded.value;
     if (bytes > limits.promptBytes) {
       // Only the slack an include is allowed for its final newline gets here.
@@ -289,15 +292,17 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
       return { ok: false, reason: `it is ${size}` };
     }
     if (snapshot.spent || snapshot.bytes + bytes > limits.snapshotExpandedBytes || snapshot.segments + segments > limits.snapshotExpandedSegments) {
-      const reason = `the repository's prompts reach ${formatKiB(limits.snapshotExpandedBytes)} or ${limits.snapshotExpandedSegments.toLocaleString('en-US')} pieces in total after includes`;
+      const past = `the repository's prompts past ${formatSize(limits.snapshotExpandedBytes)} or ${pieceCount(limits.snapshotExpandedSegments)} in total after includes`;
       if (!snapshot.spent) {
-        error('snapshot.prompts-too-large', path, `would take ${reason}, so it and the prompts after it (by path) are skipped; include less, or fewer times`, {
-          line: unit.value.bodyLine,
-          column: 1,
-        });
+        error(
+          'snapshot.prompts-too-large',
+          path,
+          `would take ${past} (the limit for a repository), so it and the prompts after it (by path) are skipped; include less, or fewer times`,
+          { line: unit.value.bodyLine, column: 1 },
+        );
       }
       snapshot.spent = true;
-      return { ok: false, reason: `${reason} before it` };
+      return { ok: false, reason: `it would take ${past}` };
     }
     snapshot.bytes += bytes;
     snapshot.segments += segments;
@@ -404,6 +409,10 @@ function pushSegment(segments: BodySegment[], segment: BodySegment): void {
 
 function pieceCount(pieces: number): string {
   return `${pieces.toLocaleString('en-US')} pieces (literal text runs, variables, includes)`;
+}
+
+function formatSize(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MiB` : formatKiB(bytes);
 }
 
 function formatKiB(bytes: number): string {
