@@ -287,9 +287,9 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
     const { bytes, segments } = expanded.value;
     if (bytes > limits.promptBytes) {
       // Only the slack an include is allowed for its final newline gets here.
-      const size = `${formatKiB(bytes)} after includes; prompts may be at most ${formatKiB(limits.promptBytes)}`;
-      error('prompt.too-large', path, `is ${size}, so it is skipped; shorten it or split it`, { line: unit.value.bodyLine, column: 1 });
-      return { ok: false, reason: `it is ${size}` };
+      const over = `is more than ${formatKiB(limits.promptBytes)} after includes`;
+      error('prompt.too-large', path, `${over} (the limit for a prompt), so it is skipped; shorten it or split it`, { line: unit.value.bodyLine, column: 1 });
+      return { ok: false, reason: `it ${over}` };
     }
     if (snapshot.spent || snapshot.bytes + bytes > limits.snapshotExpandedBytes || snapshot.segments + segments > limits.snapshotExpandedSegments) {
       const past = `the repository's prompts past ${formatSize(limits.snapshotExpandedBytes)} or ${pieceCount(limits.snapshotExpandedSegments)} in total after includes`;
