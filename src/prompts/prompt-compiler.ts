@@ -87,7 +87,7 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
   const includeBytes = limits.promptBytes + limits.includeDepth + 1;
   // Enough characters of a tail to see its final newline after every trim along a chain.
   const tailChars = limits.includeDepth + 2;
-  const snapshot = { bytes: 0, segments: 0, spent: false };
+  const snapshot: { bytes: number; segments: number; spent: boolean; past?: string } = { bytes: 0, segments: 0, spent: false };
 
   const error = (code: string, file: string, message: string, at?: Position): void => {
     deps.report(makeProblem('error', code, file, message, at));
@@ -292,7 +292,7 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
       return { ok: false, reason: `it ${over}` };
     }
     if (snapshot.spent || snapshot.bytes + bytes > limits.snapshotExpandedBytes || snapshot.segments + segments > limits.snapshotExpandedSegments) {
-      const past = `the repository's prompts past ${formatSize(limits.snapshotExpandedBytes)} or ${pieceCount(limits.snapshotExpandedSegments)} in total after includes`;
+      const past = (snapshot.past ??= `the repository's prompts past ${formatSize(limits.snapshotExpandedBytes)} or ${pieceCount(limits.snapshotExpandedSegments)} in total after includes`);
       if (!snapshot.spent) {
         error(
           'snapshot.prompts-too-large',
