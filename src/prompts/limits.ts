@@ -41,6 +41,14 @@ export interface PromptLimits {
   includeDepth: number;
   /** Warnings about unknown `{names}` reported per file before they are summarized. */
   unknownVariableWarnings: number;
+  /**
+   * Steps spent matching route patterns against a snapshot's file names (a
+   * step: one character or position of a name looked at for one part of a
+   * pattern). Ordinary repositories use a few per file and route, so even
+   * 500 routes over 2,000 files stay far below; over it the repo fails
+   * validation, naming the route being matched.
+   */
+  routeMatchSteps: number;
   /** Distinct request contexts whose routing a parsed repo remembers. */
   routeMemoEntries: number;
 }
@@ -60,6 +68,7 @@ export const DEFAULT_PROMPT_LIMITS: Readonly<PromptLimits> = Object.freeze({
   yamlMaxAliases: 32,
   includeDepth: 5,
   unknownVariableWarnings: 20,
+  routeMatchSteps: 50_000_000,
   routeMemoEntries: 512,
 });
 
