@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatProblem } from '../../src/prompts/problems.ts';
 import { matchesTemplate } from '../../src/prompts/route-match.ts';
+import { MAX_CANDIDATE_CHARS, pickPrompt, routeCandidates } from '../../src/prompts/route.ts';
 import { compileRouteTemplate } from '../../src/prompts/route-template.ts';
 import { parseSnapshot } from '../../src/prompts/snapshot.ts';
 import type { RawSnapshot } from '../../src/prompts/types.ts';
@@ -71,5 +72,24 @@ describe('route matching', () => {
     const { repo, problems } = parseSnapshot(snap(files));
     expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
     expect(repo!.prompts.size).toBe(1999);
+  });
+
+  it('a PATH built to make megabytes of candidate paths per request yields at most 64 KiB of them, and does not keep them', () => {
+    // 100 routes over 80 variables whose defaults are 100 characters: 35 MB of paths per request, unbounded.
+    const names = Array.from({ length: 80 }, (_, k) => `v${k}`);
+    const variables = names.map((n) => `  ${n}: ${'a'.repeat(100)}`).join('\n');
+    const pattern = names.map((n) => `{${n}}`).join('/');
+    const routes = Array.from({ length: 100 }, (_, k) => `  r${k}: "p${k}/${pattern}.md"`).join('\n');
+    const { repo, problems } = parseSnapshot(
+      snap({ PATH: `version: v2\nvariables:\n${variables}\nroutes:\n${routes}\n  last: p/default.md\n`, 'p/default.md': 'ok' }),
+    );
+    expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
+    for (const channel of ['a', 'b', 'c']) {
+      const candidates = routeCandidates(repo!, { channel_name: channel });
+      expect(candidates.length).toBeGreaterThan(0);
+      expect(candidates.reduce((n, p) => n + p.length, 0)).toBeLessThanOrEqual(MAX_CANDIDATE_CHARS);
+      expect(pickPrompt(repo!, { channel_name: channel }).path).toBeNull();
+    }
+    expect(repo!.memo.size).toBe(0);
   });
 });
