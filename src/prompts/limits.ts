@@ -18,6 +18,12 @@ export interface PromptLimits {
    */
   promptSegments: number;
   /**
+   * Variables one prompt uses after includes, each use counted. A value
+   * renders as up to 200 characters, so this bounds what one render of a
+   * 50 KiB prompt can grow to (17,000 `{x}` would be 3.4 MB per request).
+   */
+  promptVariables: number;
+  /**
    * UTF-8 bytes of all compiled prompts of one snapshot together, after
    * includes. Prompts compiled after it is reached are skipped (in path
    * order). Twice `snapshotBytes`: a repository without includes never
@@ -59,6 +65,7 @@ export const DEFAULT_PROMPT_LIMITS: Readonly<PromptLimits> = Object.freeze({
   patternChars: 500,
   promptBytes: 50 * 1024,
   promptSegments: 50_000,
+  promptVariables: 2_000,
   snapshotExpandedBytes: 20 * 1024 * 1024,
   snapshotExpandedSegments: 2_000_000,
   frontMatterBytes: 8 * 1024,

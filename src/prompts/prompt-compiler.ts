@@ -41,6 +41,8 @@ interface Expanded {
   readonly bytes: number;
   /** Literal runs, variables and include markers it stands for, each counted where it is inserted. */
   readonly segments: number;
+  /** Variables it stands for: each renders as up to 200 characters of a member's text. */
+  readonly variables: number;
   /** The last characters of its text (a variable as VARIABLE_MARK); all of it when `whole`. */
   readonly tail: string;
   readonly whole: boolean;
@@ -175,9 +177,10 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
   }
 
   /** Which per-prompt limit an expansion of that size and shape passes, in words; null within both. */
-  function overLimits(bytes: number, segments: number): string | null {
+  function overLimits(bytes: number, segments: number, variables: number): string | null {
     if (bytes > includeBytes) return `is more than ${formatKiB(limits.promptBytes)}`;
     if (segments > limits.promptSegments) return `has more than ${pieceCount(limits.promptSegments)}`;
+    if (variables > limits.promptVariables) return `uses variables more than ${limits.promptVariables.toLocaleString('en-US')} times`;
     return null;
   }
 
@@ -211,14 +214,19 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
     const pieces: Piece[] = [];
     let bytes = 0;
     let segments = 0;
+    let variables = 0;
     let height = 0;
     let deepest = [path];
     for (const part of unit.parts) {
       if (typeof part === 'string' || 'variable' in part) {
         pieces.push(part);
-        bytes += typeof part === 'string' ? utf8Length(part) : part.variable.length + 2;
+        if (typeof part === 'string') bytes += utf8Length(part);
+        else {
+          bytes += part.variable.length + 2;
+          variables += 1;
+        }
         segments += 1;
-        const over = overLimits(bytes, segments);
+        const over = overLimits(bytes, segments, variables);
         if (over !== null) {
           error('prompt.too-large', path, `${over} after includes (the limit for a prompt), so it is skipped; shorten it or split it`, {
             line: unit.bodyLine,
@@ -255,7 +263,8 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
       pieces.push({ include: included, trim });
       bytes += included.bytes - (trim ? 1 : 0);
       segments += included.segments + 1;
-      const over = overLimits(bytes, segments);
+      variables += included.variables;
+      const over = overLimits(bytes, segments, variables);
       if (over !== null) {
         error('prompt.too-large', path, `${over} once ${quote(target)} is included here (the limit for a prompt), so it is skipped; shorten it or split it`, part.at);
         return { ok: false, reason: `it ${over} after includes`, tooLarge: `${over} after includes` };
@@ -266,7 +275,7 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
       }
     }
     const { tail, whole } = tailOf(pieces, tailChars);
-    return { ok: true, value: { path, pieces, bytes, segments, tail, whole, height, deepest } };
+    return { ok: true, value: { path, pieces, bytes, segments, variables, tail, whole, height, deepest } };
   }
 
   function compile(path: string): CompileOutcome {

@@ -38,11 +38,11 @@ describe('recap prompts validate on an include bomb', () => {
     expect(r.code).toBe(1);
     const lines = r.out.trim().split('\n').map((line) => line.slice(line.indexOf('bomb/') + 'bomb/'.length));
     expect(lines).toEqual([
-      'a.md:1:1: includes `b.md`, which is more than 50 KiB after includes (the limit for a prompt), so this file is skipped too',
-      'b.md:1:1: includes `c.md`, which is more than 50 KiB after includes (the limit for a prompt), so this file is skipped too',
-      'c.md:1:1: includes `d.md`, which is more than 50 KiB after includes (the limit for a prompt), so this file is skipped too',
-      'd.md:1:16: is more than 50 KiB once `e.md` is included here (the limit for a prompt), so it is skipped; shorten it or split it',
-      'summaries/global.md:1:1: includes `a.md`, which is more than 50 KiB after includes (the limit for a prompt), so this file is skipped too',
+      'a.md:1:1: includes `b.md`, which uses variables more than 2,000 times after includes (the limit for a prompt), so this file is skipped too',
+      'b.md:1:1: includes `c.md`, which uses variables more than 2,000 times after includes (the limit for a prompt), so this file is skipped too',
+      'c.md:1:1: includes `d.md`, which uses variables more than 2,000 times after includes (the limit for a prompt), so this file is skipped too',
+      'd.md:1:6: uses variables more than 2,000 times once `e.md` is included here (the limit for a prompt), so it is skipped; shorten it or split it',
+      'summaries/global.md:1:1: includes `a.md`, which uses variables more than 2,000 times after includes (the limit for a prompt), so this file is skipped too',
     ]);
     expect(r.err).toMatch(/invalid \(5 errors, 0 warnings, 8 files\)/);
   }, 60_000);

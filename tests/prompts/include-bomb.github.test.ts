@@ -8,7 +8,7 @@ import { promptRepoFiles } from './engine-helpers.ts';
 import { includeBombRepo } from './include-bombs.ts';
 
 const ctx = { category: 'discussion', channel_name: 'general', type: 'brief', guild_name: 'Acme' };
-const REFUSAL = /^d\.md:1:16: is more than 50 KiB once `e\.md` is included here/;
+const REFUSAL = /^d\.md:1:6: uses variables more than 2,000 times once `e\.md` is included here/;
 
 describeEachDatabase('include bombs through GitHub', (database) => {
   let github: GitHubEmulator;
@@ -40,7 +40,7 @@ describeEachDatabase('include bombs through GitHub', (database) => {
     const shown = inspected.report.problems.map(formatProblem);
     expect(shown.some((line) => REFUSAL.test(line))).toBe(true);
     expect(shown).toContain(
-      'summaries/global.md:1:1: includes `a.md`, which is more than 50 KiB after includes (the limit for a prompt), so this file is skipped too',
+      'summaries/global.md:1:1: includes `a.md`, which uses variables more than 2,000 times after includes (the limit for a prompt), so this file is skipped too',
     );
     await app.engine.configs.save({ ...inspected.config, actorId: 'admin' });
 

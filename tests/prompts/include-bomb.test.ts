@@ -21,16 +21,16 @@ describe('include bombs', () => {
     const bomb = includeBombRepo();
     const { repo, problems } = parseSnapshot(snap(bomb));
     expect(sortProblems(problems).map(formatProblem)).toEqual([
-      'a.md:1:1: includes `b.md`, which is more than 50 KiB after includes (the limit for a prompt), so this file is skipped too',
-      'b.md:1:1: includes `c.md`, which is more than 50 KiB after includes (the limit for a prompt), so this file is skipped too',
-      'c.md:1:1: includes `d.md`, which is more than 50 KiB after includes (the limit for a prompt), so this file is skipped too',
-      // e.md is 16,000 bytes: the fourth copy takes d.md over 50 KiB, at the fourth marker.
-      'd.md:1:16: is more than 50 KiB once `e.md` is included here (the limit for a prompt), so it is skipped; shorten it or split it',
-      'summaries/global.md:1:1: includes `a.md`, which is more than 50 KiB after includes (the limit for a prompt), so this file is skipped too',
+      'a.md:1:1: includes `b.md`, which uses variables more than 2,000 times after includes (the limit for a prompt), so this file is skipped too',
+      'b.md:1:1: includes `c.md`, which uses variables more than 2,000 times after includes (the limit for a prompt), so this file is skipped too',
+      'c.md:1:1: includes `d.md`, which uses variables more than 2,000 times after includes (the limit for a prompt), so this file is skipped too',
+      // e.md uses `{guild}` 2,000 times, the most a prompt may: the second copy takes d.md over, at the second marker.
+      'd.md:1:6: uses variables more than 2,000 times once `e.md` is included here (the limit for a prompt), so it is skipped; shorten it or split it',
+      'summaries/global.md:1:1: includes `a.md`, which uses variables more than 2,000 times after includes (the limit for a prompt), so this file is skipped too',
     ]);
     expect(problems.every((p) => p.code === 'prompt.too-large' && p.line !== undefined)).toBe(true);
     expect(repo).not.toBeNull();
-    expect(repo!.skipped.get('summaries/global.md')).toBe('its include a.md is more than 50 KiB after includes');
+    expect(repo!.skipped.get('summaries/global.md')).toBe('its include a.md uses variables more than 2,000 times after includes');
 
     // Without the bomb, the same repository compiles to the same prompts.
     const { 'summaries/global.md': _g, 'a.md': _a, 'b.md': _b, 'c.md': _c, 'd.md': _d, 'e.md': _e, ...rest } = bomb;
@@ -143,9 +143,14 @@ describe('properties: include graphs', () => {
     fc.assert(
       fc.property(
         graph,
-        fc.record({ promptBytes: fc.integer({ min: 20, max: 400 }), promptSegments: fc.integer({ min: 3, max: 60 }), budget: fc.integer({ min: 50, max: 3000 }) }),
-        (written, { promptBytes, promptSegments, budget }) => {
-          const limits: Partial<PromptLimits> = { promptBytes, promptSegments, snapshotExpandedBytes: budget, unknownVariableWarnings: 1000 };
+        fc.record({
+          promptBytes: fc.integer({ min: 20, max: 400 }),
+          promptSegments: fc.integer({ min: 3, max: 60 }),
+          promptVariables: fc.integer({ min: 0, max: 20 }),
+          budget: fc.integer({ min: 50, max: 3000 }),
+        }),
+        (written, { promptBytes, promptSegments, promptVariables, budget }) => {
+          const limits: Partial<PromptLimits> = { promptBytes, promptSegments, promptVariables, snapshotExpandedBytes: budget, unknownVariableWarnings: 1000 };
           const items = written.map(normalize);
           const files: RepoFiles = { PATH: 'version: v2\nroutes:\n  all: "p/{type}.md"\n' };
           items.forEach((x, k) => (files[fileName(k)] = render(x)));
@@ -163,7 +168,11 @@ describe('properties: include graphs', () => {
           for (let k = 0; k < items.length; k++) {
             const path = fileName(k);
             const expected = reference(items, k, promptBytes + 10);
-            const fits = expected !== 'over' && utf8Length(expected.text) <= promptBytes && expected.pieces <= promptSegments;
+            const fits =
+              expected !== 'over' &&
+              utf8Length(expected.text) <= promptBytes &&
+              expected.pieces <= promptSegments &&
+              expected.text.split('{channel}').length - 1 <= promptVariables;
             const prompt = repo.prompts.get(path);
             if (prompt !== undefined) {
               expect(fits).toBe(true);

@@ -99,7 +99,7 @@ function largeLeaves(): RepoFiles {
 /** 1,990 routed prompts, each including the same 49 KiB file: 95 MiB once compiled, were it allowed. */
 function manyPromptsSharing(): RepoFiles {
   const files = base();
-  files['shared/rules.md'] = 'Follow the house rules for {channel}. '.repeat(1280);
+  files['shared/rules.md'] = `Rules for {channel}.\n${'Follow the house rules of this channel. '.repeat(1250)}`;
   files['summaries/global.md'] = '{> shared/rules}';
   for (let k = 0; k < 1990; k++) files[`prompts/t${k}.md`] = `Prompt ${k}\n{> shared/rules}\n`;
   return files;
