@@ -91,5 +91,9 @@ export function resolveLimits(overrides?: Partial<PromptLimits>): PromptLimits {
     }
     limits[key] = value;
   }
+  // An operator who allows larger snapshots gets the compiled-prompt budget to match.
+  if (overrides.snapshotExpandedBytes === undefined) {
+    limits.snapshotExpandedBytes = Math.max(DEFAULT_PROMPT_LIMITS.snapshotExpandedBytes, 2 * limits.snapshotBytes);
+  }
   return limits;
 }
