@@ -35,6 +35,14 @@ export interface PromptLimits {
   snapshotExpandedSegments: number;
   /** Bytes of a prompt file's front matter block. */
   frontMatterBytes: number;
+  /**
+   * Bytes of front matter read across one snapshot. Hostile YAML costs far
+   * more per byte than prompt text (about 1 MB/s), so 2,000 files of 8 KiB
+   * would take tens of seconds; ordinary front matter is a few hundred bytes
+   * a file (2,000 files of 250 bytes fit). Files whose front matter comes
+   * after it is spent are skipped, in path order.
+   */
+  snapshotFrontMatterBytes: number;
   /** Files in one snapshot; over it the repo fails validation. */
   maxFiles: number;
   /** Total bytes of one snapshot; over it the repo fails validation. */
@@ -69,6 +77,7 @@ export const DEFAULT_PROMPT_LIMITS: Readonly<PromptLimits> = Object.freeze({
   snapshotExpandedBytes: 20 * 1024 * 1024,
   snapshotExpandedSegments: 2_000_000,
   frontMatterBytes: 8 * 1024,
+  snapshotFrontMatterBytes: 512 * 1024,
   maxFiles: 2_000,
   snapshotBytes: 10 * 1024 * 1024,
   yamlMaxDepth: 16,

@@ -84,6 +84,8 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
   const tooDeepAt = new Map<string, Expansion>();
   const stack: string[] = [];
   const touched = new Set<string>();
+  /** Front matter characters read so far: YAML is the costly part of a snapshot. */
+  let frontMatterBytes = 0;
   // A file may lose one final newline each time it is inserted, so an include
   // may be that much over the limit and still fit the prompt that uses it.
   const includeBytes = limits.promptBytes + limits.includeDepth + 1;
@@ -122,6 +124,15 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
         return { ok: false, reason: 'its front matter is never closed' };
       }
       if (split.frontMatter !== null) {
+        frontMatterBytes += utf8Length(split.frontMatter);
+        if (frontMatterBytes > limits.snapshotFrontMatterBytes) {
+          const over = `comes after the repository's front matter passed ${formatSize(limits.snapshotFrontMatterBytes)} in total (the limit for a repository)`;
+          error('front-matter.repository-too-large', path, `${over}, so its front matter is not read and it is skipped; keep front matter to a few settings`, {
+            line: 1,
+            column: 1,
+          });
+          return { ok: false, reason: `it ${over}` };
+        }
         const read = readFrontMatter(split.frontMatter, path, split.frontMatterLine, limits);
         read.problems.forEach(deps.report);
         if (read.frontMatter === null) return { ok: false, reason: 'its front matter has errors' };

@@ -194,3 +194,30 @@ describe('properties: include graphs', () => {
     );
   });
 });
+
+describe('front matter across a snapshot', () => {
+  it('is read up to 512 KiB in total; later files are skipped with file:line, and many keys or errors are summarized', () => {
+    const files: RepoFiles = { PATH: 'version: v2\nroutes:\n  all: "p/{type}.md"\n', 'p/default.md': 'ok' };
+    const keys = Array.from({ length: 700 }, (_, k) => `k${k}: v`).join('\n');
+    for (let k = 0; k < 100; k++) files[`p/t${String(k).padStart(3, '0')}.md`] = `---\n${keys}\n---\nbody ${k}\n`;
+    const { repo, problems } = parseSnapshot(snap(files));
+    const perFile = problems.filter((p) => p.file === 'p/t000.md');
+    expect(perFile).toHaveLength(21);
+    expect(formatProblem(perFile[20]!)).toBe('p/t000.md:1:1: warning: has 680 more front matter keys that the bot does not read');
+    const budget = problems.filter((p) => p.code === 'front-matter.repository-too-large');
+    // 5.4 KiB of front matter a file: the 96th file passes 512 KiB.
+    expect(budget.map((p) => `${p.file}:${p.line}`)[0]).toBe('p/t095.md:1');
+    expect(budget).toHaveLength(5);
+    expect(repo!.prompts.size).toBe(96);
+    expect(repo!.skipped.get('p/t099.md')).toMatch(/front matter passed 512 KiB in total/);
+  });
+
+  it('a document of thousands of YAML errors reports the first 20', () => {
+    const { problems } = parseSnapshot(
+      snap({ PATH: 'version: v2\nroutes:\n  all: "p/{type}.md"\n', 'p/default.md': 'ok', 'p/bad.md': `---\n${': : : :\n'.repeat(1000)}---\nbody\n` }),
+    );
+    expect(problems.length).toBeGreaterThan(1);
+    expect(problems.length).toBeLessThanOrEqual(41);
+    expect(problems.every((p) => p.file === 'p/bad.md' && p.line !== undefined)).toBe(true);
+  });
+});
