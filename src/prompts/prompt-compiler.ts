@@ -84,7 +84,7 @@ export function createPromptCompiler(deps: PromptCompilerDeps): { compile(path: 
   const tooDeepAt = new Map<string, Expansion>();
   const stack: string[] = [];
   const touched = new Set<string>();
-  /** Front matter characters read so far: YAML is the costly part of a snapshot. */
+  /** Front matter bytes read so far: YAML is the costly part of a snapshot. */
   let frontMatterBytes = 0;
   // A file may lose one final newline each time it is inserted, so an include
   // may be that much over the limit and still fit the prompt that uses it.
