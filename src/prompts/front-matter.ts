@@ -96,6 +96,7 @@ export function readFrontMatter(yamlText: string, file: string, firstLine: numbe
     return { frontMatter: null, problems };
   }
   const out: FrontMatter = { parameters: {}, description: undefined, includes: [] };
+  let unknownKeys = 0;
   for (const pair of top.items) {
     const keyNode = yaml.deref(pair.key);
     const key = isScalar(keyNode) ? keyNode.value : undefined;
@@ -126,6 +127,9 @@ export function readFrontMatter(yamlText: string, file: string, firstLine: numbe
         if (!readIncludes(yaml, valueNode, out, error, keyNode)) return { frontMatter: null, problems };
         break;
       default:
+        // Each file may say a few times that a key is not read; thousands of lines of it help nobody.
+        unknownKeys += 1;
+        if (unknownKeys > limits.unknownVariableWarnings) break;
         problems.push(
           makeProblem(
             'warning',
@@ -136,6 +140,17 @@ export function readFrontMatter(yamlText: string, file: string, firstLine: numbe
           ),
         );
     }
+  }
+  if (unknownKeys > limits.unknownVariableWarnings) {
+    problems.push(
+      makeProblem(
+        'warning',
+        'front-matter.unknown-key',
+        file,
+        `has ${unknownKeys - limits.unknownVariableWarnings} more front matter keys that the bot does not read`,
+        { line: firstLine - 1, column: 1 },
+      ),
+    );
   }
   if (problems.some((p) => p.severity === 'error')) return { frontMatter: null, problems };
   return { frontMatter: out, problems };

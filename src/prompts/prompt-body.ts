@@ -21,11 +21,15 @@ export interface ScanOptions {
   includes: boolean;
   /** Unknown-name warnings reported before the rest are counted in one summary. */
   maxUnknownWarnings: number;
+  /** Parts kept before the scan stops and says the body is `truncated`; unbounded when unset. */
+  maxParts?: number;
 }
 
 export interface ScanResult {
   parts: ScannedPart[];
   problems: Problem[];
+  /** The body has more parts than `maxParts`: `parts` holds only the first ones. */
+  truncated?: boolean;
 }
 
 const NAME = /\{([A-Za-z_][A-Za-z0-9_]*)\}/y;
@@ -41,12 +45,18 @@ export function scanBody(text: string, options: ScanOptions): ScanResult {
   const problems: Problem[] = [];
   const where = positionTracker(text, options.firstLine);
   let unknown = 0;
+  let errors = 0;
   let literalStart = 0;
   let i = 0;
+  const maxParts = options.maxParts ?? Number.POSITIVE_INFINITY;
   const flush = (end: number): void => {
     if (end > literalStart) pushLiteral(parts, text.slice(literalStart, end));
   };
   for (let p = text.indexOf('{', i); p !== -1; p = text.indexOf('{', i)) {
+    // A body of a million `{names}` would cost a million parts before any limit looked at it.
+    if (parts.length > maxParts) return { parts, problems, truncated: true };
+    // The file is skipped after its first error; a few more help the admin, millions would not.
+    if (errors >= Math.max(1, options.maxUnknownWarnings)) return { parts, problems };
     if (text[p + 1] === '{') {
       // `{{…}}` belongs to other template languages; keep the whole run of braces.
       let q = p;
@@ -58,6 +68,7 @@ export function scanBody(text: string, options: ScanOptions): ScanResult {
       INCLUDE.lastIndex = p;
       const m = INCLUDE.exec(text);
       if (m === null) {
+        errors += 1;
         problems.push(
           makeProblem('error', 'prompt.include-syntax', options.file, 'has `{>` that is not an include such as `{> shared/rules.md}`', where(p)),
         );
@@ -67,6 +78,7 @@ export function scanBody(text: string, options: ScanOptions): ScanResult {
       const path = includePath(m[1]!);
       const issue = checkRepoPath(path);
       if (issue !== null) {
+        errors += 1;
         problems.push(makeProblem('error', issue.code, options.file, `includes ${quote(m[1]!)}, which ${issue.message}`, where(p)));
       } else {
         flush(p);

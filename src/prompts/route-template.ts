@@ -1,5 +1,5 @@
 import { checkRepoPath, type PathIssue } from './repo-path.ts';
-import { DEFAULT_SEGMENT, MAX_SEGMENT_CHARS } from './sanitize.ts';
+import { DEFAULT_SEGMENT } from './sanitize.ts';
 import { MESSAGES_VARIABLE } from './variables.ts';
 
 /**
@@ -12,14 +12,11 @@ export interface RouteTemplate {
   readonly parts: readonly (string | number)[];
   /** Distinct variable names in order of first appearance. */
   readonly variables: readonly string[];
-  /** Matches every path the template can produce (used to find the files it reaches). */
-  readonly matcher: RegExp;
 }
 
 export type CompileTemplateResult = { ok: true; template: RouteTemplate } | { ok: false; issue: PathIssue };
 
 const BRACED_NAME = /\{([A-Za-z_][A-Za-z0-9_]*)\}/y;
-const SEGMENT_VALUE = `[a-z0-9_-]{1,${MAX_SEGMENT_CHARS}}`;
 
 export function compileRouteTemplate(source: string, known: ReadonlySet<string>): CompileTemplateResult {
   const parts: (string | number)[] = [];
@@ -66,10 +63,7 @@ export function compileRouteTemplate(source: string, known: ReadonlySet<string>)
   if (!source.endsWith('.md')) {
     return fail('path.not-markdown', 'does not end in `.md`; a route must name a prompt file', source.length);
   }
-  const matcher = new RegExp(
-    `^${parts.map((p) => (typeof p === 'number' ? SEGMENT_VALUE : escapeRegExp(p))).join('')}$`,
-  );
-  return { ok: true, template: { source, parts, variables, matcher } };
+  return { ok: true, template: { source, parts, variables } };
 }
 
 /**
@@ -87,8 +81,4 @@ export function expandTemplate(template: RouteTemplate, values: readonly string[
 
 function fail(code: string, message: string, offset: number): CompileTemplateResult {
   return { ok: false, issue: { code, message, offset } };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }

@@ -8,6 +8,18 @@ import { contextValue, variableValue } from './variables.ts';
 export type { PickResult } from './route-memo.ts';
 
 /**
+ * Characters of candidate paths one request may produce. A PATH file of 500
+ * routes over 100 variables with 100-character values would otherwise make
+ * tens of megabytes of paths per request; ordinary repos produce well under
+ * a kilobyte. Routes past it are not tried (the resolution report lists what
+ * was).
+ */
+export const MAX_CANDIDATE_CHARS = 64 * 1024;
+
+/** Candidate lists longer than this are recomputed per request instead of remembered, so the memo stays small. */
+const MAX_MEMO_CANDIDATE_CHARS = 4 * 1024;
+
+/**
  * The paths a request may be served from, best first, without duplicates:
  * each route of the fallback chain whose `when` matches, with its variables
  * substituted, then with the last variable, the last two, … replaced by
@@ -38,13 +50,14 @@ export function pickPrompt(repo: ParsedRepo, ctx: PromptContext): PickResult {
 }
 
 /** Candidates computed from scratch: no memo, for callers holding only a Routing. */
-export function computeCandidates(routing: Routing, ctx: PromptContext): string[] {
+export function computeCandidates(routing: Routing, ctx: PromptContext, maxChars = MAX_CANDIDATE_CHARS): string[] {
   const values = new Map<string, string>();
   for (const name of routing.keyVariables) {
     values.set(name, sanitizeSegment(variableValue(ctx, name, routing.variables)) ?? DEFAULT_SEGMENT);
   }
   const out: string[] = [];
   const seen = new Set<string>();
+  let chars = 0;
   for (const route of routing.chain) {
     if (route.when !== null && !route.when.every((c) => c.values.has(values.get(c.variable)!))) continue;
     const { template } = route;
@@ -52,6 +65,8 @@ export function computeCandidates(routing: Routing, ctx: PromptContext): string[
     for (let defaulted = 0; defaulted <= routeValues.length; defaulted++) {
       const path = expandTemplate(template, routeValues, defaulted);
       if (!seen.has(path)) {
+        chars += path.length;
+        if (chars > maxChars) return out;
         seen.add(path);
         out.push(path);
       }
@@ -64,8 +79,9 @@ function memoEntry(repo: ParsedRepo, ctx: PromptContext): RouteMemoEntry {
   const key = memoKey(repo.routing, ctx);
   const known = repo.memo.get(key);
   if (known !== undefined) return known;
-  const entry: RouteMemoEntry = { candidates: Object.freeze(computeCandidates(repo.routing, ctx)) };
-  repo.memo.set(key, entry);
+  const candidates = computeCandidates(repo.routing, ctx);
+  const entry: RouteMemoEntry = { candidates: Object.freeze(candidates) };
+  if (candidates.reduce((n, path) => n + path.length, 0) <= MAX_MEMO_CANDIDATE_CHARS) repo.memo.set(key, entry);
   return entry;
 }
 

@@ -6,6 +6,7 @@ import { createPromptCompiler } from './prompt-compiler.ts';
 import { BODY_VARIABLES } from './prompt-body.ts';
 import { isSafeSnapshotPath } from './repo-path.ts';
 import { BoundedMemo, type RouteMemoEntry } from './route-memo.ts';
+import { matchesTemplate } from './route-match.ts';
 import { expandTemplate } from './route-template.ts';
 import { decodeUtf8 } from './text.ts';
 import type { Problem, RawSnapshot } from './types.ts';
@@ -65,18 +66,21 @@ export function parseSnapshot(raw: RawSnapshot, overrides?: Partial<PromptLimits
     report,
   });
   const markdown = [...files.keys()].filter((p) => p.endsWith('.md')).sort();
+  const reach = routeMatcher(limits, report);
+  const routedPaths = markdown.filter((path) => routing.chain.some((r) => reach(r, path)));
+  if (reach.spent()) return fail();
   const prompts = new Map<string, PromptFile>();
   const skipped = new Map<string, string>();
   const routed = new Set<string>();
-  for (const path of markdown) {
-    if (!routing.chain.some((r) => r.template.matcher.test(path))) continue;
+  for (const path of routedPaths) {
     routed.add(path);
     const outcome = compiler.compile(path);
     if (outcome.ok) prompts.set(path, outcome.prompt);
     else skipped.set(path, outcome.reason);
   }
   const used = compiler.used();
-  warnAboutRoutes(routing, markdown, prompts, report);
+  warnAboutRoutes(routing, markdown, prompts, reach, report);
+  if (reach.spent()) return fail();
   if (prompts.size === 0) {
     const example = routing.chain[0] ? allDefault(routing.chain[0]) : 'default.md';
     report(
@@ -155,10 +159,12 @@ function warnAboutRoutes(
   routing: Routing,
   markdown: readonly string[],
   prompts: ReadonlyMap<string, PromptFile>,
+  reach: RouteMatcher,
   report: (p: Problem) => void,
 ): void {
   for (const route of routing.chain) {
-    if (markdown.some((p) => route.template.matcher.test(p))) continue;
+    if (markdown.some((p) => reach(route, p))) continue;
+    if (reach.spent()) return;
     const at = route.location.line !== undefined ? { line: route.location.line, column: route.location.column ?? 1 } : undefined;
     const what = routing.format === 'lines' ? `the pattern ${quote(route.template.source)}` : `route \`${route.name}\` (${quote(route.template.source)})`;
     const message =
@@ -179,6 +185,36 @@ function warnAboutRoutes(
       ),
     );
   }
+}
+
+type RouteMatcher = ((route: Route, path: string) => boolean) & { spent(): boolean };
+
+/**
+ * Matches routes against file names within one budget for the whole
+ * snapshot; the route being matched when it runs out is reported once.
+ */
+function routeMatcher(limits: PromptLimits, report: (p: Problem) => void): RouteMatcher {
+  const budget = { remaining: limits.routeMatchSteps };
+  let spent = false;
+  const reach = (route: Route, path: string): boolean => {
+    if (spent) return false;
+    const matched = matchesTemplate(route.template, path, budget);
+    if (budget.remaining < 0) {
+      spent = true;
+      const at = route.location.line !== undefined ? { line: route.location.line, column: route.location.column ?? 1 } : undefined;
+      report(
+        makeProblem(
+          'error',
+          'path.too-complex',
+          route.location.file,
+          `route \`${route.name}\` (${quote(route.template.source)}) takes more than ${limits.routeMatchSteps.toLocaleString('en-US')} steps to match against the repository's file names; put \`/\` or \`.\` between variables instead of nothing or letters`,
+          at,
+        ),
+      );
+    }
+    return matched;
+  };
+  return Object.assign(reach, { spent: () => spent });
 }
 
 /** The path a route gives when every variable falls back to `default`. */

@@ -146,9 +146,9 @@ describe('prompt files', () => {
       }),
     );
     expect(problems.map(formatProblem)).toEqual([
-      'prompts/meeting/brief.md: is 60 KiB after includes; prompts may be at most 50 KiB, so it is skipped; shorten it or split it',
+      'prompts/meeting/brief.md:2:1: is more than 50 KiB once `parts/a.md` is included here (the limit for a prompt), so it is skipped; shorten it or split it',
     ]);
-    expect(repo!.skipped.get('prompts/meeting/brief.md')).toBe('it is 60 KiB after includes; prompts may be at most 50 KiB');
+    expect(repo!.skipped.get('prompts/meeting/brief.md')).toBe('it is more than 50 KiB after includes');
     expect(repo!.prompts.has('prompts/default.md')).toBe(true);
   });
 

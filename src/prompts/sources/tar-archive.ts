@@ -151,14 +151,22 @@ async function readEntry(entry: AsyncIterable<unknown>, collector: SnapshotColle
   return new Uint8Array(Buffer.concat(chunks, size));
 }
 
+/** Longer `path =` values in `.gitmodules` name nothing an archive can hold. */
+const MAX_SUBMODULE_PATH_CHARS = 4096;
+
 /** `.gitmodules` names the submodule paths; archives show them as empty folders. */
 function recordSubmodules(collector: SnapshotCollector): void {
   const gitmodules = collector.get('.gitmodules');
   if (gitmodules === undefined) return;
   const text = new TextDecoder().decode(gitmodules);
-  for (const match of text.matchAll(/^\s*path\s*=\s*(.+?)\s*$/gm)) {
-    const path = match[1];
-    if (path !== undefined && !collector.has(path)) collector.skip(path, 'submodule (not followed)');
+  // Line by line, no backtracking: a regular expression took seconds on a line of spaces.
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line.startsWith('path')) continue;
+    const rest = line.slice('path'.length).trimStart();
+    if (!rest.startsWith('=')) continue;
+    const path = rest.slice(1).trim();
+    if (path !== '' && path.length <= MAX_SUBMODULE_PATH_CHARS && !collector.has(path)) collector.skip(path, 'submodule (not followed)');
   }
 }
 
