@@ -66,7 +66,7 @@ export interface SummarizeCommandOptions {
   memberNames?: MemberNames;
 }
 
-interface SummarizeRequest {
+interface CheckedRequest {
   channel: GuildTextBasedChannel;
   maxMessages: number;
   since: SinceBoundary | undefined;
@@ -159,7 +159,7 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
 export const summarizeCommand: SlashCommand = createSummarizeCommand();
 
 /** Everything that can be refused without reading a message, refused before the reply is deferred. */
-async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<SummarizeRequest> {
+async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<CheckedRequest> {
   if (!interaction.inCachedGuild()) throw new UserFacingError('/summarize works in server channels only.');
   const sinceText = interaction.options.getString('since');
   const since = sinceText === null || sinceText.trim() === '' ? undefined : parseSince(sinceText, ctx.services.clock.now());
@@ -194,7 +194,7 @@ async function requireMessage(channel: GuildTextBasedChannel, messageId: string)
   if (!found) throw new UserFacingError(`That message link points to a message I can't find in <#${channel.id}>.`);
 }
 
-function windowNote(request: SummarizeRequest): string {
+function windowNote(request: CheckedRequest): string {
   if (request.since?.kind === 'duration') return ' Try a longer `since`.';
   if (request.since?.kind === 'after-message') return ' Nothing was posted after that message.';
   return '';
