@@ -13,6 +13,7 @@ import { EMPTY_MEMORY, foldTurn, memoryTokens, requestTurns, turnsToFold } from 
 import { ChatError, chatErrorFrom, messageOf } from './errors.ts';
 import { CHAT_NOTE, FOLD_INSTRUCTION } from './instructions.ts';
 import type { ChatMemoryStore } from './store.ts';
+import { promptContext } from './summary-context.ts';
 import { promptReport, type ChatMemory, type ChatTurn, type EngineLogger, type EngineRouter, type PromptReport, type Usage } from './types.ts';
 
 export interface ChatOptions {
@@ -241,17 +242,7 @@ export function createChat(deps: ChatDeps): Chat {
   };
 }
 
+/** Chat has its own prompt category and type; the rest is what any request has. */
 function chatPromptContext(request: ChatRequest, now: number): PromptContext {
-  const context: PromptContext = {
-    guild_id: request.guildId,
-    channel_id: request.channelId,
-    category: 'chat',
-    type: 'chat',
-    date: new Date(now).toISOString().slice(0, 10),
-    user: request.userName,
-  };
-  if (request.guildName !== undefined) context.guild_name = request.guildName;
-  if (request.channelName !== undefined) context.channel_name = request.channelName;
-  if (request.locale !== undefined) context.locale = request.locale;
-  return context;
+  return promptContext({ ...request, category: 'chat', type: 'chat' }, now);
 }

@@ -16,10 +16,10 @@ import { linkCitations } from './citations.ts';
 import { SummarizeError, fromRouterFailure, messageOf } from './errors.ts';
 import { summarySystem } from './instructions.ts';
 import { mapReduce } from './map-reduce.ts';
-import { DEFAULT_PERSPECTIVE, summaryPromptContext } from './prompt-context.ts';
 import { sha256, summaryRequestKey } from './request-key.ts';
 import { judgeReuse, preferFirst, type TargetStanding } from './reuse-policy.ts';
 import type { StoredSummary, SummaryRequestOptions, SummaryStore } from './store.ts';
+import { summaryChoices, summaryContext } from './summary-context.ts';
 import { messageAttachments, transcriptDigest } from './transcript.ts';
 import {
   promptReport,
@@ -88,14 +88,10 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
     if (options.signal?.aborted) throw new SummarizeError('aborted', 'the request was cancelled before it started');
 
     const now = clock.now();
-    const resolved = await resolver.resolve(options.guildId, summaryPromptContext(prepared, options, now));
+    const resolved = await resolver.resolve(options.guildId, summaryContext(options, now, prepared));
     const prompt = promptReport(resolved);
-    const requestOptions: SummaryRequestOptions = {
-      type: options.type,
-      perspective: options.perspective ?? DEFAULT_PERSPECTIVE,
-      category: options.category ?? null,
-      locale: options.locale ?? null,
-    };
+    const { type, perspective, category } = summaryChoices(options);
+    const requestOptions: SummaryRequestOptions = { type, perspective, category, locale: options.locale ?? null };
     const requestKey = summaryRequestKey({
       guildId: options.guildId ?? null,
       channelId: options.channelId,
@@ -176,7 +172,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
     if (window <= 0) {
       throw new SummarizeError('unavailable', 'no language-model provider is available right now', { chunksDone: 0, chunksTotal: 0 });
     }
-    const finalMaxTokens = fitAnswerToWindow(outputBudget(options.type, resolved.parameters.max_tokens, settings.outputTokens), window);
+    const finalMaxTokens = fitAnswerToWindow(outputBudget(requestOptions.type, resolved.parameters.max_tokens, settings.outputTokens), window);
     const system = summarySystem(resolved.content, 'single');
     const turn = formatForModel(prepared);
     if (estimateTokens(system) + estimateTokens(turn) + finalMaxTokens <= window) {
@@ -187,7 +183,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
           system,
           turn,
           maxTokens: finalMaxTokens,
-          attachments: { task: 'summarize', summaryType: options.type, messages: messageAttachments(prepared.messages) },
+          attachments: { task: 'summarize', summaryType: requestOptions.type, messages: messageAttachments(prepared.messages) },
         });
         return { text: answer.text, chunks: 1, warnings: [] };
       } catch (error) {
@@ -201,7 +197,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       prompt,
       requestOptions,
       guildId: options.guildId,
-      summaryType: options.type,
+      summaryType: requestOptions.type,
       calls,
       store,
       ...(standing === undefined ? {} : { standing }),

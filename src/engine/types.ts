@@ -82,12 +82,11 @@ export interface SummarizeOptions {
   guildName?: string;
   channelId: string;
   channelName: string;
-  /** Summary category for prompt routing (meeting, discussion, …); the repo's default when absent. */
-  category?: string;
+  /** Summary category for prompt routing (meeting, discussion, …); `SUMMARY_DEFAULTS` fill these three when absent. */
+  category?: string | undefined;
   /** brief, detailed, comprehensive, action_items, or any type the guild's repo routes. */
-  type: string;
-  /** Default `general`. */
-  perspective?: string;
+  type?: string | undefined;
+  perspective?: string | undefined;
   userId?: string;
   /** For `{user}` in prompts. */
   userName?: string;

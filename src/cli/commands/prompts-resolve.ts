@@ -2,7 +2,7 @@ import { parseFlags } from '../args.ts';
 import { loadLocalRepo } from '../../prompts/bundled.ts';
 import { loadFixedRepo, RepoSpecError, resolveWithFixedRepo, type FixedRepo } from '../../prompts/fixed-repo.ts';
 import { formatProblem } from '../../prompts/problems.ts';
-import type { PromptContext } from '../../prompts/types.ts';
+import { promptContext } from '../../engine/summary-context.ts';
 import { UsageError, type CliCommand, type CliContext } from '../command.ts';
 import { loadCliConfig } from '../runtime.ts';
 
@@ -50,14 +50,11 @@ async function run(ctx: CliContext): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (values.repo === undefined || values.repo.trim() === '') throw new UsageError('--repo is required');
   const config = loadCliConfig(ctx);
-  const context: PromptContext = {
-    ...(values.category === undefined ? {} : { category: values.category }),
-    ...(values.channel === undefined ? {} : { channel_name: values.channel }),
-    ...(values.type === undefined ? {} : { type: values.type }),
-    ...(values.perspective === undefined ? {} : { perspective: values.perspective }),
-    ...(values.guild === undefined ? {} : { guild_name: values.guild }),
-    date: new Date().toISOString().slice(0, 10),
-  };
+  // As given: what a request leaves out, the repository's and the contract's defaults fill.
+  const context = promptContext(
+    { category: values.category, channelName: values.channel, type: values.type, perspective: values.perspective, guildName: values.guild },
+    Date.now(),
+  );
 
   let loaded: FixedRepo;
   try {

@@ -52,7 +52,7 @@ export default summarizeCommand;
 
 interface Parsed {
   file: string;
-  type: string;
+  type?: string;
   perspective?: string;
   category?: string;
   prompts?: string;
@@ -88,10 +88,11 @@ function parse(argv: string[]): Parsed {
   };
   const parsed: Parsed = {
     file: positionals[0]!,
-    type: word('type', values.type) ?? 'brief',
     includeBots: values['include-bots'] === true,
     json: values.json === true,
   };
+  const type = word('type', values.type);
+  if (type !== undefined) parsed.type = type;
   const perspective = word('perspective', values.perspective);
   if (perspective !== undefined) parsed.perspective = perspective;
   const category = word('category', values.category);
@@ -165,8 +166,8 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
       channelId: source.threadId ?? source.channelId,
       channelName,
       type: args.type,
-      ...(args.perspective === undefined ? {} : { perspective: args.perspective }),
-      ...(args.category === undefined ? {} : { category: args.category }),
+      perspective: args.perspective,
+      category: args.category,
       correlationId: `cli-${randomUUID()}`,
       onProgress: progress.update,
     });

@@ -55,7 +55,7 @@ export function promptConfigDefinition(): SlashCommandBuilder {
     s
       .setName('test')
       .setDescription('Show which prompt a request would use, and why')
-      .addStringOption((o) => o.setName('category').setDescription('Category (default: discussion)').setAutocomplete(true).setMaxLength(100))
+      .addStringOption((o) => o.setName('category').setDescription('Category (default: from the channel category, else discussion)').setAutocomplete(true).setMaxLength(100))
       .addChannelOption((o) => o.setName('channel').setDescription('Channel (default: this one)').addChannelTypes(...SUMMARIZABLE_CHANNELS))
       .addStringOption((o) => o.setName('type').setDescription('Summary type (default: brief)').setAutocomplete(true).setMaxLength(100))
       .addStringOption((o) =>

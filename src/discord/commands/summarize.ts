@@ -24,8 +24,7 @@ import { createRoutedSuggestions } from '../autocomplete.ts';
 import type { CommandContext, SlashCommand } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { EmbedColors } from '../format/embed.ts';
-import { SUMMARIZABLE_TYPES, requireBotCanRead, requireMemberCanRead, summarizableChannel, categoryOf } from '../history/channel-access.ts';
-import { PROMPT_CATEGORY, mappedCategory, readCategoryMap } from '../history/category-map.ts';
+import { SUMMARIZABLE_TYPES, requireBotCanRead, requireMemberCanRead, summarizableChannel } from '../history/channel-access.ts';
 import { createMemberNames, type MemberNames } from '../history/member-names.ts';
 import { readChannel, type ChannelRead } from '../history/read-channel.ts';
 import { parseSince, type SinceBoundary } from '../history/since.ts';
@@ -35,16 +34,13 @@ import { createProgress, summarizeProgressText } from '../output/progress.ts';
 import { summaryFooter } from '../output/summary-footer.ts';
 import { embedMessages, type EmbedMessage } from '../output/summary-messages.ts';
 import { deferOnce, respond } from '../respond.ts';
+import { askerName, routingOptions, summaryRequest, type RoutingOptions, type SummaryRequest } from '../summary-request.ts';
 import type { Visibility } from '../visibility/audience.ts';
 import { privateBecause, visibleToAudienceOf } from '../visibility/shown-to.ts';
 
 export const SUMMARIZE_COMMAND = 'summarize';
 export const MAX_MESSAGES = 10_000;
 export const DEFAULT_MESSAGES = 100;
-export const DEFAULT_TYPE = 'brief';
-export const DEFAULT_PERSPECTIVE = 'general';
-/** Until a guild maps its channel categories, a summary is of a discussion. */
-export const DEFAULT_CATEGORY = 'discussion';
 
 export function summarizeDefinition(): SlashCommandBuilder {
   const builder = new SlashCommandBuilder()
@@ -70,13 +66,11 @@ export interface SummarizeCommandOptions {
   memberNames?: MemberNames;
 }
 
-interface SummarizeRequest {
+interface CheckedRequest {
   channel: GuildTextBasedChannel;
   maxMessages: number;
   since: SinceBoundary | undefined;
-  type: string;
-  perspective: string;
-  category: string | undefined;
+  routing: RoutingOptions;
   private: boolean;
 }
 
@@ -97,6 +91,7 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
     });
 
     let read: ChannelRead;
+    let asked: SummaryRequest;
     let result: SummaryResult;
     try {
       if (request.since?.kind === 'after-message') await requireMessage(request.channel, request.since.messageId);
@@ -109,20 +104,12 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
       });
       const { prepared } = read;
       if (prepared.messages.length === 0) throw new UserFacingError(`${capitalize(nothingToSummarize(prepared, read.channelName))}.${windowNote(request)}`);
-      const category = request.category ?? (await defaultCategory(ctx, request.channel));
+      asked = await summaryRequest(interaction, request.channel, request.routing, ctx);
       const count = prepared.messages.length;
       progress.update(summarizeProgressText({ stage: 'single' }, count));
       result = await services.summarizer.summarize(prepared, {
-        guildId: request.channel.guild.id,
-        guildName: request.channel.guild.name,
-        channelId: read.channelId,
-        channelName: read.channelName,
-        category,
-        type: request.type,
-        perspective: request.perspective,
+        ...asked,
         userId: interaction.user.id,
-        userName: askerName(interaction),
-        locale: interaction.locale,
         correlationId: ctx.correlationId,
         onProgress: (p) => progress.update(summarizeProgressText(p, count)),
       });
@@ -138,7 +125,7 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
     const onlyYou = request.private ? undefined : await whyOnlyYou(interaction, request.channel, ctx);
     const isPrivate = request.private || onlyYou !== undefined;
     const messages = embedMessages({
-      title: titleFor(request.type, read.channelName),
+      title: titleFor(asked.type, read.channelName),
       url: request.channel.url,
       text: linkCitations(result.text, result.citations),
       footer: isPrivate ? summaryFooter(result) : `Asked by ${askerName(interaction)} · ${summaryFooter(result)}`,
@@ -172,7 +159,7 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
 export const summarizeCommand: SlashCommand = createSummarizeCommand();
 
 /** Everything that can be refused without reading a message, refused before the reply is deferred. */
-async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<SummarizeRequest> {
+async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<CheckedRequest> {
   if (!interaction.inCachedGuild()) throw new UserFacingError('/summarize works in server channels only.');
   const sinceText = interaction.options.getString('since');
   const since = sinceText === null || sinceText.trim() === '' ? undefined : parseSince(sinceText, ctx.services.clock.now());
@@ -194,19 +181,9 @@ async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: Com
     channel,
     maxMessages: count ?? (since === undefined ? DEFAULT_MESSAGES : MAX_MESSAGES),
     since,
-    type: routingValue(interaction, 'type') ?? DEFAULT_TYPE,
-    perspective: routingValue(interaction, 'perspective') ?? DEFAULT_PERSPECTIVE,
-    category: routingValue(interaction, 'category'),
+    routing: routingOptions(interaction),
     private: interaction.options.getBoolean('private') ?? false,
   };
-}
-
-/** `type`, `perspective`, `category`: a route segment (`action items` is read as `action_items`). */
-function routingValue(interaction: ChatInputCommandInteraction, name: string): string | undefined {
-  const raw = interaction.options.getString(name)?.trim().toLowerCase().replace(/\s+/g, '_');
-  if (raw === undefined || raw === '') return undefined;
-  if (!PROMPT_CATEGORY.test(raw)) throw new UserFacingError(`\`${name}\` takes letters, digits, "-" and "_" only (for example \`brief\` or \`action_items\`).`);
-  return raw;
 }
 
 async function requireMessage(channel: GuildTextBasedChannel, messageId: string): Promise<void> {
@@ -217,18 +194,7 @@ async function requireMessage(channel: GuildTextBasedChannel, messageId: string)
   if (!found) throw new UserFacingError(`That message link points to a message I can't find in <#${channel.id}>.`);
 }
 
-/** The guild's mapping for the channel's Discord category, else a discussion. A broken map must not block summaries. */
-async function defaultCategory(ctx: CommandContext, channel: GuildTextBasedChannel): Promise<string> {
-  try {
-    const map = await readCategoryMap(ctx.services.db, channel.guild.id);
-    return mappedCategory(map, categoryOf(channel)) ?? DEFAULT_CATEGORY;
-  } catch (error) {
-    ctx.logger.warn({ err: error }, 'could not read the category map; using the default category');
-    return DEFAULT_CATEGORY;
-  }
-}
-
-function windowNote(request: SummarizeRequest): string {
+function windowNote(request: CheckedRequest): string {
   if (request.since?.kind === 'duration') return ' Try a longer `since`.';
   if (request.since?.kind === 'after-message') return ' Nothing was posted after that message.';
   return '';
@@ -238,10 +204,6 @@ function titleFor(type: string, channelName: string): string {
   const where = `#${channelName}`;
   if (type === 'action_items') return `Action items from ${where}`;
   return `${capitalize(type.replace(/_/g, ' '))} summary of ${where}`;
-}
-
-function askerName(interaction: ChatInputCommandInteraction): string {
-  return interaction.inCachedGuild() ? interaction.member.displayName : interaction.user.displayName;
 }
 
 function capitalize(text: string): string {

@@ -10,6 +10,7 @@ import {
   PermissionFlagsBits,
   type CategoryChannel,
   type Guild,
+  type GuildBasedChannel,
   type GuildMember,
   type GuildTextBasedChannel,
 } from 'discord.js';
@@ -70,7 +71,7 @@ export async function requireBotCanRead(channel: GuildTextBasedChannel): Promise
 }
 
 /** The Discord category a channel sits in (a thread: its parent's). */
-export function categoryOf(channel: GuildTextBasedChannel): CategoryChannel | null {
+export function categoryOf(channel: GuildBasedChannel): CategoryChannel | null {
   if (channel.isThread()) return channel.parent?.parent ?? null;
   return channel.parent;
 }

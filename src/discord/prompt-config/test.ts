@@ -1,45 +1,35 @@
-import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
+import type { AutocompleteInteraction, ChatInputCommandInteraction, GuildBasedChannel } from 'discord.js';
+import { summaryContext } from '../../engine/summary-context.ts';
 import type { ParsedRepo } from '../../prompts/parsed.ts';
-import type { PromptContext } from '../../prompts/types.ts';
 import type { CommandContext } from '../command.ts';
+import { UserFacingError } from '../errors.ts';
 import { DiscordLimits } from '../format/limits.ts';
 import { deferOnce } from '../respond.ts';
+import { routingOptions, summaryRequest } from '../summary-request.ts';
 import { hasManageGuild, requireGuildAdmin } from './access.ts';
 import { replyPrivately } from './reply.ts';
 import { resolutionMessage } from './resolution-report.ts';
 import { DEFAULT_VALUES, suggest, type RoutedVariable } from './routed-values.ts';
 
-/** Until a guild maps its channel categories, a request without a category is a discussion. */
-export const DEFAULT_CATEGORY = 'discussion';
-/** What /summarize uses without a type option. */
-export const DEFAULT_TYPE = 'brief';
-export const DEFAULT_PERSPECTIVE = 'general';
-
 /** `/prompt-config test`: the full resolution report for one request, as /summarize would make it. */
 export async function runTest(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const guildId = requireGuildAdmin(interaction);
+  const routing = routingOptions(interaction);
   await deferOnce(interaction, true);
-  const channel = interaction.options.getChannel('channel') ?? interaction.channel;
-  const context: PromptContext = {
-    guild_id: guildId,
-    ...(interaction.guild?.name ? { guild_name: interaction.guild.name } : {}),
-    channel_id: channel?.id ?? interaction.channelId,
-    ...(channel && 'name' in channel && channel.name ? { channel_name: channel.name } : {}),
-    category: option(interaction, 'category') ?? DEFAULT_CATEGORY,
-    type: option(interaction, 'type') ?? DEFAULT_TYPE,
-    perspective: option(interaction, 'perspective') ?? DEFAULT_PERSPECTIVE,
-    date: new Date(ctx.services.clock.now()).toISOString().slice(0, 10),
-    locale: interaction.locale,
-    user: interaction.user.username,
-  };
+  const channel = await chosenChannel(interaction);
+  const context = summaryContext(await summaryRequest(interaction, channel, routing, ctx), ctx.services.clock.now());
   const resolved = await ctx.services.prompts.resolver.resolve(guildId, context);
   const message = resolutionMessage(resolved, context);
   await replyPrivately(interaction, { content: message.content, embeds: message.embeds, files: message.files });
 }
 
-function option(interaction: ChatInputCommandInteraction, name: string): string | undefined {
-  const value = interaction.options.getString(name)?.trim().toLowerCase();
-  return value === undefined || value === '' ? undefined : value;
+/** The `channel` option, else the channel the command ran in. */
+async function chosenChannel(interaction: ChatInputCommandInteraction): Promise<GuildBasedChannel> {
+  if (!interaction.inCachedGuild()) throw new UserFacingError('/prompt-config works in a server only, not in direct messages.');
+  const id = interaction.options.getChannel('channel')?.id ?? interaction.channelId;
+  const channel = interaction.guild.channels.cache.get(id) ?? (await interaction.guild.channels.fetch(id).catch(() => null));
+  if (channel === null) throw new UserFacingError(`I can't see <#${id}>; pick a channel I can view.`);
+  return channel;
 }
 
 /** Longest an autocomplete may wait for a snapshot that is not in memory (Discord allows 3 s in all). */

@@ -1,0 +1,77 @@
+/**
+ * What a member's summary request is, read from a command: the same for
+ * /summarize and for `/prompt-config test`, which shows the prompt
+ * /summarize would use. The engine turns it into the prompt context
+ * (`summaryContext`).
+ */
+import type { ChatInputCommandInteraction, GuildBasedChannel } from 'discord.js';
+import { routeChoice, summaryChoices, type PromptRequest, type SummaryChoices } from '../engine/summary-context.ts';
+import type { CommandContext } from './command.ts';
+import { UserFacingError } from './errors.ts';
+import { PROMPT_CATEGORY, mappedCategory, readCategoryMap } from './history/category-map.ts';
+import { categoryOf } from './history/channel-access.ts';
+
+/** The `category`, `type` and `perspective` options the member gave, as route segments. */
+export interface RoutingOptions {
+  category: string | undefined;
+  type: string | undefined;
+  perspective: string | undefined;
+}
+
+export type SummaryRequest = PromptRequest &
+  SummaryChoices & { guildId: string; guildName: string; channelId: string; channelName: string; userName: string; locale: string };
+
+/** @throws UserFacingError naming the option that is not a route segment once normalised. */
+export function routingOptions(interaction: ChatInputCommandInteraction): RoutingOptions {
+  return {
+    category: routingOption(interaction, 'category'),
+    type: routingOption(interaction, 'type'),
+    perspective: routingOption(interaction, 'perspective'),
+  };
+}
+
+function routingOption(interaction: ChatInputCommandInteraction, name: string): string | undefined {
+  const value = routeChoice(interaction.options.getString(name));
+  if (value !== undefined && !PROMPT_CATEGORY.test(value)) {
+    throw new UserFacingError(`\`${name}\` takes letters, digits, "-" and "_" only (for example \`brief\` or \`action_items\`).`);
+  }
+  return value;
+}
+
+/**
+ * A summary of `channel` asked for by this member: the category is the
+ * option, else the guild's mapping of the channel's Discord category, else
+ * the default; `{user}` is the asker's display name in the server.
+ */
+export async function summaryRequest(
+  interaction: ChatInputCommandInteraction,
+  channel: GuildBasedChannel,
+  options: RoutingOptions,
+  ctx: CommandContext,
+): Promise<SummaryRequest> {
+  const category = options.category ?? (await mappedCategoryOf(channel, ctx));
+  return {
+    guildId: channel.guild.id,
+    guildName: channel.guild.name,
+    channelId: channel.id,
+    channelName: channel.name,
+    ...summaryChoices({ ...options, category }),
+    userName: askerName(interaction),
+    locale: interaction.locale,
+  };
+}
+
+export function askerName(interaction: ChatInputCommandInteraction): string {
+  return interaction.inCachedGuild() ? interaction.member.displayName : interaction.user.displayName;
+}
+
+/** A broken map must not block summaries: it counts as no mapping. */
+async function mappedCategoryOf(channel: GuildBasedChannel, ctx: CommandContext): Promise<string | undefined> {
+  try {
+    const map = await readCategoryMap(ctx.services.db, channel.guild.id);
+    return mappedCategory(map, categoryOf(channel));
+  } catch (error) {
+    ctx.logger.warn({ err: error }, 'could not read the category map; using the default category');
+    return undefined;
+  }
+}
