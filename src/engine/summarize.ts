@@ -12,7 +12,7 @@ import { estimateTokens } from '../providers/contract.ts';
 import type { Clock } from '../resilience/clock.ts';
 import { fitAnswerToWindow, outputBudget, type OutputBudgetOptions } from './budgets.ts';
 import { RequestCalls } from './calls.ts';
-import { linkCitations } from './citations.ts';
+import { resolveCitations } from './citations.ts';
 import { SummarizeError, fromRouterFailure, messageOf } from './errors.ts';
 import { summarySystem } from './instructions.ts';
 import { mapReduce } from './map-reduce.ts';
@@ -125,7 +125,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
     });
     const produced = await produce(prepared, options, resolved, prompt, requestOptions, calls, standing);
     const warnings = unique([...resolved.warnings, ...produced.warnings, ...calls.warnings]);
-    const { citations, unknown } = linkCitations(produced.text, prepared.citations, {
+    const { citations, unknown } = resolveCitations(produced.text, prepared.citations, {
       channelId: options.channelId,
       ...(options.guildId === undefined ? {} : { guildId: options.guildId }),
     });

@@ -8,7 +8,9 @@ import type { BuildEngine, EngineRuntime } from '../../engine/runtime.ts';
 import { buildEngine } from '../engine-runtime.ts';
 import { nothingToSummarize } from '../../engine/summarize.ts';
 import type { SummarizeProgress, SummaryResult } from '../../engine/types.ts';
+import { renderCitations } from '../../engine/citation-render.ts';
 import { parseFlags } from '../args.ts';
+import { cliCitationStyle } from '../citation-style.ts';
 import { UsageError, type CliCommand, type CliContext } from '../command.ts';
 
 const USAGE = `Usage: recap summarize <export.json> [options]
@@ -187,13 +189,7 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
 }
 
 function renderText(result: SummaryResult): string {
-  const lines = [result.text.trimEnd(), ''];
-  if (result.citations.length > 0) {
-    for (const c of result.citations) lines.push(`[${c.ref}] → ${c.jumpUrl ?? `message ${c.messageId}`}`);
-    lines.push('');
-  }
-  lines.push(footer(result));
-  return `${lines.join('\n')}\n`;
+  return `${renderCitations(result.text, result.citations, cliCitationStyle).trimEnd()}\n\n${footer(result)}\n`;
 }
 
 /** `prompt: default bundled:summaries/default/brief.md · provider: local/local-extractive · 120 messages in 1 chunk · $0.0000` */
