@@ -12,6 +12,7 @@ import { renderCitations } from '../../engine/citation-render.ts';
 import { parseFlags } from '../args.ts';
 import { cliCitationStyle } from '../citation-style.ts';
 import { UsageError, type CliCommand, type CliContext } from '../command.ts';
+import { messageOf } from '../../log/error-message.ts';
 
 const USAGE = `Usage: recap summarize <export.json> [options]
 
@@ -157,7 +158,7 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
       ...(args.provider === undefined ? {} : { provider: args.provider }),
     });
   } catch (error) {
-    return fail(`cannot start the summarizer: ${(error as Error).message ?? String(error)}`);
+    return fail(`cannot start the summarizer: ${messageOf(error)}`);
   }
   const progress = createProgress(ctx);
   try {
