@@ -147,7 +147,7 @@ describeEachDatabase('webhook delivery attempts', (database) => {
       checkedAt: null,
       invalidHead: null,
       lastError: null,
-      goneSince: null,
+      denied: null,
     } as unknown as PromptStatus;
     const embed = statusEmbed(status, undefined, undefined, failed);
     const field = embed.fields?.find((f) => f.name === 'Webhook deliveries that failed');
