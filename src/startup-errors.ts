@@ -3,6 +3,7 @@ import { DatabaseUnavailableError } from './db/database.ts';
 import { MigrationError } from './db/migrate.ts';
 import { KeyringError } from './vault/keyring.ts';
 import { redactString } from './log/redact.ts';
+import { messageOf } from './log/error-message.ts';
 
 /**
  * Errors an operator causes and can fix get one clear line; anything else is
@@ -24,7 +25,7 @@ export function describeStartupError(error: unknown): string | undefined {
 /** Prints a start-up failure and returns the exit code. */
 export function reportStartupFailure(error: unknown, stderr: NodeJS.WritableStream, debug: boolean): number {
   const known = describeStartupError(error);
-  const line = known ?? `start-up failed: ${error instanceof Error ? error.message : String(error)}`;
+  const line = known ?? `start-up failed: ${messageOf(error)}`;
   stderr.write(`recap-bot: ${redactString(line)}\n`);
   if (debug || known === undefined) {
     const stack = error instanceof Error ? error.stack : undefined;

@@ -10,6 +10,7 @@ import {
   APIUserAbortError,
 } from '@anthropic-ai/sdk';
 import { ProviderError, type ProviderErrorKind } from '../../src/providers/contract.ts';
+import { messageOf } from '../../src/log/error-message.ts';
 
 export interface FailureContext {
   provider: string;
@@ -60,7 +61,7 @@ export function toProviderError(err: unknown, at: FailureContext): ProviderError
     // undici: "terminated" when the socket closes mid-body, "fetch failed" when it never opens.
     return make('network', `connection lost (${causeText(err)})`);
   }
-  return make('invalid_response', `unexpected failure (${clip(err instanceof Error ? err.message : String(err))})`);
+  return make('invalid_response', `unexpected failure (${clip(messageOf(err))})`);
 }
 
 export function kindForStatus(status: number, message: string): ProviderErrorKind {

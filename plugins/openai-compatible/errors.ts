@@ -6,6 +6,7 @@
  * status decides first.
  */
 import { ProviderError, type ProviderErrorKind } from '../../src/providers/contract.ts';
+import { messageOf } from '../../src/log/error-message.ts';
 
 /** OpenAI, vLLM, Ollama and OpenRouter phrasings of "the prompt does not fit". */
 const CONTEXT_MESSAGE =
@@ -93,7 +94,7 @@ export function toProviderError(err: unknown, at: FailureContext): ProviderError
     // undici: "fetch failed" when the connection never opens, "terminated" when it drops mid-body.
     return new ProviderError('network', `${at.provider}: connection failed (${causeText(err)})`, details);
   }
-  const text = err instanceof Error ? err.message : String(err);
+  const text = messageOf(err);
   return new ProviderError('invalid_response', `${at.provider}: unexpected failure (${clip(text)})`, details);
 }
 

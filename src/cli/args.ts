@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './command.ts';
+import { messageOf } from '../log/error-message.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -8,6 +9,6 @@ export function parseFlags<const O extends Options>(args: string[], options: O, 
   try {
     return parseArgs({ args, options, strict: true, allowPositionals });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(messageOf(error));
   }
 }

@@ -19,6 +19,7 @@ import { migrations } from '../../migrations/index.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import type { Logger } from '../log/logger.ts';
+import { messageOf } from '../log/error-message.ts';
 
 const PREFIX = 'pglite-migrated-';
 
@@ -57,7 +58,7 @@ async function loadTemplate(file: string, logger: Logger): Promise<PGlite | unde
     await pglite.query('select 1');
     return pglite;
   } catch (error) {
-    logger.warn({ file, err: (error as Error).message }, 'the cached empty database cannot be loaded; creating a fresh one');
+    logger.warn({ file, err: messageOf(error) }, 'the cached empty database cannot be loaded; creating a fresh one');
     removeQuietly(file);
     return undefined;
   }
@@ -76,7 +77,7 @@ async function saveTemplate(pglite: PGlite, cacheDir: string, file: string, logg
       if (name.startsWith(PREFIX) && join(cacheDir, name) !== file && name.endsWith('.tar')) removeQuietly(join(cacheDir, name));
     }
   } catch (error) {
-    logger.debug({ err: (error as Error).message }, 'could not cache the empty database; the next run creates it afresh');
+    logger.debug({ err: messageOf(error) }, 'could not cache the empty database; the next run creates it afresh');
   }
 }
 

@@ -1,5 +1,6 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import { migrations as allMigrations } from '../../migrations/index.ts';
+import { messageOf } from '../log/error-message.ts';
 
 export class MigrationError extends Error {
   override readonly name = 'MigrationError';
@@ -16,7 +17,7 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   const result: MigrationResultSet = await createMigrator(db).migrateToLatest();
   const failed = result.results?.find((r) => r.status === 'Error');
   if (result.error !== undefined || failed !== undefined) {
-    const cause = result.error instanceof Error ? result.error.message : String(result.error ?? 'unknown error');
+    const cause = messageOf(result.error ?? 'unknown error');
     throw new MigrationError(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${cause}`, {
       cause: result.error,
     });

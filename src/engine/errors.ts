@@ -1,4 +1,5 @@
 import { RouterError, RouterRefusal } from '../router/errors.ts';
+import { messageOf } from '../log/error-message.ts';
 
 export type SummarizeErrorKind =
   /** No messages to summarize. */
@@ -51,10 +52,6 @@ export function kindOf(error: unknown): SummarizeErrorKind {
     }
   }
   return 'failed';
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** A router failure as the engine reports it; `prefix` says how far the work got. */

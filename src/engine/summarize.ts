@@ -12,8 +12,9 @@ import { estimateTokens } from '../providers/contract.ts';
 import type { Clock } from '../resilience/clock.ts';
 import { fitAnswerToWindow, outputBudget, type OutputBudgetOptions } from './budgets.ts';
 import { RequestCalls } from './calls.ts';
-import { linkCitations } from './citations.ts';
-import { SummarizeError, fromRouterFailure, messageOf } from './errors.ts';
+import { resolveCitations } from './citations.ts';
+import { SummarizeError, fromRouterFailure } from './errors.ts';
+import { messageOf } from '../log/error-message.ts';
 import { summarySystem } from './instructions.ts';
 import { mapReduce } from './map-reduce.ts';
 import { sha256, summaryRequestKey } from './request-key.ts';
@@ -121,7 +122,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
     });
     const produced = await produce(prepared, options, resolved, prompt, requestOptions, calls, standing);
     const warnings = unique([...resolved.warnings, ...produced.warnings, ...calls.warnings]);
-    const { citations, unknown } = linkCitations(produced.text, prepared.citations, {
+    const { citations, unknown } = resolveCitations(produced.text, prepared.citations, {
       channelId: options.channelId,
       ...(options.guildId === undefined ? {} : { guildId: options.guildId }),
     });

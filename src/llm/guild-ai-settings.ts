@@ -14,6 +14,7 @@ import { recordAudit } from '../audit/audit-log.ts';
 import type { Database } from '../db/schema.ts';
 import type { PluginLogger } from '../plugins/types.ts';
 import type { Clock } from '../resilience/clock.ts';
+import { messageOf } from '../log/error-message.ts';
 
 export interface GuildAiSettings {
   /** Providers this guild's calls may use, in order; absent means the operator's plan as configured. */
@@ -131,7 +132,7 @@ export function createGuildAiSettings(options: GuildAiSettingsOptions): GuildAiS
       // An update landing during the read replaces the entry (and aborts the read): use what it saved.
       const replaced = cache.get(guildId);
       if (replaced !== undefined) return replaced;
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = messageOf(err);
       throw new GuildAiSettingsError(`this server's AI settings could not be read from the database (${reason})`, { cause: err });
     }
   }

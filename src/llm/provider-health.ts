@@ -9,6 +9,7 @@
  */
 import type { PluginStatus } from '../plugins/plugin-set.ts';
 import type { PluginLogger } from '../plugins/types.ts';
+import { messageOf } from '../log/error-message.ts';
 
 export interface HealthSource {
   statuses(): Promise<PluginStatus[]>;
@@ -47,7 +48,7 @@ export function createProviderHealthBoard(source: HealthSource, logger: PluginLo
   function refresh(): Promise<void> {
     // One check at a time: a slow provider must not pile checks up.
     running ??= check()
-      .catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'provider health check failed'))
+      .catch((err: unknown) => logger.warn({ err: messageOf(err) }, 'provider health check failed'))
       .finally(() => {
         running = undefined;
       });

@@ -33,6 +33,7 @@ import { createSpendStore } from './spend-store.ts';
 import { createGuildPlan, largestWindow, smallestWindow } from './target-plan.ts';
 import { usageSummary, type UsageSummary } from './usage-summary.ts';
 import { createUsageWriter } from './usage-writer.ts';
+import { messageOf } from '../log/error-message.ts';
 
 /** The repository's plugins folder. */
 export const DEFAULT_PLUGINS_DIR = path.resolve(import.meta.dirname, '..', '..', 'plugins');
@@ -230,12 +231,12 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         try {
           secrets = await readProviderSecrets(hostOptions);
         } catch (err) {
-          logger.error({ err: describe(err) }, 'provider keys could not be re-read after the reload; keeping the previous map');
+          logger.error({ err: messageOf(err) }, 'provider keys could not be re-read after the reload; keeping the previous map');
         }
         try {
           current = buildRouter();
         } catch (err) {
-          logger.error({ err: describe(err) }, 'the reloaded router settings are invalid; keeping the previous ones');
+          logger.error({ err: messageOf(err) }, 'the reloaded router settings are invalid; keeping the previous ones');
         }
         void health.refresh();
         return result;
@@ -246,7 +247,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         try {
           await writer.close();
         } catch (err) {
-          logger.error({ pending: writer.pending, err: describe(err) }, 'usage records could not be written at shutdown');
+          logger.error({ pending: writer.pending, err: messageOf(err) }, 'usage records could not be written at shutdown');
         }
       },
     };
@@ -272,8 +273,4 @@ function routerOptions(host: PluginHost): RouterOptions {
     retry: { rounds: retry.max_rounds, baseMs: retry.base_ms, maxMs: retry.max_ms },
     breaker: { failureThreshold: breaker.failure_threshold, failureWindowMs: breaker.failure_window_ms, coolDownMs: breaker.cool_down_ms },
   };
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

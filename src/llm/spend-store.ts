@@ -16,6 +16,7 @@ import type { Database } from '../db/schema.ts';
 import type { Clock } from '../resilience/clock.ts';
 import { nextUtcMidnight, type SpendStore } from '../router/spend-guard.ts';
 import type { UsageRecord } from '../router/types.ts';
+import { messageOf } from '../log/error-message.ts';
 
 export const DAY_MS = 86_400_000;
 
@@ -87,7 +88,7 @@ export function createSpendStore(options: SpendStoreOptions): SpendLedger {
           (err: unknown) => {
             if (totals.get(guildId) === entry) totals.delete(guildId);
             throw new SpendUnknownError(
-              `today's spending for this server could not be read from the database (${err instanceof Error ? err.message : String(err)}), ` +
+              `today's spending for this server could not be read from the database (${messageOf(err)}), ` +
                 'so no paid call is made until it can be',
               { cause: err },
             );

@@ -14,6 +14,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { PluginLogger } from '../plugins/types.ts';
 import type { UsageRecord, UsageSink } from '../router/types.ts';
+import { messageOf } from '../log/error-message.ts';
 
 export interface UsageWriter extends UsageSink {
   record(entry: UsageRecord): void;
@@ -90,7 +91,7 @@ export function createUsageWriter(options: UsageWriterOptions): UsageWriter {
       // Each insert is all-or-nothing: keep exactly the rows not yet in.
       requeue(batch.slice(written));
       logger.error(
-        { records: batch.length - written, err: err instanceof Error ? err.message : String(err) },
+        { records: batch.length - written, err: messageOf(err) },
         'usage records could not be written; they are kept and retried',
       );
       schedule();

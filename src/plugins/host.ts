@@ -20,6 +20,7 @@ import type { ResolvedRouterConfig } from './plan.ts';
 import { planPlugins } from './plan.ts';
 import type { PluginSet, PluginStatus } from './plugin-set.ts';
 import { PluginConfigError } from './problems.ts';
+import { messageOf } from '../log/error-message.ts';
 
 export interface PluginHostOptions {
   /** Absolute path of the folder holding `<name>/plugin.yaml`. */
@@ -142,7 +143,7 @@ export class PluginHost {
       next = await buildSet(this.options);
     } catch (error) {
       const problems = error instanceof PluginConfigError ? error.problems : [];
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       this.options.logger.error({ problems: problems.length }, `plugin reload rejected, keeping the current plugins:\n${message}`);
       return { ok: false, error: message, problems };
     }

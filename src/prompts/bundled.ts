@@ -5,6 +5,7 @@ import { parseSnapshot } from './snapshot.ts';
 import { defaultSourceLimits } from './sources/source.ts';
 import { readDirectorySnapshot } from './sources/local-dir-source.ts';
 import type { Problem } from './types.ts';
+import { messageOf } from '../log/error-message.ts';
 
 export interface LocalRepo {
   repo: ParsedRepo | null;
@@ -27,7 +28,7 @@ export async function loadLocalRepo(dir: string, limits: Partial<PromptLimits> =
   } catch (error) {
     return {
       repo: null,
-      problems: [{ file: dir, severity: 'error', code: 'repo.unreadable', message: (error as Error).message }],
+      problems: [{ file: dir, severity: 'error', code: 'repo.unreadable', message: messageOf(error) }],
     };
   }
 }

@@ -13,6 +13,7 @@ import { defaultApiBaseUrl, parseRepoUrl } from './sources/repo-url.ts';
 import { defaultSourceLimits } from './sources/source.ts';
 import type { Problem, PromptContext, ResolvedPrompt } from './types.ts';
 import { systemClock } from '../resilience/clock.ts';
+import { messageOf } from '../log/error-message.ts';
 
 /**
  * A prompt repository named on the command line (`prompts resolve --repo`,
@@ -81,7 +82,7 @@ export async function loadFixedRepo(spec: string, options: LoadFixedRepoOptions)
       problems: parsed.problems,
     };
   } catch (error) {
-    return { repo: null, label, ref: options.ref ?? null, error: (error as Error).message, problems: [] };
+    return { repo: null, label, ref: options.ref ?? null, error: messageOf(error), problems: [] };
   }
 }
 

@@ -7,6 +7,7 @@ import { renderPrompt } from './render.ts';
 import { pickPrompt } from './route.ts';
 import { describeProblems, type CacheEntry, type CacheTarget, type SnapshotCache } from './snapshot-cache.ts';
 import type { PromptContext, ResolutionLevel, ResolvedPrompt } from './types.ts';
+import { messageOf } from '../log/error-message.ts';
 
 export interface PromptResolverDeps {
   configs: PromptConfigStore;
@@ -117,7 +118,7 @@ export function createPromptResolver(deps: PromptResolverDeps): PromptResolver {
         if (custom !== undefined) return custom;
       } catch (error) {
         deps.logger.warn({ err: error, guildId }, 'custom prompt resolution failed; using the bundled prompts');
-        reasons.push({ level: 'custom', reason: `internal error: ${(error as Error).message}` });
+        reasons.push({ level: 'custom', reason: `internal error: ${messageOf(error)}` });
       }
     }
     return resolveFromBundled(deps.bundled, context, tried, reasons);

@@ -14,6 +14,7 @@ import {
 import { makeProblem, quote, type Position } from './problems.ts';
 import { positionOfIndex } from './text.ts';
 import type { Problem } from './types.ts';
+import { messageOf } from '../log/error-message.ts';
 
 /**
  * YAML from a repository, parsed so that hostile documents cost little and
@@ -73,7 +74,7 @@ export function parseYamlSafely(text: string, file: string, options: YamlOptions
     return {
       ok: false,
       problems: [
-        makeProblem('error', 'yaml.unreadable', file, `could not be read as YAML (${(error as Error).message})`),
+        makeProblem('error', 'yaml.unreadable', file, `could not be read as YAML (${messageOf(error)})`),
       ],
     };
   }

@@ -10,6 +10,7 @@ import { snapshotBytes } from './snapshot-codec.ts';
 import type { SnapshotIdentity, SnapshotStore } from './snapshot-store.ts';
 import { isSourceError, type PromptSource } from './sources/source.ts';
 import type { Problem, RawSnapshot } from './types.ts';
+import { messageOf } from '../log/error-message.ts';
 
 /** A repository as the cache sees it: who it is, and how to reach it when a refresh is due. */
 export interface CacheTarget extends SnapshotIdentity {
@@ -364,7 +365,7 @@ export class SnapshotCache {
     const { clock, store, logger } = this.options;
     const now = clock.now();
     const sourceError = isSourceError(error) ? error : undefined;
-    const message = sourceError?.message ?? `unexpected error: ${(error as Error).message ?? String(error)}`;
+    const message = sourceError?.message ?? `unexpected error: ${messageOf(error)}`;
     const kind = sourceError?.kind ?? 'internal';
     const retryAt = sourceError?.retryAt;
     const denial = sourceError === undefined ? undefined : denialStatusOf(sourceError.kind);

@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { RawSnapshot } from './types.ts';
+import { messageOf } from '../log/error-message.ts';
 
 /**
  * Files of a snapshot as one compressed blob for the database. The format is
@@ -26,7 +27,7 @@ export function decodeSnapshotFiles(blob: Uint8Array, maxBytes: number): Map<str
   try {
     raw = gunzipSync(blob, { maxOutputLength: maxBytes + 1024 * 1024 });
   } catch (error) {
-    throw new SnapshotCodecError(`stored snapshot is unreadable: ${(error as Error).message}`);
+    throw new SnapshotCodecError(`stored snapshot is unreadable: ${messageOf(error)}`);
   }
   const files = new Map<string, Uint8Array>();
   let offset = 0;

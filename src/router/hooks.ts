@@ -46,10 +46,10 @@ export function createHookRunner(
       if (winner === TIMED_OUT) {
         logger.warn({ hook: label, phase, timeoutMs }, 'hook timed out; the call went on without it');
         // It may still settle later; a late rejection must not become an unhandled one.
-        pending.catch((err: unknown) => logger.warn({ hook: label, phase, err: errorText(err) }, 'hook failed after its timeout'));
+        pending.catch((err: unknown) => logger.warn({ hook: label, phase, err }, 'hook failed after its timeout'));
       }
     } catch (err) {
-      logger.warn({ hook: label, phase, err: errorText(err) }, 'hook failed; the call went on without it');
+      logger.warn({ hook: label, phase, err }, 'hook failed; the call went on without it');
     } finally {
       clearTimeout(timer);
     }
@@ -68,8 +68,4 @@ export function createHookRunner(
       }
     },
   };
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -185,7 +185,8 @@ export function createRouter(deps: RouterDeps): Router {
     if (err instanceof RouterRefusal) {
       logger.debug({ correlationId, refused: err.kind, scope: err.scope }, 'call refused');
     } else if (!(err instanceof RouterError)) {
-      logger.error({ correlationId, err: err instanceof Error ? err.message : String(err) }, 'router failed unexpectedly');
+      // A bug, not a provider failure: the whole Error, so the log keeps its stack.
+      logger.error({ correlationId, err }, 'router failed unexpectedly');
     }
     return err;
   }

@@ -1,6 +1,7 @@
 import type { PluginLogger } from '../plugins/types.ts';
 import type { ModelInfo, Usage } from '../providers/contract.ts';
 import type { UsageRecord, UsageSink } from './types.ts';
+import { messageOf } from '../log/error-message.ts';
 
 /** USD for a call at the model's list prices (per million tokens). */
 export function costOf(model: ModelInfo | undefined, usage: Usage): number {
@@ -37,7 +38,7 @@ export function recordUsage(sink: UsageSink, entry: UsageRecord, logger: PluginL
 
 function logSinkFailure(logger: PluginLogger, entry: UsageRecord, err: unknown): void {
   logger.error(
-    { correlationId: entry.correlationId, outcome: entry.outcome, err: err instanceof Error ? err.message : String(err) },
+    { correlationId: entry.correlationId, outcome: entry.outcome, err: messageOf(err) },
     'usage record was lost',
   );
 }

@@ -20,6 +20,7 @@ import type { RetrySettings } from './options.ts';
 import { describeAttempts, providerDetail, retryHint } from './outcome.ts';
 import { findModel } from './targets.ts';
 import type { KeyResolver, ProviderRegistry, SkipReason } from './types.ts';
+import { messageOf } from '../log/error-message.ts';
 
 export interface WalkerDeps {
   providers: ProviderRegistry;
@@ -91,7 +92,7 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
         key = state.key = await deps.keys(target.provider, call.ctx.guildId);
       } catch (err) {
         // Not cached: the next round may find the key store back.
-        const reason = err instanceof Error ? err.message : String(err);
+        const reason = messageOf(err);
         logger.warn({ provider: target.provider, correlationId: call.ctx.correlationId, err: reason }, 'key lookup failed');
         return skip(call, state, round, 'no_key', `the API key for "${target.provider}" could not be looked up`);
       }

@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.ts';
 import type { ProcessMetrics } from './merge-metrics.ts';
 import { resolveShardCount } from './shard-count.ts';
 import { requestMetrics } from './shard-metrics.ts';
+import { messageOf } from '../log/error-message.ts';
 
 export interface ShardManagerOptions {
   /** The file each shard process runs: the service's own entry (src/main.ts). */
@@ -91,7 +92,7 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
     await manager.spawn({ amount: count, delay: options.spawnDelayMs, timeout: options.readyTimeoutMs ?? 60_000 });
   } catch (error) {
     await shardManager.stop(5_000);
-    throw new Error(`the shard processes did not all start: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`the shard processes did not all start: ${messageOf(error)}`, { cause: error });
   }
   return shardManager;
 }

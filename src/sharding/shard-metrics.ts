@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { messageOf } from '../log/error-message.ts';
 
 /**
  * The manager asks each shard process for its metrics over the IPC channel
@@ -41,7 +42,7 @@ export function answerMetricsRequests(parent: ParentChannel, registry: Pick<Regi
     registry
       .getMetricsAsJSON()
       .then((metrics): MetricsAnswer => ({ type: ANSWER, id: message.id, metrics }))
-      .catch((error: unknown): MetricsAnswer => ({ type: ANSWER, id: message.id, error: error instanceof Error ? error.message : String(error) }))
+      .catch((error: unknown): MetricsAnswer => ({ type: ANSWER, id: message.id, error: messageOf(error) }))
       .then((answer) => parent.send?.(answer));
   };
   parent.on('message', listener);

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { linkCitations } from '../../src/discord/output/citation-links.ts';
 import { embedMessages } from '../../src/discord/output/summary-messages.ts';
 import { MarkdownPager, splitMarkdown } from '../../src/discord/output/split-markdown.ts';
 import { embedLength } from '../../src/discord/format/embed.ts';
@@ -97,27 +96,6 @@ describe('splitMarkdown', () => {
       }),
       { numRuns: 300 },
     );
-  });
-});
-
-describe('linkCitations', () => {
-  const url = (id: number) => `https://discord.com/channels/1/2/${id}`;
-  const citations = [
-    { ref: 1, jumpUrl: url(101) },
-    { ref: 2, jumpUrl: url(102) },
-    { ref: 3, jumpUrl: 'https://evil.example/phish' },
-  ];
-
-  it('links cited numbers to their messages, leaving code and unknown numbers alone', () => {
-    const text = 'Release is Friday [1]. Tests green [1, 2]. Odd [3] and [9].\n```\narray[1]\n```\nInline `x[2]` stays.';
-    expect(linkCitations(text, citations)).toBe(
-      `Release is Friday [[1]](${url(101)}). Tests green [[1]](${url(101)}) [[2]](${url(102)}). Odd [3] and [9].\n\`\`\`\narray[1]\n\`\`\`\nInline \`x[2]\` stays.`,
-    );
-  });
-
-  it('does not link twice', () => {
-    const once = linkCitations('See [2].', citations);
-    expect(linkCitations(once, citations)).toBe(once);
   });
 });
 

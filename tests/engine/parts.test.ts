@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { prepareConversation } from '../../src/conversation/prepare.ts';
 import { runBounded } from '../../src/engine/bounded.ts';
-import { citedRefs, linkCitations } from '../../src/engine/citations.ts';
+import { citedRefs, resolveCitations } from '../../src/engine/citations.ts';
 import { planChunks } from '../../src/engine/chunking.ts';
 import { asData, partialsTurn } from '../../src/engine/instructions.ts';
 import { partialKey, summaryRequestKey } from '../../src/engine/request-key.ts';
@@ -17,7 +17,7 @@ describe('citations', () => {
 
   it('links only numbers that exist, ascending, and says which did not', () => {
     const prepared = prepareConversation(conversationOf([messageAt(1, 'a'), messageAt(2, 'b'), messageAt(3, 'c', { jumpUrl: undefined })]));
-    const linked = linkCitations('See [3] and [1][99], also [2, 1000].', prepared.citations, { guildId: GUILD, channelId: CHANNEL });
+    const linked = resolveCitations('See [3] and [1][99], also [2, 1000].', prepared.citations, { guildId: GUILD, channelId: CHANNEL });
     expect(linked.citations.map((c) => c.ref)).toEqual([1, 2, 3]);
     expect(linked.citations[0]!.messageId).toBe(prepared.messages[0]!.id);
     // A message without its own link gets one built from the ids.

@@ -9,6 +9,7 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { InvalidationEvent } from '../../src/invalidation/events.ts';
 import type { PromptEngine } from '../../src/prompts/engine.ts';
+import { statusEmbed } from '../../src/discord/prompt-config/status-report.ts';
 import { ManualClock } from '../../src/resilience/clock.ts';
 import { ConfigHookStore } from '../../src/webhooks/config-hooks.ts';
 import { createDeliveryProcessor, type PushGroup } from '../../src/webhooks/processor.ts';
@@ -316,6 +317,35 @@ describeEachDatabase('refresh outcomes', (database) => {
     expect(ok).toContain(`at ${fixed.slice(0, 7)}`);
     for (const guild of [one, two]) expect(await sync(guild)).toEqual({ status: 'ok', errors: [] });
     expect(published.map((e) => e.kind)).toEqual(['repo', 'repo']);
+  });
+
+  it('status lists the same sync problems after a push as after a refresh, in any process', async () => {
+    await restart();
+    github.createRepo('acme/twice', { files: promptRepoFiles('TWICE') });
+    const guild = await configure('acme/twice');
+    const process = createDeliveryProcessor({
+      engine,
+      clock,
+      bus: { publish: async () => undefined },
+      hooks: new ConfigHookStore(database().handle.db, under.vault),
+      limiter: new RefreshLimiter<PushGroup>(clock, { intervalMs: 0, maxRepos: 100 }),
+      replacedInPush: (push) => commitReplacedInPush(database().handle.db, push),
+    });
+    const errorsShown = async (): Promise<string | undefined> => {
+      engine.configs.invalidate(guild);
+      return statusEmbed(await engine.status(guild), undefined).fields?.find((f) => f.name.startsWith('Errors'))?.value;
+    };
+
+    const bad = github.push('acme/twice', 'main', { PATH: BROKEN_PATH });
+    await process({ kind: 'push', owner: 'acme', repo: 'twice', ref: 'refs/heads/main', after: bad, deleted: false });
+    const afterPush = await errorsShown();
+    expect(afterPush).toContain(`Commit ${bad.slice(0, 7)} is invalid: PATH:4:`);
+
+    // Another process (a fresh engine over the same database) refreshes the same commit: a 304.
+    await restart();
+    clock.advance(16 * MINUTE);
+    expect((await engine.refresh(guild))?.outcome).toMatchObject({ kind: 'invalid', commit: bad });
+    expect(await errorsShown()).toBe(afterPush);
   });
 
   it('a slow repository: a member waits at most the resolve budget, while set, refresh and the background load it within the refresh budget', async () => {

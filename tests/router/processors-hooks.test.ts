@@ -134,6 +134,11 @@ describe('hooks', () => {
       ['rejects-late', 'hook timed out; the call went on without it'],
       ['rejects-late', 'hook failed after its timeout'],
     ]);
+    // A hook is plugin code: its failure is logged whole, so the stack points into the plugin.
+    const thrown = w.logger.entries.find((e) => (e.obj as { hook: string }).hook === 'throws')?.obj as { err: unknown };
+    expect(thrown.err).toBeInstanceOf(Error);
+    expect((thrown.err as Error).message).toBe('audit store down');
+    expect((thrown.err as Error).stack).toContain('processors-hooks.test.ts');
   });
 
   it('see each failed attempt’s error', async () => {

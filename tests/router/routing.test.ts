@@ -398,3 +398,23 @@ describe('key lookup failures', () => {
     expect(log).toEqual(['secondary:s-large']);
   });
 });
+
+describe('unexpected failures', () => {
+  it('pass through unchanged and are logged whole, stack included', async () => {
+    const log: CallLog = [];
+    const { primary } = pair(log);
+    const bug = new TypeError('plan table is corrupt');
+    const w = world({
+      backends: [primary],
+      plan: () => {
+        throw bug;
+      },
+    });
+    expect(await failure(w.router.generate(ask(), ctx({ correlationId: 'c-bug' })))).toBe(bug);
+    const logged = w.logger.entries.filter((e) => e.msg === 'router failed unexpectedly');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.obj).toMatchObject({ correlationId: 'c-bug', err: bug });
+    expect((logged[0]!.obj as { err: Error }).err.stack).toContain('plan table is corrupt');
+    expect(log).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import { parseFlags } from '../args.ts';
 import { createMigrator } from '../../db/migrate.ts';
 import type { CliCommand } from '../command.ts';
 import { openCliRuntime } from '../runtime.ts';
+import { messageOf } from '../../log/error-message.ts';
 
 export const migrateCommand: CliCommand = {
   name: 'migrate',
@@ -28,7 +29,7 @@ Options:
       const result = await migrator.migrateToLatest();
       for (const r of result.results ?? []) ctx.stdout.write(`${r.status.toLowerCase()}: ${r.migrationName}\n`);
       if (result.error !== undefined) {
-        ctx.stderr.write(`recap: migration failed: ${(result.error as Error).message ?? String(result.error)}\n`);
+        ctx.stderr.write(`recap: migration failed: ${messageOf(result.error)}\n`);
         return 1;
       }
       if ((result.results ?? []).length === 0) ctx.stdout.write('database is up to date\n');

@@ -8,6 +8,7 @@ import { isSourceError } from '../../prompts/sources/source.ts';
 import { readDirectorySnapshot } from '../../prompts/sources/local-dir-source.ts';
 import type { Problem, RawSnapshot } from '../../prompts/types.ts';
 import { UsageError, type CliCommand, type CliContext } from '../command.ts';
+import { messageOf } from '../../log/error-message.ts';
 
 const USAGE = `Usage: recap prompts validate <dir> [--format text|github]
 
@@ -44,7 +45,7 @@ async function run(ctx: CliContext): Promise<number> {
       strict: true,
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(messageOf(error));
   }
   if (parsed.values.help === true) {
     ctx.stdout.write(`${USAGE}\n`);
@@ -68,7 +69,7 @@ async function run(ctx: CliContext): Promise<number> {
       return 1;
     }
   } catch (error) {
-    ctx.stderr.write(`${shown}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})\n`);
+    ctx.stderr.write(`${shown}: cannot be read (${(error as NodeJS.ErrnoException).code ?? messageOf(error)})\n`);
     return 1;
   }
   let snapshot: RawSnapshot;

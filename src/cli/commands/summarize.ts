@@ -8,8 +8,11 @@ import type { BuildEngine, EngineRuntime } from '../../engine/runtime.ts';
 import { buildEngine } from '../engine-runtime.ts';
 import { nothingToSummarize } from '../../engine/summarize.ts';
 import type { SummarizeProgress, SummaryResult } from '../../engine/types.ts';
+import { renderCitations } from '../../engine/citation-render.ts';
 import { parseFlags } from '../args.ts';
+import { cliCitationStyle } from '../citation-style.ts';
 import { UsageError, type CliCommand, type CliContext } from '../command.ts';
+import { messageOf } from '../../log/error-message.ts';
 
 const USAGE = `Usage: recap summarize <export.json> [options]
 
@@ -156,7 +159,7 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
       ...(args.provider === undefined ? {} : { provider: args.provider }),
     });
   } catch (error) {
-    return fail(`cannot start the summarizer: ${(error as Error).message ?? String(error)}`);
+    return fail(`cannot start the summarizer: ${messageOf(error)}`);
   }
   const progress = createProgress(ctx);
   try {
@@ -188,13 +191,7 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
 }
 
 function renderText(result: SummaryResult): string {
-  const lines = [result.text.trimEnd(), ''];
-  if (result.citations.length > 0) {
-    for (const c of result.citations) lines.push(`[${c.ref}] → ${c.jumpUrl ?? `message ${c.messageId}`}`);
-    lines.push('');
-  }
-  lines.push(footer(result));
-  return `${lines.join('\n')}\n`;
+  return `${renderCitations(result.text, result.citations, cliCitationStyle).trimEnd()}\n\n${footer(result)}\n`;
 }
 
 /** `prompt: default bundled:summaries/default/brief.md · provider: local/local-extractive · 120 messages in 1 chunk · $0.0000` */

@@ -28,7 +28,8 @@ import { SUMMARIZABLE_TYPES, requireBotCanRead, requireMemberCanRead, summarizab
 import { createMemberNames, type MemberNames } from '../history/member-names.ts';
 import { readChannel, type ChannelRead } from '../history/read-channel.ts';
 import { parseSince, type SinceBoundary } from '../history/since.ts';
-import { linkCitations } from '../output/citation-links.ts';
+import { renderCitations } from '../../engine/citation-render.ts';
+import { discordCitationStyle } from '../output/citation-style.ts';
 import { summarizeFailureText } from '../output/failure-text.ts';
 import { createProgress, summarizeProgressText } from '../output/progress.ts';
 import { summaryFooter } from '../output/summary-footer.ts';
@@ -127,7 +128,7 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
     const messages = embedMessages({
       title: titleFor(asked.type, read.channelName),
       url: request.channel.url,
-      text: linkCitations(result.text, result.citations),
+      text: renderCitations(result.text, result.citations, discordCitationStyle),
       footer: isPrivate ? summaryFooter(result) : `Asked by ${askerName(interaction)} · ${summaryFooter(result)}`,
       notes: result.warnings,
       color: EmbedColors.info,

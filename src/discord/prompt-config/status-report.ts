@@ -94,7 +94,12 @@ export function statusEmbed(
   });
 }
 
-/** Validation errors of the newest commit, the last refresh failure and the recorded sync errors, without repeats. */
+/**
+ * Validation errors of the newest commit and the sync problems recorded by
+ * the last refresh, without repeats. Sync problems are the lines
+ * `outcomeErrors` wrote, whether a refresh or a push (in any process) made
+ * them, so status reads the same either way.
+ */
 function collectErrors(status: PromptStatus): string[] {
   const out: string[] = [];
   const add = (line: string): void => {
@@ -103,7 +108,6 @@ function collectErrors(status: PromptStatus): string[] {
   if (status.invalidHead !== null) {
     for (const p of status.invalidHead.problems.filter((p) => p.severity === 'error')) add(formatProblem(p));
   }
-  if (status.lastError !== null) add(status.lastError);
   for (const line of status.config?.lastSyncErrors ?? []) add(line);
   return out;
 }

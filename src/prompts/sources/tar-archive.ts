@@ -8,6 +8,7 @@ import type { RawSnapshot } from '../types.ts';
 import { SnapshotCollector } from './snapshot-collector.ts';
 import type { SourceLimits } from './source.ts';
 import { SourceError } from './source.ts';
+import { messageOf } from '../../log/error-message.ts';
 
 export interface ReadTarballOptions {
   limits: SourceLimits;
@@ -182,7 +183,7 @@ function describeFailure(stage: Stage | undefined, label: string, error: unknown
 }
 
 function shortReason(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = messageOf(error);
   return text.slice(0, 120);
 }
 
