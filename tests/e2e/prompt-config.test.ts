@@ -7,11 +7,8 @@ import { PermissionFlagsBits } from 'discord.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiMessage, InteractionHandle } from '../emulators/discord/server.ts';
+import { EPHEMERAL, field, messageText as embedText, WAIT_MS } from '../helpers/discord-messages.ts';
 import { startE2E, type E2E } from './harness.ts';
-
-const EPHEMERAL = 1 << 6;
-/** Generous: the machine is shared, and a slow answer is not what these tests are about. */
-const WAIT_MS = 15_000;
 
 const PATH_V2 = `version: v2
 routes:
@@ -46,16 +43,6 @@ let e2e: E2E;
 let adminId: string;
 let memberId: string;
 let validHead: string;
-
-function embedText(message: ApiMessage): string {
-  return JSON.stringify({ content: message.content, embeds: message.embeds });
-}
-
-function field(message: ApiMessage, name: string): string {
-  const found = message.embeds.flatMap((e) => e.fields ?? []).find((f) => f.name.startsWith(name));
-  if (found === undefined) throw new Error(`no field "${name}" in ${embedText(message)}`);
-  return found.value;
-}
 
 function buttonId(message: ApiMessage, label: string): string {
   const button = e2e.buttonsOf(message).find((b) => b.label.startsWith(label));

@@ -8,10 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiMessage, InteractionHandle, StoredChannel, StoredRole, StoredUser } from '../emulators/discord/server.ts';
 import type { OverwriteSpec } from '../emulators/discord/state.ts';
+import { EPHEMERAL, summaryOf } from '../helpers/discord-messages.ts';
 import { startE2E, type E2E } from './harness.ts';
-
-const EPHEMERAL = 1 << 6;
-const WAIT_MS = 20_000;
 
 let e2e: E2E;
 let lead: StoredUser;
@@ -48,14 +46,6 @@ function leadsOnly(): OverwriteSpec[] {
     { id: leads.id, type: 'role', allow: ['ViewChannel'] },
     { id: world.guild.botRoleId, type: 'role', allow: ['ViewChannel'] },
   ];
-}
-
-/** The summary's messages (those with embeds) once the one with the footer arrived. */
-async function summaryOf(handle: InteractionHandle): Promise<ApiMessage[]> {
-  return handle.waitFor((h) => {
-    const messages = [h.original, ...h.followUps.map((f) => f.message)].filter((m): m is ApiMessage => m !== undefined && m.embeds.length > 0);
-    return messages.some((m) => m.embeds.some((e) => e.footer !== undefined)) ? messages : undefined;
-  }, WAIT_MS, 'the summary');
 }
 
 /** The bot's messages in a channel that everyone there can see (not ephemeral). */
