@@ -7,11 +7,10 @@
  * and that nothing else changed.
  */
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { ManualClock } from '../../src/resilience/clock.ts';
 import { CONFIG_WEBHOOK_PREFIX } from '../../src/webhooks/github-route.ts';
 import { recentWebhookRepos } from '../../src/webhooks/recent-repos.ts';
-import { GitHubEmulator, type RunningEmulator } from '../emulators/github/server.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
+import { useGitHubOnClock } from '../helpers/github-on-clock.ts';
 import { promptRepoFiles } from '../prompts/engine-helpers.ts';
 import { WEBHOOK_SECRET, pingPayload, postWebhook, pushPayload, repositoryPayload, startWebhookApp, type WebhookApp } from './helpers.ts';
 
@@ -19,21 +18,16 @@ const MINUTE = 60_000;
 const ctx = { category: 'discussion', channel_name: 'general', type: 'brief', guild_name: 'Acme' };
 
 describeEachDatabase('per-config GitHub webhooks', (database) => {
-  let github: GitHubEmulator;
-  let running: RunningEmulator;
-  let clock: ManualClock;
+  const server = useGitHubOnClock('2026-11-02T09:00:00Z');
+  const { clock, github } = server;
   let app: WebhookApp;
   let guildSeq = 0;
 
   beforeAll(async () => {
-    clock = new ManualClock(Date.parse('2026-11-02T09:00:00Z'));
-    github = new GitHubEmulator({ clock, quota: { anonymous: 100_000, authenticated: 100_000 } });
-    running = await github.start();
-    app = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock });
+    app = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock });
   });
   afterAll(async () => {
     await app.close();
-    await running.close();
   });
   afterEach(async () => {
     await app.webhooks.drain();
@@ -187,7 +181,7 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
   it('rotating a secret stops the old one at once, also in a process that had it cached', async () => {
     github.createRepo('acme/rotate', { files: promptRepoFiles('R0') });
     const hook = await withHook('acme/rotate');
-    const other = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock });
+    const other = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock });
     try {
       const first = github.push('acme/rotate', 'main', promptRepoFiles('R1'));
       const warm = await postWebhook(other.url, { event: 'push', path: hook.path, secret: hook.secret, body: pushPayload('acme/rotate', { after: first }) });
@@ -255,7 +249,7 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
   });
 
   it('refreshes caused by deliveries are limited per repository; the newest push still goes live', async () => {
-    const limited = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock, webhook: { refreshIntervalMs: 3_000 } });
+    const limited = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock, webhook: { refreshIntervalMs: 3_000 } });
     try {
       github.createRepo('acme/flood', { files: promptRepoFiles('F0') });
       const guildId = await configure('acme/flood', limited);
