@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { PromptEngine } from '../../src/prompts/engine.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { useGitHubOnClock } from '../helpers/github-on-clock.ts';
-import { buildEngine, promptRepoFiles, type EngineUnderTest } from './engine-helpers.ts';
+import { buildEngine, configureGuild, promptRepoFiles, type EngineUnderTest } from './engine-helpers.ts';
 
 const MINUTE = 60_000;
 
@@ -26,9 +26,7 @@ describeEachDatabase('prompt engine', (database) => {
   async function configure(repo: string, opts: { branch?: string; token?: string } = {}): Promise<string> {
     const guildId = `g${++guildSeq}`;
     if (opts.token !== undefined) await under.vault.put(guildId, 'github-token', opts.token, 'admin');
-    const inspected = await engine.inspect({ guildId, repoUrl: `https://github.com/${repo}`, ...(opts.branch ? { branch: opts.branch } : {}) });
-    if (!inspected.ok) throw new Error(inspected.message);
-    await engine.configs.save({ ...inspected.config, actorId: 'admin' });
+    await configureGuild(engine, guildId, repo, opts.branch ? { branch: opts.branch } : {});
     return guildId;
   }
 

@@ -15,7 +15,7 @@ import { commitReplacedInPush } from '../../src/webhooks/push-history.ts';
 import { RefreshLimiter } from '../../src/webhooks/refresh-limiter.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { useGitHubOnClock } from '../helpers/github-on-clock.ts';
-import { buildEngine, promptRepoFiles, type EngineUnderTest } from './engine-helpers.ts';
+import { buildEngine, configureGuild, promptRepoFiles, type EngineUnderTest } from './engine-helpers.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -44,10 +44,8 @@ describeEachDatabase('refresh outcomes', (database) => {
   async function configure(repo: string, opts: { token?: string } = {}): Promise<string> {
     const guildId = `r${++guildSeq}`;
     if (opts.token !== undefined) await under.vault.put(guildId, 'github-token', opts.token, 'admin');
-    const inspected = await engine.inspect({ guildId, repoUrl: `https://github.com/${repo}`, branch: 'main' });
-    if (!inspected.ok) throw new Error(inspected.message);
-    expect(inspected.report.ok).toBe(true);
-    await engine.configs.save({ ...inspected.config, actorId: 'admin' });
+    const report = await configureGuild(engine, guildId, repo, { branch: 'main' });
+    expect(report.ok).toBe(true);
     return guildId;
   }
 

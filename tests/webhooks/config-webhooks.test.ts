@@ -11,7 +11,7 @@ import { CONFIG_WEBHOOK_PREFIX } from '../../src/webhooks/github-route.ts';
 import { recentWebhookRepos } from '../../src/webhooks/recent-repos.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { useGitHubOnClock } from '../helpers/github-on-clock.ts';
-import { promptRepoFiles } from '../prompts/engine-helpers.ts';
+import { configureGuild, promptRepoFiles } from '../prompts/engine-helpers.ts';
 import { WEBHOOK_SECRET, pingPayload, postWebhook, pushPayload, repositoryPayload, startWebhookApp, type WebhookApp } from './helpers.ts';
 
 const MINUTE = 60_000;
@@ -36,9 +36,7 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
 
   async function configure(repo: string, target: WebhookApp = app): Promise<string> {
     const guildId = `cw${++guildSeq}`;
-    const inspected = await target.engine.inspect({ guildId, repoUrl: `https://github.com/${repo}` });
-    if (!inspected.ok) throw new Error(inspected.message);
-    await target.engine.configs.save({ ...inspected.config, actorId: 'admin' });
+    await configureGuild(target.engine, guildId, repo);
     return guildId;
   }
 

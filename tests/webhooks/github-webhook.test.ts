@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { useGitHubOnClock } from '../helpers/github-on-clock.ts';
-import { promptRepoFiles } from '../prompts/engine-helpers.ts';
+import { configureGuild, promptRepoFiles } from '../prompts/engine-helpers.ts';
 import {
   examplePayload,
   metricValue,
@@ -38,9 +38,7 @@ describeEachDatabase('GitHub webhooks', (database) => {
 
   async function configure(repo: string, branch?: string): Promise<string> {
     const guildId = `wh${++guildSeq}`;
-    const inspected = await app.engine.inspect({ guildId, repoUrl: `https://github.com/${repo}`, ...(branch ? { branch } : {}) });
-    if (!inspected.ok) throw new Error(inspected.message);
-    await app.engine.configs.save({ ...inspected.config, actorId: 'admin' });
+    await configureGuild(app.engine, guildId, repo, branch ? { branch } : {});
     return guildId;
   }
 
