@@ -10,9 +10,9 @@ import { PermissionFlagsBits } from 'discord.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AnthropicEmulator } from '../emulators/anthropic/server.ts';
-import type { ApiMessage, InteractionHandle } from '../emulators/discord/server.ts';
+import type { ApiMessage } from '../emulators/discord/server.ts';
 import { modelAnswer } from '../discord/responders.ts';
-import { EPHEMERAL, field, summaryOf, WAIT_MS } from '../helpers/discord-messages.ts';
+import { EPHEMERAL, field, privateReply, summaryOf, WAIT_MS } from '../helpers/discord-messages.ts';
 import type { E2E } from './harness.ts';
 import { startE2EWithAnthropic, type AnthropicE2E } from './with-anthropic.ts';
 
@@ -40,14 +40,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await started?.close();
 });
-
-/** An ephemeral answer; refusals carry the correlation id. */
-async function privately(handle: InteractionHandle, pattern: RegExp): Promise<ApiMessage> {
-  const reply = await handle.waitForFinal(() => true, WAIT_MS);
-  expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
-  expect(reply.content).toMatch(pattern);
-  return reply;
-}
 
 async function aiConfig(subcommand: string, options?: Record<string, string | number | boolean>): Promise<ApiMessage> {
   const { reply } = await e2e.runCommand(adminId, 'ai-config', { subcommand, ...(options === undefined ? {} : { options }) });
@@ -90,9 +82,9 @@ describe('/ai-config end to end', () => {
 
   it('refuses members without Manage Server at run time, including a crafted key form', async () => {
     // The emulator does not apply default_member_permissions (Discord's client would hide the command).
-    await privately(e2e.command(memberId, 'ai-config', { subcommand: 'status' }), /Manage Server/);
-    await privately(e2e.command(memberId, 'ai-config', { subcommand: 'budget', options: { usd: 100 } }), /Manage Server/);
-    await privately(e2e.command(memberId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } }), /Manage Server/);
+    await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'status' }), /Manage Server/);
+    await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'budget', options: { usd: 100 } }), /Manage Server/);
+    await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } }), /Manage Server/);
     const crafted = e2e.discord.sendInteraction({
       type: 'modal-submit',
       userId: memberId,
@@ -100,7 +92,7 @@ describe('/ai-config end to end', () => {
       customId: 'ai-config:key:anthropic',
       fields: { key: CRAFTED_KEY },
     });
-    await privately(crafted, /Manage Server/);
+    await privateReply(crafted, /Manage Server/);
     expect(await e2e.autocomplete(memberId, 'ai-config', { subcommand: 'key-set', focused: 'provider' })).toEqual([]);
   });
 
@@ -146,13 +138,13 @@ describe('/ai-config end to end', () => {
 
     const badOpen = e2e.command(adminId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } });
     await badOpen.waitForModal(WAIT_MS);
-    await privately(e2e.submitModal(adminId, badOpen, { key: NOT_A_KEY }), /^That does not look like an API key.*Nothing was saved\./);
+    await privateReply(e2e.submitModal(adminId, badOpen, { key: NOT_A_KEY }), /^That does not look like an API key.*Nothing was saved\./);
 
     const open = e2e.command(adminId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } });
     const modal = await open.waitForModal(WAIT_MS);
     expect(modal['custom_id']).toBe('ai-config:key:anthropic');
     expect(modal['title']).toBe('API key for anthropic');
-    await privately(e2e.submitModal(adminId, open, { key: GUILD_KEY }), /^Key saved for anthropic \(used only for this server's requests\)\./);
+    await privateReply(e2e.submitModal(adminId, open, { key: GUILD_KEY }), /^Key saved for anthropic \(used only for this server's requests\)\./);
 
     await summarize('Tests are green.');
     expect(anthropic.completions().at(-1)?.keyLabel).toBe('guild');
@@ -256,7 +248,7 @@ describe('/ai-config end to end', () => {
   it('stores the key encrypted, never shows it, audits every change with the admin as actor, and exits cleanly', async () => {
     const open = e2e.command(adminId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } });
     await open.waitForModal(WAIT_MS);
-    await privately(e2e.submitModal(adminId, open, { key: GUILD_KEY }), /^Key saved for anthropic/);
+    await privateReply(e2e.submitModal(adminId, open, { key: GUILD_KEY }), /^Key saved for anthropic/);
 
     expect(e2e.unanswered().map((h) => h.describe())).toEqual([]);
     expect(e2e.discord.internalErrors).toEqual([]);

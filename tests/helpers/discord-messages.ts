@@ -2,6 +2,7 @@
  * Reading the bot's Discord messages as a member sees them, shared by the
  * in-process Discord tests and the end-to-end tests.
  */
+import { expect } from 'vitest';
 import { MessageFlag, type ApiMessage } from '../emulators/discord/model.ts';
 import type { InteractionHandle } from '../emulators/discord/server.ts';
 
@@ -34,4 +35,12 @@ export function summaryOf(handle: InteractionHandle, timeoutMs = WAIT_MS): Promi
     timeoutMs,
     'the summary',
   );
+}
+
+/** The interaction's final answer, shown to the asker alone and saying what `pattern` matches (refusals carry the correlation id). */
+export async function privateReply(handle: InteractionHandle, pattern: RegExp, timeoutMs = WAIT_MS): Promise<ApiMessage> {
+  const reply = await handle.waitForFinal(() => true, timeoutMs);
+  expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
+  expect(reply.content).toMatch(pattern);
+  return reply;
 }
