@@ -7,7 +7,7 @@ import { PermissionFlagsBits } from 'discord.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiMessage } from '../emulators/discord/server.ts';
-import { EPHEMERAL, field, messageText as embedText, privateReply, WAIT_MS } from '../helpers/discord-messages.ts';
+import { EPHEMERAL, field, privateReply, WAIT_MS } from '../helpers/discord-messages.ts';
 import { startE2E, type E2E } from './harness.ts';
 
 const PATH_V2 = `version: v2

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { PromptEngine } from '../../src/prompts/engine.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { useGitHubOnClock } from '../helpers/github-on-clock.ts';

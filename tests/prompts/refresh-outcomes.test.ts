@@ -6,7 +6,7 @@
  * Real engine, real databases, the GitHub emulator's real faults, and a
  * manual clock for "8 days later".
  */
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { InvalidationEvent } from '../../src/invalidation/events.ts';
 import type { PromptEngine } from '../../src/prompts/engine.ts';
 import { ConfigHookStore } from '../../src/webhooks/config-hooks.ts';
