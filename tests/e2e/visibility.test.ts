@@ -195,7 +195,18 @@ describe('a summary is shown only to people who can read its source', () => {
     expect(reason).toContain(`can't see <#${room.id}>`);
   });
 
-  it('leaves no interaction unanswered', () => {
+  it('leaves no interaction unanswered', async () => {
+    // Its own interactions (a public and a private summary), so that it holds when run alone.
+    const { discord, world } = e2e;
+    const room = discord.addChannel(world.guild.id, { kind: 'text', name: 'audit' });
+    discord.seedMessages(room.id, [
+      { authorId: world.member.id, content: 'Audit this.' },
+      { authorId: world.admin.id, content: 'And this.' },
+    ]);
+    const before = discord.interactions.length;
+    await expectPublic(e2e.command(world.member.id, 'summarize', { channelId: room.id }));
+    await expectPrivate(e2e.command(lead.id, 'summarize', { channelId: world.general.id, options: { channel: leadsRoom.id } }));
+    expect(discord.interactions.length - before).toBe(2);
     expect(e2e.unanswered()).toEqual([]);
   });
 });
