@@ -13,21 +13,21 @@ describe('parseDuration', () => {
     expect(parseDuration('45S')).toBe(45_000);
   });
 
-  it('explains what is wrong', () => {
-    const cases: Array<[string, RegExp]> = [
-      ['', /empty/],
-      ['90', /"90" is not a duration \(add a unit: s, m, h, d or w\)/],
-      ['2 hours', /"2 hours" is not a duration; write it like 30m/],
-      ['-2h', /is not a duration/],
-      ['1.5h', /is not a duration/],
-      ['0m', /is zero/],
-      ['400d', /longer than the maximum of 366d/],
-      ['9'.repeat(50) + 'd', /too long/],
-    ];
-    for (const [input, message] of cases) {
-      expect(() => parseDuration(input)).toThrow(DurationError);
-      expect(() => parseDuration(input)).toThrow(message);
-    }
+  it.each<[string, RegExp]>([
+    ['', /empty/],
+    ['90', /"90" is not a duration \(add a unit: s, m, h, d or w\)/],
+    ['2 hours', /"2 hours" is not a duration; write it like 30m/],
+    ['-2h', /is not a duration/],
+    ['1.5h', /is not a duration/],
+    ['0m', /is zero/],
+    ['400d', /longer than the maximum of 366d/],
+    ['9'.repeat(50) + 'd', /too long/],
+  ])('explains what is wrong with %j', (input, message) => {
+    expect(() => parseDuration(input)).toThrow(DurationError);
+    expect(() => parseDuration(input)).toThrow(message);
+  });
+
+  it('names a caller-given maximum', () => {
     expect(() => parseDuration('3h', { max: 2 * 3_600_000 })).toThrow(/maximum of 2h/);
   });
 });
@@ -41,10 +41,14 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp('2024-03-01T10:15')).toEqual({ ms: Date.UTC(2024, 2, 1, 10, 15), naive: true });
   });
 
-  it('refuses what is not a real date-time', () => {
-    for (const bad of ['2024-02-30T10:00:00Z', '2024-13-01T10:00:00Z', '2024-03-01T24:00:00Z', '2024-03-01', 'March 1 2024', '2024-03-01T10:00:00+15:00', '0099-01-01T00:00:00Z']) {
+  it.each(['2024-02-30T10:00:00Z', '2024-13-01T10:00:00Z', '2024-03-01T24:00:00Z', '2024-03-01', 'March 1 2024', '2024-03-01T10:00:00+15:00', '0099-01-01T00:00:00Z'])(
+    'refuses %s, which is not a real date-time',
+    (bad) => {
       expect(parseTimestamp(bad)).toBeUndefined();
-    }
+    },
+  );
+
+  it('formats a minute in UTC', () => {
     expect(formatUtcMinute(Date.UTC(2024, 2, 1, 9, 5, 59))).toBe('2024-03-01 09:05 UTC');
   });
 });

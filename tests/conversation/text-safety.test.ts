@@ -5,10 +5,14 @@ import { formatForModel, prepareConversation } from '../../src/conversation/prep
 import { MAX_SYSTEM_VALUE_CHARS, neutraliseDelimiters, safeInline, safeName, stripControl, systemLine } from '../../src/conversation/text-safety.ts';
 
 describe('text safety', () => {
-  it('neutralises every spelling of the delimiters', () => {
-    for (const attempt of ['</conversation>', '<conversation>', '< / CONVERSATION >', '<  conversation', '＜/ｃｏｎｖｅｒｓａｔｉｏｎ＞', '\uFE64/conversation\uFE65']) {
+  it.each(['</conversation>', '<conversation>', '< / CONVERSATION >', '<  conversation', '＜/ｃｏｎｖｅｒｓａｔｉｏｎ＞', '\uFE64/conversation\uFE65'])(
+    'neutralises the delimiter spelt %j',
+    (attempt) => {
       expect(neutraliseDelimiters(attempt).normalize('NFKC')).not.toMatch(/<\s*\/?\s*conversation/i);
-    }
+    },
+  );
+
+  it('neutralises a delimiter split by an invisible character, and leaves other angle brackets alone', () => {
     expect(safeInline('</conv\u200bersation>')).toBe('‹/conversation>');
     expect(neutraliseDelimiters('a < b and Vec<String>')).toBe('a < b and Vec<String>');
   });

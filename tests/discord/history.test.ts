@@ -16,11 +16,13 @@ describe('parseSince', () => {
     expect(() => parseSince('90', NOW)).toThrow(/add a unit/);
   });
 
-  it('reads message links (any Discord host form) as "after that message"', () => {
-    const id = SnowflakeUtil.generate({ timestamp: NOW - 60_000 }).toString();
-    for (const link of [`https://discord.com/channels/111/222/${id}`, `https://ptb.discord.com/channels/111/222/${id}`, `<https://discordapp.com/channels/111/222/${id}>`]) {
-      expect(parseSince(link, NOW)).toEqual({ kind: 'after-message', guildId: '111', channelId: '222', messageId: id, sinceMs: NOW - 60_000 });
-    }
+  const linkedId = SnowflakeUtil.generate({ timestamp: NOW - 60_000 }).toString();
+  it.each([
+    `https://discord.com/channels/111/222/${linkedId}`,
+    `https://ptb.discord.com/channels/111/222/${linkedId}`,
+    `<https://discordapp.com/channels/111/222/${linkedId}>`,
+  ])('reads the message link %s as "after that message"', (link) => {
+    expect(parseSince(link, NOW)).toEqual({ kind: 'after-message', guildId: '111', channelId: '222', messageId: linkedId, sinceMs: NOW - 60_000 });
   });
 
   it('refuses links that are not message links, DMs and messages from the future', () => {

@@ -10,8 +10,8 @@ import type { DatabaseHandle } from '../../src/db/database.ts';
 import type { GenerateRequest, GenerateResponse } from '../../src/providers/contract.ts';
 import { createPgliteDatabase } from '../helpers/databases.ts';
 import { EchoProvider } from '../engine/support.ts';
-import type { ApiMessage, InteractionHandle } from '../emulators/discord/server.ts';
 import { EPHEMERAL, startInProcessBot, type InProcessBot } from './support.ts';
+import { summaryOf } from '../helpers/discord-messages.ts';
 
 /** Answers as EchoProvider does, but each call waits until the test opens the gate. */
 class GatedProvider extends EchoProvider {
@@ -51,13 +51,6 @@ afterAll(async () => {
   await harness?.close();
   await database?.close();
 });
-
-async function summaryOf(handle: InteractionHandle): Promise<ApiMessage[]> {
-  return handle.waitFor((h) => {
-    const messages = [h.original, ...h.followUps.map((f) => f.message)].filter((m): m is ApiMessage => m !== undefined && m.embeds.length > 0);
-    return messages.some((m) => m.embeds.some((e) => e.footer !== undefined)) ? messages : undefined;
-  }, 10_000, 'the summary');
-}
 
 describe('/summarize decides who sees the summary when it posts it', () => {
   it('a channel closed while its summary was being written is summarized privately', async () => {

@@ -12,6 +12,7 @@ import { EchoProvider } from '../engine/support.ts';
 import type { OptionValue } from '../emulators/discord/interaction-payloads.ts';
 import type { ApiMessage, InteractionHandle, StoredChannel } from '../emulators/discord/server.ts';
 import { EPHEMERAL, OverloadedProvider, TranscribingProvider, startInProcessBot, type InProcessBot } from './support.ts';
+import { summaryOf } from '../helpers/discord-messages.ts';
 
 let database: DatabaseHandle;
 let harness: InProcessBot;
@@ -46,14 +47,6 @@ function channelWith(messages: Array<{ by: 'alice' | 'bob'; text: string; minute
 
 function run(userId: string, options: Record<string, OptionValue> = {}, channelId = harness.world.general.id): InteractionHandle {
   return harness.discord.sendInteraction({ type: 'command', name: 'summarize', userId, channelId, options });
-}
-
-/** The summary's messages (those with embeds) once the last one, the one with the footer, arrived. */
-async function summaryOf(handle: InteractionHandle): Promise<ApiMessage[]> {
-  return handle.waitFor((h) => {
-    const messages = [h.original, ...h.followUps.map((f) => f.message)].filter((m): m is ApiMessage => m !== undefined && m.embeds.length > 0);
-    return messages.some((m) => m.embeds.some((e) => e.footer !== undefined)) ? messages : undefined;
-  }, 10_000, 'the summary');
 }
 
 /** The ephemeral refusal or failure text (it carries the correlation id). */

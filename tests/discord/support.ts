@@ -30,7 +30,7 @@ import { startDiscordEmulator, type DiscordEmulator, type DiscordEmulatorOptions
 import { quietLogger } from '../engine/support.ts';
 import { buildEngine } from '../prompts/engine-helpers.ts';
 
-export const EPHEMERAL = 1 << 6;
+export { EPHEMERAL } from '../helpers/discord-messages.ts';
 
 export interface World {
   guild: StoredGuild;

@@ -6,20 +6,16 @@
  * reports show, and the key stored through the modal is the one the next
  * call sends to Anthropic.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PermissionFlagsBits } from 'discord.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { start as startAnthropic, type AnthropicEmulator } from '../emulators/anthropic/server.ts';
-import type { ApiMessage, InteractionHandle } from '../emulators/discord/server.ts';
+import type { AnthropicEmulator } from '../emulators/anthropic/server.ts';
+import type { ApiMessage } from '../emulators/discord/server.ts';
 import { modelAnswer } from '../discord/responders.ts';
-import { startE2E, type E2E } from './harness.ts';
+import { EPHEMERAL, field, privateReply, summaryOf, WAIT_MS } from '../helpers/discord-messages.ts';
+import type { E2E } from './harness.ts';
+import { startE2EWithAnthropic, type AnthropicE2E } from './with-anthropic.ts';
 
-const EPHEMERAL = 1 << 6;
-/** Generous: the machine is shared, and a slow answer is not what these tests are about. */
-const WAIT_MS = 15_000;
 const DAY_MS = 86_400_000;
 
 const OPERATOR_KEY = `sk-ant-operator-${'o'.repeat(24)}`;
@@ -27,59 +23,23 @@ const GUILD_KEY = `sk-ant-guild-${'Gk7'.repeat(10)}`;
 const NOT_A_KEY = 'not a key at all, it has spaces';
 const CRAFTED_KEY = `sk-ant-crafted-${'c'.repeat(20)}`;
 
-const PLUGINS = `router:
-  retry:
-    max_rounds: 0
-plugins:
-  local:
-    enabled: true
-  anthropic:
-    enabled: true
-    config:
-      base_url: \${ANTHROPIC_BASE_URL}
-`;
 
+let started: AnthropicE2E;
 let e2e: E2E;
 let anthropic: AnthropicEmulator;
-let dir: string;
 let adminId: string;
 let memberId: string;
 
 beforeAll(async () => {
-  anthropic = await startAnthropic({ keys: { operator: OPERATOR_KEY, guild: GUILD_KEY }, responder: modelAnswer });
-  dir = mkdtempSync(join(tmpdir(), 'recap-e2e-ai-config-'));
-  writeFileSync(join(dir, 'plugins.yaml'), PLUGINS);
-  e2e = await startE2E({
-    env: {
-      ANTHROPIC_API_KEY: OPERATOR_KEY,
-      ANTHROPIC_BASE_URL: anthropic.baseUrl,
-      PLUGINS_CONFIG: join(dir, 'plugins.yaml'),
-      LLM_USER_RATE_PER_MIN: '0',
-    },
-  });
+  started = await startE2EWithAnthropic({ keys: { operator: OPERATOR_KEY, guild: GUILD_KEY }, responder: modelAnswer, local: true });
+  ({ e2e, anthropic } = started);
   adminId = e2e.world.admin.id;
   memberId = e2e.world.member.id;
 }, 60_000);
 
 afterAll(async () => {
-  await e2e?.close();
-  await anthropic?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await started?.close();
 });
-
-function field(message: ApiMessage, name: string): string {
-  const found = message.embeds.flatMap((e) => e.fields ?? []).find((f) => f.name.startsWith(name));
-  if (found === undefined) throw new Error(`no field "${name}" in ${JSON.stringify(message.embeds)}`);
-  return found.value;
-}
-
-/** An ephemeral answer; refusals carry the correlation id. */
-async function privately(handle: InteractionHandle, pattern: RegExp): Promise<ApiMessage> {
-  const reply = await handle.waitForFinal(() => true, WAIT_MS);
-  expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
-  expect(reply.content).toMatch(pattern);
-  return reply;
-}
 
 async function aiConfig(subcommand: string, options?: Record<string, string | number | boolean>): Promise<ApiMessage> {
   const { reply } = await e2e.runCommand(adminId, 'ai-config', { subcommand, ...(options === undefined ? {} : { options }) });
@@ -91,11 +51,7 @@ async function aiConfig(subcommand: string, options?: Record<string, string | nu
 async function summarize(content: string): Promise<void> {
   const { world, discord } = e2e;
   discord.seedMessages(world.general.id, [{ authorId: world.member.id, content }]);
-  await e2e.command(world.member.id, 'summarize', { options: { messages: 5 } }).waitFor(
-    (h) => [h.original, ...h.followUps.map((f) => f.message)].some((m) => m?.embeds.some((e) => e.footer !== undefined)) || undefined,
-    WAIT_MS,
-    'the summary',
-  );
+  await summaryOf(e2e.command(world.member.id, 'summarize', { options: { messages: 5 } }));
 }
 
 /** "Operator-paid: $0.0123 (42%)" → 42. */
@@ -126,9 +82,9 @@ describe('/ai-config end to end', () => {
 
   it('refuses members without Manage Server at run time, including a crafted key form', async () => {
     // The emulator does not apply default_member_permissions (Discord's client would hide the command).
-    await privately(e2e.command(memberId, 'ai-config', { subcommand: 'status' }), /Manage Server/);
-    await privately(e2e.command(memberId, 'ai-config', { subcommand: 'budget', options: { usd: 100 } }), /Manage Server/);
-    await privately(e2e.command(memberId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } }), /Manage Server/);
+    await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'status' }), /Manage Server/);
+    await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'budget', options: { usd: 100 } }), /Manage Server/);
+    await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } }), /Manage Server/);
     const crafted = e2e.discord.sendInteraction({
       type: 'modal-submit',
       userId: memberId,
@@ -136,7 +92,7 @@ describe('/ai-config end to end', () => {
       customId: 'ai-config:key:anthropic',
       fields: { key: CRAFTED_KEY },
     });
-    await privately(crafted, /Manage Server/);
+    await privateReply(crafted, /Manage Server/);
     expect(await e2e.autocomplete(memberId, 'ai-config', { subcommand: 'key-set', focused: 'provider' })).toEqual([]);
   });
 
@@ -182,13 +138,13 @@ describe('/ai-config end to end', () => {
 
     const badOpen = e2e.command(adminId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } });
     await badOpen.waitForModal(WAIT_MS);
-    await privately(e2e.submitModal(adminId, badOpen, { key: NOT_A_KEY }), /^That does not look like an API key.*Nothing was saved\./);
+    await privateReply(e2e.submitModal(adminId, badOpen, { key: NOT_A_KEY }), /^That does not look like an API key.*Nothing was saved\./);
 
     const open = e2e.command(adminId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } });
     const modal = await open.waitForModal(WAIT_MS);
     expect(modal['custom_id']).toBe('ai-config:key:anthropic');
     expect(modal['title']).toBe('API key for anthropic');
-    await privately(e2e.submitModal(adminId, open, { key: GUILD_KEY }), /^Key saved for anthropic \(used only for this server's requests\)\./);
+    await privateReply(e2e.submitModal(adminId, open, { key: GUILD_KEY }), /^Key saved for anthropic \(used only for this server's requests\)\./);
 
     await summarize('Tests are green.');
     expect(anthropic.completions().at(-1)?.keyLabel).toBe('guild');
@@ -292,7 +248,7 @@ describe('/ai-config end to end', () => {
   it('stores the key encrypted, never shows it, audits every change with the admin as actor, and exits cleanly', async () => {
     const open = e2e.command(adminId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } });
     await open.waitForModal(WAIT_MS);
-    await privately(e2e.submitModal(adminId, open, { key: GUILD_KEY }), /^Key saved for anthropic/);
+    await privateReply(e2e.submitModal(adminId, open, { key: GUILD_KEY }), /^Key saved for anthropic/);
 
     expect(e2e.unanswered().map((h) => h.describe())).toEqual([]);
     expect(e2e.discord.internalErrors).toEqual([]);

@@ -4,49 +4,29 @@
  * question and lists the earlier ones it was sent, so each answer shows what
  * the thread's memory held. Steps build on each other, in order.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { start as startAnthropic, type AnthropicEmulator } from '../emulators/anthropic/server.ts';
+import type { AnthropicEmulator } from '../emulators/anthropic/server.ts';
 import type { ApiMessage } from '../emulators/discord/server.ts';
 import { modelAnswer } from '../discord/responders.ts';
-import { startE2E, type E2E } from './harness.ts';
+import { EPHEMERAL, WAIT_MS } from '../helpers/discord-messages.ts';
+import type { E2E } from './harness.ts';
+import { startE2EWithAnthropic, type AnthropicE2E } from './with-anthropic.ts';
 
-const EPHEMERAL = 1 << 6;
-const WAIT_MS = 20_000;
 const API_KEY = `sk-ant-e2e-${'c'.repeat(24)}`;
-const PLUGINS = `router:
-  retry:
-    max_rounds: 0
-plugins:
-  local:
-    enabled: false
-  anthropic:
-    enabled: true
-    config:
-      base_url: \${ANTHROPIC_BASE_URL}
-`;
 const SIGNATURE = '\n\n-# anthropic/claude-sonnet-4-6';
 
+let started: AnthropicE2E;
 let e2e: E2E;
 let anthropic: AnthropicEmulator;
-let dir: string;
 let threadId = '';
 
 beforeAll(async () => {
-  anthropic = await startAnthropic({ keys: { operator: API_KEY }, responder: modelAnswer });
-  dir = mkdtempSync(join(tmpdir(), 'recap-e2e-chat-'));
-  writeFileSync(join(dir, 'plugins.yaml'), PLUGINS);
-  e2e = await startE2E({
-    env: { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: anthropic.baseUrl, PLUGINS_CONFIG: join(dir, 'plugins.yaml'), LLM_USER_RATE_PER_MIN: '0' },
-  });
+  started = await startE2EWithAnthropic({ keys: { operator: API_KEY }, responder: modelAnswer });
+  ({ e2e, anthropic } = started);
 }, 60_000);
 
 afterAll(async () => {
-  await e2e?.close();
-  await anthropic?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await started?.close();
 });
 
 function botMessagesIn(channelId: string): ApiMessage[] {

@@ -5,10 +5,9 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiMessage } from '../emulators/discord/server.ts';
+import { EPHEMERAL, messageText as text } from '../helpers/discord-messages.ts';
 import { startE2E, type E2E } from './harness.ts';
 
-const EPHEMERAL = 1 << 6;
 const APP_ID = 77;
 const CLIENT = { clientId: 'Iv23liE2eClient', clientSecret: 'e2e-client-secret-9f8e7d6c5b4a' };
 const FILES = {
@@ -20,10 +19,6 @@ let e2e: E2E;
 let adminId: string;
 let installation: number;
 let installLink: URL;
-
-function text(message: ApiMessage): string {
-  return JSON.stringify({ content: message.content, embeds: message.embeds });
-}
 
 describe('GitHub App install flow (e2e)', () => {
   beforeAll(async () => {

@@ -13,33 +13,18 @@
  * names the prompt's repository, commit and path.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Database } from '../../src/db/schema.ts';
 import { modelAnswer } from '../discord/responders.ts';
-import { start as startAnthropic, type AnthropicEmulator } from '../emulators/anthropic/server.ts';
-import type { ApiMessage, InteractionHandle } from '../emulators/discord/server.ts';
+import { summaryOf, WAIT_MS } from '../helpers/discord-messages.ts';
 import { pingPayload, postWebhook, pushPayload, sign, WEBHOOK_SECRET } from '../webhooks/helpers.ts';
-import { startE2E, type BotProcess, type E2E } from './harness.ts';
+import type { BotProcess, E2E } from './harness.ts';
+import { startE2EWithAnthropic, type AnthropicE2E } from './with-anthropic.ts';
 
-const WAIT_MS = 20_000;
 const LIVE_WITHIN_MS = 5_000;
 const API_KEY = `sk-ant-e2e-${'L'.repeat(24)}`;
 const REPO = 'acme/prompts';
-const PLUGINS = `router:
-  retry:
-    max_rounds: 0
-plugins:
-  local:
-    enabled: false
-  anthropic:
-    enabled: true
-    config:
-      base_url: \${ANTHROPIC_BASE_URL}
-`;
 
 const postgresUrl = inject('postgresUrl');
 
@@ -59,9 +44,8 @@ interface Served {
 }
 
 describe.skipIf(postgresUrl === '')(`push-to-live across two processes${postgresUrl === '' ? ` [skipped: no Postgres, ${inject('postgresSkipReason')}]` : ''}`, () => {
+  let started: AnthropicE2E;
   let e2e: E2E;
-  let anthropic: AnthropicEmulator;
-  let dir: string;
   /** Serves the webhooks; never connected to Discord. */
   let a: BotProcess;
   let webhookBase: string;
@@ -69,19 +53,12 @@ describe.skipIf(postgresUrl === '')(`push-to-live across two processes${postgres
   let head: string;
 
   beforeAll(async () => {
-    anthropic = await startAnthropic({ keys: { operator: API_KEY }, responder: echoMarker });
-    dir = mkdtempSync(join(tmpdir(), 'recap-e2e-live-'));
-    writeFileSync(join(dir, 'plugins.yaml'), PLUGINS);
-    e2e = await startE2E({
-      env: {
-        ANTHROPIC_API_KEY: API_KEY,
-        ANTHROPIC_BASE_URL: anthropic.baseUrl,
-        PLUGINS_CONFIG: join(dir, 'plugins.yaml'),
-        LLM_USER_RATE_PER_MIN: '0',
-        LLM_GUILD_RATE_PER_MIN: '0',
-        GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      },
+    started = await startE2EWithAnthropic({
+      keys: { operator: API_KEY },
+      responder: echoMarker,
+      env: { LLM_GUILD_RATE_PER_MIN: '0', GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET },
     });
+    ({ e2e } = started);
     a = e2e.spawnBot({ DISCORD_TOKEN: '' });
     webhookBase = await a.ready();
     db = await e2e.database.open();
@@ -99,9 +76,7 @@ describe.skipIf(postgresUrl === '')(`push-to-live across two processes${postgres
   }, 90_000);
 
   afterAll(async () => {
-    await e2e?.close();
-    await anthropic?.close();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await started?.close();
   });
 
   /** A private /summarize of #general handled by B (the only Discord client), read from its answer. */
@@ -245,17 +220,6 @@ describe.skipIf(postgresUrl === '')(`push-to-live across two processes${postgres
     expect([...e2e.bot.linesAtLeast(50), ...a.linesAtLeast(50)].map((l) => l.raw)).toEqual([]);
   });
 });
-
-async function summaryOf(handle: InteractionHandle): Promise<ApiMessage[]> {
-  return handle.waitFor(
-    (h) => {
-      const messages = [h.original, ...h.followUps.map((f) => f.message)].filter((m): m is ApiMessage => m !== undefined && m.embeds.length > 0);
-      return messages.some((m) => m.embeds.some((e) => e.footer !== undefined)) ? messages : undefined;
-    },
-    WAIT_MS,
-    'the summary',
-  );
-}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = performance.now() + timeoutMs;

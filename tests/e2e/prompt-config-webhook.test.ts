@@ -10,20 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiMessage } from '../emulators/discord/server.ts';
 import { promptRepoFiles } from '../prompts/engine-helpers.ts';
 import { pushPayload } from '../webhooks/helpers.ts';
+import { EPHEMERAL, messageText as text, WAIT_MS } from '../helpers/discord-messages.ts';
 import { startE2E, type E2E } from './harness.ts';
 
-const EPHEMERAL = 1 << 6;
-const WAIT_MS = 15_000;
 const PUBLIC_URL = 'https://recap.example.com';
 const REPO = 'acme/hooked';
 
 let e2e: E2E;
 let adminId: string;
 let httpUrl: string;
-
-function text(message: ApiMessage): string {
-  return JSON.stringify({ content: message.content, embeds: message.embeds });
-}
 
 /** The payload URL's id and the secret, as an admin copies them from the reply. */
 function copied(message: ApiMessage): { hookId: string; secret: string | undefined } {

@@ -6,12 +6,9 @@
 import { PermissionFlagsBits } from 'discord.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiMessage, InteractionHandle } from '../emulators/discord/server.ts';
+import type { ApiMessage } from '../emulators/discord/server.ts';
+import { EPHEMERAL, field, privateReply, WAIT_MS } from '../helpers/discord-messages.ts';
 import { startE2E, type E2E } from './harness.ts';
-
-const EPHEMERAL = 1 << 6;
-/** Generous: the machine is shared, and a slow answer is not what these tests are about. */
-const WAIT_MS = 15_000;
 
 const PATH_V2 = `version: v2
 routes:
@@ -47,28 +44,10 @@ let adminId: string;
 let memberId: string;
 let validHead: string;
 
-function embedText(message: ApiMessage): string {
-  return JSON.stringify({ content: message.content, embeds: message.embeds });
-}
-
-function field(message: ApiMessage, name: string): string {
-  const found = message.embeds.flatMap((e) => e.fields ?? []).find((f) => f.name.startsWith(name));
-  if (found === undefined) throw new Error(`no field "${name}" in ${embedText(message)}`);
-  return found.value;
-}
-
 function buttonId(message: ApiMessage, label: string): string {
   const button = e2e.buttonsOf(message).find((b) => b.label.startsWith(label));
   if (button === undefined) throw new Error(`no button "${label}" on ${JSON.stringify(message.components)}`);
   return button.customId;
-}
-
-/** A refusal: ephemeral, answered once, saying why. */
-async function expectRefusal(handle: InteractionHandle, pattern: RegExp): Promise<ApiMessage> {
-  const reply = await handle.waitForFinal(() => true, WAIT_MS);
-  expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
-  expect(reply.content).toMatch(pattern);
-  return reply;
 }
 
 describe('/prompt-config end to end', () => {
@@ -98,11 +77,11 @@ describe('/prompt-config end to end', () => {
   it('refuses members without Manage Server at run time, for commands and crafted modal submits', async () => {
     // The emulator does not apply default_member_permissions (Discord's client would hide the
     // command), so these reach the bot: exactly the case the runtime check exists for.
-    await expectRefusal(
+    await privateReply(
       e2e.command(memberId, 'prompt-config', { subcommand: 'set', options: { repo_url: 'acme/prompts' } }),
       /Manage Server/,
     );
-    await expectRefusal(e2e.command(memberId, 'prompt-config', { subcommand: 'status' }), /Manage Server/);
+    await privateReply(e2e.command(memberId, 'prompt-config', { subcommand: 'status' }), /Manage Server/);
     const crafted = e2e.discord.sendInteraction({
       type: 'modal-submit',
       userId: memberId,
@@ -110,7 +89,7 @@ describe('/prompt-config end to end', () => {
       customId: 'prompt-config:token',
       fields: { token: SECOND_TOKEN },
     });
-    await expectRefusal(crafted, /Manage Server/);
+    await privateReply(crafted, /Manage Server/);
   });
 
   it('sets a valid repository: report with routes and files, saved', async () => {
@@ -264,7 +243,7 @@ describe('/prompt-config end to end', () => {
     const save = buttonId(reply, 'Save anyway');
     const cancel = buttonId(reply, 'Cancel');
 
-    await expectRefusal(e2e.click(memberId, handle, save), new RegExp(`Only <@${adminId}>`));
+    await privateReply(e2e.click(memberId, handle, save), new RegExp(`Only <@${adminId}>`));
     // The refusal changed nothing: the buttons still work for the invoker.
     const cancelled = await e2e.click(adminId, handle, cancel).waitForFinal(() => true, WAIT_MS);
     expect(cancelled.content).toContain('Cancelled: nothing was saved.');
@@ -309,7 +288,7 @@ describe('/prompt-config end to end', () => {
     const badOpen = e2e.command(adminId, 'prompt-config', { subcommand: 'token' });
     await badOpen.waitForModal(WAIT_MS);
     const notAToken = 'this is not a token at all';
-    await expectRefusal(e2e.submitModal(adminId, badOpen, { token: notAToken }), /spaces or line breaks/);
+    await privateReply(e2e.submitModal(adminId, badOpen, { token: notAToken }), /spaces or line breaks/);
     expect(e2e.leaksOf(notAToken)).toEqual([]);
 
     const open = e2e.command(adminId, 'prompt-config', { subcommand: 'token' });
@@ -337,7 +316,7 @@ describe('/prompt-config end to end', () => {
     const { handle, reply } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'remove' });
     expect(reply.embeds[0]?.description).toContain('acme/private@main');
     expect(reply.embeds[0]?.description).toContain('the stored GitHub token');
-    await expectRefusal(e2e.click(memberId, handle, buttonId(reply, 'Remove')), new RegExp(`Only <@${adminId}>`));
+    await privateReply(e2e.click(memberId, handle, buttonId(reply, 'Remove')), new RegExp(`Only <@${adminId}>`));
     const removed = await e2e.click(adminId, handle, buttonId(reply, 'Remove')).waitForFinal(() => true, WAIT_MS);
     expect(removed.content).toContain('Removed the prompt repository and the stored token.');
 

@@ -4,57 +4,30 @@
  * The offline `local` provider is switched off here, so that an outage of
  * the model provider is an outage.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { start as startAnthropic, type AnthropicEmulator } from '../emulators/anthropic/server.ts';
-import type { ApiMessage, InteractionHandle } from '../emulators/discord/server.ts';
+import type { AnthropicEmulator } from '../emulators/anthropic/server.ts';
+import type { ApiMessage } from '../emulators/discord/server.ts';
 import { modelAnswer } from '../discord/responders.ts';
-import { startE2E, type E2E } from './harness.ts';
+import { EPHEMERAL, summaryOf, WAIT_MS } from '../helpers/discord-messages.ts';
+import type { E2E } from './harness.ts';
+import { startE2EWithAnthropic, type AnthropicE2E } from './with-anthropic.ts';
 
-const EPHEMERAL = 1 << 6;
-const WAIT_MS = 20_000;
 const API_KEY = `sk-ant-e2e-${'k'.repeat(24)}`;
-const PLUGINS = `router:
-  retry:
-    max_rounds: 0
-plugins:
-  local:
-    enabled: false
-  anthropic:
-    enabled: true
-    config:
-      base_url: \${ANTHROPIC_BASE_URL}
-`;
 
+let started: AnthropicE2E;
 let e2e: E2E;
 let anthropic: AnthropicEmulator;
-let dir: string;
 
 beforeAll(async () => {
-  anthropic = await startAnthropic({ keys: { operator: API_KEY }, responder: modelAnswer });
-  dir = mkdtempSync(join(tmpdir(), 'recap-e2e-summarize-'));
-  writeFileSync(join(dir, 'plugins.yaml'), PLUGINS);
-  e2e = await startE2E({
-    env: { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: anthropic.baseUrl, PLUGINS_CONFIG: join(dir, 'plugins.yaml'), LLM_USER_RATE_PER_MIN: '0' },
-  });
+  started = await startE2EWithAnthropic({ keys: { operator: API_KEY }, responder: modelAnswer });
+  ({ e2e, anthropic } = started);
 }, 60_000);
 
 afterAll(async () => {
-  await e2e?.close();
-  await anthropic?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await started?.close();
 });
 
 const jump = (channelId: string, messageId: string) => `https://discord.com/channels/${e2e.world.guild.id}/${channelId}/${messageId}`;
-
-async function summaryOf(handle: InteractionHandle): Promise<ApiMessage[]> {
-  return handle.waitFor((h) => {
-    const messages = [h.original, ...h.followUps.map((f) => f.message)].filter((m): m is ApiMessage => m !== undefined && m.embeds.length > 0);
-    return messages.some((m) => m.embeds.some((e) => e.footer !== undefined)) ? messages : undefined;
-  }, WAIT_MS, 'the summary');
-}
 
 const footerOf = (messages: ApiMessage[]) => messages.flatMap((m) => m.embeds).find((e) => e.footer)!.footer!.text;
 const text = (messages: ApiMessage[]) => messages.flatMap((m) => m.embeds.map((e) => e.description ?? '')).join('\n');
@@ -129,7 +102,23 @@ describe('/summarize end to end', () => {
     }
   });
 
-  it('leaves no interaction unanswered and never shows the API key', () => {
+  it('leaves no interaction unanswered and never shows the API key', async () => {
+    // Its own interactions (a summary, a refusal, an outage), so that it holds when run alone.
+    const { world, discord } = e2e;
+    const audit = discord.addChannel(world.guild.id, { kind: 'text', name: 'audit' });
+    const down = discord.addChannel(world.guild.id, { kind: 'text', name: 'audit-outage' });
+    discord.seedMessages(audit.id, [{ authorId: world.member.id, content: 'Audit this.' }]);
+    discord.seedMessages(down.id, [{ authorId: world.member.id, content: 'Anyone there?' }]);
+    const before = discord.interactions.length;
+    await summaryOf(e2e.command(world.member.id, 'summarize', { channelId: audit.id }));
+    await e2e.command(world.restricted.id, 'summarize', { options: { channel: world.staff.id } }).waitForFinal(() => true, WAIT_MS);
+    anthropic.faults.setDefault({ type: 'overloaded' });
+    try {
+      await e2e.command(world.member.id, 'summarize', { channelId: down.id }).waitForFinal((m) => m.content.includes('(ref'), WAIT_MS);
+    } finally {
+      anthropic.faults.reset();
+    }
+    expect(discord.interactions.length - before).toBe(3);
     expect(e2e.unanswered()).toEqual([]);
     expect(e2e.leaksOf(API_KEY)).toEqual([]);
   });

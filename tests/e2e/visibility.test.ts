@@ -8,10 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiMessage, InteractionHandle, StoredChannel, StoredRole, StoredUser } from '../emulators/discord/server.ts';
 import type { OverwriteSpec } from '../emulators/discord/state.ts';
+import { EPHEMERAL, summaryOf } from '../helpers/discord-messages.ts';
 import { startE2E, type E2E } from './harness.ts';
-
-const EPHEMERAL = 1 << 6;
-const WAIT_MS = 20_000;
 
 let e2e: E2E;
 let lead: StoredUser;
@@ -48,14 +46,6 @@ function leadsOnly(): OverwriteSpec[] {
     { id: leads.id, type: 'role', allow: ['ViewChannel'] },
     { id: world.guild.botRoleId, type: 'role', allow: ['ViewChannel'] },
   ];
-}
-
-/** The summary's messages (those with embeds) once the one with the footer arrived. */
-async function summaryOf(handle: InteractionHandle): Promise<ApiMessage[]> {
-  return handle.waitFor((h) => {
-    const messages = [h.original, ...h.followUps.map((f) => f.message)].filter((m): m is ApiMessage => m !== undefined && m.embeds.length > 0);
-    return messages.some((m) => m.embeds.some((e) => e.footer !== undefined)) ? messages : undefined;
-  }, WAIT_MS, 'the summary');
 }
 
 /** The bot's messages in a channel that everyone there can see (not ephemeral). */
@@ -205,7 +195,18 @@ describe('a summary is shown only to people who can read its source', () => {
     expect(reason).toContain(`can't see <#${room.id}>`);
   });
 
-  it('leaves no interaction unanswered', () => {
+  it('leaves no interaction unanswered', async () => {
+    // Its own interactions (a public and a private summary), so that it holds when run alone.
+    const { discord, world } = e2e;
+    const room = discord.addChannel(world.guild.id, { kind: 'text', name: 'audit' });
+    discord.seedMessages(room.id, [
+      { authorId: world.member.id, content: 'Audit this.' },
+      { authorId: world.admin.id, content: 'And this.' },
+    ]);
+    const before = discord.interactions.length;
+    await expectPublic(e2e.command(world.member.id, 'summarize', { channelId: room.id }));
+    await expectPrivate(e2e.command(lead.id, 'summarize', { channelId: world.general.id, options: { channel: leadsRoom.id } }));
+    expect(discord.interactions.length - before).toBe(2);
     expect(e2e.unanswered()).toEqual([]);
   });
 });

@@ -6,10 +6,14 @@ import { SummarizeError } from '../../src/engine/errors.ts';
 const terminated = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
 
 describe('connection-loss errors', () => {
-  it('recognizes terminated backends, restarts, class 08 and socket failures, also when wrapped', () => {
-    for (const code of ['57P01', '57P02', '57P03', '08006', '08003', 'ECONNRESET', 'ECONNREFUSED']) {
+  it.each(['57P01', '57P02', '57P03', '08006', '08003', 'ECONNRESET', 'ECONNREFUSED'])(
+    'recognizes code %s (terminated backends, restarts, class 08, socket failures) as a lost connection',
+    (code) => {
       expect(isConnectionLost(Object.assign(new Error('x'), { code }))).toBe(true);
-    }
+    },
+  );
+
+  it('recognizes a lost connection by its message, also when wrapped, and nothing else', () => {
     expect(isConnectionLost(new Error('Connection terminated unexpectedly'))).toBe(true);
     expect(isConnectionLost(new Error('wrapped', { cause: terminated }))).toBe(true);
     expect(isConnectionLost(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);

@@ -2,20 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/main.ts';
+import { runCliCaptured } from '../helpers/run-cli.ts';
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += String(c)));
-  stderr.on('data', (c: Buffer) => (err += String(c)));
-  const code = await runCli({ argv, env, stdout, stderr, cwd: mkdtempSync(join(tmpdir(), 'recap-cli-')) });
-  return { code, out, err };
-}
+const cli = (argv: string[], env: NodeJS.ProcessEnv = {}) => runCliCaptured(argv, env, mkdtempSync(join(tmpdir(), 'recap-cli-')));
 
 /** Runs a real process the way `npm start` / `npm run recap` do. */
 function run(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; err: string }> {

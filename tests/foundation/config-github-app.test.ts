@@ -1,19 +1,12 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, githubWebUrl, loadConfig } from '../../src/config/env.ts';
+import { thrownBy } from '../helpers/thrown.ts';
 
 const PEM = '-----BEGIN RSA PRIVATE KEY-----\\nMIIB\\n-----END RSA PRIVATE KEY-----';
 const INSTALL = { GITHUB_APP_SLUG: 'recap-bot', GITHUB_APP_CLIENT_ID: 'Iv23liAbc', GITHUB_APP_CLIENT_SECRET: 'client-secret-value-123' };
 
-function errorFor(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const errorFor = (env: Record<string, string>): ConfigError => thrownBy(() => loadConfig(env), (e) => e instanceof ConfigError);
 
 describe('configuration of the GitHub App install flow', () => {
   it('is off unless set, and reads slug, client id, client secret (a Secret) and PUBLIC_URL', () => {

@@ -1,17 +1,10 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/env.ts';
+import { thrownBy } from '../helpers/thrown.ts';
 import { Secret } from '../../src/config/secret.ts';
 
-function errorFor(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const errorFor = (env: Record<string, string>): ConfigError => thrownBy(() => loadConfig(env), (e) => e instanceof ConfigError);
 
 describe('configuration', () => {
   it('applies defaults when nothing is set', () => {

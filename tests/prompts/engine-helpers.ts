@@ -64,3 +64,20 @@ export function promptRepoFiles(marker: string): Record<string, string> {
     'prompts/meeting/standup.md': `${marker} standup notes for {guild_name}.\n{messages}\n`,
   };
 }
+
+/**
+ * Saves `repo` as a guild's prompt repository, as an admin's /prompt-config
+ * set does: inspect, then save. Throws with the engine's reason when the
+ * repository is refused; returns the inspection's report.
+ */
+export async function configureGuild(
+  engine: PromptEngine,
+  guildId: string,
+  repo: string,
+  options: { branch?: string } = {},
+): Promise<Extract<Awaited<ReturnType<PromptEngine['inspect']>>, { ok: true }>['report']> {
+  const inspected = await engine.inspect({ guildId, repoUrl: `https://github.com/${repo}`, ...(options.branch ? { branch: options.branch } : {}) });
+  if (!inspected.ok) throw new Error(inspected.message);
+  await engine.configs.save({ ...inspected.config, actorId: 'admin' });
+  return inspected.report;
+}

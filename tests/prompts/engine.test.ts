@@ -1,45 +1,32 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { ManualClock } from '../../src/resilience/clock.ts';
+import { afterEach, expect, it } from 'vitest';
 import type { PromptEngine } from '../../src/prompts/engine.ts';
-import { GitHubEmulator, type RunningEmulator } from '../emulators/github/server.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { buildEngine, promptRepoFiles, type EngineUnderTest } from './engine-helpers.ts';
+import { useGitHubOnClock } from '../helpers/github-on-clock.ts';
+import { buildEngine, configureGuild, promptRepoFiles, type EngineUnderTest } from './engine-helpers.ts';
 
 const MINUTE = 60_000;
 
 describeEachDatabase('prompt engine', (database) => {
-  let github: GitHubEmulator;
-  let running: RunningEmulator;
-  let clock: ManualClock;
+  const server = useGitHubOnClock('2026-11-01T10:00:00Z');
+  const { clock, github } = server;
   let under: EngineUnderTest;
   let engine: PromptEngine;
   let guildSeq = 0;
 
-  beforeAll(async () => {
-    clock = new ManualClock(Date.parse('2026-11-01T10:00:00Z'));
-    github = new GitHubEmulator({ clock, quota: { anonymous: 100_000, authenticated: 100_000 } });
-    running = await github.start();
-  });
-  afterAll(async () => {
-    await running.close();
-  });
   afterEach(async () => {
     await engine?.cache.settle();
-    github.clearFaults();
   });
 
   /** A fresh engine (empty memory) over the shared database, as after a restart. */
   async function restart(env: Record<string, string> = {}): Promise<void> {
-    under = await buildEngine(database().handle, { apiUrl: running.baseUrl, clock, env });
+    under = await buildEngine(database().handle, { apiUrl: server.baseUrl, clock, env });
     engine = under.engine;
   }
 
   async function configure(repo: string, opts: { branch?: string; token?: string } = {}): Promise<string> {
     const guildId = `g${++guildSeq}`;
     if (opts.token !== undefined) await under.vault.put(guildId, 'github-token', opts.token, 'admin');
-    const inspected = await engine.inspect({ guildId, repoUrl: `https://github.com/${repo}`, ...(opts.branch ? { branch: opts.branch } : {}) });
-    if (!inspected.ok) throw new Error(inspected.message);
-    await engine.configs.save({ ...inspected.config, actorId: 'admin' });
+    await configureGuild(engine, guildId, repo, opts.branch ? { branch: opts.branch } : {});
     return guildId;
   }
 
@@ -80,7 +67,7 @@ describeEachDatabase('prompt engine', (database) => {
   });
 
   it('level fallback: no usable repo and no bundled prompts', async () => {
-    under = await buildEngine(database().handle, { apiUrl: running.baseUrl, clock, bundled: null });
+    under = await buildEngine(database().handle, { apiUrl: server.baseUrl, clock, bundled: null });
     engine = under.engine;
     const r = await engine.resolver.resolve(undefined, ctx);
     expect(r.level).toBe('fallback');

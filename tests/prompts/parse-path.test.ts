@@ -68,10 +68,16 @@ describe('PATH in YAML v1', () => {
     expect(routing!.routes[0]!.location).toMatchObject({ line: 6, column: 7 });
   });
 
-  it('accepts `v1`, `1`, `v2` and `2`, and defaults to v1', () => {
-    for (const [v, want] of [['v1', 'v1'], ['1', 'v1'], ['v2', 'v2'], ['2', 'v2']] as const) {
-      expect(parse(`version: ${v}\nroutes:\n  a: x.md\n`).routing!.version).toBe(want);
-    }
+  it.each([
+    ['v1', 'v1'],
+    ['1', 'v1'],
+    ['v2', 'v2'],
+    ['2', 'v2'],
+  ])('accepts `version: %s` as %s', (v, want) => {
+    expect(parse(`version: ${v}\nroutes:\n  a: x.md\n`).routing!.version).toBe(want);
+  });
+
+  it('defaults the version to v1', () => {
     expect(parse('routes:\n  a: x.md\n').routing!.version).toBe('v1');
   });
 

@@ -6,18 +6,17 @@
  * Real engine, real databases, the GitHub emulator's real faults, and a
  * manual clock for "8 days later".
  */
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { InvalidationEvent } from '../../src/invalidation/events.ts';
 import type { PromptEngine } from '../../src/prompts/engine.ts';
 import { statusEmbed } from '../../src/discord/prompt-config/status-report.ts';
-import { ManualClock } from '../../src/resilience/clock.ts';
 import { ConfigHookStore } from '../../src/webhooks/config-hooks.ts';
 import { createDeliveryProcessor, type PushGroup } from '../../src/webhooks/processor.ts';
 import { commitReplacedInPush } from '../../src/webhooks/push-history.ts';
 import { RefreshLimiter } from '../../src/webhooks/refresh-limiter.ts';
-import { GitHubEmulator, type RunningEmulator } from '../emulators/github/server.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { buildEngine, promptRepoFiles, type EngineUnderTest } from './engine-helpers.ts';
+import { useGitHubOnClock } from '../helpers/github-on-clock.ts';
+import { buildEngine, configureGuild, promptRepoFiles, type EngineUnderTest } from './engine-helpers.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -27,39 +26,27 @@ const TOKEN_A = `ghp_${'TokenA0'.repeat(5)}1`;
 const REVOKED = `ghp_${'Revoked'.repeat(5)}1`;
 
 describeEachDatabase('refresh outcomes', (database) => {
-  let github: GitHubEmulator;
-  let running: RunningEmulator;
-  let clock: ManualClock;
+  const server = useGitHubOnClock('2026-11-01T10:00:00Z');
+  const { clock, github } = server;
   let under: EngineUnderTest;
   let engine: PromptEngine;
   let guildSeq = 0;
 
-  beforeAll(async () => {
-    clock = new ManualClock(Date.parse('2026-11-01T10:00:00Z'));
-    github = new GitHubEmulator({ clock, quota: { anonymous: 100_000, authenticated: 100_000 } });
-    running = await github.start();
-  });
-  afterAll(async () => {
-    await running.close();
-  });
   afterEach(async () => {
     await engine?.cache.settle();
-    github.clearFaults();
   });
 
   /** A fresh engine (empty memory) over the shared database, as after a restart. */
   async function restart(env: Record<string, string> = {}): Promise<void> {
-    under = await buildEngine(database().handle, { apiUrl: running.baseUrl, clock, env: { PROMPT_REFRESH_BUDGET: '5s', ...env } });
+    under = await buildEngine(database().handle, { apiUrl: server.baseUrl, clock, env: { PROMPT_REFRESH_BUDGET: '5s', ...env } });
     engine = under.engine;
   }
 
   async function configure(repo: string, opts: { token?: string } = {}): Promise<string> {
     const guildId = `r${++guildSeq}`;
     if (opts.token !== undefined) await under.vault.put(guildId, 'github-token', opts.token, 'admin');
-    const inspected = await engine.inspect({ guildId, repoUrl: `https://github.com/${repo}`, branch: 'main' });
-    if (!inspected.ok) throw new Error(inspected.message);
-    expect(inspected.report.ok).toBe(true);
-    await engine.configs.save({ ...inspected.config, actorId: 'admin' });
+    const report = await configureGuild(engine, guildId, repo, { branch: 'main' });
+    expect(report.ok).toBe(true);
     return guildId;
   }
 
@@ -363,7 +350,7 @@ describeEachDatabase('refresh outcomes', (database) => {
     await engine.configs.save({
       guildId: guild,
       repoUrl: 'https://github.com/acme/slow-cold',
-      apiBaseUrl: running.baseUrl,
+      apiBaseUrl: server.baseUrl,
       owner: 'acme',
       repo: 'slow-cold',
       branch: 'main',

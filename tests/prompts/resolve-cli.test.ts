@@ -1,22 +1,12 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/main.ts';
+import { runCliCaptured } from '../helpers/run-cli.ts';
 import { GitHubEmulator, type RunningEmulator } from '../emulators/github/server.ts';
 import { promptRepoFiles } from './engine-helpers.ts';
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv, cwd: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += String(c)));
-  stderr.on('data', (c: Buffer) => (err += String(c)));
-  const code = await runCli({ argv, env, stdout, stderr, cwd });
-  return { code, out, err };
-}
+const cli = runCliCaptured;
 
 describe('recap prompts resolve', () => {
   let dir: string;

@@ -9,8 +9,9 @@ import { GitHubAppAuth } from '../../src/prompts/sources/github-app-auth.ts';
 import type { GitHubSourceOptions } from '../../src/prompts/sources/github-source.ts';
 import { GitHubSource } from '../../src/prompts/sources/github-source.ts';
 import { InMemoryRateLimitGate } from '../../src/prompts/sources/rate-limit-gate.ts';
-import type { FetchOutcome, FetchRequest, SourceError } from '../../src/prompts/sources/source.ts';
-import { defaultSourceLimits, isSourceError } from '../../src/prompts/sources/source.ts';
+import type { FetchRequest } from '../../src/prompts/sources/source.ts';
+import { defaultSourceLimits } from '../../src/prompts/sources/source.ts';
+import { failure, snapshotOf } from './source-outcomes.ts';
 import type { FileMap } from '../emulators/github/server.ts';
 import { GitHubEmulator } from '../emulators/github/server.ts';
 
@@ -24,21 +25,6 @@ function manyFiles(count: number): FileMap {
   const map: FileMap = { PATH: files.PATH as string };
   for (let i = 0; i < count - 1; i += 1) map[`prompts/c${Math.floor(i / 100)}/p${i}.md`] = `Prompt number ${i}.\n`;
   return map;
-}
-
-async function failure(promise: Promise<unknown>): Promise<SourceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isSourceError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the fetch to fail');
-}
-
-function snapshotOf(outcome: FetchOutcome) {
-  if (outcome.kind !== 'snapshot') throw new Error(`expected a snapshot, got ${outcome.kind}`);
-  return outcome.snapshot;
 }
 
 const text = (bytes: Uint8Array | undefined): string | undefined => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));

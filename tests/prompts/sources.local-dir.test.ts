@@ -4,23 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalDirSource, readDirectorySnapshot } from '../../src/prompts/sources/local-dir-source.ts';
-import type { FetchOutcome, SourceError } from '../../src/prompts/sources/source.ts';
-import { defaultSourceLimits, isSourceError } from '../../src/prompts/sources/source.ts';
-
-async function failure(promise: Promise<unknown>): Promise<SourceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isSourceError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
-
-function snapshotOf(outcome: FetchOutcome) {
-  if (outcome.kind !== 'snapshot') throw new Error(`expected a snapshot, got ${outcome.kind}`);
-  return outcome.snapshot;
-}
+import { defaultSourceLimits } from '../../src/prompts/sources/source.ts';
+import { failure, snapshotOf } from './source-outcomes.ts';
 
 describe('LocalDirSource', () => {
   let root: string;

@@ -1,11 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { RouterError } from '../../src/router/errors.ts';
-import { TestBackend, ask, ctx, failure, model, world, type CallLog } from './support.ts';
+import { TestBackend, ask, ctx, failure, model, world, type CallLog, type WorldOptions } from './support.ts';
 
 function pair(log: CallLog) {
   const primary = new TestBackend('primary', [model('p-large', 200_000, [3, 15])], log);
   const secondary = new TestBackend('secondary', [model('s-large', 200_000, [1, 5])], log);
   return { primary, secondary };
+}
+
+/** A world that tries `first` (its first model), then falls back to the secondary's s-large. */
+function thenSecondary(first: TestBackend, log: CallLog, more: Omit<WorldOptions, 'backends' | 'plan'> = {}) {
+  const { secondary } = pair(log);
+  return world({
+    backends: [first, secondary],
+    plan: [
+      { provider: first.name, model: first.models[0]!.id },
+      { provider: 'secondary', model: 's-large' },
+    ],
+    ...more,
+  });
 }
 
 const PLAN = [
@@ -287,13 +300,7 @@ describe('timeouts', () => {
   it('gives up on a silent target after the attempt timeout and falls back', async () => {
     const log: CallLog = [];
     const stuck = new TestBackend('stuck', [model('s')], log, { stall: true });
-    const { secondary } = pair(log);
-    const w = world({
-      backends: [stuck, secondary],
-      plan: [
-        { provider: 'stuck', model: 's' },
-        { provider: 'secondary', model: 's-large' },
-      ],
+    const w = thenSecondary(stuck, log, {
       options: { timeouts: { attemptMs: 20 } },
     });
     const res = await w.router.generate(ask(), ctx());
@@ -305,14 +312,7 @@ describe('timeouts', () => {
   it('hands the caller’s abort to the provider and stops', async () => {
     const log: CallLog = [];
     const stuck = new TestBackend('stuck', [model('s')], log, { stall: true });
-    const { secondary } = pair(log);
-    const w = world({
-      backends: [stuck, secondary],
-      plan: [
-        { provider: 'stuck', model: 's' },
-        { provider: 'secondary', model: 's-large' },
-      ],
-    });
+    const w = thenSecondary(stuck, log);
     const controller = new AbortController();
     const pending = w.router.generate(ask('hi', { signal: controller.signal }), ctx());
     setTimeout(() => controller.abort(), 5);
@@ -324,19 +324,12 @@ describe('timeouts', () => {
 
   it('treats a provider error unlike ProviderError as a server failure and moves on', async () => {
     const log: CallLog = [];
-    const { secondary } = pair(log);
     const broken = new TestBackend('broken', [model('b')], log);
     broken.generate = async (request) => {
       log.push(`broken:${request.model}`);
       throw new TypeError('Cannot read properties of undefined');
     };
-    const w = world({
-      backends: [broken, secondary],
-      plan: [
-        { provider: 'broken', model: 'b' },
-        { provider: 'secondary', model: 's-large' },
-      ],
-    });
+    const w = thenSecondary(broken, log);
     const res = await w.router.generate(ask(), ctx());
     expect(res.attempts[0]).toMatchObject({ reason: 'server', detail: 'provider "broken" failed unexpectedly' });
     expect(log).toEqual(['broken:b', 'secondary:s-large']);
@@ -349,13 +342,7 @@ describe('timeouts', () => {
       log.push(`deaf:${request.model}`);
       return new Promise(() => {}); // never settles, never looks at the signal
     };
-    const { secondary } = pair(log);
-    const w = world({
-      backends: [deaf, secondary],
-      plan: [
-        { provider: 'deaf', model: 'd' },
-        { provider: 'secondary', model: 's-large' },
-      ],
+    const w = thenSecondary(deaf, log, {
       options: { timeouts: { attemptMs: 20 } },
     });
     const res = await w.router.generate(ask(), ctx());
@@ -379,13 +366,7 @@ describe('key lookup failures', () => {
   it('pass the target over with a reason instead of failing the call', async () => {
     const log: CallLog = [];
     const keyed = new TestBackend('keyed', [model('k')], log, { requiresKey: true, acceptedKeys: ['x'] });
-    const { secondary } = pair(log);
-    const w = world({
-      backends: [keyed, secondary],
-      plan: [
-        { provider: 'keyed', model: 'k' },
-        { provider: 'secondary', model: 's-large' },
-      ],
+    const w = thenSecondary(keyed, log, {
       extra: {
         keys: async (provider) => {
           if (provider === 'keyed') throw new Error('vault unreachable');

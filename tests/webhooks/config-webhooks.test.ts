@@ -7,33 +7,27 @@
  * and that nothing else changed.
  */
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { ManualClock } from '../../src/resilience/clock.ts';
 import { CONFIG_WEBHOOK_PREFIX } from '../../src/webhooks/github-route.ts';
 import { recentWebhookRepos } from '../../src/webhooks/recent-repos.ts';
-import { GitHubEmulator, type RunningEmulator } from '../emulators/github/server.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { promptRepoFiles } from '../prompts/engine-helpers.ts';
+import { useGitHubOnClock } from '../helpers/github-on-clock.ts';
+import { configureGuild, promptRepoFiles } from '../prompts/engine-helpers.ts';
 import { WEBHOOK_SECRET, pingPayload, postWebhook, pushPayload, repositoryPayload, startWebhookApp, type WebhookApp } from './helpers.ts';
 
 const MINUTE = 60_000;
 const ctx = { category: 'discussion', channel_name: 'general', type: 'brief', guild_name: 'Acme' };
 
 describeEachDatabase('per-config GitHub webhooks', (database) => {
-  let github: GitHubEmulator;
-  let running: RunningEmulator;
-  let clock: ManualClock;
+  const server = useGitHubOnClock('2026-11-02T09:00:00Z');
+  const { clock, github } = server;
   let app: WebhookApp;
   let guildSeq = 0;
 
   beforeAll(async () => {
-    clock = new ManualClock(Date.parse('2026-11-02T09:00:00Z'));
-    github = new GitHubEmulator({ clock, quota: { anonymous: 100_000, authenticated: 100_000 } });
-    running = await github.start();
-    app = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock });
+    app = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock });
   });
   afterAll(async () => {
     await app.close();
-    await running.close();
   });
   afterEach(async () => {
     await app.webhooks.drain();
@@ -42,9 +36,7 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
 
   async function configure(repo: string, target: WebhookApp = app): Promise<string> {
     const guildId = `cw${++guildSeq}`;
-    const inspected = await target.engine.inspect({ guildId, repoUrl: `https://github.com/${repo}` });
-    if (!inspected.ok) throw new Error(inspected.message);
-    await target.engine.configs.save({ ...inspected.config, actorId: 'admin' });
+    await configureGuild(target.engine, guildId, repo);
     return guildId;
   }
 
@@ -190,7 +182,7 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
   it('rotating a secret stops the old one at once, also in a process that had it cached', async () => {
     github.createRepo('acme/rotate', { files: promptRepoFiles('R0') });
     const hook = await withHook('acme/rotate');
-    const other = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock });
+    const other = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock });
     try {
       const first = github.push('acme/rotate', 'main', promptRepoFiles('R1'));
       const warm = await postWebhook(other.url, { event: 'push', path: hook.path, secret: hook.secret, body: pushPayload('acme/rotate', { after: first }) });
@@ -258,7 +250,7 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
   });
 
   it('refreshes caused by deliveries are limited per repository; the newest push still goes live', async () => {
-    const limited = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock, webhook: { refreshIntervalMs: 3_000 } });
+    const limited = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock, webhook: { refreshIntervalMs: 3_000 } });
     try {
       github.createRepo('acme/flood', { files: promptRepoFiles('F0') });
       const guildId = await configure('acme/flood', limited);

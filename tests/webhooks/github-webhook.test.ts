@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { ManualClock } from '../../src/resilience/clock.ts';
-import { GitHubEmulator, type RunningEmulator } from '../emulators/github/server.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { promptRepoFiles } from '../prompts/engine-helpers.ts';
+import { useGitHubOnClock } from '../helpers/github-on-clock.ts';
+import { configureGuild, promptRepoFiles } from '../prompts/engine-helpers.ts';
 import {
   examplePayload,
   metricValue,
@@ -21,33 +20,25 @@ const MINUTE = 60_000;
 const ctx = { category: 'discussion', channel_name: 'general', type: 'brief', guild_name: 'Acme' };
 
 describeEachDatabase('GitHub webhooks', (database) => {
-  let github: GitHubEmulator;
-  let running: RunningEmulator;
-  let clock: ManualClock;
+  const server = useGitHubOnClock('2026-11-02T09:00:00Z');
+  const { clock, github } = server;
   let app: WebhookApp;
   let guildSeq = 0;
 
   beforeAll(async () => {
-    clock = new ManualClock(Date.parse('2026-11-02T09:00:00Z'));
-    github = new GitHubEmulator({ clock, quota: { anonymous: 100_000, authenticated: 100_000 } });
-    running = await github.start();
-    app = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock });
+    app = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock });
   });
   afterAll(async () => {
     await app.close();
-    await running.close();
   });
   afterEach(async () => {
     await app.webhooks.drain();
     await app.engine.cache.settle();
-    github.clearFaults();
   });
 
   async function configure(repo: string, branch?: string): Promise<string> {
     const guildId = `wh${++guildSeq}`;
-    const inspected = await app.engine.inspect({ guildId, repoUrl: `https://github.com/${repo}`, ...(branch ? { branch } : {}) });
-    if (!inspected.ok) throw new Error(inspected.message);
-    await app.engine.configs.save({ ...inspected.config, actorId: 'admin' });
+    await configureGuild(app.engine, guildId, repo, branch ? { branch } : {});
     return guildId;
   }
 
@@ -143,7 +134,7 @@ describeEachDatabase('GitHub webhooks', (database) => {
     expect(await metric('push', 'duplicate')).toBe(1);
 
     // A new process over the same database still knows the delivery.
-    const restarted = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock });
+    const restarted = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock });
     try {
       const again = await postWebhook(restarted.url, { event: 'push', body, delivery: first.delivery });
       expect(again.body).toMatchObject({ status: 'duplicate' });
@@ -306,7 +297,7 @@ describeEachDatabase('GitHub webhooks', (database) => {
     });
     expect(await app.webhooks.sweeper.sweepNow()).toBe(0); // still held by the "crashed" process
     clock.advance(2 * MINUTE);
-    const next = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock });
+    const next = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock });
     try {
       next.webhooks.start();
       await next.webhooks.sweeper.sweepNow();
@@ -351,7 +342,7 @@ describeEachDatabase('GitHub webhooks', (database) => {
     github.createRepo('acme/give-up', { files: promptRepoFiles('G') });
     await configure('acme/give-up');
     const sha = github.push('acme/give-up', 'main', promptRepoFiles('G2'));
-    const once = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock, webhook: { retry: { maxAttempts: 1, baseMs: 1_000, maxMs: 1_000 } } });
+    const once = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock, webhook: { retry: { maxAttempts: 1, baseMs: 1_000, maxMs: 1_000 } } });
     const db = database().handle.db;
     await sql`create or replace function recap_test_outage() returns trigger language plpgsql as $$ begin raise exception 'simulated database outage'; end $$`.execute(db);
     await sql`create trigger recap_test_outage before update on guild_prompt_configs for each row execute function recap_test_outage()`.execute(db);
@@ -370,7 +361,7 @@ describeEachDatabase('GitHub webhooks', (database) => {
   });
 
   it('answers 503 and counts it while no secret is configured', async () => {
-    const unconfigured = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock, secret: null });
+    const unconfigured = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock, secret: null });
     try {
       const res = await postWebhook(unconfigured.url, { event: 'ping', body: pingPayload() });
       expect(res.status).toBe(503);
