@@ -209,7 +209,7 @@ describe('/prompt-config end to end', () => {
       const { reply } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'refresh' });
       expect(reply.embeds[0]?.title).toBe('Could not refresh acme/prompts@main');
       expect(reply.embeds[0]?.description).toMatch(
-        /^GitHub answered 404 for acme\/prompts: the repository or branch is gone, or these credentials cannot see it\. The bundled prompts serve instead\./,
+        /^GitHub answered 404 for acme\/prompts: the repository or branch is gone, or these credentials cannot see it\. If it is private, add a token with read access\. The bundled prompts serve instead\./,
       );
       const { reply: status } = await e2e.runCommand(adminId, 'prompt-config', { subcommand: 'status' });
       expect(status.embeds[0]?.description).toContain('**default**');

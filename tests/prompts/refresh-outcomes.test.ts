@@ -122,7 +122,7 @@ describeEachDatabase('refresh outcomes', (database) => {
     expect(report?.ok).toBe(false);
     expect(report?.outcome).toMatchObject({ kind: 'denied', status: 404, kept: { commit: sha } });
     expect(report?.summary).toMatch(
-      new RegExp(`^GitHub answered 404 for acme/gone: the repository or branch is gone, or these credentials cannot see it\\. The bundled prompts serve instead\\. The last snapshot \\(${sha.slice(0, 7)}\\) is kept`),
+      new RegExp(`^GitHub answered 404 for acme/gone: the repository or branch is gone, or these credentials cannot see it\\. If it is private, add a token with read access\\. The bundled prompts serve instead\\. The last snapshot \\(${sha.slice(0, 7)}\\) is kept`),
     );
     expect(report?.files).toEqual([]);
     expect((await sync(guild)).status).toBe('denied');
