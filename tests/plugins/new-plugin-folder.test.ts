@@ -187,11 +187,18 @@ describe('a plugin defined only by its folder', () => {
   });
 
   it('refuses a provider written for a provider API this host does not speak', async () => {
-    const dir = await pluginsFolder({ future: { manifest: FUTURE_MANIFEST, code: FUTURE_CODE } });
+    const dir = await pluginsFolder({
+      future: { manifest: FUTURE_MANIFEST, code: FUTURE_CODE },
+      unstated: { manifest: FUTURE_MANIFEST.replace('name: future', 'name: unstated'), code: FUTURE_CODE.replace("specificationVersion: 'v9', name: 'future'", "name: 'unstated'") },
+    });
     const llm = await service(dir, {});
-    const status = (await llm.host.statuses()).find((s) => s.name === 'future');
-    expect(status).toMatchObject({ state: 'error' });
-    expect(status?.reason).toContain('provider.specificationVersion "v9" is not supported by this host (supported: v1)');
+    const statuses = await llm.host.statuses();
+    const future = statuses.find((s) => s.name === 'future');
+    expect(future).toMatchObject({ state: 'error' });
+    expect(future?.reason).toContain('provider.specificationVersion "v9" is not supported by this host (supported: v1)');
+    const unstated = statuses.find((s) => s.name === 'unstated');
+    expect(unstated).toMatchObject({ state: 'error' });
+    expect(unstated?.reason).toContain('provider.specificationVersion is missing: state the provider API the plugin was written for ("v1")');
   });
 
   it('is named nowhere under src/', async () => {
