@@ -11,7 +11,8 @@ import {
   type GenerateRequest,
   type GenerateResponse,
   type ModelInfo,
-  type Provider,
+  PROVIDER_SPECIFICATION_VERSION,
+  type PluginProvider,
   type ProviderHealth,
   type StreamEvent,
   type Usage,
@@ -42,7 +43,8 @@ const FINISH = new Map<string, FinishReason>([
   ['refusal', 'content_filter'],
 ]);
 
-export class AnthropicProvider implements Provider {
+export class AnthropicProvider implements PluginProvider {
+  readonly specificationVersion = PROVIDER_SPECIFICATION_VERSION;
   readonly name = 'anthropic';
   readonly requiresKey = true;
   readonly models: readonly ModelInfo[];

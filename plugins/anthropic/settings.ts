@@ -35,6 +35,7 @@ const schema = z.object({
   base_url: z.url({ protocol: /^https?$/ }).default('https://api.anthropic.com'),
   timeout_ms: z.int().positive().default(60_000),
   models: z.array(modelSchema).min(1).optional(),
+  model: z.string().trim().min(1).optional(),
 });
 
 /** Throws an Error naming every bad field (`anthropic config: models.1.input_price: …`). */
@@ -44,19 +45,27 @@ export function parseSettings(config: Record<string, unknown>): AnthropicSetting
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`anthropic config: ${problems.join('; ')}`);
   }
-  const { base_url, timeout_ms, models } = parsed.data;
-  return {
-    baseUrl: base_url.replace(/\/+$/, ''),
-    timeoutMs: timeout_ms,
-    models: models
-      ? models.map((m) => ({
-          id: m.id,
-          contextWindow: m.context_window,
-          maxOutputTokens: m.max_output_tokens,
-          streaming: m.streaming,
-          inputPricePerMTok: m.input_price,
-          outputPricePerMTok: m.output_price,
-        }))
-      : DEFAULT_MODELS.map((m) => ({ ...m })),
-  };
+  const { base_url, timeout_ms, models, model } = parsed.data;
+  const offered = models
+    ? models.map((m) => ({
+        id: m.id,
+        contextWindow: m.context_window,
+        maxOutputTokens: m.max_output_tokens,
+        streaming: m.streaming,
+        inputPricePerMTok: m.input_price,
+        outputPricePerMTok: m.output_price,
+      }))
+    : DEFAULT_MODELS.map((m) => ({ ...m }));
+  return { baseUrl: base_url.replace(/\/+$/, ''), timeoutMs: timeout_ms, models: withModel(offered, model) };
+}
+
+/**
+ * A `model` (ANTHROPIC_MODEL) not on the list is offered too, with the
+ * window and prices of the list's first model, so budgets keep counting;
+ * exact figures go in `models`.
+ */
+function withModel(models: ModelInfo[], model: string | undefined): ModelInfo[] {
+  const like = models[0];
+  if (model === undefined || like === undefined || models.some((m) => m.id === model)) return models;
+  return [...models, { ...like, id: model }];
 }

@@ -3,8 +3,8 @@
  * most representative messages, quoted with their reference numbers); chat
  * explains that no language model is configured.
  */
-import type { GenerateRequest, GenerateResponse, ModelInfo, Provider, StreamEvent } from '../../src/providers/contract.ts';
-import { ProviderError, estimateTokens } from '../../src/providers/contract.ts';
+import type { GenerateRequest, GenerateResponse, ModelInfo, PluginProvider, StreamEvent } from '../../src/providers/contract.ts';
+import { PROVIDER_SPECIFICATION_VERSION, ProviderError, estimateTokens } from '../../src/providers/contract.ts';
 import { CHAT_REPLY } from './chat-reply.ts';
 import { reducePartials } from './reduce.ts';
 import { summarizeMessages } from './summarize.ts';
@@ -53,7 +53,7 @@ export function fitToTokens(text: string, maxTokens: number): { text: string; tr
   return { text: kept.length > 0 ? kept.join('\n') : text.slice(0, maxChars), truncated: true };
 }
 
-export function createLocalProvider(): Provider {
+export function createLocalProvider(): PluginProvider {
   const answer = (request: GenerateRequest): GenerateResponse => {
     if (request.signal?.aborted) throw new ProviderError('aborted', 'the call was aborted', { provider: PROVIDER_NAME, model: request.model });
     if (request.model !== LOCAL_MODEL.id) {
@@ -74,6 +74,7 @@ export function createLocalProvider(): Provider {
   };
 
   return {
+    specificationVersion: PROVIDER_SPECIFICATION_VERSION,
     name: PROVIDER_NAME,
     models: [LOCAL_MODEL],
     requiresKey: false,

@@ -10,7 +10,8 @@ import {
   type GenerateRequest,
   type GenerateResponse,
   type ModelInfo,
-  type Provider,
+  PROVIDER_SPECIFICATION_VERSION,
+  type PluginProvider,
   type ProviderHealth,
   type StreamEvent,
   type Usage,
@@ -61,7 +62,8 @@ interface ChatChunk {
   usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
 }
 
-export class OpenAICompatibleProvider implements Provider {
+export class OpenAICompatibleProvider implements PluginProvider {
+  readonly specificationVersion = PROVIDER_SPECIFICATION_VERSION;
   readonly name: string;
   readonly models: readonly ModelInfo[];
   readonly requiresKey: boolean;

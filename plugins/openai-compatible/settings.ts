@@ -42,7 +42,7 @@ const schema = z.object({
     .string()
     .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a lowercase identifier (a-z, 0-9, -)')
     .default('openai-compatible'),
-  base_url: z.url({ protocol: /^https?$/ }).default('https://api.openai.com/v1'),
+  base_url: z.url({ protocol: /^https?$/ }).optional(),
   timeout_ms: z.int().positive().default(60_000),
   headers: z
     .record(
@@ -53,7 +53,13 @@ const schema = z.object({
   require_key: z.boolean().default(false),
   max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).default('max_tokens'),
   models: z.array(modelSchema).min(1).optional(),
+  model: z.string().trim().min(1).optional(),
+  context_window: z.int().positive().optional(),
 });
+
+export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+/** Context window assumed for a self-hosted model when `context_window` is not set (Ollama's own default is smaller still). */
+export const DEFAULT_SELF_HOSTED_WINDOW = 8_192;
 
 /** Throws an Error naming every bad field (`openai-compatible config: models.0.id: …`). */
 export function parseSettings(config: Record<string, unknown>): OpenAICompatibleSettings {
@@ -63,22 +69,50 @@ export function parseSettings(config: Record<string, unknown>): OpenAICompatible
     throw new Error(`openai-compatible config: ${problems.join('; ')}`);
   }
   const c = parsed.data;
+  const offered = c.models
+    ? c.models.map((m) => ({
+        id: m.id,
+        contextWindow: m.context_window,
+        maxOutputTokens: m.max_output_tokens,
+        streaming: m.streaming,
+        inputPricePerMTok: m.input_price,
+        outputPricePerMTok: m.output_price,
+      }))
+    : DEFAULT_MODELS.map((m) => ({ ...m }));
   return {
     name: c.name,
-    baseUrl: c.base_url.replace(/\/+$/, ''),
+    baseUrl: (c.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, ''),
     timeoutMs: c.timeout_ms,
     headers: c.headers,
     requireKey: c.require_key,
     maxTokensField: c.max_tokens_field,
-    models: c.models
-      ? c.models.map((m) => ({
-          id: m.id,
-          contextWindow: m.context_window,
-          maxOutputTokens: m.max_output_tokens,
-          streaming: m.streaming,
-          inputPricePerMTok: m.input_price,
-          outputPricePerMTok: m.output_price,
-        }))
-      : DEFAULT_MODELS.map((m) => ({ ...m })),
+    models: withModel(offered, c.model, { selfHosted: c.base_url !== undefined, contextWindow: c.context_window }),
   };
+}
+
+/**
+ * The models offered once `model` (OPENAI_MODEL) is named. A server at a
+ * configured `base_url` (Ollama, vLLM: self-hosted) offers only that model:
+ * the listed entry when there is one, else a free one whose window is
+ * `context_window` (OPENAI_CONTEXT_WINDOW, default 8,192). A hosted API
+ * offers the list plus the named model, priced like the list's first so
+ * budgets keep counting; exact figures go in `models`.
+ */
+function withModel(
+  models: ModelInfo[],
+  model: string | undefined,
+  options: { selfHosted: boolean; contextWindow: number | undefined },
+): ModelInfo[] {
+  if (model === undefined) return models;
+  const known = models.find((m) => m.id === model);
+  if (options.selfHosted) {
+    if (known !== undefined) return [known];
+    const window = options.contextWindow ?? DEFAULT_SELF_HOSTED_WINDOW;
+    return [
+      { id: model, contextWindow: window, maxOutputTokens: Math.max(256, Math.min(4_096, Math.floor(window / 2))), streaming: true, inputPricePerMTok: 0, outputPricePerMTok: 0 },
+    ];
+  }
+  const like = models[0];
+  if (known !== undefined || like === undefined) return models;
+  return [...models, { ...like, id: model }];
 }

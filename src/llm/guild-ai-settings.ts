@@ -23,7 +23,7 @@ export interface GuildAiSettings {
   dailyBudgetUsd?: number | null;
   /** Whether calls may use the operator's key when the guild has none of its own. */
   allowOperatorKey: boolean;
-  /** Whether the pii-redactor processor runs on this guild's requests. */
+  /** Whether the PII processors (plugins with role `pii-processor`) run on this guild's requests. */
   piiRedaction: boolean;
 }
 

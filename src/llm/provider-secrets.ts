@@ -7,7 +7,8 @@
  * plugins config, without loading anything or touching the network.
  */
 import path from 'node:path';
-import { builtInConfig, loadConfigFile } from '../plugins/config-file.ts';
+import { builtInConfig } from '../plugins/built-in-config.ts';
+import { loadConfigFile } from '../plugins/config-file.ts';
 import { discoverPlugins } from '../plugins/discover.ts';
 import type { Environment } from '../plugins/env-substitution.ts';
 import { planPlugins, providerNameOf } from '../plugins/plan.ts';
@@ -41,7 +42,7 @@ export async function readProviderSecrets(options: ProviderSecretsOptions): Prom
   const displayRoot = options.displayRoot ?? process.cwd();
   const configPath = options.configPath ?? (env.PLUGINS_CONFIG || undefined);
   const discovered = await discoverPlugins({ pluginsDir: path.resolve(options.pluginsDir), displayRoot });
-  const doc = configPath ? await loadConfigFile(path.resolve(configPath), env, displayRoot) : builtInConfig(env);
+  const doc = configPath ? await loadConfigFile(path.resolve(configPath), env, displayRoot) : builtInConfig(discovered, env);
   const plan = planPlugins(discovered, doc, env);
 
   const byProvider = new Map<string, ProviderSecret>();

@@ -38,8 +38,8 @@ import { messageOf } from '../log/error-message.ts';
 /** The repository's plugins folder. */
 export const DEFAULT_PLUGINS_DIR = path.resolve(import.meta.dirname, '..', '..', 'plugins');
 
-/** The request processor a guild's `piiRedaction` setting switches. */
-export const PII_PROCESSOR = 'pii-redactor';
+/** The role of the request processors a guild's `piiRedaction` setting switches. */
+const PII_ROLE = 'pii-processor';
 
 export interface LlmServiceDeps {
   /** Plugin settings, operator keys, PLUGINS_CONFIG and the LLM_* variables (see llm-env.ts). */
@@ -163,7 +163,8 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         metrics: routerMetrics,
         processors: host.processors(),
         // Unknown settings (not cached) keep redaction on.
-        processorEnabled: (guildId, name) => guildId === undefined || name !== PII_PROCESSOR || settings.peek(guildId)?.piiRedaction !== false,
+        processorEnabled: (guildId, name) =>
+          guildId === undefined || !host.processorHasRole(name, PII_ROLE) || settings.peek(guildId)?.piiRedaction !== false,
         hooks: host.hooks(),
         clock,
         random: deps.random ?? Math.random,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PluginFactory, PluginInstance, PluginManifest } from './types.ts';
 import { PLUGIN_NAME_PATTERN } from './manifest.ts';
+import { PROVIDER_SPECIFICATION_VERSION, SUPPORTED_PROVIDER_SPECIFICATIONS } from '../providers/contract.ts';
 
 /** Resolves the entry (following symlinks) and refuses anything outside the plugin folder. */
 export async function resolveEntry(pluginDir: string, manifest: PluginManifest): Promise<string> {
@@ -54,6 +55,14 @@ export function checkInstance(value: unknown, manifest: PluginManifest): PluginI
       // Usually the plugin's name; a plugin may take it from its settings (one folder serving "ollama", say).
       if (typeof provider.name !== 'string' || !PLUGIN_NAME_PATTERN.test(provider.name)) {
         throw new Error(`provider.name must be a lowercase identifier (got ${JSON.stringify(provider.name)})`);
+      }
+      if (provider.specificationVersion === undefined) {
+        throw new Error(`provider.specificationVersion is missing: state the provider API the plugin was written for ("${PROVIDER_SPECIFICATION_VERSION}")`);
+      }
+      if (typeof provider.specificationVersion !== 'string' || !SUPPORTED_PROVIDER_SPECIFICATIONS.includes(provider.specificationVersion)) {
+        throw new Error(
+          `provider.specificationVersion ${JSON.stringify(provider.specificationVersion)} is not supported by this host (supported: ${SUPPORTED_PROVIDER_SPECIFICATIONS.join(', ')})`,
+        );
       }
       if (!Array.isArray(provider.models)) throw new Error('provider.models must be an array');
       if (typeof provider.requiresKey !== 'boolean') throw new Error('provider.requiresKey must be a boolean');

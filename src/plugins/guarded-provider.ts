@@ -57,6 +57,7 @@ export function guardProvider(inner: Provider, options: ProviderGuardOptions): P
   };
 
   return {
+    ...(inner.specificationVersion === undefined ? {} : { specificationVersion: inner.specificationVersion }),
     name: inner.name,
     models: inner.models,
     requiresKey: inner.requiresKey,

@@ -10,9 +10,10 @@
  */
 import path from 'node:path';
 import type { Provider } from '../providers/contract.ts';
-import type { Hooks, PluginLogger, RequestProcessor } from './types.ts';
+import type { Hooks, PluginLogger, PluginRole, RequestProcessor } from './types.ts';
 import type { ConfigDocument } from './config-file.ts';
-import { builtInConfig, loadConfigFile } from './config-file.ts';
+import { loadConfigFile } from './config-file.ts';
+import { builtInConfig } from './built-in-config.ts';
 import { discoverPlugins } from './discover.ts';
 import type { Environment } from './env-substitution.ts';
 import { loadPluginSet } from './loader.ts';
@@ -98,6 +99,11 @@ export class PluginHost {
     return this.#current.hooks();
   }
 
+  /** Whether the named processor's plugin claims `role` in its manifest (see PLUGIN_ROLES). */
+  processorHasRole(processorName: string, role: PluginRole): boolean {
+    return this.#current.processorHasRole(processorName, role);
+  }
+
   /** Last known health of a provider (from the latest `statuses()`); undefined when unknown. */
   isHealthy(providerName: string): boolean | undefined {
     return this.#current.isHealthy(providerName);
@@ -175,7 +181,7 @@ async function buildSet(options: {
   const discovered = await discoverPlugins({ pluginsDir: options.pluginsDir, displayRoot: options.displayRoot });
   const doc: ConfigDocument = options.configPath
     ? await loadConfigFile(path.resolve(options.configPath), options.env, options.displayRoot)
-    : builtInConfig(options.env);
+    : builtInConfig(discovered, options.env);
   const plan = planPlugins(discovered, doc, options.env);
   return loadPluginSet(plan, options);
 }

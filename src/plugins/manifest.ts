@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import type { PluginManifest } from './types.ts';
+import { PLUGIN_ROLES } from './types.ts';
+import { ROUTED_TASKS } from './tasks.ts';
 import { issuesToProblems } from './describe-issue.ts';
 import type { ConfigProblem } from './problems.ts';
 import { typeName } from './problems.ts';
@@ -62,6 +64,18 @@ const entryPath = z
   })
   .refine((entry) => /\.(?:ts|mts|js|mjs)$/.test(entry), { message: 'must name a .ts, .mts, .js or .mjs module' });
 
+const envName = z.string().regex(ENV_NAME_PATTERN, 'must be an environment variable name');
+const settingName = z.string().regex(SETTING_NAME_PATTERN, 'must be a lowercase identifier (a-z, 0-9 and "_")');
+const modelId = z.string().regex(/^\S{1,200}$/, 'must be a model id (1 to 200 characters, no spaces)');
+
+const defaultRoute = z
+  .object({
+    rank: z.int('must be a whole number').min(0, 'must not be negative').max(1000, 'must be at most 1000').default(50),
+    model_env: envName.optional(),
+    models: z.object(Object.fromEntries(ROUTED_TASKS.map((task) => [task, modelId.optional()])) as Record<(typeof ROUTED_TASKS)[number], z.ZodOptional<typeof modelId>>).strict(),
+  })
+  .strict();
+
 export const manifestSchema = z
   .object({
     name: pluginName,
@@ -72,9 +86,28 @@ export const manifestSchema = z
     requires: z.array(pluginName).default([]),
     config: z.record(z.string().regex(SETTING_NAME_PATTERN, 'must be a lowercase identifier (a-z, 0-9 and "_")'), configField).default({}),
     secrets: z.array(secretSpec).default([]),
+    enabled_by_default: z.boolean().default(false),
+    enabled_by_env: z.array(envName).default([]),
+    env_settings: z.record(settingName, envName).default({}),
+    default_route: defaultRoute.optional(),
+    roles: z.array(z.enum(PLUGIN_ROLES)).default([]),
   })
   .strict()
   .superRefine((manifest, ctx) => {
+    for (const setting of Object.keys(manifest.env_settings)) {
+      const type = manifest.config[setting]?.type;
+      if (type === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['env_settings', setting], message: `names setting "${setting}", which "config" does not declare` });
+      } else if (type === 'array' || type === 'object') {
+        ctx.addIssue({ code: 'custom', path: ['env_settings', setting], message: `setting "${setting}" is an ${type}; a variable can fill only a string, number or boolean` });
+      }
+    }
+    if (manifest.default_route !== undefined && manifest.kind !== 'provider') {
+      ctx.addIssue({ code: 'custom', path: ['default_route'], message: 'only a provider plugin can have a default route' });
+    }
+    if (manifest.roles.includes('pii-processor') && manifest.kind !== 'processor') {
+      ctx.addIssue({ code: 'custom', path: ['roles'], message: 'role "pii-processor" needs kind "processor"' });
+    }
     if (manifest.requires.includes(manifest.name)) {
       ctx.addIssue({ code: 'custom', path: ['requires'], message: 'must not name the plugin itself' });
     }

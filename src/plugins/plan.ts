@@ -6,7 +6,8 @@
  */
 import type { DiscoveredPlugin } from './discover.ts';
 import type { ConfigDocument, RoutedTask, RouterConfig } from './config-file.ts';
-import { ROUTED_TASKS, defaultTargets, enabledByDefault, parseTarget } from './config-file.ts';
+import { ROUTED_TASKS, parseTarget } from './config-file.ts';
+import { defaultTargets, enabledByDefault, type RoutableProvider } from './built-in-config.ts';
 import type { Environment } from './env-substitution.ts';
 import type { ConfigProblem } from './problems.ts';
 import { PluginConfigError } from './problems.ts';
@@ -41,7 +42,7 @@ export function planPlugins(discovered: readonly DiscoveredPlugin[], doc: Config
 
   const plugins: PlannedPlugin[] = discovered.map((plugin) => {
     const entry = doc.config.plugins[plugin.name];
-    const enabled = entry?.enabled ?? enabledByDefault(plugin.name, env);
+    const enabled = entry?.enabled ?? enabledByDefault(plugin.manifest, env);
     if (!enabled || !plugin.manifest) return { discovered: plugin, enabled, settings: {} };
     const resolved = resolveSettings(plugin.manifest, entry?.config ?? {});
     for (const problem of resolved.problems) {
@@ -51,15 +52,14 @@ export function planPlugins(discovered: readonly DiscoveredPlugin[], doc: Config
     return { discovered: plugin, enabled, settings: resolved.settings };
   });
 
-  const enabledProviders = new Map(
-    plugins
-      .filter((plugin) => plugin.enabled && plugin.discovered.manifest?.kind === 'provider')
-      .map((plugin) => [plugin.discovered.name, providerNameOf(plugin)] as const),
-  );
+  const enabledProviders: RoutableProvider[] = plugins.flatMap((plugin) => {
+    const manifest = plugin.discovered.manifest;
+    return plugin.enabled && manifest?.kind === 'provider' ? [{ manifest, providerName: providerNameOf(plugin) }] : [];
+  });
   const tasks = {} as Record<RoutedTask, string[]>;
   for (const task of ROUTED_TASKS) {
     const configured = doc.config.router.tasks[task];
-    tasks[task] = configured ?? defaultTargets(enabledProviders, env);
+    tasks[task] = configured ?? defaultTargets(task, enabledProviders, env);
     configured?.forEach((target, index) => {
       const reason = whyTargetUnusable(parseTarget(target).provider, plugins);
       if (reason) problems.push({ ...at(['router', 'tasks', task, index]), message: `router target "${target}" for ${task}: ${reason}` });

@@ -4,7 +4,7 @@
  * that started on it and closes its instances once the last one ends.
  */
 import type { Provider } from '../providers/contract.ts';
-import type { Hooks, PluginInstance, PluginKind, PluginLogger, PluginManifest, RequestProcessor } from './types.ts';
+import type { Hooks, PluginInstance, PluginKind, PluginLogger, PluginManifest, PluginRole, RequestProcessor } from './types.ts';
 import type { PluginLifecycle, PluginState } from './lifecycle.ts';
 import type { ResolvedRouterConfig } from './plan.ts';
 import { describeError } from './entry-module.ts';
@@ -87,6 +87,17 @@ export class PluginSet {
   processors(): RequestProcessor[] {
     return this.plugins.flatMap((plugin) =>
       plugin.lifecycle.isActive && plugin.instance?.kind === 'processor' ? [plugin.instance.processor] : [],
+    );
+  }
+
+  /** Whether the active processor of that name comes from a plugin whose manifest claims `role`. */
+  processorHasRole(processorName: string, role: PluginRole): boolean {
+    return this.plugins.some(
+      (plugin) =>
+        plugin.lifecycle.isActive &&
+        plugin.instance?.kind === 'processor' &&
+        plugin.instance.processor.name === processorName &&
+        plugin.manifest?.roles.includes(role) === true,
     );
   }
 

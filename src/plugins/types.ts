@@ -21,8 +21,13 @@
  *       env: ANTHROPIC_API_KEY     # operator-wide fallback from the environment
  *       description: Anthropic API key
  *       guild_overridable: true    # a guild may store its own through the vault
+ *
+ * What the plugin offers the host, so the host never names a plugin (see
+ * plugins/README.md): `enabled_by_default`, `enabled_by_env`,
+ * `env_settings`, `default_route` (providers) and `roles` (processors).
  */
-import type { GenerateRequest, GenerateResponse, Provider } from '../providers/contract.ts';
+import type { GenerateRequest, GenerateResponse, PluginProvider } from '../providers/contract.ts';
+import type { RoutedTask } from './tasks.ts';
 
 export type PluginKind = 'provider' | 'processor' | 'hooks';
 
@@ -42,6 +47,19 @@ export interface SecretSpec {
   guild_overridable?: boolean;
 }
 
+/** Roles the host gives meaning to. `pii-processor`: the processor a guild's `piiRedaction` setting switches. */
+export const PLUGIN_ROLES = ['pii-processor'] as const;
+export type PluginRole = (typeof PLUGIN_ROLES)[number];
+
+/** Where a provider sits in the built-in fallback order, and with which model per task. */
+export interface DefaultRoute {
+  /** Lower comes first; ties go by plugin name. */
+  rank: number;
+  /** When set and not empty, this variable's value replaces the model for every task. */
+  model_env?: string;
+  models: Partial<Record<RoutedTask, string>>;
+}
+
 export interface PluginManifest {
   name: string;
   version: string;
@@ -51,6 +69,14 @@ export interface PluginManifest {
   requires: string[];
   config: Record<string, ConfigFieldSpec>;
   secrets: SecretSpec[];
+  /** Runs when the plugins config does not mention it (or there is no config file). */
+  enabled_by_default: boolean;
+  /** Runs, when the config does not mention it, if any of these variables is set and not empty. */
+  enabled_by_env: string[];
+  /** Without PLUGINS_CONFIG: setting name → the environment variable that fills it. */
+  env_settings: Record<string, string>;
+  default_route?: DefaultRoute;
+  roles: PluginRole[];
 }
 
 /** Who a call is for; passed to processors, hooks and key resolution. */
@@ -102,7 +128,7 @@ export interface Hooks {
 }
 
 export type PluginInstance =
-  | { kind: 'provider'; provider: Provider; close?(): Promise<void> }
+  | { kind: 'provider'; provider: PluginProvider; close?(): Promise<void> }
   | { kind: 'processor'; processor: RequestProcessor; close?(): Promise<void> }
   | { kind: 'hooks'; hooks: Hooks; close?(): Promise<void> };
 

@@ -75,7 +75,20 @@ export interface ProviderHealth {
   detail?: string;
 }
 
+/**
+ * The provider API a provider was written for, as the AI SDK's
+ * `specificationVersion`: the host loads a plugin's provider only when it
+ * states a version the host speaks, so a plugin written for another API
+ * fails at load with that reason instead of misbehaving at the first call.
+ */
+export const PROVIDER_SPECIFICATION_VERSION = 'v1';
+export type ProviderSpecificationVersion = typeof PROVIDER_SPECIFICATION_VERSION;
+/** Every version this host can load. */
+export const SUPPORTED_PROVIDER_SPECIFICATIONS: readonly string[] = [PROVIDER_SPECIFICATION_VERSION];
+
 export interface Provider {
+  /** Required of plugin providers (see `PluginProvider`); in-process providers may leave it out. */
+  readonly specificationVersion?: ProviderSpecificationVersion;
   readonly name: string;
   readonly models: readonly ModelInfo[];
   /** Whether calls need an API key (the router refuses early when none is available). */
@@ -85,6 +98,9 @@ export interface Provider {
   /** Must never cost money: no completion calls. */
   health(): Promise<ProviderHealth>;
 }
+
+/** What a provider plugin's factory returns: a provider that states the API it was written for. */
+export type PluginProvider = Provider & { readonly specificationVersion: ProviderSpecificationVersion };
 
 export type ProviderErrorKind =
   | 'rate_limited' // 429

@@ -5,7 +5,10 @@
  * router, against the emulators on loopback.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtInConfig, envOnlySettings } from '../../src/plugins/config-file.ts';
+import { builtInConfig, envSettings } from '../../src/plugins/built-in-config.ts';
+import type { PluginManifest } from '../../src/plugins/types.ts';
+import { parseSettings as anthropicSettings } from '../../plugins/anthropic/settings.ts';
+import { parseSettings as openAISettings } from '../../plugins/openai-compatible/settings.ts';
 import { discoverPlugins } from '../../src/plugins/discover.ts';
 import type { Environment } from '../../src/plugins/env-substitution.ts';
 import { loadPluginSet } from '../../src/plugins/loader.ts';
@@ -33,7 +36,7 @@ afterEach(async () => {
 async function routerFromEnv(env: Environment): Promise<{ router: Router; set: PluginSet; usage: UsageRecord[] }> {
   const logger = new MemoryLogger();
   const discovered = await discoverPlugins({ pluginsDir: DEFAULT_PLUGINS_DIR, displayRoot: DEFAULT_PLUGINS_DIR });
-  const plan = planPlugins(discovered, builtInConfig(env), env);
+  const plan = planPlugins(discovered, builtInConfig(discovered, env), env);
   const set = await loadPluginSet(plan, { env, logger, crashThreshold: 3, loadTimeoutMs: 10_000, healthTimeoutMs: 5_000 });
   cleanups.push(() => set.closeNow());
   const usage: UsageRecord[] = [];
@@ -50,6 +53,16 @@ async function routerFromEnv(env: Environment): Promise<{ router: Router; set: P
     logger,
   });
   return { router, set, usage };
+}
+
+async function repositoryManifests(): Promise<{ anthropic: PluginManifest; 'openai-compatible': PluginManifest }> {
+  const discovered = await discoverPlugins({ pluginsDir: DEFAULT_PLUGINS_DIR, displayRoot: DEFAULT_PLUGINS_DIR });
+  const manifest = (name: string): PluginManifest => {
+    const found = discovered.find((plugin) => plugin.name === name)?.manifest;
+    if (found === undefined) throw new Error(`plugins/${name} has no valid manifest`);
+    return found;
+  };
+  return { anthropic: manifest('anthropic'), 'openai-compatible': manifest('openai-compatible') };
 }
 
 describe('env-only setup (no PLUGINS_CONFIG)', () => {
@@ -96,22 +109,33 @@ describe('env-only setup (no PLUGINS_CONFIG)', () => {
     expect(emu.completions()[0]).toMatchObject({ keyLabel: 'operator', call: { model: 'claude-haiku-4-5' } });
   });
 
-  it('prices a hosted model it does not know like the plugin’s default, so budgets keep counting', () => {
-    expect(envOnlySettings('anthropic', { ANTHROPIC_MODEL: 'claude-next' })).toMatchObject({
-      models: expect.arrayContaining([
-        { id: 'claude-next', context_window: 200_000, max_output_tokens: 64_000, input_price: 3, output_price: 15, streaming: true },
+  it('prices a hosted model it does not know like the plugin’s default, so budgets keep counting', async () => {
+    const manifests = await repositoryManifests();
+    const anthropic = envSettings(manifests.anthropic, { ANTHROPIC_MODEL: 'claude-next' });
+    expect(anthropic).toEqual({ model: 'claude-next' });
+    expect(anthropicSettings(anthropic ?? {}).models).toEqual(
+      expect.arrayContaining([
+        { id: 'claude-next', contextWindow: 200_000, maxOutputTokens: 64_000, inputPricePerMTok: 3, outputPricePerMTok: 15, streaming: true },
         expect.objectContaining({ id: 'claude-sonnet-4-6' }),
       ]),
-    });
-    expect(envOnlySettings('openai-compatible', { OPENAI_MODEL: 'gpt-4o-mini' })).toEqual({});
-    expect(envOnlySettings('openai-compatible', {})).toBeUndefined();
-    expect(envOnlySettings('anthropic', { ANTHROPIC_BASE_URL: ' ', ANTHROPIC_MODEL: '' })).toBeUndefined();
+    );
+    expect(openAISettings(envSettings(manifests['openai-compatible'], { OPENAI_MODEL: 'gpt-4o-mini' }) ?? {}).models).toEqual(openAISettings({}).models);
+    expect(envSettings(manifests['openai-compatible'], {})).toBeUndefined();
+    expect(envSettings(manifests.anthropic, { ANTHROPIC_BASE_URL: ' ', ANTHROPIC_MODEL: '' })).toBeUndefined();
   });
 
-  it('leaves a plugin off when only its settings are given (Anthropic still needs its key)', () => {
-    const doc = builtInConfig({ ANTHROPIC_BASE_URL: 'http://127.0.0.1:1' });
+  it('leaves a plugin off when only its settings are given (Anthropic still needs its key)', async () => {
+    const discovered = await discoverPlugins({ pluginsDir: DEFAULT_PLUGINS_DIR, displayRoot: DEFAULT_PLUGINS_DIR });
+    const doc = builtInConfig(discovered, { ANTHROPIC_BASE_URL: 'http://127.0.0.1:1' });
     expect(doc.config.plugins.anthropic).toEqual({ enabled: false, config: { base_url: 'http://127.0.0.1:1' } });
-    expect(builtInConfig({}).config.plugins).toEqual({});
+    expect(builtInConfig(discovered, {}).config.plugins).toEqual({});
+  });
+
+  it('refuses a variable that cannot fill its setting, naming the variable and not echoing the value', async () => {
+    const discovered = await discoverPlugins({ pluginsDir: DEFAULT_PLUGINS_DIR, displayRoot: DEFAULT_PLUGINS_DIR });
+    expect(() => builtInConfig(discovered, { OPENAI_BASE_URL: 'http://127.0.0.1:1', OPENAI_CONTEXT_WINDOW: 'lots-of-tokens' })).toThrow(
+      /OPENAI_CONTEXT_WINDOW \(setting "context_window" of plugin "openai-compatible"\) must be a number/,
+    );
   });
 
   it('reports a malformed OPENAI_BASE_URL as a plugin failure naming the setting', async () => {

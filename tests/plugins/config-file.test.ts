@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtInConfig, parseConfigText } from '../../src/plugins/config-file.ts';
+import { builtInConfig } from '../../src/plugins/built-in-config.ts';
+import { parseConfigText } from '../../src/plugins/config-file.ts';
 import { discoverPlugins } from '../../src/plugins/discover.ts';
 import { planPlugins } from '../../src/plugins/plan.ts';
 import { PluginConfigError } from '../../src/plugins/problems.ts';
@@ -30,7 +31,7 @@ describe('parseConfigText', () => {
       },
       plugins: {},
     });
-    expect(builtInConfig().config).toEqual(config);
+    expect(builtInConfig([], {}).config).toEqual(config);
   });
 
   it('substitutes ${VAR} and ${VAR:default}, typing unquoted whole references', () => {

@@ -22,7 +22,7 @@ describe('parseManifest', () => {
     const result = parseManifest(VALID, FILE, 'foo');
     expect(result).toEqual({
       ok: true,
-      manifest: { name: 'foo', version: '1.2.3', kind: 'provider', entry: 'index.ts', requires: [], config: {}, secrets: [] },
+      manifest: { name: 'foo', version: '1.2.3', kind: 'provider', entry: 'index.ts', requires: [], config: {}, secrets: [], enabled_by_default: false, enabled_by_env: [], env_settings: {}, roles: [] },
     });
   });
 
@@ -55,6 +55,60 @@ describe('parseManifest', () => {
       'plugins/foo/plugin.yaml:6:23: field "config.timeout_ms.type" must be one of string, number, boolean, array, object (got "int")',
       'plugins/foo/plugin.yaml:7:37: field "config.retries.default" must be of the declared type number (got "3")',
     ]);
+  });
+
+  it('reads what a plugin offers the host: env switches, env settings, a default route per task, roles', () => {
+    const text = [
+      VALID,
+      'config:',
+      '  base_url: { type: string }',
+      'enabled_by_env: [FOO_API_KEY, FOO_BASE_URL]',
+      'env_settings: { base_url: FOO_BASE_URL }',
+      'default_route:',
+      '  model_env: FOO_MODEL',
+      '  models: { summarize: foo-large, chat: foo-small }',
+    ].join('\n');
+    const result = parseManifest(text, FILE, 'foo');
+    if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
+    expect(result.manifest).toMatchObject({
+      enabled_by_default: false,
+      enabled_by_env: ['FOO_API_KEY', 'FOO_BASE_URL'],
+      env_settings: { base_url: 'FOO_BASE_URL' },
+      default_route: { rank: 50, model_env: 'FOO_MODEL', models: { summarize: 'foo-large', chat: 'foo-small' } },
+      roles: [],
+    });
+  });
+
+  it.each([
+    [
+      'an env setting the config does not declare',
+      `${VALID}\nenv_settings: { base_url: FOO_BASE_URL }`,
+      'plugins/foo/plugin.yaml:5:27: field "env_settings.base_url" names setting "base_url", which "config" does not declare (got "FOO_BASE_URL")',
+    ],
+    [
+      'an env setting that is a list',
+      `${VALID}\nconfig: { models: { type: array } }\nenv_settings: { models: FOO_MODELS }`,
+      'plugins/foo/plugin.yaml:6:25: field "env_settings.models" setting "models" is an array; a variable can fill only a string, number or boolean (got "FOO_MODELS")',
+    ],
+    ['a bad variable name', `${VALID}\nenabled_by_env: [foo-key]`, 'plugins/foo/plugin.yaml:5:18: field "enabled_by_env.0" must be an environment variable name (got "foo-key")'],
+    [
+      'a default route for a task the router does not know',
+      `${VALID}\ndefault_route: { models: { digest: foo-1 } }`,
+      'plugins/foo/plugin.yaml:5:28: unknown field "default_route.models.digest"',
+    ],
+    [
+      'a default route on a processor',
+      `${VALID.replace('kind: provider', 'kind: processor')}\ndefault_route: { models: { chat: foo-1 } }`,
+      'plugins/foo/plugin.yaml:5:16: field "default_route" only a provider plugin can have a default route (got {"models":{"chat":"foo-1"}})',
+    ],
+    [
+      'the PII role on a provider',
+      `${VALID}\nroles: [pii-processor]`,
+      'plugins/foo/plugin.yaml:5:8: field "roles" role "pii-processor" needs kind "processor" (got ["pii-processor"])',
+    ],
+    ['an unknown role', `${VALID.replace('kind: provider', 'kind: processor')}\nroles: [spam-filter]`, 'plugins/foo/plugin.yaml:5:9: field "roles.0" must be one of pii-processor (got "spam-filter")'],
+  ])('rejects %s', (_what, text, message) => {
+    expect(errorsOf(text)).toEqual([message]);
   });
 
   it('keeps the entry inside the plugin folder', () => {
