@@ -116,17 +116,7 @@ export class PromptConfigStore {
   }
 
   async recordSync(guildId: string, status: string, commit: string | null, errors: string[]): Promise<void> {
-    await this.db
-      .updateTable('guild_prompt_configs')
-      .set({
-        last_sync_status: status,
-        last_sync_commit: commit,
-        last_sync_at: new Date(),
-        last_sync_errors: JSON.stringify(errors.slice(0, 20)),
-      })
-      .where('guild_id', '=', guildId)
-      .execute();
-    this.invalidate(guildId);
+    await this.recordSyncMany([guildId], status, commit, errors);
   }
 
   /** The same sync result for every guild served from one snapshot. */

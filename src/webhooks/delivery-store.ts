@@ -116,19 +116,7 @@ export class DeliveryStore {
     const rows = await this.db
       .updateTable('webhook_deliveries')
       .set((eb) => ({ claimed_until: claimUntil, attempts: eb('attempts', '+', 1) }))
-      .where('delivery_id', 'in', (eb) =>
-        eb
-          .selectFrom('webhook_deliveries')
-          .select('delivery_id')
-          .where('status', 'in', ['queued', 'failed'])
-          .where('next_attempt_at', '<=', now)
-          .where('attempts', '<', maxAttempts)
-          .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
-          .orderBy('next_attempt_at')
-          .limit(limit)
-          .forUpdate()
-          .skipLocked(),
-      )
+      .where('delivery_id', 'in', this.dueUnheld(now, '<', maxAttempts, limit))
       .returningAll()
       .execute();
     return rows.map(toStored);
@@ -150,21 +138,29 @@ export class DeliveryStore {
         next_attempt_at: null,
         claimed_until: null,
       }))
-      .where('delivery_id', 'in', (eb) =>
-        eb
-          .selectFrom('webhook_deliveries')
-          .select('delivery_id')
-          .where('status', 'in', ['queued', 'failed'])
-          .where('next_attempt_at', '<=', now)
-          .where('attempts', '>=', maxAttempts)
-          .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
-          .limit(limit)
-          .forUpdate()
-          .skipLocked(),
-      )
+      .where('delivery_id', 'in', this.dueUnheld(now, '>=', maxAttempts, limit))
       .returningAll()
       .execute();
     return rows.map(toStored);
+  }
+
+  /**
+   * Unfinished deliveries that are due and not held by a live process, with
+   * fewer (`<`) or at least (`>=`) `maxAttempts` counted. SKIP LOCKED lets
+   * several processes sweep at once without taking the same row.
+   */
+  private dueUnheld(now: Date, attempts: '<' | '>=', maxAttempts: number, limit: number) {
+    return this.db
+      .selectFrom('webhook_deliveries')
+      .select('delivery_id')
+      .where('status', 'in', ['queued', 'failed'])
+      .where('next_attempt_at', '<=', now)
+      .where('attempts', attempts, maxAttempts)
+      .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<', now)]))
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked();
   }
 
   /** Deliveries for `repo` received since `since` that were given up, newest first (`/prompt-config status`). */
