@@ -1,6 +1,6 @@
 /**
  * Size and shape limits applied to a guild's prompt repository. The defaults
- * are the contract's (../shared/docs/prompt-repos.md); each can be tuned.
+ * are the contract's (docs/prompt-repos.md); each can be tuned.
  */
 export interface PromptLimits {
   /** Bytes of the PATH file; over it the repo fails validation. */

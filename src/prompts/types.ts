@@ -1,6 +1,6 @@
 /**
  * Shared vocabulary of the prompt engine. The contract these types implement
- * is ../shared/docs/prompt-repos.md.
+ * is docs/prompt-repos.md.
  */
 
 /** A repository as a source hands it over: every file of exactly one commit. */
