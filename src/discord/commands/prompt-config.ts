@@ -1,10 +1,10 @@
 import {
-  ChannelType,
   InteractionContextType,
   PermissionFlagsBits,
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
 } from 'discord.js';
+import { SUMMARIZABLE_TYPES } from '../history/channel-access.ts';
 import type { ParsedRepo } from '../../prompts/parsed.ts';
 import type { CommandContext, ComponentInteraction, SlashCommand } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
@@ -19,16 +19,6 @@ import { autocompleteTest, runTest } from '../prompt-config/test.ts';
 import { onTokenSubmit, openTokenModal, runTokenRemove } from '../prompt-config/token.ts';
 import { runGithubApp } from '../prompt-config/github-app.ts';
 import { runWebhook } from '../prompt-config/webhook.ts';
-
-const SUMMARIZABLE_CHANNELS = [
-  ChannelType.GuildText,
-  ChannelType.GuildAnnouncement,
-  ChannelType.GuildVoice,
-  ChannelType.GuildForum,
-  ChannelType.PublicThread,
-  ChannelType.PrivateThread,
-  ChannelType.AnnouncementThread,
-] as const;
 
 /** The registered shape of /prompt-config (Manage Server by default, servers only). */
 export function promptConfigDefinition(): SlashCommandBuilder {
@@ -56,7 +46,7 @@ export function promptConfigDefinition(): SlashCommandBuilder {
       .setName('test')
       .setDescription('Show which prompt a request would use, and why')
       .addStringOption((o) => o.setName('category').setDescription('Category (default: from the channel category, else discussion)').setAutocomplete(true).setMaxLength(100))
-      .addChannelOption((o) => o.setName('channel').setDescription('Channel (default: this one)').addChannelTypes(...SUMMARIZABLE_CHANNELS))
+      .addChannelOption((o) => o.setName('channel').setDescription('Channel (default: this one)').addChannelTypes(...SUMMARIZABLE_TYPES))
       .addStringOption((o) => o.setName('type').setDescription('Summary type (default: brief)').setAutocomplete(true).setMaxLength(100))
       .addStringOption((o) =>
         o.setName('perspective').setDescription('Perspective (default: general)').setAutocomplete(true).setMaxLength(100),
