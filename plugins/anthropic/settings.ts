@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ModelInfo } from '../../src/providers/contract.ts';
+import { modelConfigSchema, modelsFromConfig, settingsError } from '../../src/providers/model-config.ts';
 
 export interface AnthropicSettings {
   baseUrl: string;
@@ -22,14 +23,7 @@ export const DEFAULT_MODELS: readonly ModelInfo[] = [
   { id: 'claude-opus-4-5', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 5, outputPricePerMTok: 25 },
 ];
 
-const modelSchema = z.object({
-  id: z.string().min(1),
-  context_window: z.int().positive(),
-  max_output_tokens: z.int().positive(),
-  input_price: z.number().nonnegative(),
-  output_price: z.number().nonnegative(),
-  streaming: z.boolean().default(true),
-});
+const modelSchema = modelConfigSchema({ pricesRequired: true });
 
 const schema = z.object({
   base_url: z.url({ protocol: /^https?$/ }).default('https://api.anthropic.com'),
@@ -41,21 +35,9 @@ const schema = z.object({
 /** Throws an Error naming every bad field (`anthropic config: models.1.input_price: …`). */
 export function parseSettings(config: Record<string, unknown>): AnthropicSettings {
   const parsed = schema.safeParse(config);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`anthropic config: ${problems.join('; ')}`);
-  }
+  if (!parsed.success) throw settingsError('anthropic', parsed.error);
   const { base_url, timeout_ms, models, model } = parsed.data;
-  const offered = models
-    ? models.map((m) => ({
-        id: m.id,
-        contextWindow: m.context_window,
-        maxOutputTokens: m.max_output_tokens,
-        streaming: m.streaming,
-        inputPricePerMTok: m.input_price,
-        outputPricePerMTok: m.output_price,
-      }))
-    : DEFAULT_MODELS.map((m) => ({ ...m }));
+  const offered = modelsFromConfig(models, DEFAULT_MODELS);
   return { baseUrl: base_url.replace(/\/+$/, ''), timeoutMs: timeout_ms, models: withModel(offered, model) };
 }
 

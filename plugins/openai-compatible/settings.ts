@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ModelInfo } from '../../src/providers/contract.ts';
+import { modelConfigSchema, modelsFromConfig, settingsError } from '../../src/providers/model-config.ts';
 
 export interface OpenAICompatibleSettings {
   /** The provider name the router sees; lets an operator run several such backends side by side. */
@@ -28,14 +29,7 @@ export const DEFAULT_MODELS: readonly ModelInfo[] = [
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-const modelSchema = z.object({
-  id: z.string().min(1),
-  context_window: z.int().positive(),
-  max_output_tokens: z.int().positive(),
-  input_price: z.number().nonnegative().default(0),
-  output_price: z.number().nonnegative().default(0),
-  streaming: z.boolean().default(true),
-});
+const modelSchema = modelConfigSchema({ pricesRequired: false });
 
 const schema = z.object({
   name: z
@@ -64,21 +58,9 @@ export const DEFAULT_SELF_HOSTED_WINDOW = 8_192;
 /** Throws an Error naming every bad field (`openai-compatible config: models.0.id: …`). */
 export function parseSettings(config: Record<string, unknown>): OpenAICompatibleSettings {
   const parsed = schema.safeParse(config);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`openai-compatible config: ${problems.join('; ')}`);
-  }
+  if (!parsed.success) throw settingsError('openai-compatible', parsed.error);
   const c = parsed.data;
-  const offered = c.models
-    ? c.models.map((m) => ({
-        id: m.id,
-        contextWindow: m.context_window,
-        maxOutputTokens: m.max_output_tokens,
-        streaming: m.streaming,
-        inputPricePerMTok: m.input_price,
-        outputPricePerMTok: m.output_price,
-      }))
-    : DEFAULT_MODELS.map((m) => ({ ...m }));
+  const offered = modelsFromConfig(c.models, DEFAULT_MODELS);
   return {
     name: c.name,
     baseUrl: (c.base_url ?? DEFAULT_BASE_URL).replace(/\/+$/, ''),
