@@ -9,7 +9,7 @@ import {
   APIError,
   APIUserAbortError,
 } from '@anthropic-ai/sdk';
-import { ProviderError, type ProviderErrorKind } from '../../src/providers/contract.ts';
+import { ProviderError, type ProviderErrorKind } from '../../src/llm/provider-spec/contract.ts';
 import { messageOf } from '../../src/log/error-message.ts';
 
 export interface FailureContext {

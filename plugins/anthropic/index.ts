@@ -3,7 +3,7 @@
  * is the request's own (a guild's) when the router passes one, else the
  * operator's `api_key` secret (ANTHROPIC_API_KEY).
  */
-import type { PluginFactory } from '../../src/plugins/types.ts';
+import type { PluginFactory } from '../../src/llm/plugin-host/types.ts';
 import { systemClock } from '../../src/resilience/clock.ts';
 import { AnthropicProvider } from './provider.ts';
 import { parseSettings } from './settings.ts';

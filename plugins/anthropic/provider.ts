@@ -16,10 +16,10 @@ import {
   type ProviderHealth,
   type StreamEvent,
   type Usage,
-} from '../../src/providers/contract.ts';
-import type { PluginLogger } from '../../src/plugins/types.ts';
+} from '../../src/llm/provider-spec/contract.ts';
+import type { PluginLogger } from '../../src/llm/plugin-host/types.ts';
 import type { Clock } from '../../src/resilience/clock.ts';
-import { StepDeadline } from '../../src/providers/step-deadline.ts';
+import { StepDeadline } from '../../src/llm/provider-spec/step-deadline.ts';
 import { toProviderError } from './errors.ts';
 import type { AnthropicSettings } from './settings.ts';
 

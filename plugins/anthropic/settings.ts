@@ -4,8 +4,8 @@
  * first call.
  */
 import { z } from 'zod';
-import type { ModelInfo } from '../../src/providers/contract.ts';
-import { modelConfigSchema, modelsFromConfig, settingsError } from '../../src/providers/model-config.ts';
+import type { ModelInfo } from '../../src/llm/provider-spec/contract.ts';
+import { modelConfigSchema, modelsFromConfig, settingsError } from '../../src/llm/provider-spec/model-config.ts';
 
 export interface AnthropicSettings {
   baseUrl: string;

@@ -1,4 +1,4 @@
-import type { PluginFactory } from '../../src/plugins/types.ts';
+import type { PluginFactory } from '../../src/llm/plugin-host/types.ts';
 import { createLocalProvider } from './provider.ts';
 
 const local: PluginFactory = () => ({ kind: 'provider', provider: createLocalProvider() });

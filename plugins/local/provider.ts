@@ -3,8 +3,8 @@
  * most representative messages, quoted with their reference numbers); chat
  * explains that no language model is configured.
  */
-import type { GenerateRequest, GenerateResponse, ModelInfo, PluginProvider, StreamEvent } from '../../src/providers/contract.ts';
-import { PROVIDER_SPECIFICATION_VERSION, ProviderError, estimateTokens } from '../../src/providers/contract.ts';
+import type { GenerateRequest, GenerateResponse, ModelInfo, PluginProvider, StreamEvent } from '../../src/llm/provider-spec/contract.ts';
+import { PROVIDER_SPECIFICATION_VERSION, ProviderError, estimateTokens } from '../../src/llm/provider-spec/contract.ts';
 import { CHAT_REPLY } from './chat-reply.ts';
 import { reducePartials } from './reduce.ts';
 import { summarizeMessages } from './summarize.ts';

@@ -5,7 +5,7 @@
  * object inside a 200 stream), so the body is read loosely and the HTTP
  * status decides first.
  */
-import { ProviderError, type ProviderErrorKind } from '../../src/providers/contract.ts';
+import { ProviderError, type ProviderErrorKind } from '../../src/llm/provider-spec/contract.ts';
 import { messageOf } from '../../src/log/error-message.ts';
 
 /** OpenAI, vLLM, Ollama and OpenRouter phrasings of "the prompt does not fit". */

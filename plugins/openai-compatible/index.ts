@@ -8,7 +8,7 @@
  * that, one instance runs, and both would share the `api_key` secret
  * (OPENAI_API_KEY).
  */
-import type { PluginFactory } from '../../src/plugins/types.ts';
+import type { PluginFactory } from '../../src/llm/plugin-host/types.ts';
 import { systemClock } from '../../src/resilience/clock.ts';
 import { OpenAICompatibleProvider } from './provider.ts';
 import { parseSettings } from './settings.ts';

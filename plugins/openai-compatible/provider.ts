@@ -15,9 +15,9 @@ import {
   type ProviderHealth,
   type StreamEvent,
   type Usage,
-} from '../../src/providers/contract.ts';
+} from '../../src/llm/provider-spec/contract.ts';
 import type { Clock } from '../../src/resilience/clock.ts';
-import { StepDeadline } from '../../src/providers/step-deadline.ts';
+import { StepDeadline } from '../../src/llm/provider-spec/step-deadline.ts';
 import {
   clip,
   errorInfo,

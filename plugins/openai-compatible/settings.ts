@@ -4,8 +4,8 @@
  * base URL, key, extra headers and models.
  */
 import { z } from 'zod';
-import type { ModelInfo } from '../../src/providers/contract.ts';
-import { modelConfigSchema, modelsFromConfig, settingsError } from '../../src/providers/model-config.ts';
+import type { ModelInfo } from '../../src/llm/provider-spec/contract.ts';
+import { modelConfigSchema, modelsFromConfig, settingsError } from '../../src/llm/provider-spec/model-config.ts';
 
 export interface OpenAICompatibleSettings {
   /** The provider name the router sees; lets an operator run several such backends side by side. */

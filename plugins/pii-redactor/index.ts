@@ -1,4 +1,4 @@
-import type { PluginFactory } from '../../src/plugins/types.ts';
+import type { PluginFactory } from '../../src/llm/plugin-host/types.ts';
 import type { PiiKind } from './patterns.ts';
 import { PII_KINDS } from './patterns.ts';
 import { createPiiProcessor } from './processor.ts';

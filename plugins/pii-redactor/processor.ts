@@ -4,8 +4,8 @@
  * partial summaries of a reduce step, and never `system`, which is our own
  * prompt. Returns a new request; the input is not modified.
  */
-import type { GenerateRequest, RequestAttachments } from '../../src/providers/contract.ts';
-import type { RequestProcessor } from '../../src/plugins/types.ts';
+import type { GenerateRequest, RequestAttachments } from '../../src/llm/provider-spec/contract.ts';
+import type { RequestProcessor } from '../../src/llm/plugin-host/types.ts';
 import type { Redactor } from './redact.ts';
 
 export function createPiiProcessor(redact: Redactor): RequestProcessor {

@@ -3,7 +3,7 @@
  * the model wrote them, and a list after the summary says where each points,
  * `[12] → https://discord.com/channels/…` (or the message id without a link).
  */
-import type { CitationStyle } from '../engine/citation-render.ts';
+import type { CitationStyle } from '../summaries/citation-render.ts';
 
 export const cliCitationStyle: CitationStyle = {
   link: () => undefined,

@@ -1,7 +1,7 @@
 import { environmentWithDotenv } from '../config/env.ts';
-import { KyselySummaryStore } from '../engine/store.ts';
-import { createSummarizer } from '../engine/summarize.ts';
-import type { BuildEngine } from '../engine/runtime.ts';
+import { KyselySummaryStore } from '../summaries/store.ts';
+import { createSummarizer } from '../summaries/summarize.ts';
+import type { BuildEngine } from '../summaries/runtime.ts';
 import { createLlmService } from '../llm/service.ts';
 import { createMetricsRegistry } from '../metrics/registry.ts';
 import { loadLocalRepo } from '../prompts/bundled.ts';

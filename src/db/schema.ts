@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { EngineTables } from '../engine/tables.ts';
+import type { EngineTables } from '../summaries/tables.ts';
 import type { LlmTables } from '../llm/tables.ts';
 import type { WebhookTables } from '../webhooks/tables.ts';
 import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/schema.ts';
-import type { Chat } from '../engine/chat.ts';
-import type { Summarizer } from '../engine/summarize.ts';
+import type { Chat } from '../chat/chat.ts';
+import type { Summarizer } from '../summaries/summarize.ts';
 import type { LlmService } from '../llm/service.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CorrelationScope } from '../process/correlation.ts';

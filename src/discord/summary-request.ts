@@ -5,7 +5,7 @@
  * (`summaryContext`).
  */
 import type { ChatInputCommandInteraction, GuildBasedChannel } from 'discord.js';
-import { routeChoice, summaryChoices, type PromptRequest, type SummaryChoices } from '../engine/summary-context.ts';
+import { routeChoice, summaryChoices, type PromptRequest, type SummaryChoices } from '../summaries/summary-context.ts';
 import type { CommandContext } from './command.ts';
 import { UserFacingError } from './errors.ts';
 import { PROMPT_CATEGORY, mappedCategory, readCategoryMap } from './history/category-map.ts';

@@ -12,7 +12,7 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { recordAudit } from '../audit/audit-log.ts';
 import type { Database } from '../db/schema.ts';
-import type { PluginLogger } from '../plugins/types.ts';
+import type { PluginLogger } from './plugin-host/types.ts';
 import type { Clock } from '../resilience/clock.ts';
 import { messageOf } from '../log/error-message.ts';
 

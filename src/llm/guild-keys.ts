@@ -2,7 +2,7 @@
  * Bring-your-own-key: a guild's provider keys live in the vault under
  * `provider-key:<provider>`, sealed to that guild. The key resolver hands a
  * guild its own key, else the operator's when the guild allows it, else none
- * (the policy itself is src/router/key-resolver.ts).
+ * (the policy itself is src/llm/router/key-resolver.ts).
  *
  * Decrypted keys are cached only as `Secret`s and only briefly (60 s by
  * default), so a call does not open the vault each time yet plaintext does
@@ -14,8 +14,8 @@ import { recordAudit } from '../audit/audit-log.ts';
 import type { Secret } from '../config/secret.ts';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../resilience/clock.ts';
-import { createKeyResolver } from '../router/key-resolver.ts';
-import type { KeyResolver } from '../router/types.ts';
+import { createKeyResolver } from './router/key-resolver.ts';
+import type { KeyResolver } from './router/types.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { AuditActor, GuildAiSettingsStore } from './guild-ai-settings.ts';
 import type { ProviderSecrets } from './provider-secrets.ts';

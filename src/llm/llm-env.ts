@@ -4,7 +4,7 @@
  * counts as unset, as everywhere else in the configuration.
  */
 import { z } from 'zod';
-import type { Environment } from '../plugins/env-substitution.ts';
+import type { Environment } from './plugin-host/env-substitution.ts';
 
 export interface LlmEnv {
   /** Requests per minute per member; 0 turns the limit off. */

@@ -7,8 +7,8 @@
  * so "no operator key" and "operator key rejected" count as unknown rather
  * than unhealthy: a guild with its own key must still reach the provider.
  */
-import type { PluginStatus } from '../plugins/plugin-set.ts';
-import type { PluginLogger } from '../plugins/types.ts';
+import type { PluginStatus } from './plugin-host/plugin-set.ts';
+import type { PluginLogger } from './plugin-host/types.ts';
 import { messageOf } from '../log/error-message.ts';
 
 export interface HealthSource {

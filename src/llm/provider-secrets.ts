@@ -7,11 +7,11 @@
  * plugins config, without loading anything or touching the network.
  */
 import path from 'node:path';
-import { builtInConfig } from '../plugins/built-in-config.ts';
-import { loadConfigFile } from '../plugins/config-file.ts';
-import { discoverPlugins } from '../plugins/discover.ts';
-import type { Environment } from '../plugins/env-substitution.ts';
-import { planPlugins, providerNameOf } from '../plugins/plan.ts';
+import { builtInConfig } from './plugin-host/built-in-config.ts';
+import { loadConfigFile } from './plugin-host/config-file.ts';
+import { discoverPlugins } from './plugin-host/discover.ts';
+import type { Environment } from './plugin-host/env-substitution.ts';
+import { planPlugins, providerNameOf } from './plugin-host/plan.ts';
 
 export interface ProviderSecret {
   /** The environment variable holding the operator's key, when the plugin declares one. */

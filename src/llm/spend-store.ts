@@ -14,8 +14,8 @@ import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../resilience/clock.ts';
-import { nextUtcMidnight, type SpendStore } from '../router/spend-guard.ts';
-import type { UsageRecord } from '../router/types.ts';
+import { nextUtcMidnight, type SpendStore } from './router/spend-guard.ts';
+import type { UsageRecord } from './router/types.ts';
 import { messageOf } from '../log/error-message.ts';
 
 export const DAY_MS = 86_400_000;

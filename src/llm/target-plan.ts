@@ -6,10 +6,10 @@
  * to the providers it names, which is also how a guild keeps its data on, say,
  * its own Ollama.
  */
-import { parseTarget, type RoutedTask } from '../plugins/config-file.ts';
-import type { ResolvedRouterConfig } from '../plugins/plan.ts';
-import { findModel } from '../router/targets.ts';
-import type { ProviderRegistry, Target, TargetPlan, Task } from '../router/types.ts';
+import { parseTarget, type RoutedTask } from './plugin-host/config-file.ts';
+import type { ResolvedRouterConfig } from './plugin-host/plan.ts';
+import { findModel } from './router/targets.ts';
+import type { ProviderRegistry, Target, TargetPlan, Task } from './router/types.ts';
 
 export interface PlanSources {
   /** The host's current router config. */

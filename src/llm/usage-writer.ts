@@ -12,8 +12,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import type { PluginLogger } from '../plugins/types.ts';
-import type { UsageRecord, UsageSink } from '../router/types.ts';
+import type { PluginLogger } from './plugin-host/types.ts';
+import type { UsageRecord, UsageSink } from './router/types.ts';
 import { messageOf } from '../log/error-message.ts';
 
 export interface UsageWriter extends UsageSink {

@@ -34,7 +34,7 @@ export interface Problem extends SourceLocation {
  * What a request looks like to the router of a prompt repo. All values are
  * raw (unsanitized). Each field is a prompt variable of the same name: a new
  * field does not compile until `VARIABLES` (./variables.ts) reads it and
- * `promptContext()` (engine/summary-context.ts) fills it.
+ * `promptContext()` (src/summaries/summary-context.ts) fills it.
  */
 export interface PromptContext {
   guild_id?: string;

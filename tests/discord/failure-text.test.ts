@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ChatError, SummarizeError, fromRouterFailure } from '../../src/engine/errors.ts';
+import { ChatError, SummarizeError, fromRouterFailure } from '../../src/summaries/errors.ts';
 import { chatFailureText, summarizeFailureText } from '../../src/discord/output/failure-text.ts';
-import { RouterError, RouterRefusal } from '../../src/router/errors.ts';
+import { RouterError, RouterRefusal } from '../../src/llm/router/errors.ts';
 
 const AT = Date.UTC(2030, 0, 1, 0, 0, 0);
 

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { createPgliteDatabase } from '../helpers/databases.ts';
-import { EchoProvider } from '../engine/support.ts';
+import { EchoProvider } from '../summaries/support.ts';
 import { GitHubEmulator } from '../emulators/github/server.ts';
 import type { ApiMessage, InteractionHandle } from '../emulators/discord/server.ts';
 import { EPHEMERAL, startInProcessBot, type InProcessBot } from './support.ts';

@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GuildChannel } from 'discord.js';
 import type { DatabaseHandle } from '../../src/db/database.ts';
-import type { GenerateRequest, GenerateResponse } from '../../src/providers/contract.ts';
+import type { GenerateRequest, GenerateResponse } from '../../src/llm/provider-spec/contract.ts';
 import { createPgliteDatabase } from '../helpers/databases.ts';
-import { EchoProvider } from '../engine/support.ts';
+import { EchoProvider } from '../summaries/support.ts';
 import { EPHEMERAL, startInProcessBot, type InProcessBot } from './support.ts';
 import { summaryOf } from '../helpers/discord-messages.ts';
 

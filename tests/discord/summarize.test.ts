@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { EmbedColors, embedLength } from '../../src/discord/format/embed.ts';
 import { createPgliteDatabase } from '../helpers/databases.ts';
-import { EchoProvider } from '../engine/support.ts';
+import { EchoProvider } from '../summaries/support.ts';
 import type { OptionValue } from '../emulators/discord/interaction-payloads.ts';
 import type { ApiMessage, InteractionHandle, StoredChannel } from '../emulators/discord/server.ts';
 import { EPHEMERAL, OverloadedProvider, TranscribingProvider, startInProcessBot, type InProcessBot } from './support.ts';

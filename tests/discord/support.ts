@@ -6,8 +6,8 @@
  * `useProvider`; they answer from what they were sent, never from what a
  * test expects.
  */
-import type { Provider } from '../../src/providers/contract.ts';
-import { ProviderError, estimateTokens, type GenerateRequest, type GenerateResponse, type ModelInfo, type StreamEvent } from '../../src/providers/contract.ts';
+import type { Provider } from '../../src/llm/provider-spec/contract.ts';
+import { ProviderError, estimateTokens, type GenerateRequest, type GenerateResponse, type ModelInfo, type StreamEvent } from '../../src/llm/provider-spec/contract.ts';
 import { Secret } from '../../src/config/secret.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { startBot, type Bot } from '../../src/discord/bot.ts';
@@ -17,17 +17,17 @@ import { createAskCommand } from '../../src/discord/commands/ask.ts';
 import { createSummarizeCommand } from '../../src/discord/commands/summarize.ts';
 import { ConfigHookStore } from '../../src/webhooks/config-hooks.ts';
 import type { BotServices } from '../../src/discord/services.ts';
-import { createChat } from '../../src/engine/chat.ts';
-import { KyselyChatMemoryStore, KyselySummaryStore } from '../../src/engine/store.ts';
-import { createSummarizer, type SummarizerOptions } from '../../src/engine/summarize.ts';
+import { createChat } from '../../src/chat/chat.ts';
+import { KyselyChatMemoryStore, KyselySummaryStore } from '../../src/summaries/store.ts';
+import { createSummarizer, type SummarizerOptions } from '../../src/summaries/summarize.ts';
 import { createLlmService } from '../../src/llm/service.ts';
 import { createLogger, type Logger } from '../../src/log/logger.ts';
 import { systemClock } from '../../src/resilience/clock.ts';
-import { findModel } from '../../src/router/targets.ts';
-import { createRouter } from '../../src/router/router.ts';
-import { createSpendGuard, type SpendGuardOptions } from '../../src/router/spend-guard.ts';
+import { findModel } from '../../src/llm/router/targets.ts';
+import { createRouter } from '../../src/llm/router/router.ts';
+import { createSpendGuard, type SpendGuardOptions } from '../../src/llm/router/spend-guard.ts';
 import { startDiscordEmulator, type DiscordEmulator, type DiscordEmulatorOptions, type StoredChannel, type StoredGuild, type StoredUser } from '../emulators/discord/server.ts';
-import { quietLogger } from '../engine/support.ts';
+import { quietLogger } from '../summaries/support.ts';
 import { buildEngine } from '../prompts/engine-helpers.ts';
 
 export { EPHEMERAL } from '../helpers/discord-messages.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONNECTION_LOST_MESSAGE, isConnectionLost, retryOnConnectionLoss } from '../../src/db/connection-errors.ts';
 import { summarizeFailureText } from '../../src/discord/output/failure-text.ts';
-import { SummarizeError } from '../../src/engine/errors.ts';
+import { SummarizeError } from '../../src/summaries/errors.ts';
 
 const terminated = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
 

@@ -5,20 +5,20 @@
  * router, against the emulators on loopback.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtInConfig, envSettings } from '../../src/plugins/built-in-config.ts';
-import type { PluginManifest } from '../../src/plugins/types.ts';
+import { builtInConfig, envSettings } from '../../src/llm/plugin-host/built-in-config.ts';
+import type { PluginManifest } from '../../src/llm/plugin-host/types.ts';
 import { parseSettings as anthropicSettings } from '../../plugins/anthropic/settings.ts';
 import { parseSettings as openAISettings } from '../../plugins/openai-compatible/settings.ts';
-import { discoverPlugins } from '../../src/plugins/discover.ts';
-import type { Environment } from '../../src/plugins/env-substitution.ts';
-import { loadPluginSet } from '../../src/plugins/loader.ts';
-import { planPlugins } from '../../src/plugins/plan.ts';
-import type { PluginSet } from '../../src/plugins/plugin-set.ts';
+import { discoverPlugins } from '../../src/llm/plugin-host/discover.ts';
+import type { Environment } from '../../src/llm/plugin-host/env-substitution.ts';
+import { loadPluginSet } from '../../src/llm/plugin-host/loader.ts';
+import { planPlugins } from '../../src/llm/plugin-host/plan.ts';
+import type { PluginSet } from '../../src/llm/plugin-host/plugin-set.ts';
 import { systemClock } from '../../src/resilience/clock.ts';
-import { createKeyResolver } from '../../src/router/key-resolver.ts';
-import { createRouter, type Router } from '../../src/router/router.ts';
-import { createSpendGuard } from '../../src/router/spend-guard.ts';
-import type { UsageRecord } from '../../src/router/types.ts';
+import { createKeyResolver } from '../../src/llm/router/key-resolver.ts';
+import { createRouter, type Router } from '../../src/llm/router/router.ts';
+import { createSpendGuard } from '../../src/llm/router/spend-guard.ts';
+import type { UsageRecord } from '../../src/llm/router/types.ts';
 import { DEFAULT_PLUGINS_DIR, createLlmService } from '../../src/llm/service.ts';
 import { createMetricsRegistry } from '../../src/metrics/registry.ts';
 import { createPgliteDatabase } from '../helpers/databases.ts';

@@ -16,7 +16,7 @@ import { createSpendStore } from '../../src/llm/spend-store.ts';
 import { usageSummary } from '../../src/llm/usage-summary.ts';
 import { createUsageWriter } from '../../src/llm/usage-writer.ts';
 import { ManualClock } from '../../src/resilience/clock.ts';
-import type { KeySource, UsageRecord } from '../../src/router/types.ts';
+import type { KeySource, UsageRecord } from '../../src/llm/router/types.ts';
 import type { Vault } from '../../src/vault/vault.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { MemoryLogger, NOON, createVault, failure, newGuild } from './support.ts';

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtInConfig } from '../../src/plugins/built-in-config.ts';
-import { parseConfigText } from '../../src/plugins/config-file.ts';
-import { discoverPlugins } from '../../src/plugins/discover.ts';
-import { planPlugins } from '../../src/plugins/plan.ts';
-import { PluginConfigError } from '../../src/plugins/problems.ts';
+import { builtInConfig } from '../../src/llm/plugin-host/built-in-config.ts';
+import { parseConfigText } from '../../src/llm/plugin-host/config-file.ts';
+import { discoverPlugins } from '../../src/llm/plugin-host/discover.ts';
+import { planPlugins } from '../../src/llm/plugin-host/plan.ts';
+import { PluginConfigError } from '../../src/llm/plugin-host/problems.ts';
 
 const FILE = 'plugins.yaml';
 const BASIC = path.join(import.meta.dirname, 'fixtures', 'sets', 'basic');
@@ -140,7 +140,7 @@ describe('planPlugins', () => {
 
 describe('hostile YAML', () => {
   it('refuses absurdly deep nesting with a located error instead of recursing', async () => {
-    const { parseYamlSource } = await import('../../src/plugins/yaml-source.ts');
+    const { parseYamlSource } = await import('../../src/llm/plugin-host/yaml-source.ts');
     const source = parseYamlSource(`${'- '.repeat(5000)}x\n`, 'plugins.yaml');
     expect(source.problems[0]?.message).toMatch(/nested more than 64 levels/);
   });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { GenerateRequest, RequestAttachments } from '../../src/providers/contract.ts';
-import { ProviderError, estimateTokens } from '../../src/providers/contract.ts';
+import type { GenerateRequest, RequestAttachments } from '../../src/llm/provider-spec/contract.ts';
+import { ProviderError, estimateTokens } from '../../src/llm/provider-spec/contract.ts';
 import localPlugin from '../../plugins/local/index.ts';
-import type { PluginManifest } from '../../src/plugins/types.ts';
+import type { PluginManifest } from '../../src/llm/plugin-host/types.ts';
 import { SAMPLE_MESSAGES } from './fixtures/sample-conversation.ts';
 
 const MANIFEST: PluginManifest = { name: 'local', version: '1.0.0', kind: 'provider', entry: 'index.ts', requires: [], config: {}, secrets: [], enabled_by_default: true, enabled_by_env: [], env_settings: {}, roles: [] };

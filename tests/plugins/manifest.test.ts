@@ -2,10 +2,10 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { orderByDependencies } from '../../src/plugins/dependency-order.ts';
-import { discoverPlugins } from '../../src/plugins/discover.ts';
-import { parseManifest } from '../../src/plugins/manifest.ts';
-import { formatProblem } from '../../src/plugins/problems.ts';
+import { orderByDependencies } from '../../src/llm/plugin-host/dependency-order.ts';
+import { discoverPlugins } from '../../src/llm/plugin-host/discover.ts';
+import { parseManifest } from '../../src/llm/plugin-host/manifest.ts';
+import { formatProblem } from '../../src/llm/plugin-host/problems.ts';
 
 const FILE = 'plugins/foo/plugin.yaml';
 

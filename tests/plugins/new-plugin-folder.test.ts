@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLlmService, type LlmService } from '../../src/llm/service.ts';
 import { createMetricsRegistry } from '../../src/metrics/registry.ts';
-import type { Environment } from '../../src/plugins/env-substitution.ts';
+import type { Environment } from '../../src/llm/plugin-host/env-substitution.ts';
 import { systemClock } from '../../src/resilience/clock.ts';
 import { createPgliteDatabase } from '../helpers/databases.ts';
 import { MemoryLogger, ask, createVault, ctx, newGuild } from '../llm/support.ts';

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import piiPlugin from '../../plugins/pii-redactor/index.ts';
 import type { PiiKind } from '../../plugins/pii-redactor/patterns.ts';
 import { createRedactor } from '../../plugins/pii-redactor/redact.ts';
-import type { GenerateRequest } from '../../src/providers/contract.ts';
-import type { PluginManifest, RequestProcessor } from '../../src/plugins/types.ts';
+import type { GenerateRequest } from '../../src/llm/provider-spec/contract.ts';
+import type { PluginManifest, RequestProcessor } from '../../src/llm/plugin-host/types.ts';
 
 const redact = createRedactor(new Set<PiiKind>(['email', 'phone', 'ip', 'secret']));
 const clean = (text: string) => redact(text).text;

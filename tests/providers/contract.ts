@@ -10,8 +10,8 @@ import {
   type GenerateRequest,
   type Provider,
   type StreamEvent,
-} from '../../src/providers/contract.ts';
-import type { PluginFactory, PluginManifest } from '../../src/plugins/types.ts';
+} from '../../src/llm/provider-spec/contract.ts';
+import type { PluginFactory, PluginManifest } from '../../src/llm/plugin-host/types.ts';
 import type { Behaviour, FaultScript, KeySet, RecordedRequest } from '../emulators/llm-faults.ts';
 import { collect, contextFor, failure, loadManifest, type LogEntry } from './support.ts';
 

@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { expect } from 'vitest';
 import { parse } from 'yaml';
-import { ProviderError, type StreamEvent } from '../../src/providers/contract.ts';
-import type { PluginContext, PluginManifest } from '../../src/plugins/types.ts';
+import { ProviderError, type StreamEvent } from '../../src/llm/provider-spec/contract.ts';
+import type { PluginContext, PluginManifest } from '../../src/llm/plugin-host/types.ts';
 
 export interface LogEntry {
   level: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RouterError, RouterRefusal } from '../../src/router/errors.ts';
+import { RouterError, RouterRefusal } from '../../src/llm/router/errors.ts';
 import { TestBackend, ask, ctx, failure, model, world, type CallLog } from './support.ts';
 
 const PLAN = [{ provider: 'api', model: 'm' }];

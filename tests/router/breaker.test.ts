@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RouterError } from '../../src/router/errors.ts';
+import { RouterError } from '../../src/llm/router/errors.ts';
 import { TestBackend, ask, ctx, failure, model, world, type CallLog } from './support.ts';
 
 const NO_RETRY = { retry: { rounds: 0 } };

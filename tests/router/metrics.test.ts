@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createRouterMetrics } from '../../src/router/metrics.ts';
+import { createRouterMetrics } from '../../src/llm/router/metrics.ts';
 import { TestBackend, ask, ctx, failure, model, world, type CallLog } from './support.ts';
 
 describe('router metrics', () => {

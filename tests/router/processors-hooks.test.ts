@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { CallInfo, RequestProcessor } from '../../src/plugins/types.ts';
-import type { GenerateRequest } from '../../src/providers/contract.ts';
-import { RouterError } from '../../src/router/errors.ts';
-import type { NamedHooks } from '../../src/router/types.ts';
+import type { CallInfo, RequestProcessor } from '../../src/llm/plugin-host/types.ts';
+import type { GenerateRequest } from '../../src/llm/provider-spec/contract.ts';
+import { RouterError } from '../../src/llm/router/errors.ts';
+import type { NamedHooks } from '../../src/llm/router/types.ts';
 import { TestBackend, ask, ctx, failure, model, world, type CallLog } from './support.ts';
 
 /** A real (if simple) redactor: e-mail addresses out of every turn and attachment. */

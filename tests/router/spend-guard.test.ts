@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/resilience/clock.ts';
-import { createKeyResolver } from '../../src/router/key-resolver.ts';
-import { createSpendGuard, nextUtcMidnight } from '../../src/router/spend-guard.ts';
-import { TokenBuckets } from '../../src/router/token-bucket.ts';
+import { createKeyResolver } from '../../src/llm/router/key-resolver.ts';
+import { createSpendGuard, nextUtcMidnight } from '../../src/llm/router/spend-guard.ts';
+import { TokenBuckets } from '../../src/llm/router/token-bucket.ts';
 import { UsageLedger, ctx } from './support.ts';
 
 describe('token buckets', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ProviderError } from '../../src/providers/contract.ts';
-import { RouterError } from '../../src/router/errors.ts';
-import type { RouterResponse, RouterStreamEvent } from '../../src/router/types.ts';
+import { ProviderError } from '../../src/llm/provider-spec/contract.ts';
+import { RouterError } from '../../src/llm/router/errors.ts';
+import type { RouterResponse, RouterStreamEvent } from '../../src/llm/router/types.ts';
 import { TestBackend, ask, ctx, model, world, type CallLog } from './support.ts';
 
 const PLAN = [

@@ -5,7 +5,7 @@
  * kinds during an outage, stream deltas and stop when their signal aborts.
  */
 import { Registry } from 'prom-client';
-import type { CallContext, PluginLogger } from '../../src/plugins/types.ts';
+import type { CallContext, PluginLogger } from '../../src/llm/plugin-host/types.ts';
 import {
   ProviderError,
   estimateTokens,
@@ -15,15 +15,15 @@ import {
   type Provider,
   type ProviderErrorKind,
   type StreamEvent,
-} from '../../src/providers/contract.ts';
+} from '../../src/llm/provider-spec/contract.ts';
 import { ManualClock } from '../../src/resilience/clock.ts';
-import { createKeyResolver } from '../../src/router/key-resolver.ts';
-import { createRouterMetrics } from '../../src/router/metrics.ts';
-import type { RouterOptions } from '../../src/router/options.ts';
-import { createRouter, type RouterDeps } from '../../src/router/router.ts';
-import { createSpendGuard, nextUtcMidnight, type SpendStore } from '../../src/router/spend-guard.ts';
-import type { BucketSettings } from '../../src/router/token-bucket.ts';
-import type { Target, TaskRequest, UsageRecord, UsageSink } from '../../src/router/types.ts';
+import { createKeyResolver } from '../../src/llm/router/key-resolver.ts';
+import { createRouterMetrics } from '../../src/llm/router/metrics.ts';
+import type { RouterOptions } from '../../src/llm/router/options.ts';
+import { createRouter, type RouterDeps } from '../../src/llm/router/router.ts';
+import { createSpendGuard, nextUtcMidnight, type SpendStore } from '../../src/llm/router/spend-guard.ts';
+import type { BucketSettings } from '../../src/llm/router/token-bucket.ts';
+import type { Target, TaskRequest, UsageRecord, UsageSink } from '../../src/llm/router/types.ts';
 
 export function model(id: string, contextWindow = 100_000, prices: [number, number] = [3, 15]): ModelInfo {
   return { id, contextWindow, maxOutputTokens: 4_096, streaming: true, inputPricePerMTok: prices[0], outputPricePerMTok: prices[1] };

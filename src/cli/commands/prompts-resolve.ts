@@ -2,7 +2,7 @@ import { parseFlags } from '../args.ts';
 import { loadLocalRepo } from '../../prompts/bundled.ts';
 import { loadFixedRepo, RepoSpecError, resolveWithFixedRepo, type FixedRepo } from '../../prompts/fixed-repo.ts';
 import { formatProblem } from '../../prompts/problems.ts';
-import { promptContext } from '../../engine/summary-context.ts';
+import { promptContext } from '../../summaries/summary-context.ts';
 import { UsageError, type CliCommand, type CliContext } from '../command.ts';
 import { loadCliConfig } from '../runtime.ts';
 

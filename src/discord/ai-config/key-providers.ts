@@ -1,4 +1,4 @@
-import { discoverPlugins } from '../../plugins/discover.ts';
+import { discoverPlugins } from '../../llm/plugin-host/discover.ts';
 import type { LlmService } from '../../llm/service.ts';
 
 /**

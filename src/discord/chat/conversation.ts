@@ -11,8 +11,8 @@ import {
   type MessageCreateOptions,
   type ThreadChannel,
 } from 'discord.js';
-import type { ChatAnswer } from '../../engine/chat.ts';
-import { ChatError } from '../../engine/errors.ts';
+import type { ChatAnswer } from '../../chat/chat.ts';
+import { ChatError } from '../../summaries/errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { UserFacingError } from '../errors.ts';
 import { DiscordLimits } from '../format/limits.ts';

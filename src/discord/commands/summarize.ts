@@ -17,9 +17,9 @@ import {
   type ChatInputCommandInteraction,
   type GuildTextBasedChannel,
 } from 'discord.js';
-import { nothingToSummarize } from '../../engine/summarize.ts';
-import { SummarizeError } from '../../engine/errors.ts';
-import type { SummaryResult } from '../../engine/types.ts';
+import { nothingToSummarize } from '../../summaries/summarize.ts';
+import { SummarizeError } from '../../summaries/errors.ts';
+import type { SummaryResult } from '../../summaries/types.ts';
 import { createRoutedSuggestions } from '../autocomplete.ts';
 import type { CommandContext, SlashCommand } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
@@ -28,7 +28,7 @@ import { SUMMARIZABLE_TYPES, requireBotCanRead, requireMemberCanRead, summarizab
 import { createMemberNames, type MemberNames } from '../history/member-names.ts';
 import { readChannel, type ChannelRead } from '../history/read-channel.ts';
 import { parseSince, type SinceBoundary } from '../history/since.ts';
-import { renderCitations } from '../../engine/citation-render.ts';
+import { renderCitations } from '../../summaries/citation-render.ts';
 import { discordCitationStyle } from '../output/citation-style.ts';
 import { summarizeFailureText } from '../output/failure-text.ts';
 import { createProgress, summarizeProgressText } from '../output/progress.ts';

@@ -3,7 +3,7 @@
  * its message, `[[12]](https://discord.com/channels/…)`. This is the one
  * place to change that look; `renderCitations` applies it.
  */
-import type { CitationStyle } from '../../engine/citation-render.ts';
+import type { CitationStyle } from '../../summaries/citation-render.ts';
 
 const JUMP_URL = /^https:\/\/discord\.com\/channels\/(?:\d{1,20}|@me)\/\d{1,20}\/\d{1,20}$/;
 

@@ -4,8 +4,8 @@
  * timestamps, shown in each reader's own time zone.
  */
 import { CONNECTION_LOST_MESSAGE, isConnectionLost } from '../../db/connection-errors.ts';
-import { ChatError, SummarizeError } from '../../engine/errors.ts';
-import { RouterError, RouterRefusal } from '../../router/errors.ts';
+import { ChatError, SummarizeError } from '../../summaries/errors.ts';
+import { RouterError, RouterRefusal } from '../../llm/router/errors.ts';
 import { discordTime } from '../format/text.ts';
 
 /** `<t:…:R>` ("in 5 minutes"), rounded up so it never shows a time already past. */

@@ -1,4 +1,4 @@
-import type { SummarizeProgress } from '../../engine/types.ts';
+import type { SummarizeProgress } from '../../summaries/types.ts';
 
 /**
  * Progress shown in a deferred reply while a long job runs. Updates are

@@ -1,4 +1,4 @@
-import type { PromptReport, SummaryResult } from '../../engine/types.ts';
+import type { PromptReport, SummaryResult } from '../../summaries/types.ts';
 import { shortSha } from '../format/text.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { AutocompleteInteraction, ChatInputCommandInteraction, GuildBasedChannel } from 'discord.js';
-import { summaryContext } from '../../engine/summary-context.ts';
+import { summaryContext } from '../../summaries/summary-context.ts';
 import type { ParsedRepo } from '../../prompts/parsed.ts';
 import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';

@@ -1,0 +1,140 @@
+/**
+ * The router's public vocabulary: what callers hand it, what it hands back,
+ * and the narrow seams it is built from. Persistence and configuration stay
+ * behind these interfaces so the router never learns about databases or files.
+ */
+import type {
+  GenerateResponse,
+  Provider,
+  ProviderErrorKind,
+  RequestAttachments,
+  Turn,
+} from '../provider-spec/contract.ts';
+import type { CallContext, Hooks } from '../plugin-host/types.ts';
+
+export type Task = CallContext['task'];
+
+/** A task-level request: what to ask, not whom; the router picks the target. */
+export interface TaskRequest {
+  system: string;
+  turns: Turn[];
+  maxTokens: number;
+  temperature?: number;
+  stop?: string[];
+  /** The caller giving up aborts the call at once, including any backoff wait. */
+  signal?: AbortSignal;
+  /** Absolute deadline (ms since epoch on the router's clock); no wait or attempt runs past it. */
+  deadline?: number;
+  attachments?: RequestAttachments;
+  /**
+   * From a prompt's front matter. Honoured only inside the task's plan (a
+   * provider the plan lists, a model that provider offers), because prompts
+   * come from guild repositories and must not choose what the operator pays for.
+   */
+  preferred?: { provider?: string; model?: string };
+}
+
+export interface BreakerSettings {
+  failureThreshold: number;
+  failureWindowMs: number;
+  coolDownMs: number;
+}
+
+/** One place a request can go. */
+export interface Target {
+  provider: string;
+  model: string;
+  /** Per-target breaker overrides (from config). */
+  breaker?: Partial<BreakerSettings>;
+}
+
+/** The ordered targets for a task, from config, possibly overridden per guild. */
+export type TargetPlan = (task: Task, guildId: string | undefined) => readonly Target[];
+
+/** Looked up on every call, so a configuration reload can swap providers underneath a live router. */
+export interface ProviderRegistry {
+  getProvider(name: string): Provider | undefined;
+  /**
+   * Last known health, kept current by whoever polls `Provider.health()`
+   * (never polled per call). `undefined` means unknown and counts as healthy.
+   */
+  isHealthy?(name: string): boolean | undefined;
+}
+
+export type KeySource = 'guild' | 'operator' | 'none';
+
+export interface KeyResolution {
+  apiKey?: string;
+  source: KeySource;
+}
+
+/** Decides which credential a call for a guild may use; see key-resolver.ts for the policy. */
+export type KeyResolver = (provider: string, guildId: string | undefined) => KeyResolution | Promise<KeyResolution>;
+
+/** Why a target was passed over without being called. */
+export type SkipReason =
+  | 'circuit_open'
+  | 'provider_missing'
+  | 'provider_unhealthy'
+  | 'model_unknown'
+  | 'no_key'
+  | 'context_window'
+  | 'retry_after_past_deadline';
+
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  /** 0 for the first pass over the plan, then one per retry round. */
+  round: number;
+  status: 'ok' | 'failed' | 'skipped';
+  reason?: SkipReason | ProviderErrorKind;
+  /** Words for an admin: status codes, windows, times. Never a key or user text. */
+  detail?: string;
+  latencyMs?: number;
+}
+
+export interface RouterResponse extends GenerateResponse {
+  /** Every target considered, in order, with why it was skipped or failed. */
+  attempts: readonly AttemptRecord[];
+  costUsd: number;
+  latencyMs: number;
+  keySource: KeySource;
+  /** Set when a prompt asked for a provider/model the plan does not allow. */
+  preferredIgnored?: string;
+}
+
+export type RouterStreamEvent =
+  | { type: 'text'; delta: string }
+  | { type: 'finish'; response: RouterResponse };
+
+export type UsageOutcome =
+  | 'ok'
+  | `error:${string}`
+  | 'refused:budget'
+  | 'refused:rate'
+  | 'unavailable';
+
+export interface UsageRecord {
+  guildId: string | null;
+  userId: string | null;
+  task: Task;
+  provider: string | null;
+  model: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  latencyMs: number;
+  outcome: UsageOutcome;
+  correlationId: string;
+  /** Whose key paid: a spend store may count only operator-paid calls against a budget. */
+  keySource: KeySource;
+  at: Date;
+}
+
+/** Must not throw into the call; the router catches and logs anyway. */
+export interface UsageSink {
+  record(entry: UsageRecord): void | Promise<void>;
+}
+
+/** Hooks as the plugin loader hands them over, with the plugin's name for logs. */
+export type NamedHooks = Hooks & { name?: string };

@@ -1,0 +1,351 @@
+/**
+ * Walking a call's targets: which ones may be called, calling them, and what
+ * each failure means. The first pass goes through every target at once; only
+ * when no untried target is left do retry rounds start, ready targets first,
+ * each wait the larger of jittered backoff and retry-after and never past the
+ * call's deadline.
+ */
+import type { CallInfo, PluginLogger } from '../plugin-host/types.ts';
+import { ProviderError, type GenerateRequest } from '../provider-spec/contract.ts';
+import { jitteredBackoff } from '../../resilience/backoff.ts';
+import type { CircuitBreaker } from '../../resilience/circuit-breaker.ts';
+import type { Clock } from '../../resilience/clock.ts';
+import { AttemptSignal } from './attempt-signal.ts';
+import type { BreakerBank } from './breakers.ts';
+import { CallState, callSample, type Candidate, type TargetState, type Won } from './call-state.ts';
+import { RouterError, describeWhen } from './errors.ts';
+import type { HookRunner } from './hooks.ts';
+import type { RouterMetrics } from './metrics.ts';
+import type { RetrySettings } from './options.ts';
+import { describeAttempts, providerDetail, retryHint } from './outcome.ts';
+import { findModel } from './targets.ts';
+import type { KeyResolver, ProviderRegistry, SkipReason } from './types.ts';
+import { messageOf } from '../../log/error-message.ts';
+
+export interface WalkerDeps {
+  providers: ProviderRegistry;
+  keys: KeyResolver;
+  breakers: BreakerBank;
+  hooks: HookRunner;
+  metrics: RouterMetrics | undefined;
+  retry: RetrySettings;
+  clock: Clock;
+  random: () => number;
+  logger: PluginLogger;
+  pause: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** One attempt at a candidate: resolves with what the entry point needs, throws what the provider threw. */
+export type Attempt<T> = (c: Candidate, signal: AttemptSignal) => Promise<T>;
+
+export interface TargetWalker {
+  /** The first target that answers, or a RouterError explaining why none did. */
+  run<T>(call: CallState, attempt: Attempt<T>): Promise<Won<T>>;
+  /** Normalises whatever an attempt threw, using the attempt's own signal to tell timeouts from the caller leaving. */
+  classify(raw: unknown, signal: AttemptSignal, c: Candidate): ProviderError;
+}
+
+export function createTargetWalker(deps: WalkerDeps): TargetWalker {
+  const { providers, clock, logger, hooks, retry, pause } = deps;
+  const bank = deps.breakers;
+
+  function skip(call: CallState, state: TargetState, round: number, reason: SkipReason, detail: string): undefined {
+    const { provider, model } = state.target;
+    call.attempts.push({ provider, model, round, status: 'skipped', reason, detail });
+    return undefined;
+  }
+
+  /**
+   * Every check that needs no network, then the key, then the breaker.
+   * Undefined (with the reason recorded) when the target is passed over.
+   */
+  async function eligible(call: CallState, state: TargetState, round: number): Promise<Candidate | undefined> {
+    const { target } = state;
+    const provider = providers.getProvider(target.provider);
+    if (provider === undefined) return skip(call, state, round, 'provider_missing', `provider "${target.provider}" is not loaded`);
+    const model = findModel(provider.models, target.model);
+    if (model === undefined) {
+      return skip(call, state, round, 'model_unknown', `provider "${target.provider}" does not list model "${target.model}"`);
+    }
+    if (providers.isHealthy?.(target.provider) === false) {
+      return skip(call, state, round, 'provider_unhealthy', 'its last health check failed');
+    }
+    const maxTokens = Math.min(call.request.maxTokens, model.maxOutputTokens);
+    if (model.contextWindow <= call.minWindow) {
+      call.contextSkips++;
+      const why = `its ${model.contextWindow}-token window is no larger than one that already refused the request`;
+      return skip(call, state, round, 'context_window', why);
+    }
+    if (call.estimate + maxTokens > model.contextWindow) {
+      call.contextSkips++;
+      return skip(
+        call,
+        state,
+        round,
+        'context_window',
+        `~${call.estimate} input tokens plus ${maxTokens} for the answer exceed its ${model.contextWindow}-token window`,
+      );
+    }
+    let key = state.key;
+    if (key === undefined) {
+      try {
+        key = state.key = await deps.keys(target.provider, call.ctx.guildId);
+      } catch (err) {
+        // Not cached: the next round may find the key store back.
+        const reason = messageOf(err);
+        logger.warn({ provider: target.provider, correlationId: call.ctx.correlationId, err: reason }, 'key lookup failed');
+        return skip(call, state, round, 'no_key', `the API key for "${target.provider}" could not be looked up`);
+      }
+    }
+    if (provider.requiresKey && !key.apiKey) {
+      return skip(
+        call,
+        state,
+        round,
+        'no_key',
+        call.ctx.guildId === undefined
+          ? `no API key is configured for "${target.provider}"`
+          : `no API key for "${target.provider}": this server has none of its own and may not use the operator's`,
+      );
+    }
+    // A guild's own key gets its own circuit: its rate limits are not everyone's.
+    const breaker = (state.breaker = bank.get(target, key.source === 'guild' ? call.ctx.guildId : undefined));
+    if (!breaker.tryAcquire()) return skipOpen(call, state, round, breaker);
+    const processed = call.processed as GenerateRequest;
+    const request: GenerateRequest = { ...processed, model: target.model, maxTokens, apiKey: key.apiKey };
+    return { target, provider, model, key, breaker, request };
+  }
+
+  function skipOpen(call: CallState, state: TargetState, round: number, breaker: CircuitBreaker): undefined {
+    const retryAt = breaker.retryAt;
+    const now = clock.now();
+    if (retryAt > now) {
+      if (retryAt < call.earliestOpen) call.earliestOpen = retryAt;
+      const until = new Date(retryAt).toISOString();
+      return skip(call, state, round, 'circuit_open', `circuit open after repeated failures, until ${until}`);
+    }
+    if (now < call.earliestOpen) call.earliestOpen = now;
+    return skip(call, state, round, 'circuit_open', 'circuit half-open; its single probe is already in flight');
+  }
+
+  function classify(raw: unknown, signal: AttemptSignal, c: Candidate): ProviderError {
+    const where = { provider: c.target.provider, model: c.target.model, cause: raw };
+    if (signal.signal.aborted) {
+      if (signal.firedBy === 'caller') return new ProviderError('aborted', 'the request was cancelled', where);
+      return new ProviderError('timeout', signal.describe(), where);
+    }
+    if (raw instanceof ProviderError) {
+      // Nobody aborted this attempt, so a provider claiming "aborted" lost its connection.
+      if (raw.kind === 'aborted') return new ProviderError('network', 'the connection was cut', { ...raw.details, cause: raw });
+      return raw;
+    }
+    return new ProviderError('server', `provider "${c.target.provider}" failed unexpectedly`, where);
+  }
+
+  async function tryTarget<T>(
+    call: CallState,
+    state: TargetState,
+    round: number,
+    attempt: Attempt<T>,
+  ): Promise<Won<T> | undefined> {
+    if (call.request.signal?.aborted) throw new RouterError('aborted', 'the request was cancelled', { attempts: call.attempts });
+    if (clock.now() >= call.deadline) throw outOfTime(call);
+    const c = await eligible(call, state, round);
+    if (c === undefined) return undefined;
+    call.calledAny = true;
+    call.lastTarget = c.target;
+    call.keySource = c.key.source;
+
+    const info: CallInfo | undefined = hooks.active
+      ? { ctx: call.ctx, provider: c.target.provider, model: c.target.model, request: { ...c.request, apiKey: undefined } }
+      : undefined;
+    if (info !== undefined) await hooks.before(info);
+
+    const attemptStart = clock.now();
+    const remaining = call.deadline - attemptStart;
+    const signal = new AttemptSignal(call.request.signal);
+    if (call.timeouts.attemptMs < remaining) signal.arm('attempt', call.timeouts.attemptMs);
+    else signal.arm('deadline', remaining);
+    c.request.signal = signal.signal;
+    try {
+      const value = await attempt(c, signal);
+      return { candidate: c, value, signal, info, attemptStart, round };
+    } catch (raw) {
+      signal.dispose();
+      const err = classify(raw, signal, c);
+      const latencyMs = clock.now() - attemptStart;
+      call.lastError = err;
+      call.attempts.push({
+        provider: c.target.provider,
+        model: c.target.model,
+        round,
+        status: 'failed',
+        reason: err.kind,
+        detail: err.kind === 'timeout' ? err.message : providerDetail(err),
+        latencyMs,
+      });
+      deps.metrics?.recordCall(callSample(c.target, call, `error:${err.kind}`, latencyMs, 0, 0, 0));
+      if (info !== undefined) await hooks.after(info, { error: err, latencyMs });
+      settleFailure(call, state, c, err, signal);
+      return undefined;
+    }
+  }
+
+  /** Decides what a failed attempt means for the target, its breaker and the call. */
+  function settleFailure(call: CallState, state: TargetState, c: Candidate, err: ProviderError, signal: AttemptSignal): void {
+    const name = `${c.target.provider}/${c.target.model}`;
+    switch (err.kind) {
+      case 'aborted':
+        c.breaker.releaseProbe();
+        throw new RouterError('aborted', 'the request was cancelled', { attempts: call.attempts, lastError: err });
+      case 'context_length':
+        c.breaker.releaseProbe();
+        call.contextSkips++;
+        if (c.model.contextWindow > call.minWindow) call.minWindow = c.model.contextWindow;
+        return;
+      case 'auth':
+        // The key was rejected: nothing wrong with the target for anyone else, and no point asking it again.
+        c.breaker.releaseProbe();
+        logger.warn({ target: name, keySource: c.key.source, correlationId: call.ctx.correlationId }, 'provider rejected the API key');
+        return;
+      case 'bad_request':
+        c.breaker.releaseProbe();
+        throw new RouterError('bad_request', `${name} rejected the request itself (${providerDetail(err)}); it was not retried`, {
+          attempts: call.attempts,
+          lastError: err,
+        });
+      default:
+        if (err.kind === 'timeout' && signal.firedBy === 'deadline') {
+          // The call's budget ran out, which says nothing about the target's health.
+          c.breaker.releaseProbe();
+          throw outOfTime(call);
+        }
+        c.breaker.recordFailure();
+        state.retryable = true;
+        state.readyAt = err.details.retryAfterMs !== undefined ? clock.now() + err.details.retryAfterMs : 0;
+        logger.warn(
+          { target: name, kind: err.kind, status: err.details.status, correlationId: call.ctx.correlationId },
+          'provider attempt failed; moving on',
+        );
+    }
+  }
+
+  /**
+   * First pass: every target in order, moving on at once. Then, only when no
+   * untried target is left, rounds over the retryable ones: ready ones first,
+   * each wait the larger of jittered backoff and retry-after, never past the deadline.
+   */
+  async function runTargets<T>(call: CallState, attempt: Attempt<T>): Promise<Won<T>> {
+    for (let round = 0; round <= retry.rounds; round++) {
+      let order = call.states;
+      if (round > 0) {
+        // A circuit this call has just opened is passed over now rather than after a pointless wait.
+        for (const s of call.states) {
+          if (s.retryable && s.breaker !== undefined && s.breaker.state === 'open') {
+            s.retryable = false;
+            skipOpen(call, s, round, s.breaker);
+          }
+        }
+        order = call.states.filter((s) => s.retryable).sort((a, b) => a.readyAt - b.readyAt);
+        const first = order[0];
+        if (first === undefined) break;
+        await waitForRound(call, round, first);
+      }
+      for (const state of order) {
+        if (round > 0 && state.readyAt > clock.now()) {
+          if (state.readyAt >= call.deadline) {
+            const until = new Date(state.readyAt).toISOString();
+            skip(call, state, round, 'retry_after_past_deadline', `it asked to wait until ${until}, past the time limit`);
+            continue;
+          }
+          await wait(call, state.readyAt - clock.now());
+        }
+        state.retryable = false;
+        const won = await tryTarget(call, state, round, attempt);
+        if (won !== undefined) return won;
+      }
+    }
+    throw finalError(call);
+  }
+
+  async function waitForRound(call: CallState, round: number, first: TargetState): Promise<void> {
+    const now = clock.now();
+    const remaining = call.deadline - now;
+    const retryAfter = Math.max(0, first.readyAt - now);
+    if (retryAfter >= remaining) {
+      throw new RouterError(
+        'exhausted',
+        `every target failed and the earliest retry (${describeWhen(first.readyAt, now)}) is past this request's time limit: ` +
+          describeAttempts(call.attempts),
+        { attempts: call.attempts, lastError: call.lastError, retryAt: first.readyAt },
+      );
+    }
+    const ms = Math.max(jitteredBackoff(round - 1, retry.baseMs, retry.maxMs, deps.random), retryAfter);
+    if (ms >= remaining) {
+      throw new RouterError('exhausted', `every target failed and no time is left to retry: ${describeAttempts(call.attempts)}`, {
+        attempts: call.attempts,
+        lastError: call.lastError,
+        retryAt: now + ms,
+      });
+    }
+    await wait(call, ms);
+  }
+
+  function outOfTime(call: CallState): RouterError {
+    const limit = call.deadline - call.started;
+    return new RouterError('timeout', `no answer within the request's time limit (${limit} ms): ${describeAttempts(call.attempts)}`, {
+      attempts: call.attempts,
+      lastError: call.lastError,
+    });
+  }
+
+  async function wait(call: CallState, ms: number): Promise<void> {
+    try {
+      await pause(ms, call.request.signal);
+    } catch (err) {
+      throw new RouterError('aborted', 'the request was cancelled while waiting to retry', { attempts: call.attempts, cause: err });
+    }
+  }
+
+  function finalError(call: CallState): RouterError {
+    const now = clock.now();
+    const summary = describeAttempts(call.attempts);
+    const attempts = call.attempts;
+    if (!call.calledAny && Number.isFinite(call.earliestOpen)) {
+      const only = call.states.length === 1 ? call.states[0]?.target : undefined;
+      const single = only !== undefined ? `${only.provider}/${only.model}` : 'every target';
+      return new RouterError(
+        'unavailable',
+        `${single} is unavailable until ${describeWhen(call.earliestOpen, now)} after repeated failures: ${summary}`,
+        { attempts, retryAt: call.earliestOpen },
+      );
+    }
+    if (call.contextSkips > 0 && attempts.every((a) => a.reason === 'context_window' || a.reason === 'context_length')) {
+      let largest = 0;
+      for (const { target } of call.states) {
+        const window = findModel(providers.getProvider(target.provider)?.models, target.model)?.contextWindow ?? 0;
+        if (window > largest) largest = window;
+      }
+      return new RouterError(
+        'context_too_large',
+        `the request (~${call.estimate} tokens plus ${call.request.maxTokens} for the answer) does not fit any configured model; ` +
+          `the largest window is ${largest} tokens. Summarize fewer messages or configure a model with a larger window.`,
+        { attempts, lastError: call.lastError },
+      );
+    }
+    if (!call.calledAny) {
+      return new RouterError('no_targets', `no language-model target could be used: ${summary}`, { attempts });
+    }
+    let retryAt: number | undefined;
+    for (const s of call.states) {
+      if (s.retryable && s.readyAt > now && (retryAt === undefined || s.readyAt < retryAt)) retryAt = s.readyAt;
+    }
+    return new RouterError('exhausted', `every language-model target failed: ${summary}${retryHint(retryAt, now)}`, {
+      attempts,
+      lastError: call.lastError,
+      retryAt,
+    });
+  }
+
+  return { run: runTargets, classify };
+}

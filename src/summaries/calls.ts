@@ -1,0 +1,81 @@
+/**
+ * One summary request's calls to the router: the same prompt parameters on
+ * each, and the accounting (tokens, cost, warnings) summed over all of them.
+ */
+import type { RequestAttachments } from '../llm/provider-spec/contract.ts';
+import type { ModelParameters } from '../prompts/types.ts';
+import type { TaskRequest } from '../llm/router/types.ts';
+import type { EngineRouter, EngineTask } from './types.ts';
+
+export interface CallSpec {
+  task: EngineTask;
+  system: string;
+  turn: string;
+  maxTokens: number;
+  attachments: RequestAttachments;
+}
+
+export interface CallOutcome {
+  text: string;
+  provider: string;
+  model: string;
+  outputTokens: number;
+}
+
+export interface CallerContext {
+  router: EngineRouter;
+  parameters: ModelParameters;
+  guildId?: string;
+  userId?: string;
+  correlationId: string;
+  signal?: AbortSignal;
+}
+
+export class RequestCalls {
+  inputTokens = 0;
+  outputTokens = 0;
+  costUsd = 0;
+  calls = 0;
+  readonly warnings = new Set<string>();
+  /** Who answered the last call: the one that wrote the final text. */
+  last: { provider: string; model: string } | undefined;
+
+  constructor(private readonly ctx: CallerContext) {}
+
+  async call(spec: CallSpec): Promise<CallOutcome> {
+    const { parameters } = this.ctx;
+    const request: TaskRequest = {
+      system: spec.system,
+      turns: [{ role: 'user', content: spec.turn }],
+      maxTokens: spec.maxTokens,
+      attachments: spec.attachments,
+    };
+    if (parameters.temperature !== undefined) request.temperature = parameters.temperature;
+    if (parameters.provider !== undefined || parameters.model !== undefined) {
+      request.preferred = {
+        ...(parameters.provider === undefined ? {} : { provider: parameters.provider }),
+        ...(parameters.model === undefined ? {} : { model: parameters.model }),
+      };
+    }
+    if (this.ctx.signal !== undefined) request.signal = this.ctx.signal;
+    this.calls++;
+    const response = await this.ctx.router.generate(request, {
+      task: spec.task,
+      correlationId: this.ctx.correlationId,
+      ...(this.ctx.guildId === undefined ? {} : { guildId: this.ctx.guildId }),
+      ...(this.ctx.userId === undefined ? {} : { userId: this.ctx.userId }),
+    });
+    this.inputTokens += response.usage.inputTokens;
+    this.outputTokens += response.usage.outputTokens;
+    this.costUsd += response.costUsd;
+    this.last = { provider: response.provider, model: response.model };
+    if (response.preferredIgnored !== undefined) {
+      const asked = [parameters.provider, parameters.model].filter((x) => x !== undefined).join('/');
+      this.warnings.add(`the prompt asks for model ${asked}, which is not available; used ${response.provider}/${response.model}`);
+    }
+    if (response.finishReason === 'length') {
+      this.warnings.add(`an answer reached its ${spec.maxTokens}-token limit and may be cut short`);
+    }
+    return { text: response.text, provider: response.provider, model: response.model, outputTokens: response.usage.outputTokens };
+  }
+}

@@ -1,0 +1,208 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { UsageError, type CliContext } from '../../src/cli/command.ts';
+import { createSummarizeCommand, summarizeCommand } from '../../src/cli/commands/summarize.ts';
+import type { DatabaseHandle } from '../../src/db/database.ts';
+import type { EngineRuntime, EngineRuntimeOptions } from '../../src/summaries/runtime.ts';
+import { KyselySummaryStore } from '../../src/summaries/store.ts';
+import { createSummarizer } from '../../src/summaries/summarize.ts';
+import { systemClock } from '../../src/resilience/clock.ts';
+import { createPgliteDatabase, createPostgresDatabase } from '../helpers/databases.ts';
+import { EchoProvider, bundledResolver, quietLogger, testRouter } from './support.ts';
+
+const fixtures = fileURLToPath(new URL('../fixtures/exports/', import.meta.url));
+
+class Capture extends Writable {
+  text = '';
+  constructor(readonly isTTY = false) {
+    super();
+  }
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.text += String(chunk);
+    done();
+  }
+}
+
+describe('recap summarize', () => {
+  let handle: DatabaseHandle;
+  let provider: EchoProvider;
+  const built: EngineRuntimeOptions[] = [];
+  let closed = 0;
+
+  beforeAll(async () => {
+    handle = await createPgliteDatabase();
+  });
+  afterAll(async () => {
+    await handle.close();
+  });
+
+  async function buildDeps(_ctx: CliContext, options: EngineRuntimeOptions): Promise<EngineRuntime> {
+    built.push(options);
+    provider = new EchoProvider('echo', 'echo-large', 100_000);
+    const routing = testRouter([provider], [{ provider: 'echo', model: 'echo-large' }]);
+    const summarizer = createSummarizer({
+      resolver: await bundledResolver(handle.db),
+      router: routing.router,
+      contextWindowFor: routing.contextWindowFor,
+      store: new KyselySummaryStore(handle.db),
+      clock: systemClock,
+      logger: quietLogger,
+    });
+    return { summarizer, close: async () => void closed++ };
+  }
+
+  async function run(argv: string[], tty = false) {
+    const stdout = new Capture();
+    const stderr = new Capture(tty);
+    const code = await createSummarizeCommand(buildDeps).run({ argv, env: {}, stdout, stderr, cwd: fixtures });
+    return { code, stdout: stdout.text, stderr: stderr.text };
+  }
+
+  it('prints the summary, its citations and one footer line; import warnings go to stderr', async () => {
+    const { code, stdout, stderr } = await run(['quirks.json', '--type', 'detailed', '--provider', 'echo']);
+    expect(code).toBe(0);
+    expect(stderr).toContain('warning: timestamp "2024-03-01T10:12:00" has no time zone; read as UTC\n');
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^- \d+ messages: (\[\d+\])+$/);
+    const citations = lines.filter((l) => l.startsWith('['));
+    expect(citations.length).toBeGreaterThan(0);
+    for (const line of citations) expect(line).toMatch(/^\[\d+\] → https:\/\/discord\.com\/channels\/810000000000000001\/810000000000000002\/\d+$/);
+    expect(lines.at(-1)).toMatch(/^prompt: default bundled:summaries\/discussion\/detailed\.md · provider: echo\/echo-large · \d+ messages in 1 chunk · \$0\.\d{4}$/);
+    expect(stderr).toContain('summarizing in one call\n');
+    expect(built.at(-1)).toEqual({ provider: 'echo' });
+    expect(closed).toBeGreaterThan(0);
+  });
+
+  it('prints the whole result as JSON with --json, and says when it was reused', async () => {
+    const first = await run(['thread.json', '--json', '--perspective', 'developer']);
+    expect(first.code).toBe(0);
+    const result = JSON.parse(first.stdout) as { citations: Array<{ ref: number; messageId: string }>; reused: boolean; chunks: number };
+    expect(result).toMatchObject({ reused: false, chunks: 1 });
+    expect(result.citations[0]).toMatchObject({ ref: 1, messageId: '1230000000000000001' });
+
+    const again = await run(['thread.json', '--perspective', 'developer']);
+    expect(again.stdout.trimEnd().split('\n').at(-1)).toMatch(/ · \$0\.0000 · reused$/);
+  });
+
+  it('draws a progress bar when stderr is a terminal', async () => {
+    const { code, stderr } = await run(['quirks.json', '--type', 'comprehensive'], true);
+    expect(code).toBe(0);
+    expect(stderr).toContain('\r[------------------------] summarizing in one call');
+  });
+
+  it('fails with one clear line for an empty conversation or a broken export', async () => {
+    const bots = await run(['only-bots.json']);
+    expect(bots.code).toBe(1);
+    expect(bots.stderr).toMatch(/^recap summarize: nothing to summarize: none of the \d+ messages in #\S+ can be summarized \(\d+ from bots\)\n$/);
+
+    const empty = await run(['empty.json']);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toBe('recap summarize: nothing to summarize: #dev-chat has no messages in the requested range\n');
+
+    const wrong = await run(['no-messages.json']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^recap summarize: no-messages\.json: not a DiscordChatExporter export: this JSON object has no "messages"/);
+
+    const broken = await run(['not-json.json']);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/^recap summarize: not-json\.json: not JSON: byte 0 /);
+    expect(broken.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('fails with one line when no language model answers', async () => {
+    const failing = createSummarizeCommand(async (ctx, options) => {
+      const runtime = await buildDeps(ctx, options);
+      provider.failTask('summarize');
+      return runtime;
+    });
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await failing.run({ argv: ['thread.json', '--type', 'action_items'], env: {}, stdout, stderr, cwd: fixtures });
+    expect(code).toBe(1);
+    expect(stderr.text).toMatch(/^summarizing in one call\nrecap summarize: .*simulated outage.*\n$/);
+    expect(stdout.text).toBe('');
+  });
+
+  it('treats bad arguments as usage errors', async () => {
+    await expect(run([])).rejects.toBeInstanceOf(UsageError);
+    await expect(run(['a.json', 'b.json'])).rejects.toThrow(/expected one export file, got 2/);
+    await expect(run(['quirks.json', '--since', 'soon'])).rejects.toThrow(/^--since: "soon" is not a duration/);
+    await expect(run(['quirks.json', '--limit', '0'])).rejects.toThrow(/--limit must be a whole number from 1 to 200000/);
+    await expect(run(['quirks.json', '--type', '../etc'])).rejects.toThrow(/--type must be a word/);
+    await expect(run(['quirks.json', '--nope'])).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('applies --since, --limit and --include-bots before summarizing', async () => {
+    const limited = await run(['quirks.json', '--limit', '2', '--json', '--type', 'limited']);
+    expect(limited.code).toBe(0);
+    expect(JSON.parse(limited.stdout)).toMatchObject({ messages: 2 });
+
+    // Counted back from the newest message (10:17, a bot): 10:14 onwards, bots left out.
+    const recent = await run(['quirks.json', '--since', '3m', '--json', '--type', 'recent']);
+    expect(JSON.parse(recent.stdout)).toMatchObject({ messages: 2 });
+    const withBots = await run(['quirks.json', '--since', '3m', '--include-bots', '--json', '--type', 'recent']);
+    expect(JSON.parse(withBots.stdout)).toMatchObject({ messages: 4 });
+    expect(provider.calls[0]!.refs).toEqual([1, 2, 3, 4]);
+  });
+
+  it('summarizes the sample export on the embedded defaults (PGlite, bundled prompts, local provider)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'recap-summarize-'));
+    const env = { DATA_DIR: dataDir, PROMPTS_DIR: join(process.cwd(), 'prompts') };
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await summarizeCommand.run({ argv: [join(process.cwd(), 'examples/sample-export.json'), '--json'], env, stdout, stderr, cwd: process.cwd() });
+    expect(stderr.text).not.toMatch(/error/i);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout.text) as { provider: string; prompt: { level: string; path: string }; citations: Array<{ ref: number; messageId: string }>; messages: number };
+    expect(result.provider).toBe('local');
+    expect(result.prompt).toMatchObject({ level: 'default', path: 'summaries/discussion/brief.md' });
+    expect(result.messages).toBeGreaterThan(100);
+    expect(result.citations.length).toBeGreaterThan(0);
+    for (const c of result.citations) expect(c.messageId).toMatch(/^\d{17,20}$/);
+    // Without DATABASE_URL the summary lives in memory: the service's embedded directory is never opened,
+    // and only the migrated empty database is cached, to start the next run faster.
+    expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
+    expect(readdirSync(join(dataDir, 'cache'))).toEqual([expect.stringMatching(/^pglite-migrated-[0-9a-f]{16}\.tar$/)]);
+    const again = new Capture();
+    expect(await summarizeCommand.run({ argv: [join(process.cwd(), 'examples/sample-export.json'), '--json'], env, stdout: again, stderr: new Capture(), cwd: process.cwd() })).toBe(0);
+    expect(JSON.parse(again.text)).toMatchObject({ reused: false, text: (JSON.parse(stdout.text) as { text: string }).text });
+    // An unknown provider is a usage error naming the enabled ones.
+    const bad = new Capture();
+    expect(await summarizeCommand.run({ argv: [join(process.cwd(), 'examples/sample-export.json'), '--provider', 'nope'], env, stdout: new Capture(), stderr: bad, cwd: process.cwd() })).not.toBe(0);
+    expect(bad.text).toMatch(/"nope" is not an enabled provider; enabled: .*local/);
+  }, 60_000);
+});
+
+describe.skipIf(inject('postgresUrl') === '')('recap summarize with DATABASE_URL [postgres]', () => {
+  it('shares the configured database: the same export again is answered from the stored summary', async () => {
+    const created = await createPostgresDatabase();
+    const dataDir = await mkdtemp(join(tmpdir(), 'recap-summarize-pg-'));
+    try {
+      const env = { DATA_DIR: dataDir, DATABASE_URL: created.url, PROMPTS_DIR: join(process.cwd(), 'prompts') };
+      const run = async () => {
+        const stdout = new Capture();
+        const stderr = new Capture();
+        const code = await summarizeCommand.run({ argv: [join(process.cwd(), 'examples/sample-export.json'), '--json'], env, stdout, stderr, cwd: process.cwd() });
+        expect(stderr.text).not.toMatch(/error/i);
+        expect(code).toBe(0);
+        return JSON.parse(stdout.text) as { reused: boolean; text: string; summaryId: string };
+      };
+      const first = await run();
+      expect(first.reused).toBe(false);
+      const again = await run();
+      expect(again).toMatchObject({ reused: true, text: first.text, summaryId: first.summaryId });
+      const rows = await created.handle.db.selectFrom('summaries').select('id').execute();
+      expect(rows).toEqual([{ id: first.summaryId }]);
+      // Nothing embedded was opened or cached.
+      expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
+      expect(existsSync(join(dataDir, 'cache'))).toBe(false);
+    } finally {
+      await created.drop();
+    }
+  }, 120_000);
+});
