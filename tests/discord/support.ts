@@ -27,7 +27,7 @@ import { findModel } from '../../src/llm/router/targets.ts';
 import { createRouter } from '../../src/llm/router/router.ts';
 import { createSpendGuard, type SpendGuardOptions } from '../../src/llm/router/spend-guard.ts';
 import { startDiscordEmulator, type DiscordEmulator, type DiscordEmulatorOptions, type StoredChannel, type StoredGuild, type StoredUser } from '../emulators/discord/server.ts';
-import { quietLogger } from '../summaries/support.ts';
+import { quietLogger, streamOf } from '../summaries/support.ts';
 import { buildEngine } from '../prompts/engine-helpers.ts';
 
 export { EPHEMERAL } from '../helpers/discord-messages.ts';
@@ -229,10 +229,8 @@ export class TranscribingProvider implements Provider {
     return `You asked: ${last}${earlier.length > 0 ? `\nEarlier you asked: ${earlier.join(' | ')}` : ''}`;
   }
 
-  async *stream(request: GenerateRequest): AsyncIterable<StreamEvent> {
-    const response = await this.generate(request);
-    yield { type: 'text', delta: response.text };
-    yield { type: 'finish', finishReason: response.finishReason, usage: response.usage, provider: response.provider, model: response.model };
+  stream(request: GenerateRequest): AsyncIterable<StreamEvent> {
+    return streamOf(this.generate(request));
   }
 
   async health() {

@@ -85,13 +85,7 @@ describe('/ai-config end to end', () => {
     await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'status' }), /Manage Server/);
     await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'budget', options: { usd: 100 } }), /Manage Server/);
     await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } }), /Manage Server/);
-    const crafted = e2e.discord.sendInteraction({
-      type: 'modal-submit',
-      userId: memberId,
-      channelId: e2e.world.general.id,
-      customId: 'ai-config:key:anthropic',
-      fields: { key: CRAFTED_KEY },
-    });
+    const crafted = e2e.submitModal(memberId, { customId: 'ai-config:key:anthropic' }, { key: CRAFTED_KEY });
     await privateReply(crafted, /Manage Server/);
     expect(await e2e.autocomplete(memberId, 'ai-config', { subcommand: 'key-set', focused: 'provider' })).toEqual([]);
   });

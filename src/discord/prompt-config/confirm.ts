@@ -3,6 +3,7 @@ import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { describeDuration } from '../format/text.ts';
 import type { ConfirmationKind, Pending } from '../shared/pending-confirmations.ts';
+import { requireGuildAdmin } from './access.ts';
 import { customId, type PromptConfigAction } from './custom-ids.ts';
 
 export interface ButtonSpec {
@@ -60,7 +61,7 @@ export function openConfirmation<T>(interaction: ChatInputCommandInteraction, ct
  * The pending confirmation a click may act on: only its invoker may press,
  * and only once (a second click, or one after the time-out, finds nothing).
  */
-export function claimConfirmation<T>(interaction: ButtonInteraction, ctx: CommandContext, kind: ConfirmationKind<T>, nonce: string | undefined): Pending<T> {
+function claimConfirmation<T>(interaction: ButtonInteraction, ctx: CommandContext, kind: ConfirmationKind<T>, nonce: string | undefined): Pending<T> {
   const { confirmations } = ctx.memory;
   const entry = nonce === undefined ? undefined : confirmations.peek(kind, nonce);
   if (entry === undefined || nonce === undefined) {
@@ -72,4 +73,34 @@ export function claimConfirmation<T>(interaction: ButtonInteraction, ctx: Comman
   const taken = confirmations.take(kind, nonce);
   if (taken === undefined) throw new UserFacingError('This confirmation was already answered.');
   return taken;
+}
+
+/** What a confirmation's message becomes once answered (its buttons go). */
+export interface AnsweredReply {
+  content: string;
+  embeds: APIEmbed[];
+}
+
+/**
+ * A click on a confirmation's button: claimed by its invoker only, once.
+ * Cancel answers at once; confirm checks Manage Server again (it may have
+ * been taken away meanwhile) before `confirmed` acts.
+ */
+export async function answerConfirmation<T>(
+  interaction: ButtonInteraction,
+  ctx: CommandContext,
+  kind: ConfirmationKind<T>,
+  nonce: string | undefined,
+  confirm: boolean,
+  answers: { cancelled(data: T): AnsweredReply; confirmed(pending: Pending<T>): Promise<AnsweredReply> },
+): Promise<void> {
+  const pending = claimConfirmation(interaction, ctx, kind, nonce);
+  if (!confirm) {
+    await interaction.update({ ...answers.cancelled(pending.data), components: [], allowedMentions: { parse: [] } });
+    return;
+  }
+  requireGuildAdmin(interaction);
+  await interaction.deferUpdate();
+  const reply = await answers.confirmed(pending);
+  await interaction.editReply({ ...reply, components: [], allowedMentions: { parse: [] } });
 }

@@ -6,7 +6,7 @@ import { EmbedColors, boundedEmbed } from '../format/embed.ts';
 import { describeDuration, inlineCode } from '../format/text.ts';
 import { requireGuildAdmin } from './access.ts';
 import type { ConfirmationKind } from '../shared/pending-confirmations.ts';
-import { claimConfirmation, confirmOrCancel, confirmationRow, openConfirmation } from './confirm.ts';
+import { answerConfirmation, confirmOrCancel, confirmationRow, openConfirmation } from './confirm.ts';
 import { replyPrivately } from '../shared/private-reply.ts';
 
 export interface RemoveTarget {
@@ -61,42 +61,38 @@ export async function runRemove(
   });
 }
 
-export async function onRemoveButton(
+export function onRemoveButton(
   interaction: ButtonInteraction,
   ctx: CommandContext,
   confirm: ConfirmationKind<RemoveTarget>,
   action: 'remove' | 'cancel-remove',
   nonce: string | undefined,
 ): Promise<void> {
-  const { guildId } = claimConfirmation(interaction, ctx, confirm, nonce);
-  if (action === 'cancel-remove') {
-    await interaction.update({ content: 'Cancelled: nothing was removed.', embeds: [], components: [] });
-    return;
-  }
-  requireGuildAdmin(interaction);
-  await interaction.deferUpdate();
-  const { prompts, vault } = ctx.services;
-  // Expire the snapshot under the current config's key while the config is still known.
-  await prompts.configs.get(guildId);
-  prompts.invalidateGuild(guildId);
-  // The webhook and its secret belong to the config: its URL stops verifying at once.
-  const removedHook = await ctx.services.webhooks.hooks.remove(guildId);
-  ctx.services.webhooks.forgetGuild(guildId);
-  const removedConfig = await prompts.configs.remove(guildId);
-  const removedTokens = await vault.delete(guildId, GITHUB_TOKEN_PURPOSE);
-  prompts.invalidateGuild(guildId);
-  await recordAudit(ctx.services.db, {
-    guildId,
-    actorId: interaction.user.id,
-    action: 'prompt-config.remove',
-    details: { config: removedConfig, token: removedTokens > 0, webhook: removedHook },
-    correlationId: ctx.correlationId,
-  });
-  ctx.logger.info({ config: removedConfig, token: removedTokens > 0 }, 'prompt configuration removed');
-  await interaction.editReply({
-    content: `Removed${removedConfig ? ' the prompt repository' : ''}${removedTokens > 0 ? `${removedConfig ? ' and' : ''} the stored token` : ''}. Requests in this server now use the bundled prompts.`,
-    embeds: [],
-    components: [],
-    allowedMentions: { parse: [] },
+  return answerConfirmation(interaction, ctx, confirm, nonce, action === 'remove', {
+    cancelled: () => ({ content: 'Cancelled: nothing was removed.', embeds: [] }),
+    confirmed: async ({ guildId }) => {
+      const { prompts, vault } = ctx.services;
+      // Expire the snapshot under the current config's key while the config is still known.
+      await prompts.configs.get(guildId);
+      prompts.invalidateGuild(guildId);
+      // The webhook and its secret belong to the config: its URL stops verifying at once.
+      const removedHook = await ctx.services.webhooks.hooks.remove(guildId);
+      ctx.services.webhooks.forgetGuild(guildId);
+      const removedConfig = await prompts.configs.remove(guildId);
+      const removedTokens = await vault.delete(guildId, GITHUB_TOKEN_PURPOSE);
+      prompts.invalidateGuild(guildId);
+      await recordAudit(ctx.services.db, {
+        guildId,
+        actorId: interaction.user.id,
+        action: 'prompt-config.remove',
+        details: { config: removedConfig, token: removedTokens > 0, webhook: removedHook },
+        correlationId: ctx.correlationId,
+      });
+      ctx.logger.info({ config: removedConfig, token: removedTokens > 0 }, 'prompt configuration removed');
+      return {
+        content: `Removed${removedConfig ? ' the prompt repository' : ''}${removedTokens > 0 ? `${removedConfig ? ' and' : ''} the stored token` : ''}. Requests in this server now use the bundled prompts.`,
+        embeds: [],
+      };
+    },
   });
 }

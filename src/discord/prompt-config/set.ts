@@ -11,7 +11,7 @@ import { deferOnce } from '../respond.ts';
 import type { BotServices } from '../services.ts';
 import { requireGuildAdmin } from './access.ts';
 import type { ConfirmationKind } from '../shared/pending-confirmations.ts';
-import { claimConfirmation, confirmOrCancel, confirmationRow, openConfirmation } from './confirm.ts';
+import { answerConfirmation, confirmOrCancel, confirmationRow, openConfirmation } from './confirm.ts';
 import { replyPrivately } from '../shared/private-reply.ts';
 import { passes, readFailed, repositoryReportEmbed } from './repository-report.ts';
 
@@ -79,26 +79,22 @@ export async function runSet(
   });
 }
 
-export async function onSetButton(
+export function onSetButton(
   interaction: ButtonInteraction,
   ctx: CommandContext,
   confirm: ConfirmationKind<SetCandidate>,
   action: 'save-anyway' | 'cancel-set',
   nonce: string | undefined,
 ): Promise<void> {
-  const { data } = claimConfirmation(interaction, ctx, confirm, nonce);
-  if (action === 'cancel-set') {
-    await interaction.update({ content: 'Cancelled: nothing was saved.', embeds: [repositoryReportEmbed(data.report, 'cancelled')], components: [], allowedMentions: { parse: [] } });
-    return;
-  }
-  requireGuildAdmin(interaction);
-  await interaction.deferUpdate();
-  await saveConfig(ctx, data, interaction.user.id, true);
-  await interaction.editReply({
-    content: 'Saved. Until the repository passes validation, requests use the bundled prompts; `/prompt-config status` shows what is wrong.',
-    embeds: [repositoryReportEmbed(data.report, 'saved-anyway')],
-    components: [],
-    allowedMentions: { parse: [] },
+  return answerConfirmation(interaction, ctx, confirm, nonce, action === 'save-anyway', {
+    cancelled: (data) => ({ content: 'Cancelled: nothing was saved.', embeds: [repositoryReportEmbed(data.report, 'cancelled')] }),
+    confirmed: async ({ data }) => {
+      await saveConfig(ctx, data, interaction.user.id, true);
+      return {
+        content: 'Saved. Until the repository passes validation, requests use the bundled prompts; `/prompt-config status` shows what is wrong.',
+        embeds: [repositoryReportEmbed(data.report, 'saved-anyway')],
+      };
+    },
   });
 }
 
