@@ -9,6 +9,8 @@
 import type { Provider } from '../../src/llm/provider-spec/contract.ts';
 import { ProviderError, estimateTokens, type GenerateRequest, type GenerateResponse, type ModelInfo, type StreamEvent } from '../../src/llm/provider-spec/contract.ts';
 import { Secret } from '../../src/config/secret.ts';
+import { loadSodium } from '../../src/vault/sodium.ts';
+import { Vault } from '../../src/vault/vault.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { startBot, type Bot } from '../../src/discord/bot.ts';
 import { createMentionChat, type MentionChat } from '../../src/discord/chat/mention-listener.ts';
@@ -70,6 +72,8 @@ export interface StartOptions {
   commands?: (defaults: SlashCommand[]) => SlashCommand[];
   /** Progress edits no more often than this (default 2 s, as in production). */
   progressIntervalMs?: number;
+  /** The commands get a vault with no master key, as on a bot whose operator set no RECAP_MASTER_KEYS. */
+  lockedVault?: boolean;
   logger?: Logger;
 }
 
@@ -109,7 +113,7 @@ export async function startInProcessBot(options: StartOptions): Promise<InProces
   const services: BotServices = {
     logger,
     db,
-    vault,
+    vault: options.lockedVault === true ? new Vault(db, await loadSodium(), undefined) : vault,
     prompts,
     metrics: registry,
     clock: systemClock,

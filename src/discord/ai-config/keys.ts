@@ -5,7 +5,7 @@ import { UserFacingError } from '../errors.ts';
 import { inlineCode } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
 import { replyPrivately } from '../shared/private-reply.ts';
-import { openSecretModal, secretStorageOff, storeSecret } from '../shared/secret-modal.ts';
+import { openSecretModal, requireSecretStorage, storeSecret } from '../shared/secret-modal.ts';
 import { requireAiAdmin } from './access.ts';
 import { PROVIDER_NAME, keyModalId, parseKeyModalId } from './custom-ids.ts';
 
@@ -25,7 +25,7 @@ function providerList(names: readonly string[]): string {
 /** `/ai-config key-set provider`: the key is typed into a private form (see ../shared/secret-modal.ts). */
 export async function openKeyModal(interaction: ChatInputCommandInteraction, ctx: CommandContext, keyProviders: KeyProviderList): Promise<void> {
   requireAiAdmin(interaction);
-  if (ctx.services.vault.locked) throw new UserFacingError(secretStorageOff(LOCKED));
+  requireSecretStorage(ctx, LOCKED);
   const provider = interaction.options.getString('provider', true).trim().toLowerCase();
   const takingKeys = await keyProviders();
   if (!takingKeys.includes(provider)) {
@@ -33,20 +33,15 @@ export async function openKeyModal(interaction: ChatInputCommandInteraction, ctx
       `${inlineCode(provider, 40)} does not take a server API key on this bot. Providers that do: ${providerList(takingKeys)}.`,
     );
   }
-  await openSecretModal(
-    interaction,
-    ctx,
-    {
-      customId: keyModalId(provider),
-      title: `API key for ${provider}`,
-      inputId: KEY_INPUT_ID,
-      label: 'API key',
-      description: "Stored encrypted and used only for this server's requests; never shown again.",
-      minLength: MIN_LENGTH,
-      maxLength: MAX_LENGTH,
-    },
-    LOCKED,
-  );
+  await openSecretModal(interaction, {
+    customId: keyModalId(provider),
+    title: `API key for ${provider}`,
+    inputId: KEY_INPUT_ID,
+    label: 'API key',
+    description: "Stored encrypted and used only for this server's requests; never shown again.",
+    minLength: MIN_LENGTH,
+    maxLength: MAX_LENGTH,
+  });
 }
 
 export async function onKeySubmit(interaction: ModalSubmitInteraction, ctx: CommandContext): Promise<void> {

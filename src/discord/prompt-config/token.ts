@@ -6,7 +6,7 @@ import { UserFacingError } from '../errors.ts';
 import { discordTime } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
 import { replyPrivately } from '../shared/private-reply.ts';
-import { openSecretModal, storeSecret } from '../shared/secret-modal.ts';
+import { openSecretModal, requireSecretStorage, storeSecret } from '../shared/secret-modal.ts';
 import { requireGuildAdmin } from './access.ts';
 import { customId } from './custom-ids.ts';
 
@@ -18,21 +18,17 @@ const LOCKED = 'a token cannot be saved';
 /** `/prompt-config token`: the token is typed into a private form (see ../shared/secret-modal.ts). */
 export async function openTokenModal(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   requireGuildAdmin(interaction);
-  await openSecretModal(
-    interaction,
-    ctx,
-    {
-      customId: customId('token'),
-      title: 'GitHub token for the prompt repo',
-      inputId: TOKEN_INPUT_ID,
-      label: 'GitHub token (read access to the repository)',
-      description: 'Fine-grained (Contents: read) or classic. Stored encrypted; never shown again.',
-      minLength: MIN_LENGTH,
-      maxLength: MAX_LENGTH,
-      placeholder: 'github_pat_… or ghp_…',
-    },
-    LOCKED,
-  );
+  requireSecretStorage(ctx, LOCKED);
+  await openSecretModal(interaction, {
+    customId: customId('token'),
+    title: 'GitHub token for the prompt repo',
+    inputId: TOKEN_INPUT_ID,
+    label: 'GitHub token (read access to the repository)',
+    description: 'Fine-grained (Contents: read) or classic. Stored encrypted; never shown again.',
+    minLength: MIN_LENGTH,
+    maxLength: MAX_LENGTH,
+    placeholder: 'github_pat_… or ghp_…',
+  });
 }
 
 /** Why a value cannot be a token, or undefined when its shape is plausible. Never repeats the value. */

@@ -8,7 +8,7 @@ import { EmbedColors, boundedEmbed } from '../format/embed.ts';
 import { discordTimeWithAge, inlineCode } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
 import { replyPrivately } from '../shared/private-reply.ts';
-import { secretStorageOff, storeSecret } from '../shared/secret-modal.ts';
+import { requireSecretStorage, storeSecret } from '../shared/secret-modal.ts';
 import { requireGuildAdmin } from './access.ts';
 
 /** Where the payload URL points when PUBLIC_URL is not set: the admin replaces the host. */
@@ -26,7 +26,7 @@ export async function runWebhook(interaction: ChatInputCommandInteraction, ctx: 
   const guildId = requireGuildAdmin(interaction);
   const rotate = interaction.options.getBoolean('rotate') === true;
   await deferOnce(interaction, true);
-  const { prompts, webhooks, vault, clock } = ctx.services;
+  const { prompts, webhooks, clock } = ctx.services;
   const config = await prompts.configs.get(guildId);
   if (config === null) throw new UserFacingError('Set a prompt repository first with `/prompt-config set`; the webhook belongs to it.');
   const existing = await webhooks.hooks.forGuild(guildId);
@@ -35,7 +35,7 @@ export async function runWebhook(interaction: ChatInputCommandInteraction, ctx: 
     await replyPrivately(interaction, { embeds: [existingEmbed(existing, configWebhookUrl(base, existing.hookId), webhooks.publicUrl === undefined)] });
     return;
   }
-  if (vault.locked) throw new UserFacingError(secretStorageOff(LOCKED));
+  requireSecretStorage(ctx, LOCKED);
   const issued = await storeSecret(() => webhooks.hooks.issue(guildId, interaction.user.id, new Date(clock.now())), {
     locked: LOCKED,
     failed: 'storing the webhook secret failed',

@@ -2,8 +2,9 @@
  * Secrets members hand the bot (a GitHub token, a provider API key) are typed
  * into a modal, never a command option, so they never show in the channel,
  * the client's command history or the interaction's options. A modal must be
- * the first answer to the command. Storing one either works, or says what
- * failed without ever repeating the value.
+ * the first answer to the command. Storing one (or one the bot makes, such
+ * as a webhook secret) either works, or says what failed without ever
+ * repeating the value.
  */
 import {
   LabelBuilder,
@@ -34,21 +35,20 @@ export interface SecretModal {
  * The answer when the vault has no master key: the operator's to fix.
  * `what` continues "Secret storage is off on this bot, so": `a token cannot be saved`.
  */
-export function secretStorageOff(what: string): string {
+function secretStorageOff(what: string): string {
   return (
     `Secret storage is off on this bot, so ${what}. The bot operator must set RECAP_MASTER_KEYS ` +
     '(generate a key with `npm run recap -- keys generate`) and restart the bot.'
   );
 }
 
-/** Shows the form for one secret; refuses at once (no form) when the vault is locked. */
-export async function openSecretModal(
-  interaction: ChatInputCommandInteraction,
-  ctx: CommandContext,
-  modal: SecretModal,
-  lockedText: string,
-): Promise<void> {
-  if (ctx.services.vault.locked) throw new UserFacingError(secretStorageOff(lockedText));
+/** Refuses at once, before any form is shown, when the vault cannot store secrets; `what` as for secretStorageOff. */
+export function requireSecretStorage(ctx: CommandContext, what: string): void {
+  if (ctx.services.vault.locked) throw new UserFacingError(secretStorageOff(what));
+}
+
+/** Shows the form for one secret (call requireSecretStorage first). */
+export async function openSecretModal(interaction: ChatInputCommandInteraction, modal: SecretModal): Promise<void> {
   const input = new TextInputBuilder()
     .setCustomId(modal.inputId)
     .setStyle(TextInputStyle.Short)
