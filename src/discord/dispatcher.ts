@@ -4,6 +4,7 @@ import { CONNECTION_LOST_MESSAGE, isConnectionLost } from '../db/connection-erro
 import type { Logger } from '../log/logger.ts';
 import type { CommandContext, SlashCommand } from './command.ts';
 import { GENERIC_FAILURE, UserFacingError } from './errors.ts';
+import { createInteractionMemory } from './memory.ts';
 import { deferOnce, respond } from './respond.ts';
 import type { BotServices } from './services.ts';
 
@@ -33,6 +34,8 @@ export function newCorrelationId(): string {
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const byName = new Map(options.commands.map((c) => [c.data.name, c]));
+  // One per bot: what its handlers keep between interactions.
+  const memory = createInteractionMemory();
   const running = new Set<Promise<void>>();
   let draining = false;
 
@@ -57,7 +60,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       userId: interaction.user.id,
       ...(interaction.isCommand() || interaction.isAutocomplete() ? { command: interaction.commandName } : {}),
     });
-    const ctx: CommandContext = { services: options.services, correlationId, logger };
+    const ctx: CommandContext = { services: options.services, memory, correlationId, logger };
 
     if (interaction.isAutocomplete()) {
       const command = byName.get(interaction.commandName);

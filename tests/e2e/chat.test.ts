@@ -4,30 +4,22 @@
  * question and lists the earlier ones it was sent, so each answer shows what
  * the thread's memory held. Steps build on each other, in order.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AnthropicEmulator } from '../emulators/anthropic/server.ts';
 import type { ApiMessage } from '../emulators/discord/server.ts';
 import { modelAnswer } from '../discord/responders.ts';
 import { EPHEMERAL, WAIT_MS } from '../helpers/discord-messages.ts';
 import type { E2E } from './harness.ts';
-import { startE2EWithAnthropic, type AnthropicE2E } from './with-anthropic.ts';
+import { startE2EWithAnthropicForFile } from './with-anthropic.ts';
 
 const API_KEY = `sk-ant-e2e-${'c'.repeat(24)}`;
 const SIGNATURE = '\n\n-# anthropic/claude-sonnet-4-6';
 
-let started: AnthropicE2E;
 let e2e: E2E;
 let anthropic: AnthropicEmulator;
 let threadId = '';
 
-beforeAll(async () => {
-  started = await startE2EWithAnthropic({ keys: { operator: API_KEY }, responder: modelAnswer });
-  ({ e2e, anthropic } = started);
-}, 60_000);
-
-afterAll(async () => {
-  await started?.close();
-});
+startE2EWithAnthropicForFile({ keys: { operator: API_KEY }, responder: modelAnswer }, (started) => ({ e2e, anthropic } = started));
 
 function botMessagesIn(channelId: string): ApiMessage[] {
   return e2e.discord.botMessages.filter((m) => m.channel_id === channelId && (m.flags & EPHEMERAL) === 0);

@@ -368,8 +368,11 @@ export interface E2E {
   runCommand(userId: string, name: string, spec?: CommandSpec, timeoutMs?: number): Promise<{ handle: InteractionHandle; reply: ApiMessage }>;
   /** Clicks a button on the original message of `on` (or on a message). */
   click(userId: string, on: InteractionHandle | ApiMessage, customId: string): InteractionHandle;
-  /** Submits the modal `from` showed, with text input values by custom id. */
-  submitModal(userId: string, from: InteractionHandle, fields: Record<string, string>): InteractionHandle;
+  /**
+   * Submits the modal `from` showed, with text input values by custom id; or,
+   * given `{ customId }`, a crafted submit of a modal nobody was shown (in #general).
+   */
+  submitModal(userId: string, from: InteractionHandle | { customId: string }, fields: Record<string, string>): InteractionHandle;
   /** Autocomplete for `focused` (typed value in `options[focused]`); resolves to the offered values. */
   autocomplete(userId: string, name: string, spec: CommandSpec & { focused: string }): Promise<string[]>;
   /** The custom ids of the buttons on a message. */
@@ -479,6 +482,7 @@ export async function startE2E(options: StartE2EOptions = {}): Promise<E2E> {
         return discord.sendInteraction({ type: 'button', userId, customId, message: on });
       },
       submitModal(userId, from, fields) {
+        if ('customId' in from) return discord.sendInteraction({ type: 'modal-submit', userId, channelId: world.general.id, customId: from.customId, fields });
         return discord.sendInteraction({ type: 'modal-submit', userId, from, fields });
       },
       async autocomplete(userId, name, spec) {

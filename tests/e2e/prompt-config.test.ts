@@ -82,13 +82,7 @@ describe('/prompt-config end to end', () => {
       /Manage Server/,
     );
     await privateReply(e2e.command(memberId, 'prompt-config', { subcommand: 'status' }), /Manage Server/);
-    const crafted = e2e.discord.sendInteraction({
-      type: 'modal-submit',
-      userId: memberId,
-      channelId: e2e.world.general.id,
-      customId: 'prompt-config:token',
-      fields: { token: SECOND_TOKEN },
-    });
+    const crafted = e2e.submitModal(memberId, { customId: 'prompt-config:token' }, { token: SECOND_TOKEN });
     await privateReply(crafted, /Manage Server/);
   });
 

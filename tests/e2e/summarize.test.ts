@@ -4,28 +4,20 @@
  * The offline `local` provider is switched off here, so that an outage of
  * the model provider is an outage.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AnthropicEmulator } from '../emulators/anthropic/server.ts';
 import type { ApiMessage } from '../emulators/discord/server.ts';
 import { modelAnswer } from '../discord/responders.ts';
 import { EPHEMERAL, summaryOf, WAIT_MS } from '../helpers/discord-messages.ts';
 import type { E2E } from './harness.ts';
-import { startE2EWithAnthropic, type AnthropicE2E } from './with-anthropic.ts';
+import { startE2EWithAnthropicForFile } from './with-anthropic.ts';
 
 const API_KEY = `sk-ant-e2e-${'k'.repeat(24)}`;
 
-let started: AnthropicE2E;
 let e2e: E2E;
 let anthropic: AnthropicEmulator;
 
-beforeAll(async () => {
-  started = await startE2EWithAnthropic({ keys: { operator: API_KEY }, responder: modelAnswer });
-  ({ e2e, anthropic } = started);
-}, 60_000);
-
-afterAll(async () => {
-  await started?.close();
-});
+startE2EWithAnthropicForFile({ keys: { operator: API_KEY }, responder: modelAnswer }, (started) => ({ e2e, anthropic } = started));
 
 const jump = (channelId: string, messageId: string) => `https://discord.com/channels/${e2e.world.guild.id}/${channelId}/${messageId}`;
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { start as startAnthropic, type AnthropicEmulator } from '../emulators/anthropic/server.ts';
 import type { KeySet, Responder } from '../emulators/llm-faults.ts';
+import { afterAll, beforeAll } from 'vitest';
 import { startE2E, type E2E, type StartE2EOptions } from './harness.ts';
 
 export interface AnthropicE2EOptions {
@@ -76,4 +77,20 @@ export async function startE2EWithAnthropic(options: AnthropicE2EOptions): Promi
     await cleanUp();
     throw err;
   }
+}
+
+/**
+ * For one test file: starts the bot with Anthropic before its tests and
+ * closes everything after them. `ready` gets the running harness, to keep
+ * what the tests use.
+ */
+export function startE2EWithAnthropicForFile(options: AnthropicE2EOptions, ready: (started: AnthropicE2E) => void): void {
+  let started: AnthropicE2E | undefined;
+  beforeAll(async () => {
+    started = await startE2EWithAnthropic(options);
+    ready(started);
+  }, 60_000);
+  afterAll(async () => {
+    await started?.close();
+  });
 }

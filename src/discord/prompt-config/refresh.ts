@@ -4,7 +4,7 @@ import type { CommandContext } from '../command.ts';
 import { inlineCode } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
 import { requireGuildAdmin } from './access.ts';
-import { replyPrivately } from './reply.ts';
+import { replyPrivately } from '../shared/private-reply.ts';
 import { repositoryReportEmbed } from './repository-report.ts';
 
 /** `/prompt-config refresh`: fetch the branch now and say what actually happened and what serves. */

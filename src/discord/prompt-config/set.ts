@@ -1,4 +1,4 @@
-import { ButtonStyle, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
+import type { ButtonInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { recordAudit } from '../../audit/audit-log.ts';
 import { describeOutcome, outcomeErrors } from '../../prompts/outcome-text.ts';
 import { isSuccess } from '../../prompts/refresh-outcome.ts';
@@ -10,9 +10,9 @@ import { describeDuration, inlineCode } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
 import type { BotServices } from '../services.ts';
 import { requireGuildAdmin } from './access.ts';
-import { claimConfirmation, confirmationRow, type ButtonSpec } from './confirm.ts';
-import type { PendingConfirmations } from './pending.ts';
-import { replyPrivately } from './reply.ts';
+import type { ConfirmationKind } from '../shared/pending-confirmations.ts';
+import { answerConfirmation, confirmOrCancel, confirmationRow, openConfirmation } from './confirm.ts';
+import { replyPrivately } from '../shared/private-reply.ts';
 import { passes, readFailed, repositoryReportEmbed } from './repository-report.ts';
 
 export interface SetCandidate {
@@ -20,10 +20,7 @@ export interface SetCandidate {
   report: RepositoryReport;
 }
 
-const SET_BUTTONS: readonly ButtonSpec[] = [
-  { action: 'save-anyway', label: 'Save anyway (fix later)', style: ButtonStyle.Danger },
-  { action: 'cancel-set', label: 'Cancel', style: ButtonStyle.Secondary },
-];
+const SET_BUTTONS = confirmOrCancel({ action: 'save-anyway', label: 'Save anyway (fix later)' }, 'cancel-set');
 
 /**
  * `/prompt-config set`: reads the repository as the engine will, shows what
@@ -33,7 +30,7 @@ const SET_BUTTONS: readonly ButtonSpec[] = [
 export async function runSet(
   interaction: ChatInputCommandInteraction,
   ctx: CommandContext,
-  pending: PendingConfirmations<SetCandidate>,
+  confirm: ConfirmationKind<SetCandidate>,
 ): Promise<void> {
   const guildId = requireGuildAdmin(interaction);
   const repoUrl = interaction.options.getString('repo_url', true);
@@ -56,13 +53,13 @@ export async function runSet(
     return;
   }
 
-  const nonce = pending.open({ ownerId: interaction.user.id, guildId, data: { config, report } }, async ({ data }) => {
-    await interaction.editReply({
-      content: `Timed out after ${describeDuration(pending.timeoutMs)}: nothing was saved.`,
-      embeds: [repositoryReportEmbed(data.report, 'not-saved')],
-      components: [confirmationRow(nonce, SET_BUTTONS, true)],
-      allowedMentions: { parse: [] },
-    });
+  const nonce = openConfirmation(interaction, ctx, {
+    kind: confirm,
+    guildId,
+    data: { config, report },
+    buttons: SET_BUTTONS,
+    expiredOutcome: 'nothing was saved.',
+    expiredEmbeds: (data) => [repositoryReportEmbed(data.report, 'not-saved')],
   });
   // GitHub answers 404 to strangers: with no token, that usually means a private repository.
   const outcome = report.outcome;
@@ -76,32 +73,28 @@ export async function runSet(
           : 'Fix the problems and run `/prompt-config set` again, or save it anyway and fix it later.';
   const note = readFailed(report) ? describeOutcome(outcome, report.repo, { code: (t) => inlineCode(t), serving: false }) : undefined;
   await replyPrivately(interaction, {
-    content: `${hint} Only you can press these buttons, for ${describeDuration(pending.timeoutMs)}.`,
+    content: `${hint} Only you can press these buttons, for ${describeDuration(confirm.timeoutMs)}.`,
     embeds: [repositoryReportEmbed(report, 'not-saved', note)],
     components: [confirmationRow(nonce, SET_BUTTONS)],
   });
 }
 
-export async function onSetButton(
+export function onSetButton(
   interaction: ButtonInteraction,
   ctx: CommandContext,
-  pending: PendingConfirmations<SetCandidate>,
+  confirm: ConfirmationKind<SetCandidate>,
   action: 'save-anyway' | 'cancel-set',
   nonce: string | undefined,
 ): Promise<void> {
-  const { data } = claimConfirmation(interaction, pending, nonce);
-  if (action === 'cancel-set') {
-    await interaction.update({ content: 'Cancelled: nothing was saved.', embeds: [repositoryReportEmbed(data.report, 'cancelled')], components: [], allowedMentions: { parse: [] } });
-    return;
-  }
-  requireGuildAdmin(interaction);
-  await interaction.deferUpdate();
-  await saveConfig(ctx, data, interaction.user.id, true);
-  await interaction.editReply({
-    content: 'Saved. Until the repository passes validation, requests use the bundled prompts; `/prompt-config status` shows what is wrong.',
-    embeds: [repositoryReportEmbed(data.report, 'saved-anyway')],
-    components: [],
-    allowedMentions: { parse: [] },
+  return answerConfirmation(interaction, ctx, confirm, nonce, action === 'save-anyway', {
+    cancelled: (data) => ({ content: 'Cancelled: nothing was saved.', embeds: [repositoryReportEmbed(data.report, 'cancelled')] }),
+    confirmed: async ({ data }) => {
+      await saveConfig(ctx, data, interaction.user.id, true);
+      return {
+        content: 'Saved. Until the repository passes validation, requests use the bundled prompts; `/prompt-config status` shows what is wrong.',
+        embeds: [repositoryReportEmbed(data.report, 'saved-anyway')],
+      };
+    },
   });
 }
 
