@@ -30,7 +30,7 @@ export async function startShardingRole(config: Config, app: App, entry: string,
   const sharding = config.sharding;
   switch (sharding.role) {
     case 'single':
-      return { running: { message: 'recap-bot is running', fields: {} }, forward: () => undefined, stop: async () => true, onOrphaned: () => undefined };
+      return { running: { message: 'recap-bot is running', fields: { role: config.role } }, forward: () => undefined, stop: async () => true, onOrphaned: () => undefined };
     case 'shard': {
       const stopAnswering = answerMetricsRequests(parent, app.metrics);
       // discord.js reports the shard's state to the manager without a callback, so once the
@@ -56,12 +56,17 @@ export async function startShardingRole(config: Config, app: App, entry: string,
         token: config.discord.token,
         apiUrl: config.discord.apiUrl,
         shards: sharding.shards,
+        ...(sharding.ids === undefined ? {} : { ids: sharding.ids }),
         spawnDelayMs: sharding.spawnDelayMs,
         logger: app.logger,
       });
       mountShardedMetrics(app.http, app.metrics, shards);
       return {
-        running: { message: 'recap-bot is running', fields: { shards: shards.count } },
+        running: {
+          message: 'recap-bot is running',
+          // SHARD_IDS: this host's part (`shardIds`) of the deployment's total (`of`).
+          fields: { role: config.role, ...(sharding.ids === undefined ? { shards: shards.count } : { shards: shards.ids.length, shardIds: shards.ids, of: shards.count }) },
+        },
         forward: (signal) => shards.forward(signal),
         stop: () => shards.stop(),
         onOrphaned: () => undefined,
