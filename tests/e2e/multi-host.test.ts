@@ -65,6 +65,9 @@ describe.skipIf(postgresUrl === '')(`two shard hosts and a web process on one Po
     web = e2e.spawnBot({ RECAP_ROLE: 'web', SHARD_IDS: '', SHARD_COUNT: '', DISCORD_TOKEN: '', GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET });
     [urls.b, urls.web] = await Promise.all([hostB.ready(150_000), web.ready(150_000)]);
     await e2e.discord.waitForSessions(SHARD_COUNT, WAIT_MS);
+    // A shard logs its connection after its manager heard it was ready: wait for all four lines.
+    const deadline = Date.now() + WAIT_MS;
+    while (connectedShards(hostA).length + connectedShards(hostB).length < SHARD_COUNT && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     e2e.github.createRepo(REPO, { files: promptFiles('v1') });
   }, 240_000);
 
@@ -171,6 +174,21 @@ describe.skipIf(postgresUrl === '')(`two shard hosts and a web process on one Po
       expect(await (await fetch(`${url}/readyz`)).json()).toMatchObject({ status: 'ready' });
     }
   });
+
+  it('a third host given a shard another host runs stops at start-up, naming the holder, and connects nothing', async () => {
+    const sessions = e2e.discord.gateway.sessions.length;
+    const late = e2e.spawnBot({ SHARD_IDS: '1-2' });
+    expect(await late.exited).toEqual({ code: 1, signal: null });
+    // One line for the operator (LOG_LEVEL=debug adds the stack below it).
+    const printed = late.lines.filter((l) => l.stream === 'stderr' && l.raw.startsWith('recap-bot:')).map((l) => l.raw);
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toMatch(
+      new RegExp(
+        `^recap-bot: configuration: SHARD_IDS: shards 1, 2 already run in another process of this deployment \\(recap-bot shards on \\S+ pid ${hostA.pid} connected from \\S+ since \\d\\d:\\d\\d UTC\\); give each host its own SHARD_IDS$`,
+      ),
+    );
+    expect(e2e.discord.gateway.sessions).toHaveLength(sessions);
+  }, 60_000);
 
   it('SIGTERM stops each host and its shard processes, each exiting 0', async () => {
     for (const host of [web, hostB, hostA]) expect(await host.stop(30_000)).toEqual({ code: 0, signal: null });
