@@ -216,8 +216,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       bot: undefined,
       correlation,
       async start() {
-        // SHARDS: a shard process serves Discord only (its manager has the one HTTP port and
-        // sweeps the webhook deliveries); the manager serves HTTP only (the shards are Discord).
+        // What this process runs, by RECAP_ROLE and SHARDS / SHARD_IDS: see src/sharding/process-parts.ts.
         const url = parts.listens ? (await http.listen(config.http.port, config.http.host)).url : 'off (the shard manager serves HTTP)';
         if (parts.intake) webhooks.start();
         if (parts.discord === 'shard-children') {

@@ -231,8 +231,9 @@ export type DeploymentRole = RawEnv['RECAP_ROLE'];
 
 /**
  * - single: everything in one process (no SHARDS);
- * - manager: SHARDS set: HTTP (health, metrics, webhooks) here, Discord in
- *   one child process per shard;
+ * - manager: SHARDS, or SHARD_IDS of SHARD_COUNT, set: HTTP (health, metrics,
+ *   and webhooks unless RECAP_ROLE=shards) here, Discord in one child process
+ *   per shard this host runs;
  * - shard: a child of the manager (discord.js sets SHARDING_MANAGER, SHARDS
  *   and SHARD_COUNT for it): Discord only, no HTTP, no migrations.
  */
