@@ -14,6 +14,7 @@ import { createPromptMetrics } from './prompts/metrics.ts';
 import { systemClock, type Clock } from './resilience/clock.ts';
 import { startBot, type Bot } from './discord/bot.ts';
 import { clientShards } from './sharding/client-shards.ts';
+import { processParts, withoutRoutes } from './sharding/process-parts.ts';
 import { createMentionChat } from './discord/chat/mention-listener.ts';
 import { commands as slashCommands } from './discord/commands/index.ts';
 import type { BotServices } from './discord/services.ts';
@@ -133,11 +134,14 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       timeoutMs: config.http.timeoutMs,
     });
     mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
+    const parts = processParts(config);
+    // RECAP_ROLE=shards: the port serves health and metrics; the web hosts take the webhooks.
+    const intakeHttp = parts.intake ? http : withoutRoutes(http);
     const configHooks = new ConfigHookStore(database.db, vault);
     const correlation = createCorrelationScope();
     const crashFault = crashOnDeliveryFor(overrides.env?.RECAP_TEST_CRASH_ON_DELIVERY_REPO);
     if (crashFault !== undefined) logger.warn('RECAP_TEST_CRASH_ON_DELIVERY_REPO is set: a test fault crashes this process on some webhook deliveries');
-    const webhooks = mountGithubWebhook(http, {
+    const webhooks = mountGithubWebhook(intakeHttp, {
       secret: config.github.webhookSecret,
       hooks: configHooks,
       db: database.db,
@@ -171,7 +175,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         'GITHUB_APP_ID is set but GITHUB_APP_SLUG, GITHUB_APP_CLIENT_ID and GITHUB_APP_CLIENT_SECRET are not: no App installation can be linked to a server, so the App reads no server\'s repository (public ones are read anonymously).',
       );
     }
-    mountGithubAppSetup(http, {
+    mountGithubAppSetup(intakeHttp, {
       linking: githubApp,
       onLinked: (guildId) => prompts.invalidateGuild(guildId),
       ...(config.http.publicUrl === undefined ? {} : { publicUrl: config.http.publicUrl }),
@@ -212,13 +216,15 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       bot: undefined,
       correlation,
       async start() {
-        // SHARDS: a shard process serves Discord only (its manager has the one HTTP port and
-        // sweeps the webhook deliveries); the manager serves HTTP only (the shards are Discord).
-        const serveHttp = config.sharding.role !== 'shard';
-        const url = serveHttp ? (await http.listen(config.http.port, config.http.host)).url : 'off (the shard manager serves HTTP)';
-        if (serveHttp) webhooks.start();
-        if (config.sharding.role === 'manager') {
+        // What this process runs, by RECAP_ROLE and SHARDS / SHARD_IDS: see src/sharding/process-parts.ts.
+        const url = parts.listens ? (await http.listen(config.http.port, config.http.host)).url : 'off (the shard manager serves HTTP)';
+        if (parts.intake) webhooks.start();
+        if (parts.discord === 'shard-children') {
           logger.debug('the Discord client runs in the shard processes');
+        } else if (parts.discord === 'web-role') {
+          if (config.discord.token !== undefined) {
+            logger.warn('DISCORD_TOKEN is set, but RECAP_ROLE=web never connects to Discord: remove the token from this host');
+          }
         } else if (config.discord.token === undefined) {
           logger.warn(
             'the Discord client is off: DISCORD_TOKEN is not set. Set it (and invite the bot) to serve /summarize in Discord. ' +
@@ -230,7 +236,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
             token: config.discord.token,
             ...(config.discord.apiUrl === undefined ? {} : { apiUrl: config.discord.apiUrl }),
             ...(config.discord.devGuildId === undefined ? {} : { devGuildId: config.discord.devGuildId }),
-            // Once per deployment: the first shard registers for all.
+            // Once per deployment: the process holding shard 0 registers for every host (web hosts hold no shard).
             registerCommands: config.discord.registerCommands && (config.sharding.role !== 'shard' || config.sharding.ids.includes(0)),
             ...clientShards(config.sharding),
             commands: slashCommands,

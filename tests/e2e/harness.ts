@@ -399,6 +399,7 @@ export interface E2E {
 }
 
 const REGISTRATION_PATH = /^\/applications\/\d+\/guilds\/(\d+)\/commands$/;
+const GLOBAL_REGISTRATION_PATH = /^\/applications\/\d+\/commands$/;
 
 export async function startE2E(options: StartE2EOptions = {}): Promise<E2E> {
   const startTimeoutMs = options.startTimeoutMs ?? 45_000;
@@ -445,7 +446,14 @@ export async function startE2E(options: StartE2EOptions = {}): Promise<E2E> {
       bot.waitForLog((l) => l.msg === 'connected to Discord', startTimeoutMs, 'the "connected to Discord" log line'),
       raceExit(
         bot,
-        discord.waitForRequest((r) => r.method === 'PUT' && REGISTRATION_PATH.exec(r.path)?.[1] === world.guild.id && r.status === 200, startTimeoutMs),
+        // To the world's guild; globally when the caller unset DISCORD_DEV_GUILD_ID.
+        discord.waitForRequest(
+          (r) =>
+            r.method === 'PUT' &&
+            r.status === 200 &&
+            (env['DISCORD_DEV_GUILD_ID'] === '' ? GLOBAL_REGISTRATION_PATH.test(r.path) : REGISTRATION_PATH.exec(r.path)?.[1] === world.guild.id),
+          startTimeoutMs,
+        ),
         'command registration',
       ),
     ]);
