@@ -187,7 +187,8 @@ if [ "$(id -u)" = "0" ]; then
 fi
 SERVICE_ENV+=("PATH=$PATH" "HOME=$WORK/home" "HTTP_HOST=127.0.0.1" "HTTP_PORT=$PORT" "DATA_DIR=$WORK/data" "LOG_FORMAT=json")
 if [ -n "${VERIFY_DATABASE_URL:-}" ]; then SERVICE_ENV+=("DATABASE_URL=$VERIFY_DATABASE_URL"); fi
-say "starting: ${CMD[*]} (port $PORT, database: ${VERIFY_DATABASE_URL:+Postgres}${VERIFY_DATABASE_URL:-embedded PGlite})"
+# Never the URL itself: it may hold a password.
+say "starting: ${CMD[*]} (port $PORT, database: $([ -n "${VERIFY_DATABASE_URL:-}" ] && echo Postgres || echo 'embedded PGlite'))"
 started=$(now_ms)
 # Its own session and process group: nothing it leaves behind can hide among this script's processes.
 (cd "$RUNTIME" && exec setsid env -i "${SERVICE_ENV[@]}" "${AS_USER[@]}" "${CMD[@]}") >"$LOG" 2>&1 &
@@ -206,6 +207,15 @@ wait_for() {
 wait_for /healthz
 healthy=$(now_ms)
 say "/healthz answered 200 after $((healthy - started)) ms"
+# HTTP listens only after the migrations: their share of that time sizes start-up probes.
+node -e '
+  const [log, started] = [process.argv[1], Number(process.argv[2])];
+  for (const line of require("fs").readFileSync(log, "utf8").split("\n")) {
+    let entry; try { entry = JSON.parse(line); } catch { continue; }
+    if (entry.msg === "database migrated") {
+      console.log(`verify: ${entry.migrations.length} migrations applied, done ${entry.time - started} ms after the start`);
+    }
+  }' "$LOG" "$started" || true
 wait_for /readyz
 say "/readyz answered 200 after $(( $(now_ms) - started )) ms"
 rss_kb=$(awk '/VmRSS/ { print $2 }' "/proc/$SERVICE_PID/status" 2>/dev/null || echo 0)
