@@ -213,7 +213,7 @@ node -e '
   for (const line of require("fs").readFileSync(log, "utf8").split("\n")) {
     let entry; try { entry = JSON.parse(line); } catch { continue; }
     if (entry.msg === "database migrated") {
-      console.log(`verify: ${entry.migrations.length} migrations applied, done ${entry.time - started} ms after the start`);
+      console.log(`verify: ${entry.migrations.length} migrations applied, done ${new Date(entry.time).getTime() - started} ms after the start`);
     }
   }' "$LOG" "$started" || true
 wait_for /readyz
