@@ -174,6 +174,14 @@ if [ -d "$RUNTIME/node_modules/typescript" ] || [ -d "$RUNTIME/node_modules/vite
 fi
 say "runtime directory: $(du -sm "$RUNTIME" | cut -f1) MB (node_modules $(du -sm "$RUNTIME/node_modules" | cut -f1) MB); build directory: $(du -sm "$CONTEXT" | cut -f1) MB"
 
+# The packaged CLI (package.json "bin") must work with production dependencies alone.
+RECAP_BIN="$(node -e 'const b = require(process.argv[1]).bin; console.log((typeof b === "string" ? b : b?.recap) ?? "")' "$RUNTIME/package.json")"
+if [ -n "$RECAP_BIN" ] && [ -z "$FALLBACK" ]; then
+  (cd "$RUNTIME" && env -i PATH="$PATH" HOME="$WORK" timeout 60 node "$RECAP_BIN" --help >"$WORK/cli.log" 2>&1) \
+    || { cat "$WORK/cli.log" >&2; fail "recap --help (node $RECAP_BIN) failed in the runtime directory"; }
+  say "recap --help works from the runtime directory (node $RECAP_BIN)"
+fi
+
 # ---------------------------------------------------------------- 4. start
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 mkdir -p "$WORK/data" "$WORK/home"
