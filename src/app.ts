@@ -13,6 +13,8 @@ import { formatProblem } from './prompts/problems.ts';
 import { createPromptMetrics } from './prompts/metrics.ts';
 import { systemClock, type Clock } from './resilience/clock.ts';
 import { startBot, type Bot } from './discord/bot.ts';
+import { clientGatewayView, createGatewayReadiness, type GatewayReadiness } from './discord/gateway-readiness.ts';
+import { createDiscordMetrics } from './discord/metrics.ts';
 import { clientShards } from './sharding/client-shards.ts';
 import { createMentionChat } from './discord/chat/mention-listener.ts';
 import { commands as slashCommands } from './discord/commands/index.ts';
@@ -54,6 +56,8 @@ export interface App {
   bus: InvalidationBus;
   /** Set once `start()` connected to Discord (DISCORD_TOKEN set). */
   bot: Bot | undefined;
+  /** The Discord side of /readyz: this process's client, or the shard manager's shards. */
+  gateway: GatewayReadiness;
   /** The correlation id of the work running now (process-level error handlers log it). */
   correlation: CorrelationScope;
   /** `url`: where HTTP listens; a shard process (SHARDS) serves no HTTP, and `url` says so. */
@@ -92,6 +96,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       );
     }
     const metrics = createMetricsRegistry();
+    const discordMetrics = createDiscordMetrics(metrics, slashCommands.map((c) => c.data.name));
+    const gateway = createGatewayReadiness();
     const clock = overrides.clock ?? systemClock;
     const bundled = await loadLocalRepo(config.prompts.dir, promptLimitsFrom(config));
     if (bundled.repo === null) {
@@ -132,7 +138,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       bodyBudgetBytes: config.http.bodyBudgetBytes,
       timeoutMs: config.http.timeoutMs,
     });
-    mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
+    mountHealthRoutes(http, { pingDatabase: () => database.ping(), gateway: () => gateway.check(), metrics });
     const configHooks = new ConfigHookStore(database.db, vault);
     const correlation = createCorrelationScope();
     const crashFault = crashOnDeliveryFor(overrides.env?.RECAP_TEST_CRASH_ON_DELIVERY_REPO);
@@ -210,6 +216,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       llm,
       bus,
       bot: undefined,
+      gateway,
       correlation,
       async start() {
         // SHARDS: a shard process serves Discord only (its manager has the one HTTP port and
@@ -218,6 +225,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         const url = serveHttp ? (await http.listen(config.http.port, config.http.host)).url : 'off (the shard manager serves HTTP)';
         if (serveHttp) webhooks.start();
         if (config.sharding.role === 'manager') {
+          // Not ready until the shard processes are: the sharding role watches them here.
+          gateway.expect();
           logger.debug('the Discord client runs in the shard processes');
         } else if (config.discord.token === undefined) {
           logger.warn(
@@ -225,8 +234,14 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
               'Meanwhile, summarize a channel export offline with `npm run recap -- summarize examples/sample-export.json`.',
           );
         } else {
+          gateway.expect();
           app.bot = await startBot({
-            onClient: mentionChat.onClient,
+            onClient: (client, dispatcher) => {
+              gateway.watch(() => clientGatewayView(client));
+              discordMetrics.watchShards(() => clientGatewayView(client).shards);
+              mentionChat.onClient(client, dispatcher);
+            },
+            metrics: discordMetrics,
             token: config.discord.token,
             ...(config.discord.apiUrl === undefined ? {} : { apiUrl: config.discord.apiUrl }),
             ...(config.discord.devGuildId === undefined ? {} : { devGuildId: config.discord.devGuildId }),

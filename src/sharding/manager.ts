@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { ShardingManager, type Shard } from 'discord.js';
 import type { Secret } from '../config/secret.ts';
 import type { Logger } from '../log/logger.ts';
+import type { GatewayView } from '../discord/gateway-readiness.ts';
 import type { ProcessMetrics } from './merge-metrics.ts';
 import { resolveShardCount } from './shard-count.ts';
 import { requestMetrics } from './shard-metrics.ts';
@@ -25,6 +26,8 @@ export interface ShardManager {
   readonly count: number;
   /** Each shard's metrics; `metrics` undefined for a shard that did not answer within `timeoutMs`. */
   collectMetrics(timeoutMs: number): Promise<ProcessMetrics[]>;
+  /** Each shard's gateway state, as its process last reported it (for /readyz). */
+  gateway(): GatewayView;
   /** Passes a signal on to every shard process (SIGHUP: reload the plugins config). */
   forward(signal: NodeJS.Signals): void;
   /** SIGTERM to every shard, then waits; false when one did not exit with code 0 within `timeoutMs`. */
@@ -50,8 +53,22 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
     respawn: true,
   });
   let stopping = false;
+  // Why a shard is not ready, from the events its process sends (discord.js keeps only `ready`).
+  const notReadyBecause = new Map<number, string>();
+  let everReady = false;
   manager.on('shardCreate', (shard: Shard) => {
     logger.info({ shard: shard.id, of: count }, 'starting a shard process');
+    notReadyBecause.set(shard.id, 'starting');
+    shard.on('ready', () => {
+      everReady = true;
+    });
+    shard.on('resume', () => {
+      everReady = true;
+    });
+    shard.on('reconnecting', () => notReadyBecause.set(shard.id, 'reconnecting'));
+    shard.on('disconnect', () => notReadyBecause.set(shard.id, 'disconnected'));
+    shard.on('death', () => notReadyBecause.set(shard.id, 'process exited'));
+    shard.on('spawn', () => notReadyBecause.set(shard.id, 'starting'));
     shard.on('death', (child) => {
       if (stopping) return;
       const { exitCode, signalCode } = child as ChildProcess;
@@ -76,6 +93,12 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
           ),
         ),
       );
+    },
+    gateway() {
+      return {
+        everReady,
+        shards: [...manager.shards.values()].map((shard) => ({ id: shard.id, ready: shard.ready, state: shard.ready ? 'ready' : (notReadyBecause.get(shard.id) ?? 'starting') })),
+      };
     },
     forward(signal) {
       for (const shard of manager.shards.values()) shard.process?.kill(signal);

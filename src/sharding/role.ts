@@ -60,6 +60,7 @@ export async function startShardingRole(config: Config, app: App, entry: string,
         logger: app.logger,
       });
       mountShardedMetrics(app.http, app.metrics, shards);
+      app.gateway.watch(() => shards.gateway());
       return {
         running: { message: 'recap-bot is running', fields: { shards: shards.count } },
         forward: (signal) => shards.forward(signal),
