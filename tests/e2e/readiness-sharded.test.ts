@@ -7,38 +7,10 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readyz, readyzAnswering } from '../helpers/readiness.ts';
 import { startE2E, type E2E } from './harness.ts';
 
 const postgresUrl = inject('postgresUrl');
-
-interface Readiness {
-  status: number;
-  body: { status: string; checks: Record<string, string>; reason?: string };
-}
-
-async function readyz(base: string): Promise<Readiness | undefined> {
-  try {
-    const res = await fetch(`${base}/readyz`);
-    return { status: res.status, body: (await res.json()) as Readiness['body'] };
-  } catch {
-    return undefined; // not listening yet
-  }
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-const readyzWith = (base: string, status: number) => async () => {
-  const r = await readyz(base);
-  return r?.status === status ? r : undefined;
-};
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -73,13 +45,13 @@ describe.skipIf(postgresUrl === '')(`/readyz with SHARDS=2${postgresUrl === '' ?
 
   it('answers 503 with the reason while every shard is disconnected, and 200 once they reconnected', async () => {
     e2e.discord.gateway.outage();
-    const down = await until(readyzWith(http, 503), 15_000, 'a 503 during the outage');
+    const down = await readyzAnswering(http, 503, 15_000);
     expect(down.body).toMatchObject({ status: 'unavailable', checks: { database: 'ok', discord: 'disconnected' } });
     expect(down.body.reason).toMatch(/^discord: every gateway shard is disconnected \(shard 0: \w[^,]*, shard 1: \w/);
     expect((await fetch(`${http}/healthz`)).status).toBe(200);
 
     e2e.discord.gateway.restore();
-    const up = await until(readyzWith(http, 200), 45_000, 'a 200 after the outage');
+    const up = await readyzAnswering(http, 200, 45_000);
     expect(up.body).toEqual({ status: 'ready', checks: { database: 'ok', discord: 'ok' } });
   }, 70_000);
 
@@ -89,11 +61,11 @@ describe.skipIf(postgresUrl === '')(`/readyz with SHARDS=2${postgresUrl === '' ?
     e2e.discord.gateway.holdIdentify();
     const second = e2e.spawnBot({ HTTP_PORT: String(port), DISCORD_REGISTER_COMMANDS: 'false' });
     try {
-      const starting = await until(readyzWith(base, 503), 60_000, 'a 503 from the starting manager');
+      const starting = await readyzAnswering(base, 503, 60_000);
       expect(starting.body).toMatchObject({ status: 'unavailable', checks: { database: 'ok', discord: 'starting' } });
       expect(starting.body.reason).toMatch(/^discord: waiting for the gateway's READY/);
       e2e.discord.gateway.releaseIdentify();
-      const ready = await until(readyzWith(base, 200), 60_000, 'a 200 once the shards are READY');
+      const ready = await readyzAnswering(base, 200, 60_000);
       expect(ready.body).toEqual({ status: 'ready', checks: { database: 'ok', discord: 'ok' } });
     } finally {
       e2e.discord.gateway.releaseIdentify();

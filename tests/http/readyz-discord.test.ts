@@ -9,30 +9,9 @@ import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { startDiscordEmulator, type DiscordEmulator, type StoredChannel, type StoredUser } from '../emulators/discord/server.ts';
 import { createPgliteDatabase, silentLogger } from '../helpers/databases.ts';
+import { readyz, readyzAnswering, until } from '../helpers/readiness.ts';
 
 const TOKEN = 'readyz-bot-token';
-
-interface Readiness {
-  status: number;
-  body: { status: string; checks: Record<string, string>; reason?: string };
-}
-
-async function readyz(base: string): Promise<Readiness> {
-  const res = await fetch(`${base}/readyz`);
-  return { status: res.status, body: (await res.json()) as Readiness['body'] };
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    last = value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
 
 describe('/readyz with DISCORD_TOKEN set (one process)', () => {
   let discord: DiscordEmulator;
@@ -70,9 +49,8 @@ describe('/readyz with DISCORD_TOKEN set (one process)', () => {
     const address = app.http.server.address() as { port: number };
     base = `http://127.0.0.1:${address.port}`;
     // The client has identified and waits for READY.
-    await until(async () => (discord.gateway.sessions.length === 0 && (await readyz(base)).status === 503 ? true : undefined), 10_000, 'a 503 before READY');
-    const before = await readyz(base);
-    expect(before.status).toBe(503);
+    const before = await readyzAnswering(base, 503, 10_000);
+    expect(discord.gateway.sessions).toHaveLength(0);
     expect(before.body).toMatchObject({ status: 'unavailable', checks: { database: 'ok', discord: 'starting' } });
     expect(before.body.reason).toMatch(/^discord: waiting for the gateway's READY \(/);
 
@@ -116,10 +94,7 @@ describe('/readyz with DISCORD_TOKEN set (one process)', () => {
 
   it('answers 503 with the reason while the gateway is unreachable, and 200 once the client reconnected', async () => {
     discord.gateway.outage();
-    const down = await until(async () => {
-      const r = await readyz(base);
-      return r.status === 503 ? r : undefined;
-    }, 10_000, 'a 503 during the outage');
+    const down = await readyzAnswering(base, 503, 10_000);
     expect(down.body).toMatchObject({ status: 'unavailable', checks: { database: 'ok', discord: 'disconnected' } });
     expect(down.body.reason).toMatch(/^discord: every gateway shard is disconnected \(shard 0: \w/);
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^recap_discord_shard_up\{shard="0"\} 0$/m);
@@ -127,10 +102,7 @@ describe('/readyz with DISCORD_TOKEN set (one process)', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
 
     discord.gateway.restore();
-    const up = await until(async () => {
-      const r = await readyz(base);
-      return r.status === 200 ? r : undefined;
-    }, 30_000, 'a 200 after the outage');
+    const up = await readyzAnswering(base, 200, 30_000);
     expect(up.body).toEqual({ status: 'ready', checks: { database: 'ok', discord: 'ok' } });
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^recap_discord_shard_up\{shard="0"\} 1$/m);
   }, 45_000);
