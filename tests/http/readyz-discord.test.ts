@@ -18,6 +18,7 @@ describe('/readyz with DISCORD_TOKEN set (one process)', () => {
   let app: App;
   let base: string;
   let admin: StoredUser;
+  let member: StoredUser;
   let channel: StoredChannel;
 
   beforeAll(async () => {
@@ -25,6 +26,8 @@ describe('/readyz with DISCORD_TOKEN set (one process)', () => {
     const guild = discord.addGuild({ name: 'readiness' });
     admin = discord.addUser({ username: 'admin' });
     discord.addMember(guild.id, admin.id, { permissions: ['ManageGuild'] });
+    member = discord.addUser({ username: 'member' });
+    discord.addMember(guild.id, member.id);
     channel = discord.addChannel(guild.id, { kind: 'text', name: 'general' });
     const config = loadConfig({
       HTTP_PORT: '0',
@@ -63,6 +66,8 @@ describe('/readyz with DISCORD_TOKEN set (one process)', () => {
   it('counts commands by name, kind and outcome, with their latency', async () => {
     const handle = discord.sendInteraction({ type: 'command', userId: admin.id, name: 'prompt-config', subcommand: 'test', channelId: channel.id });
     await handle.waitForFinal(() => true, 15_000);
+    // Refused with a clear answer (Manage Server needed): not a failure.
+    await discord.sendInteraction({ type: 'command', userId: member.id, name: 'prompt-config', subcommand: 'test', channelId: channel.id }).waitForReply(15_000);
     const unknown = discord.sendInteraction({ type: 'command', userId: admin.id, name: 'no-such-command', channelId: channel.id });
     await unknown.waitForReply(15_000);
     const text = await until(
@@ -75,6 +80,7 @@ describe('/readyz with DISCORD_TOKEN set (one process)', () => {
     );
     expect(text).toMatch(/^recap_discord_interactions_total\{command="prompt-config",kind="command",outcome="ok"\} 1$/m);
     expect(text).toMatch(/^recap_discord_interaction_duration_seconds_count\{command="prompt-config",kind="command",outcome="ok"\} 1$/m);
+    expect(text).toMatch(/^recap_discord_interactions_total\{command="prompt-config",kind="command",outcome="refused"\} 1$/m);
     // A name the bot does not know never becomes a label value of its own.
     expect(text).toMatch(/^recap_discord_interactions_total\{command="unknown",kind="command",outcome="unknown"\} 1$/m);
     expect(text).not.toContain('no-such-command');
