@@ -6,6 +6,7 @@ import type { GatewayView } from '../discord/gateway-readiness.ts';
 import type { ProcessMetrics } from './merge-metrics.ts';
 import { resolveShardCount } from './shard-count.ts';
 import { requestMetrics } from './shard-metrics.ts';
+import { trackShardGateways } from './shard-gateway.ts';
 import { messageOf } from '../log/error-message.ts';
 
 export interface ShardManagerOptions {
@@ -53,22 +54,9 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
     respawn: true,
   });
   let stopping = false;
-  // Why a shard is not ready, from the events its process sends (discord.js keeps only `ready`).
-  const notReadyBecause = new Map<number, string>();
-  let everReady = false;
+  const gateway = trackShardGateways(manager);
   manager.on('shardCreate', (shard: Shard) => {
     logger.info({ shard: shard.id, of: count }, 'starting a shard process');
-    notReadyBecause.set(shard.id, 'starting');
-    shard.on('ready', () => {
-      everReady = true;
-    });
-    shard.on('resume', () => {
-      everReady = true;
-    });
-    shard.on('reconnecting', () => notReadyBecause.set(shard.id, 'reconnecting'));
-    shard.on('disconnect', () => notReadyBecause.set(shard.id, 'disconnected'));
-    shard.on('death', () => notReadyBecause.set(shard.id, 'process exited'));
-    shard.on('spawn', () => notReadyBecause.set(shard.id, 'starting'));
     shard.on('death', (child) => {
       if (stopping) return;
       const { exitCode, signalCode } = child as ChildProcess;
@@ -94,12 +82,7 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
         ),
       );
     },
-    gateway() {
-      return {
-        everReady,
-        shards: [...manager.shards.values()].map((shard) => ({ id: shard.id, ready: shard.ready, state: shard.ready ? 'ready' : (notReadyBecause.get(shard.id) ?? 'starting') })),
-      };
-    },
+    gateway,
     forward(signal) {
       for (const shard of manager.shards.values()) shard.process?.kill(signal);
     },
