@@ -55,6 +55,18 @@ describe.skipIf(postgresUrl === '')(`/readyz with SHARDS=2${postgresUrl === '' ?
     expect(up.body).toEqual({ status: 'ready', checks: { database: 'ok', discord: 'ok' } });
   }, 70_000);
 
+  it('answers 503 while every shard process is gone, and 200 once the manager started them again', async () => {
+    const pids = new Map<unknown, number>();
+    for (const line of e2e.bot.lines) if (line.msg === 'connected to Discord') pids.set(line.json?.['shard'], line.json?.['pid'] as number);
+    expect([...pids.keys()].sort()).toEqual([0, 1]);
+    for (const pid of pids.values()) process.kill(pid, 'SIGKILL');
+    const down = await readyzAnswering(http, 503, 15_000);
+    expect(down.body.checks).toEqual({ database: 'ok', discord: 'disconnected' });
+    expect(down.body.reason).toMatch(/^discord: every gateway shard is disconnected \(shard 0: (process exited|starting), shard 1: (process exited|starting)\)$/);
+    const up = await readyzAnswering(http, 200, 90_000);
+    expect(up.body).toEqual({ status: 'ready', checks: { database: 'ok', discord: 'ok' } });
+  }, 120_000);
+
   it('a second deployment answers 503 until its shards are READY', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
