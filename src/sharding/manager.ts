@@ -21,14 +21,14 @@ export interface ShardManagerOptions {
   /** A shard must reach Discord's READY within this (process start-up included). */
   readyTimeoutMs?: number;
   logger: Logger;
+  /** Gets the shards' gateway states (for /readyz) before the first shard starts. */
+  watchGateway?: (read: () => GatewayView) => void;
 }
 
 export interface ShardManager {
   readonly count: number;
   /** Each shard's metrics; `metrics` undefined for a shard that did not answer within `timeoutMs`. */
   collectMetrics(timeoutMs: number): Promise<ProcessMetrics[]>;
-  /** Each shard's gateway state, as its process last reported it (for /readyz). */
-  gateway(): GatewayView;
   /** Passes a signal on to every shard process (SIGHUP: reload the plugins config). */
   forward(signal: NodeJS.Signals): void;
   /** SIGTERM to every shard, then waits; false when one did not exit with code 0 within `timeoutMs`. */
@@ -54,7 +54,7 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
     respawn: true,
   });
   let stopping = false;
-  const gateway = trackShardGateways(manager);
+  options.watchGateway?.(trackShardGateways(manager));
   manager.on('shardCreate', (shard: Shard) => {
     logger.info({ shard: shard.id, of: count }, 'starting a shard process');
     shard.on('death', (child) => {
@@ -82,7 +82,6 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
         ),
       );
     },
-    gateway,
     forward(signal) {
       for (const shard of manager.shards.values()) shard.process?.kill(signal);
     },

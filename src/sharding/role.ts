@@ -58,9 +58,9 @@ export async function startShardingRole(config: Config, app: App, entry: string,
         shards: sharding.shards,
         spawnDelayMs: sharding.spawnDelayMs,
         logger: app.logger,
+        watchGateway: (read) => app.gateway.watch(read),
       });
       mountShardedMetrics(app.http, app.metrics, shards);
-      app.gateway.watch(() => shards.gateway());
       return {
         running: { message: 'recap-bot is running', fields: { shards: shards.count } },
         forward: (signal) => shards.forward(signal),
