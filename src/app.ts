@@ -13,6 +13,8 @@ import { formatProblem } from './prompts/problems.ts';
 import { createPromptMetrics } from './prompts/metrics.ts';
 import { systemClock, type Clock } from './resilience/clock.ts';
 import { startBot, type Bot } from './discord/bot.ts';
+import { clientGatewayView, createGatewayReadiness, type GatewayReadiness } from './discord/gateway-readiness.ts';
+import { createDiscordMetrics } from './discord/metrics.ts';
 import { clientShards } from './sharding/client-shards.ts';
 import { processParts, withoutRoutes } from './sharding/process-parts.ts';
 import { createMentionChat } from './discord/chat/mention-listener.ts';
@@ -55,6 +57,8 @@ export interface App {
   bus: InvalidationBus;
   /** Set once `start()` connected to Discord (DISCORD_TOKEN set). */
   bot: Bot | undefined;
+  /** The Discord side of /readyz: this process's client, or the shard manager's shards. */
+  gateway: GatewayReadiness;
   /** The correlation id of the work running now (process-level error handlers log it). */
   correlation: CorrelationScope;
   /** `url`: where HTTP listens; a shard process (SHARDS) serves no HTTP, and `url` says so. */
@@ -93,6 +97,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       );
     }
     const metrics = createMetricsRegistry();
+    const discordMetrics = createDiscordMetrics(metrics, slashCommands.map((c) => c.data.name));
+    const gateway = createGatewayReadiness();
     const clock = overrides.clock ?? systemClock;
     const bundled = await loadLocalRepo(config.prompts.dir, promptLimitsFrom(config));
     if (bundled.repo === null) {
@@ -133,7 +139,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       bodyBudgetBytes: config.http.bodyBudgetBytes,
       timeoutMs: config.http.timeoutMs,
     });
-    mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
+    mountHealthRoutes(http, { pingDatabase: () => database.ping(), gateway: () => gateway.check(), metrics });
     const parts = processParts(config);
     // RECAP_ROLE=shards: the port serves health and metrics; the web hosts take the webhooks.
     const intakeHttp = parts.intake ? http : withoutRoutes(http);
@@ -214,12 +220,15 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       llm,
       bus,
       bot: undefined,
+      gateway,
       correlation,
       async start() {
         // What this process runs, by RECAP_ROLE and SHARDS / SHARD_IDS: see src/sharding/process-parts.ts.
         const url = parts.listens ? (await http.listen(config.http.port, config.http.host)).url : 'off (the shard manager serves HTTP)';
         if (parts.intake) webhooks.start();
         if (parts.discord === 'shard-children') {
+          // Not ready until the shard processes are: the sharding role watches them here.
+          gateway.expect();
           logger.debug('the Discord client runs in the shard processes');
         } else if (parts.discord === 'web-role') {
           if (config.discord.token !== undefined) {
@@ -231,8 +240,14 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
               'Meanwhile, summarize a channel export offline with `npm run recap -- summarize examples/sample-export.json`.',
           );
         } else {
+          gateway.expect();
           app.bot = await startBot({
-            onClient: mentionChat.onClient,
+            onClient: (client, dispatcher) => {
+              gateway.watch(() => clientGatewayView(client));
+              discordMetrics.watchShards(() => clientGatewayView(client).shards);
+              mentionChat.onClient(client, dispatcher);
+            },
+            metrics: discordMetrics,
             token: config.discord.token,
             ...(config.discord.apiUrl === undefined ? {} : { apiUrl: config.discord.apiUrl }),
             ...(config.discord.devGuildId === undefined ? {} : { devGuildId: config.discord.devGuildId }),

@@ -2,9 +2,11 @@ import type { ChildProcess } from 'node:child_process';
 import { ShardingManager, type Shard } from 'discord.js';
 import type { Secret } from '../config/secret.ts';
 import type { Logger } from '../log/logger.ts';
+import type { GatewayView } from '../discord/gateway-readiness.ts';
 import type { ProcessMetrics } from './merge-metrics.ts';
 import { resolveShardCount } from './shard-count.ts';
 import { requestMetrics } from './shard-metrics.ts';
+import { trackShardGateways } from './shard-gateway.ts';
 import { messageOf } from '../log/error-message.ts';
 
 export interface ShardManagerOptions {
@@ -21,6 +23,8 @@ export interface ShardManagerOptions {
   /** A shard must reach Discord's READY within this (process start-up included). */
   readyTimeoutMs?: number;
   logger: Logger;
+  /** Gets the shards' gateway states (for /readyz) before the first shard starts. */
+  watchGateway?: (read: () => GatewayView) => void;
 }
 
 export interface ShardManager {
@@ -57,6 +61,7 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
     respawn: true,
   });
   let stopping = false;
+  options.watchGateway?.(trackShardGateways(manager));
   manager.on('shardCreate', (shard: Shard) => {
     logger.info({ shard: shard.id, of: count }, 'starting a shard process');
     shard.on('death', (child) => {

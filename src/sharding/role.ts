@@ -67,6 +67,7 @@ export async function startShardingRole(config: Config, app: App, entry: string,
           ids,
           spawnDelayMs: sharding.spawnDelayMs,
           logger: app.logger,
+          watchGateway: (read) => app.gateway.watch(read),
         });
       } catch (error) {
         await claims?.release();
