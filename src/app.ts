@@ -103,6 +103,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     const bus = await createInvalidationBus(database, logger);
     const prompts = createPromptEngine({
       announce: (event) => bus.publish(event),
+      webhookRepos: await recentWebhookRepos(database.db, new Date(clock.now() - 7 * 86_400_000)),
       config,
       db: database.db,
       vault,
@@ -122,11 +123,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       logger,
     });
     const chat = createChat({ resolver: prompts.resolver, router: llm.router, memory: new KyselyChatMemoryStore(database.db), clock, logger });
-    const unwireInvalidation = wireInvalidation(bus, prompts, logger);
-    for (const { repo, at } of await recentWebhookRepos(database.db, new Date(clock.now() - 7 * 86_400_000))) {
-      const [owner, name] = repo.split('/');
-      if (owner !== undefined && name !== undefined) prompts.markWebhookBacked(owner, name, at.getTime());
-    }
+    const unwireInvalidation = wireInvalidation(bus, prompts);
     const http = createHttpServer(logger, {
       maxConnections: config.http.maxConnections,
       bodyBudgetBytes: config.http.bodyBudgetBytes,
@@ -142,7 +139,6 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       hooks: configHooks,
       db: database.db,
       engine: prompts,
-      bus,
       metrics,
       logger,
       clock,
@@ -248,7 +244,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         await llm.close();
         unwireInvalidation();
         await bus.close();
-        await prompts.cache.settle();
+        await prompts.settle();
         await database.close();
       },
     };

@@ -62,7 +62,6 @@ export function createRoutedSuggestions(): RoutedSuggestions {
 }
 
 async function snapshotInMemory(prompts: PromptEngine, guildId: string): Promise<ParsedRepo | null> {
-  const config = await prompts.configs.get(guildId);
-  if (config === null || !config.enabled) return null;
-  return prompts.cache.peek(prompts.targetFor(config).cacheKey)?.parsed ?? null;
+  const held = await prompts.heldSnapshot(guildId);
+  return held?.config.enabled ? held.parsed : null;
 }

@@ -31,7 +31,7 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
   });
   afterEach(async () => {
     await app.webhooks.drain();
-    await app.engine.cache.settle();
+    await app.engine.settle();
   });
 
   async function configure(repo: string, target: WebhookApp = app): Promise<string> {
@@ -170,13 +170,10 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
 
     // 16 minutes later the victim's snapshot is past the 15-minute TTL: the ping stretched nothing.
     clock.advance(16 * MINUTE);
-    const [victimConfig] = (await app.engine.configs.byRepository('victim', 'ttl')).filter((c) => c.guildId === victim);
-    if (victimConfig === undefined) throw new Error('victim config missing');
-    const entry = app.engine.cache.peek(app.engine.targetFor(victimConfig).cacheKey);
-    if (entry === undefined) throw new Error('victim snapshot missing');
-    expect(app.engine.cache.freshness(entry)).toBe('stale');
+    // Served, but no longer fresh: `cached`.
+    expect(await app.engine.status(victim)).toMatchObject({ level: 'cached', lastError: null, denied: null });
     // A restart does not read it as backing either.
-    expect((await recentWebhookRepos(database().handle.db, new Date(clock.now() - 60 * MINUTE))).map((r) => r.repo)).not.toContain('victim/ttl');
+    expect((await recentWebhookRepos(database().handle.db, new Date(clock.now() - 60 * MINUTE))).map((r) => `${r.owner}/${r.repo}`)).not.toContain('victim/ttl');
   });
 
   it('rotating a secret stops the old one at once, also in a process that had it cached', async () => {
@@ -221,7 +218,7 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
     const c = github.push('acme/replays', 'main', promptRepoFiles('C'));
     expect((await postWebhook(app.url, { event: 'push', path: hook.path, secret: hook.secret, body: pushPayload('acme/replays', { before: b, after: c }) })).status).toBe(202);
     await app.webhooks.drain();
-    await app.engine.cache.settle();
+    await app.engine.settle();
     const synced = await config(hook.guildId);
     expect(synced?.lastSyncCommit).toBe(c);
     github.resetStats();
@@ -267,7 +264,7 @@ describeEachDatabase('per-config GitHub webhooks', (database) => {
       );
       expect(results.map((r) => r.status)).toEqual(heads.map(() => 202));
       await limited.webhooks.drain();
-      await limited.engine.cache.settle();
+      await limited.engine.settle();
 
       const rows = await Promise.all(results.map((r) => limited.webhooks.store.get(r.delivery)));
       expect(rows.every((r) => r?.status === 'done')).toBe(true);

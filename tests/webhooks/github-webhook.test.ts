@@ -33,7 +33,7 @@ describeEachDatabase('GitHub webhooks', (database) => {
   });
   afterEach(async () => {
     await app.webhooks.drain();
-    await app.engine.cache.settle();
+    await app.engine.settle();
   });
 
   async function configure(repo: string, branch?: string): Promise<string> {
@@ -332,9 +332,10 @@ describeEachDatabase('GitHub webhooks', (database) => {
     expect(github.count('tarball')).toBe(repos.length);
     for (const repo of repos) {
       const [owner, name] = repo.split('/') as [string, string];
-      const [config] = await app.engine.configs.byRepository(owner, name);
+      const [config] = await app.engine.configsReading(owner, name);
       if (config === undefined) throw new Error(`no config for ${repo}`);
-      expect(app.engine.cache.peek(app.engine.targetFor(config).cacheKey)?.commit).toBe(heads.get(repo));
+      expect((await app.engine.heldSnapshot(config.guildId))?.parsed).not.toBeNull();
+      expect((await app.engine.status(config.guildId)).commit).toBe(heads.get(repo));
     }
   });
 

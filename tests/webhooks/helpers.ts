@@ -138,9 +138,14 @@ export async function startWebhookApp(
 ): Promise<WebhookApp> {
   const logger = options.logger ?? silentLogger;
   const db = await withWebhookTable(database);
-  const under = await buildEngine(database, { apiUrl: options.apiUrl, clock: options.clock, ...(options.env ? { env: options.env } : {}) });
   const bus = await createInvalidationBus(database, logger, { reconnect: { baseMs: 20, maxMs: 200 } });
-  const unwire = wireInvalidation(bus, under.engine, logger);
+  const under = await buildEngine(database, {
+    apiUrl: options.apiUrl,
+    clock: options.clock,
+    announce: (event) => bus.publish(event),
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const unwire = wireInvalidation(bus, under.engine);
   const http = createHttpServer(logger);
   const secret = options.secret === null ? undefined : new Secret(options.secret ?? WEBHOOK_SECRET);
   const hooks = new ConfigHookStore(db, under.vault);
@@ -149,7 +154,6 @@ export async function startWebhookApp(
     hooks,
     db,
     engine: under.engine,
-    bus,
     metrics: under.registry,
     logger,
     clock: options.clock,
@@ -167,7 +171,7 @@ export async function startWebhookApp(
       await http.close();
       unwire();
       await webhooks.close();
-      await under.engine.cache.settle();
+      await under.engine.settle();
       await bus.close();
     },
   };

@@ -57,24 +57,5 @@ export async function autocompleteTest(
 }
 
 async function guildSnapshot(guildId: string, ctx: CommandContext): Promise<ParsedRepo | null> {
-  const { prompts } = ctx.services;
-  const config = await prompts.configs.get(guildId);
-  if (config === null) return null;
-  const target = prompts.targetFor(config);
-  const held = prompts.cache.peek(target.cacheKey);
-  if (held !== undefined) return held.parsed;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), SNAPSHOT_WAIT_MS);
-  });
-  try {
-    // A lookup that loses the race must not become an unhandled rejection.
-    const lookup = prompts.cache.lookup(target).then(
-      (l) => l.entry?.parsed ?? null,
-      () => null,
-    );
-    return await Promise.race([lookup, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return (await ctx.services.prompts.heldSnapshot(guildId, { storeWaitMs: SNAPSHOT_WAIT_MS }))?.parsed ?? null;
 }
