@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { Webhooks } from '@octokit/webhooks';
@@ -14,7 +15,8 @@ import { ConfigHookStore } from '../../src/webhooks/config-hooks.ts';
 import { mountGithubWebhook, type GithubWebhookOptions, type GithubWebhooks } from '../../src/webhooks/github-route.ts';
 import type { Database } from '../../src/db/schema.ts';
 import { buildEngine, type EngineUnderTest } from '../prompts/engine-helpers.ts';
-import { silentLogger } from '../helpers/databases.ts';
+import { silentLogger, type TestDatabase } from '../helpers/databases.ts';
+import { useGitHubOnClock, type GitHubOnClock } from '../helpers/github-on-clock.ts';
 
 export const WEBHOOK_SECRET = 'whsec-test-3f1a9c0e7b';
 
@@ -212,4 +214,34 @@ export async function metricValue(registry: { metrics(): Promise<string> }, name
     if (got === wanted) return Number(match[3]);
   }
   return 0;
+}
+
+/** A suite's webhook app on the GitHub emulator: started before its tests, drained and settled after each, closed after all. */
+export interface WebhookSuite {
+  readonly server: GitHubOnClock;
+  /** Read it in or after `beforeAll`. */
+  readonly app: WebhookApp;
+}
+
+/** Registers the suite's hooks; call it first in the suite. */
+export function useWebhookApp(database: () => TestDatabase, startsAt: string): WebhookSuite {
+  const server = useGitHubOnClock(startsAt);
+  let app: WebhookApp | undefined;
+  beforeAll(async () => {
+    app = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock: server.clock });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+  afterEach(async () => {
+    await app?.webhooks.drain();
+    await app?.engine.settle();
+  });
+  return {
+    server,
+    get app() {
+      if (app === undefined) throw new Error('the webhook app is not started yet (read it in beforeAll or a test)');
+      return app;
+    },
+  };
 }
