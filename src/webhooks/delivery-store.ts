@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { DeliveryStatus, WebhookTables } from './tables.ts';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { DeliveryStatus, WebhookDeliveriesTable, WebhookTables } from './tables.ts';
 
 export interface NewDelivery {
   deliveryId: string;
@@ -212,20 +212,7 @@ export class DeliveryStore {
   }
 }
 
-type Row = {
-  delivery_id: string;
-  event: string;
-  action: string | null;
-  repo: string | null;
-  status: DeliveryStatus;
-  attempts: number;
-  payload: unknown;
-  result: string | null;
-  error: string | null;
-  received_at: Date;
-  processed_at: Date | null;
-  next_attempt_at: Date | null;
-};
+type Row = Selectable<WebhookDeliveriesTable>;
 
 function toStored(row: Row): StoredDelivery {
   return {
