@@ -25,7 +25,6 @@ import { openDatabase, type DatabaseHandle } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { createHttpServer } from '../src/http/server.ts';
 import { createInvalidationBus } from '../src/invalidation/bus.ts';
-import { wireInvalidation } from '../src/invalidation/wire.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { createMetricsRegistry } from '../src/metrics/registry.ts';
 import { loadLocalRepo } from '../src/prompts/bundled.ts';
@@ -169,7 +168,7 @@ async function startHarness(o: Options): Promise<Harness> {
     bundled: (await loadLocalRepo('prompts')).repo,
     announce: (event) => bus.publish(event),
   });
-  const unwire = wireInvalidation(bus, engine);
+  const unwire = bus.subscribe((event) => engine.applyRemote(event));
   const http = createHttpServer(logger);
   const vault = new Vault(database.db, await loadSodium(), undefined);
   const webhooks = mountGithubWebhook(http, {

@@ -22,7 +22,6 @@ import { KyselyChatMemoryStore, KyselySummaryStore } from './summaries/store.ts'
 import { createSummarizer } from './summaries/summarize.ts';
 import { createLlmService, type LlmService } from './llm/service.ts';
 import { createInvalidationBus, type InvalidationBus } from './invalidation/bus.ts';
-import { wireInvalidation } from './invalidation/wire.ts';
 import { ConfigHookStore } from './webhooks/config-hooks.ts';
 import { createGithubAppLinking } from './github-app/linking.ts';
 import { recordAudit } from './audit/audit-log.ts';
@@ -123,7 +122,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       logger,
     });
     const chat = createChat({ resolver: prompts.resolver, router: llm.router, memory: new KyselyChatMemoryStore(database.db), clock, logger });
-    const unwireInvalidation = wireInvalidation(bus, prompts);
+    const unwireInvalidation = bus.subscribe((event) => prompts.applyRemote(event));
     const http = createHttpServer(logger, {
       maxConnections: config.http.maxConnections,
       bodyBudgetBytes: config.http.bodyBudgetBytes,

@@ -27,6 +27,7 @@ import { defaultApiBaseUrl, parseRepoUrl } from './sources/repo-url.ts';
 import type { Problem, ResolutionLevel } from './types.ts';
 import { createWebhookTrust } from './webhook-trust.ts';
 
+export type { PromptConfig } from './prompt-config-store.ts';
 export type { PushGroup, PushPlan, ReceivedPush, RepositoryChange } from './push-refresh.ts';
 
 export interface PromptEngineDeps {

@@ -1,5 +1,4 @@
-import type { PromptEngine, PushGroup } from '../prompts/engine.ts';
-import type { PromptConfig } from '../prompts/prompt-config-store.ts';
+import type { PromptConfig, PromptEngine, PushGroup } from '../prompts/engine.ts';
 import type { Clock } from '../resilience/clock.ts';
 import type { ConfigHookStore } from './config-hooks.ts';
 import { branchOf, type DeliveryPayload, type PushEssentials, type RepositoryEssentials } from './payloads.ts';

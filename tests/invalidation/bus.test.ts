@@ -5,7 +5,6 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
 import { createInvalidationBus, DEFAULT_CHANNEL, type InvalidationBus } from '../../src/invalidation/bus.ts';
 import type { InvalidationEvent } from '../../src/invalidation/events.ts';
 import { LISTENER_APPLICATION_NAME } from '../../src/invalidation/postgres-listener.ts';
-import { wireInvalidation } from '../../src/invalidation/wire.ts';
 import { ManualClock } from '../../src/resilience/clock.ts';
 import { GitHubEmulator, type RunningEmulator } from '../emulators/github/server.ts';
 import { describeEachDatabase, silentLogger, type TestDatabase } from '../helpers/databases.ts';
@@ -96,7 +95,7 @@ describeEachDatabase('invalidation bus', (database) => {
     const webhookProcess = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock });
     const otherEngine: EngineUnderTest = await buildEngine(other, { apiUrl: running.baseUrl, clock });
     const otherBus = await createInvalidationBus(other, silentLogger, fast);
-    const unwire = wireInvalidation(otherBus, otherEngine.engine);
+    const unwire = otherBus.subscribe((event) => otherEngine.engine.applyRemote(event));
     try {
       const inspected = await webhookProcess.engine.inspect({ guildId: 'inv-1', repoUrl: 'acme/shared', branch: 'main' });
       if (!inspected.ok) throw new Error(inspected.message);
@@ -136,7 +135,7 @@ describeEachDatabase('invalidation bus', (database) => {
     const two = await buildEngine(other, { apiUrl: running.baseUrl, clock });
     const busOne = await createInvalidationBus(database().handle, silentLogger, fast);
     const busTwo = await createInvalidationBus(other, silentLogger, fast);
-    const unwire = wireInvalidation(busTwo, two.engine);
+    const unwire = busTwo.subscribe((event) => two.engine.applyRemote(event));
     try {
       const save = async (repo: string) => {
         const inspected = await one.engine.inspect({ guildId: 'inv-cfg', repoUrl: repo, branch: 'main' });
@@ -198,7 +197,7 @@ describeEachDatabase('invalidation bus', (database) => {
     const engine = await buildEngine(other, { apiUrl: running.baseUrl, clock });
     const bus = await createInvalidationBus(other, silentLogger, fast);
     const publisher = await createInvalidationBus(database().handle, silentLogger, fast);
-    const unwire = wireInvalidation(bus, engine.engine);
+    const unwire = bus.subscribe((event) => engine.engine.applyRemote(event));
     try {
       const inspected = await engine.engine.inspect({ guildId: 'inv-rs', repoUrl: 'acme/resync', branch: 'main' });
       if (!inspected.ok) throw new Error(inspected.message);

@@ -8,7 +8,6 @@ import { Secret } from '../../src/config/secret.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { createHttpServer } from '../../src/http/server.ts';
 import { createInvalidationBus, type InvalidationBus } from '../../src/invalidation/bus.ts';
-import { wireInvalidation } from '../../src/invalidation/wire.ts';
 import { createLogger, type Logger } from '../../src/log/logger.ts';
 import type { Clock } from '../../src/resilience/clock.ts';
 import { ConfigHookStore } from '../../src/webhooks/config-hooks.ts';
@@ -147,7 +146,7 @@ export async function startWebhookApp(
     announce: (event) => bus.publish(event),
     ...(options.env ? { env: options.env } : {}),
   });
-  const unwire = wireInvalidation(bus, under.engine);
+  const unwire = bus.subscribe((event) => under.engine.applyRemote(event));
   const http = createHttpServer(logger);
   const secret = options.secret === null ? undefined : new Secret(options.secret ?? WEBHOOK_SECRET);
   const hooks = new ConfigHookStore(db, under.vault);
