@@ -10,13 +10,14 @@ import type { PromptLimits } from './limits.ts';
 import type { PromptMetrics } from './metrics.ts';
 import type { ParsedRepo } from './parsed.ts';
 import { PromptConfigStore, type PromptConfig, type SavePromptConfig } from './prompt-config-store.ts';
-import { describeOutcome, outcomeErrors } from './outcome-text.ts';
+import { outcomeErrors } from './outcome-text.ts';
 import { applyPush, applyRepositoryEvent, receivePush, type PushGroup, type PushPlan, type ReceivedPush, type RepositoryChange } from './push-refresh.ts';
 import { headOf, isSuccess, type RefreshOutcome } from './refresh-outcome.ts';
 import { applyRemote, forgetGuild } from './remote-changes.ts';
 import { createRepoCredentials, createRepoTargets } from './repo-targets.ts';
 import { createPromptResolver, type PromptResolver } from './resolver.ts';
-import { SnapshotCache, type CacheTarget, type RefreshResult } from './snapshot-cache.ts';
+import { reportFrom, type RepositoryReport } from './repository-report.ts';
+import { SnapshotCache, type CacheTarget } from './snapshot-cache.ts';
 import { KyselySnapshotStore } from './snapshot-store.ts';
 import { InstallationLinkStore } from './sources/app-installations.ts';
 import { createBreakerRegistry } from './sources/breaker-registry.ts';
@@ -28,6 +29,7 @@ import type { Problem, ResolutionLevel } from './types.ts';
 import { createWebhookTrust } from './webhook-trust.ts';
 
 export type { PromptConfig } from './prompt-config-store.ts';
+export type { RepositoryReport } from './repository-report.ts';
 export type { PushGroup, PushPlan, ReceivedPush, RepositoryChange } from './push-refresh.ts';
 
 export interface PromptEngineDeps {
@@ -45,25 +47,6 @@ export interface PromptEngineDeps {
   announce?: (event: InvalidationEvent) => Promise<void>;
   /** Repositories whose signed webhooks reached the deployment lately, and when (their TTL is a backstop). */
   webhookRepos?: ReadonlyArray<{ owner: string; repo: string; at: number }>;
-}
-
-/** What an admin sees after `/prompt-config set` or `prompts resolve`: the repo as the engine reads it. */
-export interface RepositoryReport {
-  ok: boolean;
-  repo: string;
-  branch: string;
-  commit: string | null;
-  format: string | null;
-  version: string | null;
-  routes: Array<{ name: string; pattern: string }>;
-  files: string[];
-  problems: Problem[];
-  /** Set when the refresh did not succeed: the admin's one line about it. */
-  error?: string;
-  /** What the refresh actually did. */
-  outcome: RefreshOutcome;
-  /** `outcome` in the admin's words (see describeOutcome). */
-  summary: string;
 }
 
 export interface PromptStatus {
@@ -226,31 +209,6 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
 
   const apiBaseFor = (host: string, origin: string): string =>
     host === 'github.com' || host === 'www.github.com' ? config.github.apiUrl : defaultApiBaseUrl({ host, origin });
-
-  const reportFrom = (target: CacheTarget, result: RefreshResult): RepositoryReport => {
-    const { entry, outcome } = result;
-    // What serves after this refresh: the new or confirmed commit, or the stale
-    // copy a GitHub failure leaves in place; never a denied or invalid one.
-    const served = isSuccess(outcome) || (outcome.kind === 'failed' && outcome.serving !== null) ? (entry?.parsed ?? null) : null;
-    const ok = isSuccess(outcome) && served !== null;
-    const problems = outcome.kind === 'invalid' ? outcome.problems : served !== null ? (entry?.problems ?? []) : [];
-    const commit = outcome.kind === 'failed' ? (outcome.serving?.commit ?? null) : headOf(outcome);
-    const summary = describeOutcome(outcome, `${target.owner}/${target.repo}`);
-    return {
-      ok,
-      repo: `${target.owner}/${target.repo}`,
-      branch: target.ref,
-      commit,
-      format: served?.routing.format ?? null,
-      version: served?.routing.version ?? null,
-      routes: served?.routing.routes.map((r) => ({ name: r.name, pattern: r.template.source })) ?? [],
-      files: served === null ? [] : [...served.prompts.keys()].sort(),
-      problems,
-      outcome,
-      summary,
-      ...(ok ? {} : { error: summary }),
-    };
-  };
 
   return {
     resolver,
