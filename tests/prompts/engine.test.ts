@@ -181,15 +181,19 @@ describeEachDatabase('prompt engine', (database) => {
     expect(github.count('commit')).toBe(calls + 1);
   });
 
+  /** Another process announces a push to acme/broken (this one expires and reloads what it holds), then an admin refreshes. */
+  async function announcedThenRefreshed(guild: string): Promise<void> {
+    await suite.engine.applyRemote({ kind: 'repo', owner: 'acme', repo: 'broken' });
+    await suite.engine.settle();
+    await suite.engine.refresh(guild);
+  }
+
   it('a push with a broken PATH keeps the last good snapshot and reports file and line; the next good push recovers', async () => {
     await restart();
     github.createRepo('acme/broken', { files: promptRepoFiles('GOOD') });
     const guild = await configure('acme/broken');
     github.push('acme/broken', 'main', { PATH: 'version: v1\nroutes:\n  a: "x.md"\n  a: "y.md"\n' });
-    // What another process's announcement of the push does here.
-    await suite.engine.applyRemote({ kind: 'repo', owner: 'acme', repo: 'broken' });
-    await suite.engine.settle();
-    await suite.engine.refresh(guild);
+    await announcedThenRefreshed(guild);
     const r = await suite.engine.resolver.resolve(guild, ctx);
     expect(r.level).toBe('cached');
     expect(r.content).toContain('GOOD');
@@ -197,9 +201,7 @@ describeEachDatabase('prompt engine', (database) => {
     const status = await suite.engine.status(guild);
     expect(status.invalidHead?.problems[0]).toMatchObject({ file: 'PATH', line: 4 });
     github.push('acme/broken', 'main', promptRepoFiles('FIXED'));
-    await suite.engine.applyRemote({ kind: 'repo', owner: 'acme', repo: 'broken' });
-    await suite.engine.settle();
-    await suite.engine.refresh(guild);
+    await announcedThenRefreshed(guild);
     const fixed = await suite.engine.resolver.resolve(guild, ctx);
     expect(fixed.level).toBe('custom');
     expect(fixed.content).toContain('FIXED');
