@@ -8,7 +8,7 @@ import { createHttpServer, type HttpServer } from './http/server.ts';
 import type { Logger } from './log/logger.ts';
 import { createMetricsRegistry } from './metrics/registry.ts';
 import { loadLocalRepo } from './prompts/bundled.ts';
-import { createPromptEngine, promptLimitsFrom, type PromptEngine } from './prompts/engine.ts';
+import { createPromptEngine, promptLimitsFrom, WEBHOOK_TRUST_MS, type PromptEngine } from './prompts/engine.ts';
 import { formatProblem } from './prompts/problems.ts';
 import { createPromptMetrics } from './prompts/metrics.ts';
 import { systemClock, type Clock } from './resilience/clock.ts';
@@ -102,7 +102,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     const bus = await createInvalidationBus(database, logger);
     const prompts = createPromptEngine({
       announce: (event) => bus.publish(event),
-      webhookRepos: await recentWebhookRepos(database.db, new Date(clock.now() - 7 * 86_400_000)),
+      webhookRepos: await recentWebhookRepos(database.db, new Date(clock.now() - WEBHOOK_TRUST_MS)),
       config,
       db: database.db,
       vault,

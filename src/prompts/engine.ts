@@ -29,6 +29,7 @@ import type { Problem, ResolutionLevel } from './types.ts';
 import { createWebhookTrust } from './webhook-trust.ts';
 
 export type { PromptConfig } from './prompt-config-store.ts';
+export { WEBHOOK_TRUST_MS } from './webhook-trust.ts';
 export type { RepositoryReport } from './repository-report.ts';
 export type { PushGroup, PushPlan, ReceivedPush, RepositoryChange } from './push-refresh.ts';
 

@@ -50,10 +50,7 @@ export interface FailedDelivery {
 export class DeliveryStore {
   private readonly db: Kysely<WebhookTables>;
 
-  /**
-   * Takes the app database once `WebhookTables` is merged into `Database`
-   * (`Kysely<Database>`), or any database that has the table.
-   */
+  /** The app database (`Kysely<Database>`), or any database that has the table. */
   static over<DB extends WebhookTables>(db: Kysely<DB>): DeliveryStore {
     return new DeliveryStore(db as unknown as Kysely<WebhookTables>);
   }
