@@ -1,7 +1,6 @@
 import { ButtonStyle, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import { recordAudit } from '../../audit/audit-log.ts';
-import { describeOutcome, outcomeErrors } from '../../prompts/outcome-text.ts';
-import { isSuccess } from '../../prompts/refresh-outcome.ts';
+import { describeOutcome } from '../../prompts/outcome-text.ts';
 import type { RepositoryReport } from '../../prompts/engine.ts';
 import type { PromptConfig } from '../../prompts/prompt-config-store.ts';
 import type { CommandContext } from '../command.ts';
