@@ -91,9 +91,17 @@ export interface PromptEngine {
   /** A guild's config changed here: forget it in this process and tell the others. */
   invalidateGuild(guildId: string): void;
 
-  /** A signed push arrived: what needs refreshing (see receivePush). */
+  /**
+   * A signed push arrived: trusts the repository's webhooks (operator's secret
+   * only), records the push on the guilds concerned, and plans one refresh per
+   * snapshot that the push brings something new to. Quick: no GitHub.
+   */
   receivePush(push: ReceivedPush): Promise<PushPlan>;
-  /** Refreshes what pushes planned and tells the other processes; one line per snapshot. */
+  /**
+   * Refreshes what one or more push plans (merged by the caller's rate
+   * limit) named, records the outcomes and tells the other processes; one
+   * line per snapshot. Rejects when the database or the bus failed (retry).
+   */
   applyPush(owner: string, repo: string, work: Map<string, PushGroup>): Promise<string[]>;
   /** A signed delivery says a repository was renamed, transferred or deleted. */
   applyRepositoryEvent(change: RepositoryChange): Promise<void>;
