@@ -8,7 +8,7 @@ import { createHttpServer, type HttpServer } from './http/server.ts';
 import type { Logger } from './log/logger.ts';
 import { createMetricsRegistry } from './metrics/registry.ts';
 import { loadLocalRepo } from './prompts/bundled.ts';
-import { createPromptEngine, promptLimitsFrom, type PromptEngine } from './prompts/engine.ts';
+import { createPromptEngine, promptLimitsFrom, WEBHOOK_TRUST_MS, type PromptEngine } from './prompts/engine.ts';
 import { formatProblem } from './prompts/problems.ts';
 import { createPromptMetrics } from './prompts/metrics.ts';
 import { systemClock, type Clock } from './resilience/clock.ts';
@@ -25,7 +25,6 @@ import { KyselyChatMemoryStore, KyselySummaryStore } from './summaries/store.ts'
 import { createSummarizer } from './summaries/summarize.ts';
 import { createLlmService, type LlmService } from './llm/service.ts';
 import { createInvalidationBus, type InvalidationBus } from './invalidation/bus.ts';
-import { wireInvalidation } from './invalidation/wire.ts';
 import { ConfigHookStore } from './webhooks/config-hooks.ts';
 import { createGithubAppLinking } from './github-app/linking.ts';
 import { recordAudit } from './audit/audit-log.ts';
@@ -110,6 +109,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     const bus = await createInvalidationBus(database, logger);
     const prompts = createPromptEngine({
       announce: (event) => bus.publish(event),
+      webhookRepos: await recentWebhookRepos(database.db, new Date(clock.now() - WEBHOOK_TRUST_MS)),
       config,
       db: database.db,
       vault,
@@ -129,11 +129,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       logger,
     });
     const chat = createChat({ resolver: prompts.resolver, router: llm.router, memory: new KyselyChatMemoryStore(database.db), clock, logger });
-    const unwireInvalidation = wireInvalidation(bus, prompts, logger);
-    for (const { repo, at } of await recentWebhookRepos(database.db, new Date(clock.now() - 7 * 86_400_000))) {
-      const [owner, name] = repo.split('/');
-      if (owner !== undefined && name !== undefined) prompts.markWebhookBacked(owner, name, at.getTime());
-    }
+    const unwireInvalidation = bus.subscribe((event) => prompts.applyRemote(event));
     const http = createHttpServer(logger, {
       maxConnections: config.http.maxConnections,
       bodyBudgetBytes: config.http.bodyBudgetBytes,
@@ -152,7 +148,6 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       hooks: configHooks,
       db: database.db,
       engine: prompts,
-      bus,
       metrics,
       logger,
       clock,
@@ -269,7 +264,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         await llm.close();
         unwireInvalidation();
         await bus.close();
-        await prompts.cache.settle();
+        await prompts.settle();
         await database.close();
       },
     };

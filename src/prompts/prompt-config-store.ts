@@ -26,15 +26,8 @@ export interface PromptConfig {
 
 export const GITHUB_TOKEN_PURPOSE = 'github-token';
 
-export interface SavePromptConfig {
-  guildId: string;
-  repoUrl: string;
-  apiBaseUrl: string;
-  owner: string;
-  repo: string;
-  branch: string;
-  actorId: string;
-}
+/** What `/prompt-config set` saves: where the repository is, and who saved it. */
+export type SavePromptConfig = Pick<PromptConfig, 'guildId' | 'repoUrl' | 'apiBaseUrl' | 'owner' | 'repo' | 'branch'> & { actorId: string };
 
 /**
  * Guild prompt configs with an in-memory copy for the resolver's hot path.
@@ -73,16 +66,19 @@ export class PromptConfigStore {
 
   async save(input: SavePromptConfig): Promise<void> {
     const now = new Date();
+    const repository = {
+      repo_url: input.repoUrl,
+      api_host: input.apiBaseUrl,
+      owner: input.owner,
+      repo: input.repo,
+      branch: input.branch,
+      enabled: true,
+    };
     await this.db
       .insertInto('guild_prompt_configs')
       .values({
         guild_id: input.guildId,
-        repo_url: input.repoUrl,
-        api_host: input.apiBaseUrl,
-        owner: input.owner,
-        repo: input.repo,
-        branch: input.branch,
-        enabled: true,
+        ...repository,
         created_by: input.actorId,
         created_at: now,
         updated_by: input.actorId,
@@ -90,12 +86,7 @@ export class PromptConfigStore {
       })
       .onConflict((oc) =>
         oc.column('guild_id').doUpdateSet({
-          repo_url: input.repoUrl,
-          api_host: input.apiBaseUrl,
-          owner: input.owner,
-          repo: input.repo,
-          branch: input.branch,
-          enabled: true,
+          ...repository,
           last_sync_status: null,
           last_sync_commit: null,
           last_sync_at: null,

@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { DeliveryStatus, WebhookTables } from './tables.ts';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { DeliveryStatus, WebhookDeliveriesTable, WebhookTables } from './tables.ts';
 
 export interface NewDelivery {
   deliveryId: string;
@@ -50,10 +50,7 @@ export interface FailedDelivery {
 export class DeliveryStore {
   private readonly db: Kysely<WebhookTables>;
 
-  /**
-   * Takes the app database once `WebhookTables` is merged into `Database`
-   * (`Kysely<Database>`), or any database that has the table.
-   */
+  /** The app database (`Kysely<Database>`), or any database that has the table. */
   static over<DB extends WebhookTables>(db: Kysely<DB>): DeliveryStore {
     return new DeliveryStore(db as unknown as Kysely<WebhookTables>);
   }
@@ -212,20 +209,7 @@ export class DeliveryStore {
   }
 }
 
-type Row = {
-  delivery_id: string;
-  event: string;
-  action: string | null;
-  repo: string | null;
-  status: DeliveryStatus;
-  attempts: number;
-  payload: unknown;
-  result: string | null;
-  error: string | null;
-  received_at: Date;
-  processed_at: Date | null;
-  next_attempt_at: Date | null;
-};
+type Row = Selectable<WebhookDeliveriesTable>;
 
 function toStored(row: Row): StoredDelivery {
   return {

@@ -2,9 +2,8 @@ import type { ColumnType } from 'kysely';
 
 /**
  * Table types for GitHub webhook deliveries (migration
- * 0005_webhook_deliveries). The lead merges `WebhookTables` into the
- * application's `Database`; until then the delivery store works on any
- * Kysely database that has this table.
+ * 0005_webhook_deliveries) and per-config hooks (0006); part of the app's
+ * `Database`. The stores here work on any Kysely database that has them.
  */
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;

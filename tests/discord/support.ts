@@ -150,7 +150,7 @@ export async function startInProcessBot(options: StartOptions): Promise<InProces
       await mentions.drain(5_000);
       await bot.stop(5_000);
       await llm.close();
-      await prompts.cache.settle();
+      await prompts.settle();
       await discord.close();
     },
   };

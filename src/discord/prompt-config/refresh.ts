@@ -12,7 +12,7 @@ export async function runRefresh(interaction: ChatInputCommandInteraction, ctx: 
   const guildId = requireGuildAdmin(interaction);
   await deferOnce(interaction, true);
   const { prompts } = ctx.services;
-  const config = await prompts.configs.get(guildId);
+  const config = await prompts.config(guildId);
   if (config === null) {
     await replyPrivately(interaction, {
       content: 'No prompt repository is configured for this server, so there is nothing to refresh. Set one with `/prompt-config set`.',

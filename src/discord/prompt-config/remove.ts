@@ -25,7 +25,7 @@ export async function runRemove(
 ): Promise<void> {
   const guildId = requireGuildAdmin(interaction);
   const [config, token] = await Promise.all([
-    ctx.services.prompts.configs.get(guildId),
+    ctx.services.prompts.config(guildId),
     ctx.services.vault.metadata(guildId, GITHUB_TOKEN_PURPOSE),
   ]);
   if (config === null && token === undefined) {
@@ -73,12 +73,12 @@ export function onRemoveButton(
     confirmed: async ({ guildId }) => {
       const { prompts, vault } = ctx.services;
       // Expire the snapshot under the current config's key while the config is still known.
-      await prompts.configs.get(guildId);
+      await prompts.config(guildId);
       prompts.invalidateGuild(guildId);
       // The webhook and its secret belong to the config: its URL stops verifying at once.
       const removedHook = await ctx.services.webhooks.hooks.remove(guildId);
       ctx.services.webhooks.forgetGuild(guildId);
-      const removedConfig = await prompts.configs.remove(guildId);
+      const removedConfig = await prompts.removeConfig(guildId);
       const removedTokens = await vault.delete(guildId, GITHUB_TOKEN_PURPOSE);
       prompts.invalidateGuild(guildId);
       await recordAudit(ctx.services.db, {

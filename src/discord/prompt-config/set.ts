@@ -1,14 +1,12 @@
 import type { ButtonInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { recordAudit } from '../../audit/audit-log.ts';
-import { describeOutcome, outcomeErrors } from '../../prompts/outcome-text.ts';
-import { isSuccess } from '../../prompts/refresh-outcome.ts';
+import { describeOutcome } from '../../prompts/outcome-text.ts';
 import type { RepositoryReport } from '../../prompts/engine.ts';
 import type { PromptConfig } from '../../prompts/prompt-config-store.ts';
 import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { describeDuration, inlineCode } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
-import type { BotServices } from '../services.ts';
 import { requireGuildAdmin } from './access.ts';
 import type { ConfirmationKind } from '../shared/pending-confirmations.ts';
 import { answerConfirmation, confirmOrCancel, confirmationRow, openConfirmation } from './confirm.ts';
@@ -101,7 +99,7 @@ export function onSetButton(
 async function saveConfig(ctx: CommandContext, candidate: SetCandidate, actorId: string, anyway: boolean): Promise<void> {
   const { services } = ctx;
   const { config, report } = candidate;
-  await services.prompts.configs.save({
+  await services.prompts.saveConfig({
     guildId: config.guildId,
     repoUrl: config.repoUrl,
     apiBaseUrl: config.apiBaseUrl,
@@ -112,7 +110,7 @@ async function saveConfig(ctx: CommandContext, candidate: SetCandidate, actorId:
   });
   // The snapshot inspect fetched is already in the cache under this config's key.
   services.prompts.invalidateGuild(config.guildId);
-  await recordInspection(services, config.guildId, report).catch((error: unknown) =>
+  await services.prompts.recordInspection(config.guildId, report).catch((error: unknown) =>
     ctx.logger.warn({ err: error }, 'could not record the sync result'),
   );
   await recordAudit(services.db, {
@@ -123,11 +121,4 @@ async function saveConfig(ctx: CommandContext, candidate: SetCandidate, actorId:
     correlationId: ctx.correlationId,
   });
   ctx.logger.info({ repo: report.repo, branch: report.branch, commit: report.commit, savedAnyway: anyway }, 'prompt repository saved');
-}
-
-/** The inspection was a sync: record it so `/prompt-config status` shows it at once. */
-async function recordInspection(services: BotServices, guildId: string, report: RepositoryReport): Promise<void> {
-  const outcome = report.outcome;
-  const status = isSuccess(outcome) ? 'ok' : outcome.kind;
-  await services.prompts.configs.recordSync(guildId, status, report.commit, outcomeErrors(outcome, report.repo));
 }

@@ -27,7 +27,7 @@ export async function runWebhook(interaction: ChatInputCommandInteraction, ctx: 
   const rotate = interaction.options.getBoolean('rotate') === true;
   await deferOnce(interaction, true);
   const { prompts, webhooks, clock } = ctx.services;
-  const config = await prompts.configs.get(guildId);
+  const config = await prompts.config(guildId);
   if (config === null) throw new UserFacingError('Set a prompt repository first with `/prompt-config set`; the webhook belongs to it.');
   const existing = await webhooks.hooks.forGuild(guildId);
   const base = webhooks.publicUrl ?? PLACEHOLDER_BASE;

@@ -30,3 +30,30 @@ export async function lookupDefaultBranch(lookup: DefaultBranchLookup): Promise<
     return undefined;
   }
 }
+
+/** Where a guild's repository lives and whether the guild stored a token: what picks its credentials. */
+export interface DefaultBranchQuery {
+  apiBaseUrl: string;
+  owner: string;
+  repo: string;
+  guildId: string;
+  hasToken: boolean;
+}
+
+/** The default-branch look-up of a guild's repository, asked with the credentials that will read it. */
+export function createDefaultBranchLookup(deps: {
+  octokitFor(baseUrl: string): Octokit;
+  credentialsFor(input: DefaultBranchQuery): Promise<GitHubCredentials>;
+  timeoutMs: number;
+  onRequest?: RequestCounter;
+}): (query: DefaultBranchQuery) => Promise<string | undefined> {
+  return async (query) =>
+    lookupDefaultBranch({
+      octokit: deps.octokitFor(query.apiBaseUrl),
+      credentials: await deps.credentialsFor(query),
+      owner: query.owner,
+      repo: query.repo,
+      timeoutMs: deps.timeoutMs,
+      ...(deps.onRequest === undefined ? {} : { onRequest: deps.onRequest }),
+    });
+}
