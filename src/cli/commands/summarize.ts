@@ -4,8 +4,7 @@ import { ImportError, importDiscordChatExporter } from '../../conversation/dce-i
 import { DurationError, parseDuration } from '../../conversation/duration.ts';
 import { prepareConversation, type PrepareOptions } from '../../conversation/prepare.ts';
 import { SummarizeError } from '../../summaries/errors.ts';
-import type { BuildEngine, EngineRuntime } from '../../summaries/runtime.ts';
-import { buildEngine } from '../engine-runtime.ts';
+import { buildEngine, type BuildEngine, type EngineRuntime } from '../engine-runtime.ts';
 import { nothingToSummarize } from '../../summaries/summarize.ts';
 import type { SummarizeProgress, SummaryResult } from '../../summaries/types.ts';
 import { renderCitations } from '../../summaries/citation-render.ts';
