@@ -51,7 +51,7 @@ export interface Lookup {
   entry: CacheEntry | undefined;
   freshness: Freshness | 'none';
   /** Why no usable snapshot came back, for the resolution report. */
-  error?: string;
+  error?: string | undefined;
 }
 
 export interface RefreshResult {

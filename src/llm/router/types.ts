@@ -45,7 +45,7 @@ export interface Target {
   provider: string;
   model: string;
   /** Per-target breaker overrides (from config). */
-  breaker?: Partial<BreakerSettings>;
+  breaker?: Partial<BreakerSettings> | undefined;
 }
 
 /** The ordered targets for a task, from config, possibly overridden per guild. */
