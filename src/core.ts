@@ -41,17 +41,17 @@ export interface CoreDeps {
    * every part starts as on an empty database and keeps nothing past this
    * process (summaries only in memory).
    */
-  database?: DatabaseHandle;
+  database?: DatabaseHandle | undefined;
   metrics: Registry;
   clock: Clock;
   /** Default: none recorded. */
-  promptMetrics?: PromptMetrics;
+  promptMetrics?: PromptMetrics | undefined;
   /** Tells the other processes of a deployment what changed; absent in a single tool process. */
-  announce?: (event: InvalidationEvent) => Promise<void>;
+  announce?: ((event: InvalidationEvent) => Promise<void>) | undefined;
   /** Answers prompts with this resolver instead of the engine's (the CLI's `--prompts`); gets the bundled prompts. */
-  resolver?: (bundled: ParsedRepo | null) => PromptResolver;
+  resolver?: ((bundled: ParsedRepo | null) => PromptResolver) | undefined;
   /** Restricts requests without a guild to these providers, in this order (the CLI's `--provider`). */
-  providerOrder?: readonly string[];
+  providerOrder?: readonly string[] | undefined;
 }
 
 export interface Core {
@@ -94,7 +94,7 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     logger,
     metrics: deps.metrics,
     clock,
-    ...(deps.providerOrder === undefined ? {} : { providerOrder: deps.providerOrder }),
+    providerOrder: deps.providerOrder,
   });
   const summarizer = createSummarizer({
     resolver,

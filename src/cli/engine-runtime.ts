@@ -11,9 +11,9 @@ import { createCliLogger, loadCliConfig } from './cli-config.ts';
 
 export interface EngineRuntimeOptions {
   /** A prompt repository: a local folder, or a GitHub URL. Absent: the guild's repo if configured, else the bundled prompts. */
-  prompts?: string;
+  prompts?: string | undefined;
   /** Send every call to this provider only (e.g. `local` for an offline summary). */
-  provider?: string;
+  provider?: string | undefined;
 }
 
 export interface EngineRuntime {
@@ -52,7 +52,7 @@ export const buildEngine: BuildEngine = async (ctx, options) => {
       config,
       logger,
       env: environmentWithDotenv(ctx.env, ctx.cwd),
-      ...(database === undefined ? {} : { database }),
+      database,
       metrics: createMetricsRegistry({ defaultMetrics: false }),
       clock: systemClock,
       ...(fixed === undefined ? {} : { resolver: (bundled) => fixedRepoResolver(fixed, bundled) }),

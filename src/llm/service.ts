@@ -61,7 +61,7 @@ export interface LlmServiceDeps {
   healthIntervalMs?: number;
   usageBatch?: { size?: number; intervalMs?: number };
   /** Restricts requests without a guild to these providers, in this order (the CLI's `--provider`). */
-  providerOrder?: readonly string[];
+  providerOrder?: readonly string[] | undefined;
 }
 
 export interface LlmService {
@@ -121,7 +121,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       routerConfig: () => host.router,
       // Only called once routing starts, by which time `settings` exists.
       providerOrder: (guildId) => settings.peek(guildId)?.providerOrder,
-      ...(deps.providerOrder === undefined ? {} : { defaultOrder: deps.providerOrder }),
+      defaultOrder: deps.providerOrder,
     });
     const enabledProviders = (): string[] => guildPlan.plannedProviders().filter((name) => host.getProvider(name) !== undefined);
     const settings = createGuildAiSettings({ db, clock, logger, knownProviders: enabledProviders });

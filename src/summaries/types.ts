@@ -78,8 +78,8 @@ export type SummarizeProgress =
   | { stage: 'reduce'; round: number; done: number; total: number };
 
 export interface SummarizeOptions {
-  guildId?: string;
-  guildName?: string;
+  guildId?: string | undefined;
+  guildName?: string | undefined;
   channelId: string;
   channelName: string;
   /** Summary category for prompt routing (meeting, discussion, …); `SUMMARY_DEFAULTS` fill these three when absent. */
@@ -87,13 +87,13 @@ export interface SummarizeOptions {
   /** brief, detailed, comprehensive, action_items, or any type the guild's repo routes. */
   type?: string | undefined;
   perspective?: string | undefined;
-  userId?: string;
+  userId?: string | undefined;
   /** For `{user}` in prompts. */
-  userName?: string;
-  locale?: string;
+  userName?: string | undefined;
+  locale?: string | undefined;
   correlationId: string;
-  signal?: AbortSignal;
-  onProgress?: (progress: SummarizeProgress) => void;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: SummarizeProgress) => void) | undefined;
 }
 
 export interface ChatTurn {

@@ -154,8 +154,8 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
   let runtime: EngineRuntime;
   try {
     runtime = await buildDeps(ctx, {
-      ...(args.prompts === undefined ? {} : { prompts: args.prompts }),
-      ...(args.provider === undefined ? {} : { provider: args.provider }),
+      prompts: args.prompts,
+      provider: args.provider,
     });
   } catch (error) {
     return fail(`cannot start the summarizer: ${messageOf(error)}`);
@@ -163,8 +163,8 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
   const progress = createProgress(ctx);
   try {
     const result = await runtime.summarizer.summarize(prepared, {
-      ...(source.guildId === undefined ? {} : { guildId: source.guildId }),
-      ...(source.guildName === undefined ? {} : { guildName: source.guildName }),
+      guildId: source.guildId,
+      guildName: source.guildName,
       channelId: source.threadId ?? source.channelId,
       channelName,
       type: args.type,
