@@ -1,7 +1,8 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ColumnType, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Secret } from '../config/secret.ts';
 import type { Clock } from '../resilience/clock.ts';
+import type { Timestamp } from '../db/column-types.ts';
 
 /**
  * The `state` of a GitHub App install link: it names the guild and the
@@ -12,14 +13,12 @@ import type { Clock } from '../resilience/clock.ts';
  * for a guild whose admin did not ask for it.
  */
 
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
-
 export interface GithubAppInstallStatesTable {
   nonce: string;
   guild_id: string;
   discord_user_id: string;
-  created_at: Timestamp;
-  expires_at: Timestamp;
+  created_at: Timestamp<'no default'>;
+  expires_at: Timestamp<'no default'>;
 }
 
 export interface InstallStateTables {

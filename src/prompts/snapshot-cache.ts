@@ -494,15 +494,8 @@ function newEntry(
   };
 }
 
-function pickIdentity(target: SnapshotIdentity): SnapshotIdentity {
-  return {
-    cacheKey: target.cacheKey,
-    apiHost: target.apiHost,
-    owner: target.owner,
-    repo: target.repo,
-    ref: target.ref,
-    scope: target.scope,
-  };
+function pickIdentity({ cacheKey, apiHost, owner, repo, ref, scope }: SnapshotIdentity): SnapshotIdentity {
+  return { cacheKey, apiHost, owner, repo, ref, scope };
 }
 
 /** The first few errors as `file:line:col: message`. */

@@ -281,20 +281,20 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
   return { summarize };
 }
 
-function reusedResult(stored: StoredSummary): SummaryResult {
+function reusedResult({ id, text, citations, prompt, provider, model, messageCount, chunks, warnings }: StoredSummary): SummaryResult {
   return {
-    text: stored.text,
-    citations: stored.citations,
-    prompt: stored.prompt,
-    provider: stored.provider,
-    model: stored.model,
+    text,
+    citations,
+    prompt,
+    provider,
+    model,
     usage: { inputTokens: 0, outputTokens: 0 },
     costUsd: 0,
-    messages: stored.messageCount,
-    chunks: stored.chunks,
-    warnings: stored.warnings,
+    messages: messageCount,
+    chunks,
+    warnings,
     reused: true,
-    summaryId: stored.id,
+    summaryId: id,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ColumnType } from 'kysely';
+import type { Json, Timestamp } from '../db/column-types.ts';
 
 /**
  * Table types for GitHub webhook deliveries (migration
@@ -6,9 +7,6 @@ import type { ColumnType } from 'kysely';
  * application's `Database`; until then the delivery store works on any
  * Kysely database that has this table.
  */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type Json<T> = ColumnType<T, string, string>;
 
 export type DeliveryStatus = 'queued' | 'done' | 'failed';
 

@@ -1,4 +1,5 @@
-import type { ColumnType, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Timestamp } from '../../db/column-types.ts';
 
 /**
  * Which GitHub App installations serve which guild (migration
@@ -7,8 +8,6 @@ import type { ColumnType, Kysely } from 'kysely';
  * (src/github-app/); nothing else ever makes an installation's token serve
  * a guild.
  */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export interface GithubAppLinksTable {
   guild_id: string;
