@@ -15,7 +15,6 @@ import type { Database } from '../db/schema.ts';
 import type { Environment } from './plugin-host/env-substitution.ts';
 import { PluginHost, type ReloadResult } from './plugin-host/host.ts';
 import type { PluginLogger } from './plugin-host/types.ts';
-import type { TargetStandingEntry } from '../summaries/reuse-policy.ts';
 import type { Clock } from '../resilience/clock.ts';
 import { BreakerBank, DEFAULT_BREAKER } from './router/breakers.ts';
 import { createRouterMetrics, type RouterMetrics } from './router/metrics.ts';
@@ -62,6 +61,13 @@ export interface LlmServiceDeps {
   usageBatch?: { size?: number; intervalMs?: number };
   /** Restricts requests without a guild to these providers, in this order (the CLI's `--provider`). */
   providerOrder?: readonly string[] | undefined;
+}
+
+/** One target of a task's plan, most preferred first, and whether it could be called now. */
+export interface TargetStandingEntry {
+  provider: string;
+  model: string;
+  callable: boolean;
 }
 
 export interface LlmService {
