@@ -2,9 +2,8 @@ import type { Json, Numeric, Timestamp } from '../db/column-types.ts';
 
 /**
  * Table types for the summarization and chat engine (migration
- * 0004_summaries_and_chat). The lead merges `EngineTables` into the
- * application's `Database`; until then the engine's store works on any
- * Kysely database that has these tables.
+ * 0004_summaries_and_chat), merged into the application's `Database` in
+ * src/db/schema.ts.
  */
 
 export interface SummariesTable {

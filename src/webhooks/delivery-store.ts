@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { DeliveryStatus, WebhookDeliveriesTable, WebhookTables } from './tables.ts';
+import type { Database } from '../db/schema.ts';
+import type { DeliveryStatus, WebhookDeliveriesTable } from './tables.ts';
 
 export interface NewDelivery {
   deliveryId: string;
@@ -48,17 +49,13 @@ export interface FailedDelivery {
 
 /** Deliveries in the database: the at-most-once record and the retry queue that survives restarts. */
 export class DeliveryStore {
-  private readonly db: Kysely<WebhookTables>;
+  private readonly db: Kysely<Database>;
 
-  /**
-   * Takes the app database once `WebhookTables` is merged into `Database`
-   * (`Kysely<Database>`), or any database that has the table.
-   */
-  static over<DB extends WebhookTables>(db: Kysely<DB>): DeliveryStore {
-    return new DeliveryStore(db as unknown as Kysely<WebhookTables>);
+  static over(db: Kysely<Database>): DeliveryStore {
+    return new DeliveryStore(db);
   }
 
-  private constructor(db: Kysely<WebhookTables>) {
+  private constructor(db: Kysely<Database>) {
     this.db = db;
   }
 

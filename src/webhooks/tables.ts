@@ -3,9 +3,8 @@ import type { Json, Timestamp } from '../db/column-types.ts';
 
 /**
  * Table types for GitHub webhook deliveries (migration
- * 0005_webhook_deliveries). The lead merges `WebhookTables` into the
- * application's `Database`; until then the delivery store works on any
- * Kysely database that has this table.
+ * 0005_webhook_deliveries, 0006), merged into the application's `Database`
+ * in src/db/schema.ts.
  */
 
 export type DeliveryStatus = 'queued' | 'done' | 'failed';
