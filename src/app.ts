@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import { createCore } from './core.ts';
+import { keyringFrom } from './vault/keyring.ts';
 import type { Config } from './config/env.ts';
 import type { DatabaseHandle } from './db/database.ts';
 import { openDatabaseExclusive } from './db/open-exclusive.ts';
@@ -64,6 +65,7 @@ export interface AppOverrides {
 }
 
 export async function createApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
+  const keyring = keyringFrom(config);
   const database =
     overrides.database ??
     (await openDatabaseExclusive({
@@ -83,6 +85,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     const { vault, prompts, llm, summarizer, chat } = await createCore({
       config,
       logger,
+      keyring,
       env: overrides.env ?? {},
       database,
       metrics,

@@ -27,13 +27,15 @@ import type { Clock } from './resilience/clock.ts';
 import { ProcessSummaryStore } from './summaries/process-store.ts';
 import { KyselyChatMemoryStore, KyselySummaryStore } from './summaries/store.ts';
 import { createSummarizer, type Summarizer } from './summaries/summarize.ts';
-import { Keyring } from './vault/keyring.ts';
+import type { Keyring } from './vault/keyring.ts';
 import { loadSodium } from './vault/sodium.ts';
 import { Vault } from './vault/vault.ts';
 
 export interface CoreDeps {
   config: Config;
   logger: Logger;
+  /** RECAP_MASTER_KEYS parsed (see keyringFrom); callers parse it first, so a bad key fails before any database opens. */
+  keyring: Keyring | undefined;
   /** Plugin settings and operator keys (PLUGINS_CONFIG, ANTHROPIC_API_KEY, …). */
   env: Environment;
   /**
@@ -67,8 +69,7 @@ export interface Core {
 export async function createCore(deps: CoreDeps): Promise<Core> {
   const { config, logger, clock } = deps;
   const db = deps.database?.db ?? detachedDb();
-  const keyring = config.masterKeys === undefined ? undefined : Keyring.parse(config.masterKeys);
-  const vault = new Vault(db, await loadSodium(), keyring);
+  const vault = new Vault(db, await loadSodium(), deps.keyring);
   const bundled = await loadLocalRepo(config.prompts.dir, promptLimitsFrom(config));
   if (bundled.repo === null) {
     logger.error(

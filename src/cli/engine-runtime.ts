@@ -5,6 +5,7 @@ import { createMetricsRegistry } from '../metrics/registry.ts';
 import { fixedRepoResolver, loadFixedRepo, RepoSpecError, type FixedRepo } from '../prompts/fixed-repo.ts';
 import { describeProblems } from '../prompts/snapshot-cache.ts';
 import { systemClock } from '../resilience/clock.ts';
+import { keyringFrom } from '../vault/keyring.ts';
 import type { Summarizer } from '../summaries/summarize.ts';
 import { UsageError, type CliContext } from './command.ts';
 import { createCliLogger, loadCliConfig } from './cli-config.ts';
@@ -36,6 +37,7 @@ export type BuildEngine = (ctx: CliContext, options: EngineRuntimeOptions) => Pr
 export const buildEngine: BuildEngine = async (ctx, options) => {
   const config = loadCliConfig(ctx);
   const logger = createCliLogger(config, ctx);
+  const keyring = keyringFrom(config);
   const fixed = options.prompts === undefined ? undefined : await loadPromptsOption(ctx, options.prompts, config.github.apiUrl);
   let database: DatabaseHandle | undefined;
   if (config.database.url !== undefined) {
@@ -51,6 +53,7 @@ export const buildEngine: BuildEngine = async (ctx, options) => {
     const core = await createCore({
       config,
       logger,
+      keyring,
       env: environmentWithDotenv(ctx.env, ctx.cwd),
       database,
       metrics: createMetricsRegistry({ defaultMetrics: false }),
