@@ -32,9 +32,11 @@ import { createCorrelationScope, type CorrelationScope } from './process/correla
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
 
 /**
- * The composition root: the one place that builds recap-bot from its parts.
- * Every part gets its dependencies passed in here; nothing reaches for a
- * global.
+ * The service's composition root: the shared parts from createCore
+ * (src/core.ts, which the CLI uses too) plus what only the service runs:
+ * HTTP, webhooks, cross-process invalidation, the GitHub App flow and
+ * Discord. Every part gets its dependencies passed in here; nothing reaches
+ * for a global.
  */
 export interface App {
   config: Config;
