@@ -1,4 +1,6 @@
 import type { Registry } from 'prom-client';
+import { createCore } from './core.ts';
+import { keyringFrom } from './vault/keyring.ts';
 import type { Config } from './config/env.ts';
 import type { DatabaseHandle } from './db/database.ts';
 import { openDatabaseExclusive } from './db/open-exclusive.ts';
@@ -7,9 +9,7 @@ import { mountHealthRoutes } from './http/health-routes.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import type { Logger } from './log/logger.ts';
 import { createMetricsRegistry } from './metrics/registry.ts';
-import { loadLocalRepo } from './prompts/bundled.ts';
-import { createPromptEngine, promptLimitsFrom, WEBHOOK_TRUST_MS, type PromptEngine } from './prompts/engine.ts';
-import { formatProblem } from './prompts/problems.ts';
+import { WEBHOOK_TRUST_MS } from './prompts/engine.ts';
 import { createPromptMetrics } from './prompts/metrics.ts';
 import { systemClock, type Clock } from './resilience/clock.ts';
 import { startBot, type Bot } from './discord/bot.ts';
@@ -20,10 +20,9 @@ import { processParts, withoutRoutes } from './sharding/process-parts.ts';
 import { createMentionChat } from './discord/chat/mention-listener.ts';
 import { commands as slashCommands } from './discord/commands/index.ts';
 import type { BotServices } from './discord/services.ts';
-import { createChat } from './chat/chat.ts';
-import { KyselyChatMemoryStore, KyselySummaryStore } from './summaries/store.ts';
-import { createSummarizer } from './summaries/summarize.ts';
-import { createLlmService, type LlmService } from './llm/service.ts';
+import type { PromptEngine } from './prompts/engine.ts';
+import type { LlmService } from './llm/service.ts';
+import type { Vault } from './vault/vault.ts';
 import { createInvalidationBus, type InvalidationBus } from './invalidation/bus.ts';
 import { ConfigHookStore } from './webhooks/config-hooks.ts';
 import { createGithubAppLinking } from './github-app/linking.ts';
@@ -34,14 +33,13 @@ import { defaultWebhookOptions, mountGithubWebhook } from './webhooks/github-rou
 import { crashOnDeliveryFor } from './webhooks/test-crash-fault.ts';
 import { createCorrelationScope, type CorrelationScope } from './process/correlation.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
-import { Keyring } from './vault/keyring.ts';
-import { loadSodium } from './vault/sodium.ts';
-import { Vault } from './vault/vault.ts';
 
 /**
- * The composition root: the one place that builds recap-bot from its parts.
- * Every part gets its dependencies passed in here; nothing reaches for a
- * global.
+ * The service's composition root: the shared parts from createCore
+ * (src/core.ts, which the CLI uses too) plus what only the service runs:
+ * HTTP, webhooks, cross-process invalidation, the GitHub App flow and
+ * Discord. Every part gets its dependencies passed in here; nothing reaches
+ * for a global.
  */
 export interface App {
   config: Config;
@@ -74,7 +72,7 @@ export interface AppOverrides {
 }
 
 export async function createApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
-  const keyring = config.masterKeys === undefined ? undefined : Keyring.parse(config.masterKeys);
+  const keyring = keyringFrom(config);
   const database =
     overrides.database ??
     (await openDatabaseExclusive({
@@ -88,47 +86,29 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       const applied = await migrateToLatest(database.db);
       if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     }
-    const vault = new Vault(database.db, await loadSodium(), keyring);
+    const metrics = createMetricsRegistry();
+    const clock = overrides.clock ?? systemClock;
+    const bus = await createInvalidationBus(database, logger);
+    const { vault, prompts, llm, summarizer, chat } = await createCore({
+      config,
+      logger,
+      keyring,
+      env: overrides.env ?? {},
+      database,
+      metrics,
+      clock,
+      promptMetrics: createPromptMetrics(metrics),
+      announce: (event) => bus.publish(event),
+      webhookRepos: await recentWebhookRepos(database.db, new Date(clock.now() - WEBHOOK_TRUST_MS)),
+    });
     if (vault.locked) {
       logger.warn(
         'secret storage is off: RECAP_MASTER_KEYS is not set, so guild tokens and API keys cannot be saved. ' +
           'Generate a key with `npm run recap -- keys generate` and set RECAP_MASTER_KEYS.',
       );
     }
-    const metrics = createMetricsRegistry();
     const discordMetrics = createDiscordMetrics(metrics, slashCommands.map((c) => c.data.name));
     const gateway = createGatewayReadiness();
-    const clock = overrides.clock ?? systemClock;
-    const bundled = await loadLocalRepo(config.prompts.dir, promptLimitsFrom(config));
-    if (bundled.repo === null) {
-      logger.error(
-        { problems: bundled.problems.slice(0, 5).map(formatProblem) },
-        `the bundled prompts in ${config.prompts.dir} are invalid; requests without a guild repo use the compiled-in fallback`,
-      );
-    }
-    const bus = await createInvalidationBus(database, logger);
-    const prompts = createPromptEngine({
-      announce: (event) => bus.publish(event),
-      webhookRepos: await recentWebhookRepos(database.db, new Date(clock.now() - WEBHOOK_TRUST_MS)),
-      config,
-      db: database.db,
-      vault,
-      logger,
-      clock,
-      metrics: createPromptMetrics(metrics),
-      bundled: bundled.repo,
-    });
-    const llm = await createLlmService({ env: overrides.env ?? {}, db: database.db, vault, logger, metrics, clock });
-    const summarizer = createSummarizer({
-      resolver: prompts.resolver,
-      router: llm.router,
-      contextWindowFor: (task, guildId) => llm.contextWindowFor(task, guildId),
-      store: new KyselySummaryStore(database.db),
-      standing: (task, guildId) => llm.targetStanding(task, guildId),
-      clock,
-      logger,
-    });
-    const chat = createChat({ resolver: prompts.resolver, router: llm.router, memory: new KyselyChatMemoryStore(database.db), clock, logger });
     const unwireInvalidation = bus.subscribe((event) => prompts.applyRemote(event));
     const http = createHttpServer(logger, {
       maxConnections: config.http.maxConnections,

@@ -1,7 +1,9 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ColumnType, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Secret } from '../config/secret.ts';
 import type { Clock } from '../resilience/clock.ts';
+import type { Timestamp } from '../db/column-types.ts';
+import type { Database } from '../db/schema.ts';
 
 /**
  * The `state` of a GitHub App install link: it names the guild and the
@@ -12,14 +14,12 @@ import type { Clock } from '../resilience/clock.ts';
  * for a guild whose admin did not ask for it.
  */
 
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
-
 export interface GithubAppInstallStatesTable {
   nonce: string;
   guild_id: string;
   discord_user_id: string;
-  created_at: Timestamp;
-  expires_at: Timestamp;
+  created_at: Timestamp<'no default'>;
+  expires_at: Timestamp<'no default'>;
 }
 
 export interface InstallStateTables {
@@ -62,16 +62,16 @@ export function deriveStateKey(clientSecret: Secret): Buffer {
 }
 
 export class InstallStates {
-  private readonly db: Kysely<InstallStateTables>;
+  private readonly db: Kysely<Database>;
   private readonly ttlMs: number;
   private readonly maxPerGuild: number;
 
-  static over<DB extends InstallStateTables>(db: Kysely<DB>, options: InstallStatesOptions): InstallStates {
-    return new InstallStates(db as unknown as Kysely<InstallStateTables>, options);
+  static over(db: Kysely<Database>, options: InstallStatesOptions): InstallStates {
+    return new InstallStates(db, options);
   }
 
   private constructor(
-    db: Kysely<InstallStateTables>,
+    db: Kysely<Database>,
     private readonly options: InstallStatesOptions,
   ) {
     this.db = db;

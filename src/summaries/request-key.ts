@@ -4,7 +4,7 @@
  * construction (the reference bot's cache never hit because they were not).
  */
 import { createHash } from 'node:crypto';
-import type { SummaryRequestOptions } from './store.ts';
+import type { NewSummary, SummaryRequestOptions } from './store.ts';
 import type { PromptReport } from './types.ts';
 
 /**
@@ -29,14 +29,8 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export interface SummaryKeyInput {
-  guildId: string | null;
-  channelId: string;
-  firstMessageId: string;
-  lastMessageId: string;
-  messageCount: number;
-  options: SummaryRequestOptions;
-  prompt: PromptReport;
+export interface SummaryKeyInput
+  extends Pick<NewSummary, 'guildId' | 'channelId' | 'firstMessageId' | 'lastMessageId' | 'messageCount' | 'options' | 'prompt'> {
   /**
    * sha-256 of the prompt's text as resolved. The commit and path already
    * pin a repository's prompt; the bundled and compiled-in prompts have no

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { EngineTables } from './tables.ts';
+import type { Database } from '../db/schema.ts';
 import type { ChatMemory, ChatTurn, CitationLink, PromptReport, Usage } from './types.ts';
 
 /** What makes two requests the same, kept with the summary for people reading the table. */
@@ -70,45 +70,47 @@ export interface ChatMemoryStore {
   clear(guildId: string, channelId: string): Promise<boolean>;
 }
 
-/**
- * Accepts the application's database once its schema includes the engine's
- * tables (`Kysely<Database>` after the lead merges `EngineTables`), or any
- * database that has them (`db.withTables<EngineTables>()`).
- */
-function engineDb<DB extends EngineTables>(db: Kysely<DB>): Kysely<EngineTables> {
-  return db as unknown as Kysely<EngineTables>;
-}
-
-export class KyselySummaryStore<DB extends EngineTables = EngineTables> implements SummaryStore {
-  private readonly db: Kysely<EngineTables>;
-
-  constructor(db: Kysely<DB>) {
-    this.db = engineDb(db);
-  }
+export class KyselySummaryStore implements SummaryStore {
+  constructor(private readonly db: Kysely<Database>) {}
 
   async findSummary(requestKey: string): Promise<StoredSummary | undefined> {
-    const row = await this.db.selectFrom('summaries').selectAll().where('request_key', '=', requestKey).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('summaries')
+      .select([
+        'id',
+        'guild_id as guildId',
+        'channel_id as channelId',
+        'first_message_id as firstMessageId',
+        'last_message_id as lastMessageId',
+        'message_count as messageCount',
+        'options',
+        'request_key as requestKey',
+        'prompt',
+        'provider',
+        'model',
+        'input_tokens as inputTokens',
+        'output_tokens as outputTokens',
+        'cost_usd as costUsd',
+        'text',
+        'citations',
+        'chunks',
+        'warnings',
+        'created_at as createdAt',
+        'created_by as createdBy',
+      ])
+      .where('request_key', '=', requestKey)
+      .executeTakeFirst();
     if (row === undefined) return undefined;
+    const { options, prompt, inputTokens, outputTokens, costUsd, citations, warnings, createdAt, ...columns } = row;
     return {
-      id: row.id,
-      guildId: row.guild_id,
-      channelId: row.channel_id,
-      firstMessageId: row.first_message_id,
-      lastMessageId: row.last_message_id,
-      messageCount: row.message_count,
-      options: row.options as unknown as SummaryRequestOptions,
-      requestKey: row.request_key,
-      prompt: row.prompt as unknown as PromptReport,
-      provider: row.provider,
-      model: row.model,
-      usage: { inputTokens: row.input_tokens, outputTokens: row.output_tokens },
-      costUsd: Number(row.cost_usd),
-      text: row.text,
-      citations: Array.isArray(row.citations) ? row.citations : [],
-      chunks: row.chunks,
-      warnings: Array.isArray(row.warnings) ? row.warnings.map(String) : [],
-      createdAt: new Date(row.created_at),
-      createdBy: row.created_by,
+      ...columns,
+      options: options as unknown as SummaryRequestOptions,
+      prompt: prompt as unknown as PromptReport,
+      usage: { inputTokens, outputTokens },
+      costUsd: Number(costUsd),
+      citations: Array.isArray(citations) ? citations : [],
+      warnings: Array.isArray(warnings) ? warnings.map(String) : [],
+      createdAt: new Date(createdAt),
     };
   }
 
@@ -174,12 +176,8 @@ export class KyselySummaryStore<DB extends EngineTables = EngineTables> implemen
   }
 }
 
-export class KyselyChatMemoryStore<DB extends EngineTables = EngineTables> implements ChatMemoryStore {
-  private readonly db: Kysely<EngineTables>;
-
-  constructor(db: Kysely<DB>) {
-    this.db = engineDb(db);
-  }
+export class KyselyChatMemoryStore implements ChatMemoryStore {
+  constructor(private readonly db: Kysely<Database>) {}
 
   async load(guildId: string, channelId: string): Promise<ChatMemory | undefined> {
     const row = await this.db

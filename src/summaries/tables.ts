@@ -1,16 +1,10 @@
-import type { ColumnType } from 'kysely';
+import type { Json, Numeric, Timestamp } from '../db/column-types.ts';
 
 /**
  * Table types for the summarization and chat engine (migration
- * 0004_summaries_and_chat). The lead merges `EngineTables` into the
- * application's `Database`; until then the engine's store works on any
- * Kysely database that has these tables.
+ * 0004_summaries_and_chat), merged into the application's `Database` in
+ * src/db/schema.ts.
  */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type Json<T> = ColumnType<T, string, string>;
-/** Postgres `numeric` comes back as a string so no precision is lost on the way. */
-type Numeric = ColumnType<string, number | string, number | string>;
 
 export interface SummariesTable {
   id: string;
@@ -29,7 +23,7 @@ export interface SummariesTable {
   model: string;
   input_tokens: number;
   output_tokens: number;
-  cost_usd: Numeric;
+  cost_usd: Numeric<'no default'>;
   text: string;
   citations: Json<Array<{ ref: number; messageId: string; jumpUrl?: string }>>;
   /** Map chunks the summary was built from (1 when it was one call). */

@@ -3,7 +3,7 @@
  * back, and the narrow seams they are built on. Nothing here knows discord.js.
  */
 import type { PluginLogger, CallContext } from '../llm/plugin-host/types.ts';
-import type { ResolutionLevel, ResolvedPrompt } from '../prompts/types.ts';
+import type { ResolvedPrompt } from '../prompts/types.ts';
 import type { Usage } from '../llm/provider-spec/contract.ts';
 import type { RouterResponse, TaskRequest } from '../llm/router/types.ts';
 
@@ -22,15 +22,7 @@ export type ContextWindowFor = (task: EngineTask, guildId: string | undefined) =
 export type EngineLogger = Pick<PluginLogger, 'debug' | 'warn'>;
 
 /** Where a summary's prompt came from, as shown in footers and stored with the summary. */
-export interface PromptReport {
-  level: ResolutionLevel;
-  repo: string | null;
-  ref: string | null;
-  commit: string | null;
-  path: string | null;
-  tried: string[];
-  reasons: Array<{ level: ResolutionLevel; reason: string }>;
-}
+export type PromptReport = Pick<ResolvedPrompt, 'level' | 'repo' | 'ref' | 'commit' | 'path' | 'tried' | 'reasons'>;
 
 export function promptReport(prompt: ResolvedPrompt): PromptReport {
   return {
@@ -78,8 +70,8 @@ export type SummarizeProgress =
   | { stage: 'reduce'; round: number; done: number; total: number };
 
 export interface SummarizeOptions {
-  guildId?: string;
-  guildName?: string;
+  guildId?: string | undefined;
+  guildName?: string | undefined;
   channelId: string;
   channelName: string;
   /** Summary category for prompt routing (meeting, discussion, …); `SUMMARY_DEFAULTS` fill these three when absent. */
@@ -87,13 +79,13 @@ export interface SummarizeOptions {
   /** brief, detailed, comprehensive, action_items, or any type the guild's repo routes. */
   type?: string | undefined;
   perspective?: string | undefined;
-  userId?: string;
+  userId?: string | undefined;
   /** For `{user}` in prompts. */
-  userName?: string;
-  locale?: string;
+  userName?: string | undefined;
+  locale?: string | undefined;
   correlationId: string;
-  signal?: AbortSignal;
-  onProgress?: (progress: SummarizeProgress) => void;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: SummarizeProgress) => void) | undefined;
 }
 
 export interface ChatTurn {

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { DeliveryStatus, WebhookDeliveriesTable, WebhookTables } from './tables.ts';
+import type { Database } from '../db/schema.ts';
+import type { DeliveryStatus, WebhookDeliveriesTable } from './tables.ts';
 
 export interface NewDelivery {
   deliveryId: string;
@@ -48,14 +49,13 @@ export interface FailedDelivery {
 
 /** Deliveries in the database: the at-most-once record and the retry queue that survives restarts. */
 export class DeliveryStore {
-  private readonly db: Kysely<WebhookTables>;
+  private readonly db: Kysely<Database>;
 
-  /** The app database (`Kysely<Database>`), or any database that has the table. */
-  static over<DB extends WebhookTables>(db: Kysely<DB>): DeliveryStore {
-    return new DeliveryStore(db as unknown as Kysely<WebhookTables>);
+  static over(db: Kysely<Database>): DeliveryStore {
+    return new DeliveryStore(db);
   }
 
-  private constructor(db: Kysely<WebhookTables>) {
+  private constructor(db: Kysely<Database>) {
     this.db = db;
   }
 
@@ -209,19 +209,18 @@ export class DeliveryStore {
   }
 }
 
-type Row = Selectable<WebhookDeliveriesTable>;
-
-function toStored(row: Row): StoredDelivery {
+function toStored(row: Selectable<WebhookDeliveriesTable>): StoredDelivery {
+  const { event, action, repo, status, attempts, payload, result, error } = row;
   return {
     deliveryId: row.delivery_id,
-    event: row.event,
-    action: row.action,
-    repo: row.repo,
-    status: row.status,
-    attempts: row.attempts,
-    payload: row.payload,
-    result: row.result,
-    error: row.error,
+    event,
+    action,
+    repo,
+    status,
+    attempts,
+    payload,
+    result,
+    error,
     receivedAt: new Date(row.received_at),
     processedAt: row.processed_at === null ? null : new Date(row.processed_at),
     nextAttemptAt: row.next_attempt_at === null ? null : new Date(row.next_attempt_at),

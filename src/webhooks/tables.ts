@@ -1,13 +1,11 @@
 import type { ColumnType } from 'kysely';
+import type { Json, Timestamp } from '../db/column-types.ts';
 
 /**
  * Table types for GitHub webhook deliveries (migration
- * 0005_webhook_deliveries) and per-config hooks (0006); part of the app's
- * `Database`. The stores here work on any Kysely database that has them.
+ * 0005_webhook_deliveries, 0006), merged into the application's `Database`
+ * in src/db/schema.ts.
  */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type Json<T> = ColumnType<T, string, string>;
 
 export type DeliveryStatus = 'queued' | 'done' | 'failed';
 

@@ -6,7 +6,8 @@ import { rotateSecrets } from '../../vault/rotate.ts';
 import { loadSodium } from '../../vault/sodium.ts';
 import { Vault } from '../../vault/vault.ts';
 import { UsageError, type CliCommand } from '../command.ts';
-import { loadCliConfig, openCliRuntime } from '../runtime.ts';
+import { loadCliConfig } from '../cli-config.ts';
+import { openCliRuntime } from '../runtime.ts';
 
 const USAGE = `Usage: recap keys <generate|rotate> [options]
 

@@ -1,4 +1,6 @@
-import type { ColumnType, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Timestamp } from '../../db/column-types.ts';
+import type { Database } from '../../db/schema.ts';
 
 /**
  * Which GitHub App installations serve which guild (migration
@@ -7,8 +9,6 @@ import type { ColumnType, Kysely } from 'kysely';
  * (src/github-app/); nothing else ever makes an installation's token serve
  * a guild.
  */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export interface GithubAppLinksTable {
   guild_id: string;
@@ -41,13 +41,13 @@ export interface InstallationLink {
 export const MAX_LINKS_PER_GUILD = 20;
 
 export class InstallationLinkStore {
-  private readonly db: Kysely<AppInstallationTables>;
+  private readonly db: Kysely<Database>;
 
-  static over<DB extends AppInstallationTables>(db: Kysely<DB>): InstallationLinkStore {
-    return new InstallationLinkStore(db as unknown as Kysely<AppInstallationTables>);
+  static over(db: Kysely<Database>): InstallationLinkStore {
+    return new InstallationLinkStore(db);
   }
 
-  private constructor(db: Kysely<AppInstallationTables>) {
+  private constructor(db: Kysely<Database>) {
     this.db = db;
   }
 
