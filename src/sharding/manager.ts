@@ -44,9 +44,10 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
     totalShards: count,
     mode: 'process',
     token: options.token.reveal(),
-    // The entry is TypeScript: each child loads tsx as `node --import tsx` does. Resolved
-    // here, so the children find it whatever their working directory.
-    execArgv: ['--import', import.meta.resolve('tsx')],
+    // From the sources (tsx) the entry is TypeScript: each child loads tsx as `node --import tsx`
+    // does, resolved here so the children find it whatever their working directory. The
+    // compiled build (dist/) needs nothing, and has no tsx installed.
+    execArgv: options.entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [],
     respawn: true,
   });
   let stopping = false;

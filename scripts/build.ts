@@ -1,0 +1,47 @@
+/**
+ * `npm run build`: compiles src/, plugins/ and migrations/ to dist/ one file
+ * per module (tsc, tsconfig.build.json), so dist/ mirrors the repository and
+ * every path the code finds relative to itself (plugins/, prompts/) resolves
+ * the same from dist/ as from the sources. Then copies what the code reads
+ * at run time but tsc does not emit: each plugin's manifest, its entry renamed
+ * to the compiled .js, and the bundled prompts.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+
+const root = resolve(import.meta.dirname, '..');
+const dist = join(root, 'dist');
+
+/** `index.ts` → `index.js`, as tsc names its output. */
+function compiledEntry(entry: string): string {
+  return entry.replace(/\.ts$/, '.js').replace(/\.mts$/, '.mjs');
+}
+
+function compile(): void {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  if (result.status !== 0) {
+    process.stderr.write('build: tsc failed\n');
+    process.exit(result.status ?? 1);
+  }
+}
+
+function copyPluginManifests(): void {
+  const plugins = join(root, 'plugins');
+  for (const name of readdirSync(plugins)) {
+    const manifest = join(plugins, name, 'plugin.yaml');
+    if (!existsSync(manifest)) continue;
+    const doc = parseDocument(readFileSync(manifest, 'utf8'));
+    const entry = doc.get('entry');
+    if (typeof entry === 'string') doc.set('entry', compiledEntry(entry));
+    writeFileSync(join(dist, 'plugins', name, 'plugin.yaml'), doc.toString());
+  }
+}
+
+rmSync(dist, { recursive: true, force: true });
+compile();
+copyPluginManifests();
+cpSync(join(root, 'prompts'), join(dist, 'prompts'), { recursive: true });
