@@ -4,12 +4,14 @@
  * every path the code finds relative to itself (plugins/, prompts/) resolves
  * the same from dist/ as from the sources. Then copies what the code reads
  * at run time but tsc does not emit: each plugin's manifest, its entry renamed
- * to the compiled .js, and the bundled prompts.
+ * to the compiled .js, and the bundled prompts; and writes the migrated
+ * database a fresh embedded directory starts from (src/db/pglite-template.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseDocument } from 'yaml';
 
 const root = resolve(import.meta.dirname, '..');
@@ -45,3 +47,12 @@ rmSync(dist, { recursive: true, force: true });
 compile();
 copyPluginManifests();
 cpSync(join(root, 'prompts'), join(dist, 'prompts'), { recursive: true });
+// With the compiled migrations, so the template's key is the one dist/ computes at run time.
+const { writeTemplate } = (await import(pathToFileURL(join(dist, 'src/db/pglite-template.js')).href)) as typeof import('../src/db/pglite-template.ts');
+writeTemplate(join(dist, 'pglite-template')).then(
+  (file) => process.stdout.write(`build: ${file.slice(root.length + 1)}\n`),
+  (error: unknown) => {
+    process.stderr.write(`build: could not write the database template: ${String(error)}\n`);
+    process.exit(1);
+  },
+);

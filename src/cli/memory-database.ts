@@ -12,12 +12,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { migrations } from '../../migrations/index.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import { templateKey } from '../db/pglite-template.ts';
 import type { Logger } from '../log/logger.ts';
 import { messageOf } from '../log/error-message.ts';
 
@@ -78,27 +77,6 @@ async function saveTemplate(pglite: PGlite, cacheDir: string, file: string, logg
     }
   } catch (error) {
     logger.debug({ err: messageOf(error) }, 'could not cache the empty database; the next run creates it afresh');
-  }
-}
-
-/** Changes whenever a migration's code or the PGlite build changes. */
-export function templateKey(): string {
-  const hash = createHash('sha256');
-  hash.update(pgliteVersion());
-  for (const [name, migration] of Object.entries(migrations)) {
-    hash.update(`\u0000${name}\u0000${String(migration.up)}\u0000${String(migration.down ?? '')}`);
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
-function pgliteVersion(): string {
-  try {
-    const entry = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
-    // dist/index.js → the package's own package.json.
-    const manifest = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version?: unknown };
-    return String(manifest.version ?? 'unknown');
-  } catch {
-    return 'unknown';
   }
 }
 

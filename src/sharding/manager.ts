@@ -46,8 +46,9 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
     token: options.token.reveal(),
     // From the sources (tsx) the entry is TypeScript: each child loads tsx as `node --import tsx`
     // does, resolved here so the children find it whatever their working directory. The
-    // compiled build (dist/) needs nothing, and has no tsx installed.
-    execArgv: options.entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [],
+    // compiled build (dist/) has no tsx; its children run with this process's flags (`npm start`'s
+    // memory settings).
+    execArgv: options.entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : process.execArgv,
     respawn: true,
   });
   let stopping = false;
