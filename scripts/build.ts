@@ -8,7 +8,7 @@
  * database a fresh embedded directory starts from (src/db/pglite-template.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -47,6 +47,9 @@ rmSync(dist, { recursive: true, force: true });
 compile();
 copyPluginManifests();
 cpSync(join(root, 'prompts'), join(dist, 'prompts'), { recursive: true });
+// package.json's "bin" files run through their shebang; npm makes them executable when it installs, this does it for the checkout.
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+for (const file of Object.values(manifest.bin ?? {})) chmodSync(join(root, file), 0o755);
 // With the compiled migrations, so the template's key is the one dist/ computes at run time.
 const { writeTemplate } = (await import(pathToFileURL(join(dist, 'src/db/pglite-template.js')).href)) as typeof import('../src/db/pglite-template.ts');
 writeTemplate(join(dist, 'pglite-template')).then(

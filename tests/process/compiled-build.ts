@@ -17,7 +17,7 @@ function newestMtime(dir: string): number {
 }
 
 export function ensureBuilt(): void {
-  const sources = Math.max(...['src', 'plugins', 'migrations', 'prompts'].map((d) => newestMtime(join(ROOT, d))));
+  const sources = Math.max(...['src', 'plugins', 'migrations', 'prompts', 'scripts'].map((d) => newestMtime(join(ROOT, d))));
   if (existsSync(SERVICE_ENTRY) && statSync(SERVICE_ENTRY).mtimeMs >= sources) return;
   const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   if (result.status !== 0) throw new Error(`npm run build failed: ${String(result.stderr).slice(0, 2000)}`);
