@@ -78,7 +78,8 @@ describe('recap CLI', () => {
     expect(first.out).toMatch(/success: 0001_foundation/);
     const status = await cli(['migrate', '--status'], { DATA_DIR: dataDir });
     expect(status.out).toMatch(/applied\s+0001_foundation/);
-  });
+    // A fresh embedded database from the sources runs initdb: tens of seconds on a busy machine.
+  }, 120_000);
 });
 
 describe('start-up failures are one clear line', () => {
