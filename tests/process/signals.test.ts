@@ -15,6 +15,8 @@ import { ensureBuilt, ROOT, SERVICE_ENTRY } from './compiled-build.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'recap-signals-'));
 let dirs = 0;
+/** Every process a test started, so one that fails before stopping it leaves nothing running. */
+const started: ChildProcess[] = [];
 
 interface Running {
   child: ChildProcess;
@@ -43,6 +45,7 @@ function start(command: string, args: string[], options: { detached: boolean; en
       ...options.env,
     },
   });
+  started.push(child);
   let stderr = '';
   let stdout = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += String(chunk)));
@@ -86,7 +89,19 @@ async function stopWith(running: Running, signal: NodeJS.Signals): Promise<{ cod
 }
 
 beforeAll(() => ensureBuilt(), 600_000);
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(() => {
+  for (const child of started) {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
+    for (const pid of [...descendantsOf(child.pid), child.pid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 describe('npm start under a supervisor', () => {
   it('stops on SIGTERM to npm alone (own process group): exit 0, no process left', async () => {
