@@ -10,7 +10,7 @@ import type { SummarizeProgress, SummaryResult } from '../../summaries/types.ts'
 import { renderCitations } from '../../summaries/citation-render.ts';
 import { parseFlags } from '../args.ts';
 import { cliCitationStyle } from '../citation-style.ts';
-import { UsageError, type CliCommand, type CliContext } from '../command.ts';
+import { errorLine, UsageError, type CliCommand, type CliContext } from '../command.ts';
 import { messageOf } from '../../log/error-message.ts';
 
 const USAGE = `Usage: recap summarize <export.json> [options]
@@ -42,7 +42,6 @@ const MAX_LIMIT = 200_000;
 export function createSummarizeCommand(buildDeps: BuildEngine): CliCommand {
   return {
     name: 'summarize',
-    summary: 'Summarize a DiscordChatExporter JSON export',
     usage: USAGE,
     run: (ctx) => run(ctx, buildDeps),
   };
@@ -126,7 +125,7 @@ function parse(argv: string[]): Parsed {
 async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
   const args = parse(ctx.argv);
   const fail = (message: string): number => {
-    ctx.stderr.write(`recap summarize: ${message}\n`);
+    ctx.stderr.write(errorLine(message));
     return 1;
   };
 
