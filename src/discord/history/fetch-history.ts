@@ -4,8 +4,9 @@
  * count were read, the time window or the boundary message is passed, the
  * channel's start, or the most a summary reads in all. Messages that do not
  * count (bots', system notices) are read past, not counted, so `maxMessages`
- * means that many messages to summarize. The number of requests is bounded
- * by ⌈maxScanned / 100⌉.
+ * means that many messages to summarize. Pages are full unless fewer
+ * messages are still wanted, so requests stay near ⌈messages read / 100⌉,
+ * and reading never goes past `maxScanned`.
  */
 import { compareSnowflakes } from '../../conversation/snowflake.ts';
 
@@ -65,8 +66,8 @@ export async function fetchHistory<T extends HistoryItem>(
   let before: string | undefined;
   let requests = 0;
   while (newestFirst.length < maxScanned) {
-    // When every message counts, ask for no more than are still wanted; otherwise no page size says how many will count.
-    const wanted = window.counts === undefined ? window.maxMessages - counted : PAGE_SIZE;
+    // Ask for the messages still wanted, plus as many as were read past so far (they predict how many more will not count).
+    const wanted = window.maxMessages - counted + (newestFirst.length - counted);
     const limit = Math.min(PAGE_SIZE, wanted, maxScanned - newestFirst.length);
     const page = await fetchPage({ limit, ...(before === undefined ? {} : { before }) });
     requests++;

@@ -22,7 +22,7 @@
  * addRole, addMember(guild, userId | { username }, { roles, permissions }), addChannel (text,
  * announcement, voice, category, forum, thread, private-thread, forum-post; threads take `members`),
  * addThreadMember / removeThreadMember, setOverwrite,
- * seedMessages(channel, n | messages), permissionsFor(channel, user). Changes made after a client
+ * seedMessages(channel, n | messages), startThread(channel, message, …), permissionsFor(channel, user). Changes made after a client
  * connected are announced over the gateway (GUILD_CREATE, CHANNEL_CREATE, THREAD_CREATE, …).
  *
  * Gateway: `/gateway/bot` names `ws://…/gateway`; HELLO, IDENTIFY (intents and shard recorded,
