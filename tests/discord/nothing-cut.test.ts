@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { fetchHistory, type HistoryItem } from '../../src/discord/history/fetch-history.ts';
-import { historyCut } from '../../src/discord/output/history-cut.ts';
+import { historyCut } from '../../src/summaries/history-cut.ts';
 import { createPgliteDatabase } from '../helpers/databases.ts';
 import { EchoProvider } from '../summaries/support.ts';
 import type { OptionValue } from '../emulators/discord/interaction-payloads.ts';
@@ -54,10 +54,10 @@ describe('fetchHistory: what it reads is what was asked for', () => {
 describe('historyCut: the sentence that says what was left out', () => {
   const oldest = Date.UTC(2026, 11, 3, 14, 2, 30);
   it('names the window, the limit and where the summary starts', () => {
-    expect(historyCut({ end: 'count', counted: 10_000, scanned: 10_000, oldestMs: oldest }, { kind: 'duration', sinceMs: NOW - 14 * 86_400_000, durationMs: 14 * 86_400_000 }, 10_000)).toBe(
+    expect(historyCut({ end: 'count', counted: 10_000, scanned: 10_000, oldestMs: oldest }, { kind: 'duration', durationMs: 14 * 86_400_000 }, 10_000)).toBe(
       'The last 14 days hold more than 10,000 messages; this covers the newest 10,000, from 3 Dec 14:02 UTC.',
     );
-    expect(historyCut({ end: 'count', counted: 500, scanned: 500, oldestMs: oldest }, { kind: 'after-message', guildId: '1', channelId: '2', messageId: '3', sinceMs: 0 }, 500)).toBe(
+    expect(historyCut({ end: 'count', counted: 500, scanned: 500, oldestMs: oldest }, { kind: 'after-message' }, 500)).toBe(
       'More than 500 messages were posted from that message on; this covers the newest 500, from 3 Dec 14:02 UTC.',
     );
     expect(historyCut({ end: 'scan-limit', counted: 12, scanned: 1_200, oldestMs: oldest }, undefined, 100)).toBe(
@@ -67,7 +67,7 @@ describe('historyCut: the sentence that says what was left out', () => {
 
   it('says nothing when what was asked for was read', () => {
     expect(historyCut({ end: 'count', counted: 100, scanned: 100, oldestMs: oldest }, undefined, 100)).toBeUndefined();
-    expect(historyCut({ end: 'window', counted: 40, scanned: 40, oldestMs: oldest }, { kind: 'duration', sinceMs: 0, durationMs: 3_600_000 }, 10_000)).toBeUndefined();
+    expect(historyCut({ end: 'window', counted: 40, scanned: 40, oldestMs: oldest }, { kind: 'duration', durationMs: 3_600_000 }, 10_000)).toBeUndefined();
     expect(historyCut({ end: 'channel-start', counted: 4, scanned: 9, oldestMs: oldest }, undefined, 100)).toBeUndefined();
   });
 });

@@ -30,7 +30,7 @@ import { renderCitations } from '../../summaries/citation-render.ts';
 import { discordCitationStyle } from '../output/citation-style.ts';
 import { summarizeFailureText } from '../output/failure-text.ts';
 import { createProgress, summarizeProgressText } from '../output/progress.ts';
-import { historyCut } from '../output/history-cut.ts';
+import { historyCut } from '../../summaries/history-cut.ts';
 import { summaryFooter } from '../output/summary-footer.ts';
 import { embedMessages, type EmbedMessage } from '../output/summary-messages.ts';
 import { deferOnce, respond } from '../respond.ts';
@@ -199,7 +199,7 @@ async function requireMessage(channel: GuildTextBasedChannel, messageId: string)
 
 function windowNote(request: CheckedRequest): string {
   if (request.since?.kind === 'duration') return ' Try a longer `since`.';
-  if (request.since?.kind === 'after-message') return ' Nothing was posted after that message.';
+  if (request.since?.kind === 'after-message') return ' Nothing from members was posted from that message on.';
   return '';
 }
 

@@ -1,15 +1,21 @@
 /**
  * The sentence a summary carries when reading stopped short of what the
- * member asked for: a `since` window with more messages than the most a
- * summary reads, or a count that bots' messages kept from being reached
- * before the most history a summary scans. Undefined when what was asked
- * for was read (the window's start, the channel's start, or N messages).
+ * member asked for: a time window (or everything from a message on) with
+ * more messages than the most a summary reads, or a count that bots'
+ * messages kept from being reached before the most history a summary
+ * scans. Undefined when what was asked for was read (the window's start,
+ * the channel's start, or N messages). Used by /summarize and by
+ * `recap summarize`.
  */
-import type { HistoryEnd } from '../history/fetch-history.ts';
-import type { SinceBoundary } from '../history/since.ts';
+
+/** Why reading stopped: the count, the window's start, the channel's start, or the most history read in all. */
+export type ReadEnd = 'count' | 'window' | 'channel-start' | 'scan-limit';
+
+/** The window asked for: a duration back from now, or everything from a linked message on. */
+export type AskedWindow = { kind: 'duration'; durationMs: number } | { kind: 'after-message' };
 
 export interface HistoryReadFacts {
-  end: HistoryEnd;
+  end: ReadEnd;
   /** Messages read that will be summarized. */
   counted: number;
   /** Messages read in all. */
@@ -18,7 +24,7 @@ export interface HistoryReadFacts {
   oldestMs?: number;
 }
 
-export function historyCut(read: HistoryReadFacts, since: SinceBoundary | undefined, maxMessages: number): string | undefined {
+export function historyCut(read: HistoryReadFacts, since: AskedWindow | undefined, maxMessages: number): string | undefined {
   const from = read.oldestMs === undefined ? '' : `, from ${shortUtc(read.oldestMs)}`;
   if (read.end === 'scan-limit' && read.counted < maxMessages) {
     const verb = read.counted === 1 ? 'is' : 'are';
@@ -27,9 +33,10 @@ export function historyCut(read: HistoryReadFacts, since: SinceBoundary | undefi
   }
   if (read.end !== 'count' || since === undefined) return undefined;
   const newest = `this covers the newest ${count(read.counted)}${from}.`;
-  if (since.kind === 'after-message') return `More than ${count(maxMessages)} messages were posted from that message on; ${newest}`;
+  const limit = `${count(maxMessages)} message${maxMessages === 1 ? '' : 's'}`;
+  if (since.kind === 'after-message') return `More than ${limit} ${maxMessages === 1 ? 'was' : 'were'} posted from that message on; ${newest}`;
   const { phrase, single } = spelled(since.durationMs);
-  return `The last ${phrase} ${single ? 'holds' : 'hold'} more than ${count(maxMessages)} messages; ${newest}`;
+  return `The last ${phrase} ${single ? 'holds' : 'hold'} more than ${limit}; ${newest}`;
 }
 
 const UNITS: ReadonlyArray<[string, number]> = [
