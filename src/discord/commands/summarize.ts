@@ -252,7 +252,6 @@ async function post(
     return;
   }
   const parts = messages.length === 1 ? '' : ` in ${messages.length} messages`;
-  const count = `${result.messages.toLocaleString('en-US')} message${result.messages === 1 ? '' : 's'}`;
-  await respond(interaction, { content: `Summarized ${count}; posting the summary below${parts}.${cut === undefined ? '' : `\n${cut}`}`, embeds: [] });
+  await respond(interaction, { content: `Summarized ${result.messages.toLocaleString('en-US')} messages; posting the summary below${parts}.${cut === undefined ? '' : `\n${cut}`}`, embeds: [] });
   for (const message of messages) await respond(interaction, { ...message, ephemeral: false });
 }
