@@ -150,6 +150,12 @@ describe('/summarize leaves nothing out silently', () => {
     const messages = await summaryOf(handle, 60_000);
     expect(handle.original!.content).toMatch(/Only 2 of the newest 1,100 messages are from members/);
     expect(footerOf(messages)).toMatch(/Only 2 of the newest 1,100 messages are from members/);
+
+    // Shown privately, the summary itself opens with the sentence.
+    const privately = run({ channel: channel.id, messages: 50, private: true, type: 'detailed' });
+    const shown = await summaryOf(privately, 60_000);
+    expect(shown[0]!.content).toMatch(/^Only 2 of the newest 1,100 messages are from members .*this covers those 2, from /);
+    expect(footerOf(shown)).toMatch(/Only 2 of the newest 1,100 messages are from members/);
   });
 
   it('`since:<message link>` includes the linked message', async () => {

@@ -9,6 +9,7 @@
  * and reading never goes past `maxScanned`.
  */
 import { compareSnowflakes } from '../../conversation/snowflake.ts';
+import type { ReadEnd } from '../../summaries/history-cut.ts';
 
 export const PAGE_SIZE = 100;
 
@@ -39,7 +40,7 @@ export interface HistoryWindow<T extends HistoryItem = HistoryItem> {
  * message boundary), `channel-start`, or `scan-limit` (maxScanned read
  * before maxMessages counted).
  */
-export type HistoryEnd = 'count' | 'window' | 'channel-start' | 'scan-limit';
+export type HistoryEnd = ReadEnd;
 
 export interface FetchedHistory<T extends HistoryItem> {
   /** Oldest first: every message read, counted or not. */
