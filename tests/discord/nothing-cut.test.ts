@@ -172,6 +172,20 @@ describe('/summarize leaves nothing out silently', () => {
     expect(transcript).not.toContain('point one');
   });
 
+  it('an embed keeps its title, description and fields', async () => {
+    const channel = freshChannel();
+    harness.discord.seedMessages(channel.id, [
+      {
+        authorId: harness.world.bob.id,
+        content: 'see the incident',
+        embeds: [{ title: 'Incident 42', description: 'Checkout errors for EU users', fields: [{ name: 'Status', value: 'mitigated' }] }],
+      },
+    ]);
+    const before = echo.calls.length;
+    await summaryOf(run({ channel: channel.id }));
+    expect(echo.calls[before]!.turns[0]!.content).toContain('bob: see the incident [embed: Incident 42 — Checkout errors for EU users — Status: mitigated]');
+  });
+
   it('a thread started from a message opens with that message', async () => {
     const channel = freshChannel();
     const { alice, bob } = harness.world;
