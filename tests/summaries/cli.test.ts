@@ -150,6 +150,17 @@ describe('recap summarize', () => {
     expect(provider.calls[0]!.refs).toEqual([1, 2, 3, 4]);
   });
 
+  it('says when --limit shortens the --since window, on stderr and in the footer', async () => {
+    // 10:14 onwards holds 2 member messages (10:15, 10:16); --limit 1 keeps the newest.
+    const cut = await run(['quirks.json', '--since', '3m', '--limit', '1', '--type', 'cut']);
+    expect(cut.code).toBe(0);
+    const notice = 'The last 3 minutes hold more than 1 message; this covers the newest 1, from 1 Mar 10:16 UTC.';
+    expect(cut.stderr).toContain(`note: ${notice}\n`);
+    expect(cut.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(` · ${notice.replace(/[.()]/g, '\\$&')}$`));
+    const whole = await run(['quirks.json', '--since', '3m', '--limit', '5', '--type', 'cut']);
+    expect(whole.stderr).not.toContain('note:');
+  });
+
   it('summarizes the sample export on the offline defaults (no database, bundled prompts, local provider)', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'recap-summarize-'));
     const env = { DATA_DIR: dataDir, PROMPTS_DIR: join(process.cwd(), 'prompts') };

@@ -44,6 +44,7 @@ export function toModelMessage(message: DiscordMessage, context: ConvertContext)
       ...(e.title ? { title: e.title } : {}),
       ...(e.description ? { description: e.description } : {}),
       ...(e.url ? { url: e.url } : {}),
+      ...(e.fields.length > 0 ? { fields: e.fields.map((f) => ({ name: f.name, value: f.value })) } : {}),
     })),
     stickers: message.stickers.map((s) => ({ name: s.name })),
     reactions: message.reactions.cache.map((r) => ({ emoji: r.emoji.name ?? r.emoji.id ?? '?', count: r.count })),
