@@ -19,6 +19,8 @@ export interface ReadChannelRequest {
   memberNames: MemberNames;
   /** Messages read so far, after each page. */
   onProgress?(read: number): void;
+  /** Read messages left out before conversion (a chat question to the bot is not channel history). */
+  skip?(message: Message<true>): boolean;
 }
 
 export interface ChannelRead {
@@ -45,8 +47,9 @@ export async function readChannel(request: ReadChannelRequest): Promise<ChannelR
     request.onProgress,
   );
 
+  const messages = request.skip === undefined ? history.messages : history.messages.filter((message) => !request.skip!(message));
   const people = new Set<string>();
-  for (const message of history.messages) {
+  for (const message of messages) {
     people.add(message.author.id);
     for (const [, id] of message.content.matchAll(MENTIONED_USER)) if (id !== undefined) people.add(id);
   }
@@ -54,7 +57,7 @@ export async function readChannel(request: ReadChannelRequest): Promise<ChannelR
   const memberName = (userId: string): string | undefined => request.memberNames.nameOf(channel.guild, userId);
 
   const source = sourceOf(channel);
-  const conversation = toConversation({ messages: history.messages, source, guild: channel.guild, memberName });
+  const conversation = toConversation({ messages, source, guild: channel.guild, memberName });
   const prepared = prepareConversation(conversation, {
     maxMessages: request.maxMessages,
     ...(since?.kind === 'duration' ? { since: since.sinceMs } : {}),
