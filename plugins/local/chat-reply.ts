@@ -19,10 +19,10 @@ const SETUP = [
   'Then restart the bot or reload its plugins.',
 ].join('\n');
 
-export const NO_MODEL_NOTE = '_No language model is configured for this bot, so I answer by quoting the channel messages that best match your question._';
+export const NO_MODEL_NOTE = '_Offline answer: no language model is configured for this bot, so here are the channel messages that best match your question._';
 
 export const NOTHING_FOUND =
-  "_No language model is configured for this bot, so I answer by quoting the channel's messages, and none of its recent messages match your question._";
+  "_Offline answer: no language model is configured for this bot, so I can only quote the channel's messages, and none of its recent messages match your question._";
 
 export function chatReply(attachments: RequestAttachments | undefined): string {
   const best = (attachments?.messages ?? []).filter((message) => message.content.trim() !== '').slice(0, MAX_QUOTES);

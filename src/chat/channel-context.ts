@@ -77,14 +77,16 @@ export function retrieveContext(question: string, histories: readonly ChannelHis
     for (let i = Math.max(0, hit.index - neighbours); i <= Math.min(messages.length - 1, hit.index + neighbours); i++) {
       if (!chosen[hit.channel]!.has(i)) window.push(i);
     }
-    const cost = window.reduce((sum, i) => sum + estimateTokens(formatLine(messages[i]!)), 0);
-    if (tokens + cost > maxTokens) {
+    const cost = (indexes: readonly number[]) => indexes.reduce((sum, i) => sum + estimateTokens(formatLine(messages[i]!)), 0);
+    // Without its neighbours when they do not fit; not at all when the hit alone does not.
+    const fits = [window, window.filter((i) => i === hit.index)].find((indexes) => tokens + cost(indexes) <= maxTokens);
+    if (fits === undefined) {
       if (chosen[hit.channel]!.has(hit.index)) hitKeys.push(hit);
       continue;
     }
-    tokens += cost;
-    for (const i of window) chosen[hit.channel]!.add(i);
-    hitKeys.push(hit);
+    tokens += cost(fits);
+    for (const i of fits) chosen[hit.channel]!.add(i);
+    if (chosen[hit.channel]!.has(hit.index)) hitKeys.push(hit);
   }
 
   // Numbered in reading order: channel by channel, oldest first.

@@ -106,13 +106,12 @@ export function answerParts(answer: ChatAnswer, lead?: string, history?: Gathere
   return splitMarkdown(text, DiscordLimits.content);
 }
 
-/** `-# Searched <#1> (120 messages), <#2> (40 messages)` and a line per skipped channel; channel mentions render as names. */
+/** `-# Searched <#1> (120 recent messages), <#2> (40 recent messages)` and a line per skipped channel; channel mentions render as names. */
 export function sourceLines(history: GatheredHistory): string[] {
   const lines: string[] = [];
-  if (history.histories.length > 0) {
-    const searched = history.histories.map((h) => `<#${h.channelId}> (${plural(h.prepared.messages.length, 'message')})`);
-    lines.push(`-# Searched ${searched.join(', ')}`);
-  }
+  // A channel with nothing to read (a new thread) would only add noise.
+  const read = history.histories.filter((h) => h.prepared.messages.length > 0);
+  if (read.length > 0) lines.push(`-# Searched ${read.map((h) => `<#${h.channelId}> (${plural(h.prepared.messages.length, 'recent message')})`).join(', ')}`);
   for (const skipped of history.skipped) lines.push(`-# Skipped <#${skipped.channelId}>: ${skipped.reason}`);
   return lines;
 }
