@@ -20,13 +20,16 @@ const MARKUP = /https?:\/\/\S+|<(?:@[!&]?|#|a?:\w{1,32}:)\d{1,20}>/g;
 const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
 const MAX_WORD_CHARS = 40;
 
-/** A word reduced to the form that matches its plural and its -ing/-ed forms. */
+/** A word reduced to the form that matches its plural, its -ing/-ed forms and some -sion nouns. */
 export function stemWord(word: string): string {
   let w = word;
   if (w.endsWith("'s")) w = w.slice(0, -2);
   if (w.length > 4 && w.endsWith('ies')) w = `${w.slice(0, -3)}y`;
   else if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is')) w = w.slice(0, -1);
-  if (w.length > 5 && w.endsWith('ing')) w = w.slice(0, -3);
+  // "decision" meets "decide", "conclusion" "conclude", "extension" "extend".
+  if (w.length > 6 && /[iu]sion$/.test(w)) w = `${w.slice(0, -4)}d`;
+  else if (w.length > 6 && w.endsWith('ension')) w = `${w.slice(0, -4)}d`;
+  else if (w.length > 5 && w.endsWith('ing')) w = w.slice(0, -3);
   else if (w.length > 4 && w.endsWith('ed')) w = w.slice(0, -2);
   if (w.length > 3 && w.endsWith('e')) w = w.slice(0, -1);
   return w;

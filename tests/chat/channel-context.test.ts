@@ -54,6 +54,8 @@ function general(): ChannelHistory {
 describe('relevance', () => {
   it('normalises words: case, accents, plurals and -ing/-ed endings meet; stop words and markup go', () => {
     expect(terms('Releases RELEASED releasing Café <@123456789012345678> https://x.example/a the what')).toEqual(['releas', 'releas', 'releas', 'caf']);
+    expect(terms('decide decided decision deciding')).toEqual(['decid', 'decid', 'decid', 'decid']);
+    expect(terms('conclusion concluded extension extend')).toEqual(['conclud', 'conclud', 'extend', 'extend']);
   });
 
   it('scores the messages that share rarer question words highest, and unrelated ones 0', () => {
