@@ -54,10 +54,10 @@ beforeAll(async () => {
   discord.seedMessages(world.secret.id, [{ authorId: world.alice.id, content: 'secret plan: the release slips to March' }], { endAt: now - 60_000 });
   discord.seedMessages(world.sealed.id, [{ authorId: world.alice.id, content: 'sealed: release budget approved' }], { endAt: now - 60_000 });
   releases = discord.addChannel(world.guild.id, { kind: 'text', name: 'releases' });
-  [releaseNote] = discord.seedMessages(releases.id, [
+  releaseNote = discord.seedMessages(releases.id, [
     { authorId: world.bob.id, content: 'Release 2.0 notes are drafted in the wiki' },
     { authorId: world.bob.id, content: 'unrelated: parking is closed tomorrow' },
-  ], { endAt: now - 60_000 });
+  ], { endAt: now - 60_000 })[0]!;
 });
 
 afterAll(async () => {
