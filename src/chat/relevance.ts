@@ -18,7 +18,17 @@ const STOP_WORDS = new Set(
 // Mentions, emoji and links carry no words a question would share.
 const MARKUP = /https?:\/\/\S+|<(?:@[!&]?|#|a?:\w{1,32}:)\d{1,20}>/g;
 const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
+const ASCII_WORD = /[a-z0-9]+(?:'[a-z]+)?/g;
 const MAX_WORD_CHARS = 40;
+/**
+ * Characters of a message that are scored. Scoring runs on the event loop
+ * for every guild; a channel of 4,000-character messages must not hold it
+ * up, and a long message shows what it is about early on.
+ */
+export const MAX_SCORED_CHARS = 1_000;
+/** Distinct question terms scored (a question is at most 4,000 characters). */
+export const MAX_QUERY_TERMS = 64;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** A word reduced to the form that matches its plural, its -ing/-ed forms and some -sion nouns. */
 export function stemWord(word: string): string {
@@ -37,14 +47,15 @@ export function stemWord(word: string): string {
 
 /** The searchable terms of a text: lower case, accents removed, stop words and markup left out. */
 export function terms(text: string): string[] {
-  const plain = text
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
+  // Most chat is plain ASCII, which needs no Unicode normalisation.
+  const ascii = !NON_ASCII.test(text);
+  const folded = ascii ? text : text.normalize('NFKD').replace(/\p{M}/gu, '');
+  const plain = folded
     .toLowerCase()
     .replace(/’/g, "'")
     .replace(MARKUP, ' ');
   const out: string[] = [];
-  for (const [word] of plain.matchAll(WORD)) {
+  for (const [word] of plain.matchAll(ascii ? ASCII_WORD : WORD)) {
     if (word.length > MAX_WORD_CHARS || STOP_WORDS.has(word) || (word.length < 2 && !/\d/.test(word))) continue;
     out.push(stemWord(word));
   }
@@ -65,7 +76,8 @@ export interface Bm25Options {
 export function bm25Scores(query: string, documents: readonly string[], options: Bm25Options = {}): number[] {
   const k1 = options.k1 ?? 1.2;
   const b = options.b ?? 0.75;
-  const wanted = new Set(terms(query));
+  const wanted = new Set<string>();
+  for (const term of terms(query)) if (wanted.size < MAX_QUERY_TERMS) wanted.add(term);
   const scores = new Array<number>(documents.length).fill(0);
   if (wanted.size === 0 || documents.length === 0) return scores;
 
@@ -73,7 +85,7 @@ export function bm25Scores(query: string, documents: readonly string[], options:
   const lengths: number[] = [];
   const documentFrequency = new Map<string, number>();
   for (const document of documents) {
-    const words = terms(document);
+    const words = terms(document.length > MAX_SCORED_CHARS ? document.slice(0, MAX_SCORED_CHARS) : document);
     lengths.push(words.length);
     const inDocument = new Map<string, number>();
     for (const word of words) if (wanted.has(word)) inDocument.set(word, (inDocument.get(word) ?? 0) + 1);
