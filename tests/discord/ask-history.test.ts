@@ -129,6 +129,29 @@ describe('/ask answers from channel history', () => {
     expect(answer.content).not.toContain(asked.id);
   });
 
+  it('an answer drawn on a channel that closes to the thread’s readers while it is written is not posted', async () => {
+    const { discord, world } = harness;
+    const slow = new TranscribingProvider('slow', 'slow-1', 1_500);
+    harness.useProvider(slow);
+    try {
+      const before = discord.botMessages.length;
+      const handle = discord.sendInteraction({ type: 'command', name: 'ask', subcommand: 'question', userId: world.alice.id, channelId: world.general.id, options: { text: `release notes? see <#${releases.id}>` } });
+      for (let i = 0; i < 500 && slow.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(slow.calls).toHaveLength(1);
+      // An admin closes #releases to bob, who can see the answer's thread in #general.
+      discord.setOverwrite(releases.id, { id: world.bob.id, type: 'member', deny: ['ViewChannel'] });
+      const reply = await handle.waitForFinal((m) => m.content.includes('(ref `'), 15_000);
+      expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
+      expect(reply.content).toMatch(
+        new RegExp(`^Permissions changed while I was answering \\(<#${releases.id}>: not everyone who can see this thread can read it\\), so I won't post the answer\\. Ask again\\.`),
+      );
+      const posted = discord.botMessages.slice(before).filter((m) => (m.flags & EPHEMERAL) === 0);
+      expect(posted.map((m) => m.content).join('\n')).not.toContain('From the channel');
+    } finally {
+      harness.useProvider(model);
+    }
+  });
+
   it('offline, the local provider quotes the best-matching message with its jump link', async () => {
     const { world } = harness;
     harness.useProvider(createLocalProvider());

@@ -86,22 +86,8 @@ async function readOne(request: HistoryRequest, channelId: string, limits: Histo
   if (channel === undefined) return skip("I can't see it");
   if (channel.type === ChannelType.GuildForum || channel.type === ChannelType.GuildMedia) return skip('it is a forum; name one of its posts');
   if (!channel.isTextBased()) return skip('it holds no messages');
-  try {
-    await requireMemberCanRead(channel, request.member, channel.id === request.askedIn.id);
-  } catch (error) {
-    if (error instanceof UserFacingError) return skip("you can't read its history");
-    throw error;
-  }
-  try {
-    await requireBotCanRead(channel);
-  } catch (error) {
-    if (error instanceof UserFacingError) return skip("I can't read its history");
-    throw error;
-  }
-  if (channel.id !== request.answerIn.id) {
-    const shown = await visibleToAudienceOf(request.answerIn as AnyThreadChannel, channel);
-    if (!shown.visible) return skip('not everyone who can see this thread can read it');
-  }
+  const refused = await whyNotRead(request, channel);
+  if (refused !== undefined) return skip(refused);
 
   const reading = readChannel({
     channel,
@@ -127,6 +113,40 @@ async function readOne(request: HistoryRequest, channelId: string, limits: Histo
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The channels among `histories` whose history may no longer be drawn on
+ * for this answer, with why: permissions change while an answer is written,
+ * and what is shown is what counts.
+ */
+export async function noLongerReadable(request: HistoryRequest, histories: readonly ChannelHistory[]): Promise<SkippedChannel[]> {
+  const refused: SkippedChannel[] = [];
+  for (const history of histories) {
+    const channel = await findChannel(request.askedIn.guild, history.channelId);
+    const reason = channel === undefined || !channel.isTextBased() ? "I can't see it any more" : await whyNotRead(request, channel);
+    if (reason !== undefined) refused.push({ channelId: history.channelId, reason });
+  }
+  return refused;
+}
+
+/** Why this answer may not draw on `channel`, or undefined when it may. */
+async function whyNotRead(request: HistoryRequest, channel: GuildTextBasedChannel): Promise<string | undefined> {
+  try {
+    await requireMemberCanRead(channel, request.member, channel.id === request.askedIn.id);
+  } catch (error) {
+    if (error instanceof UserFacingError) return "you can't read its history";
+    throw error;
+  }
+  try {
+    await requireBotCanRead(channel);
+  } catch (error) {
+    if (error instanceof UserFacingError) return "I can't read its history";
+    throw error;
+  }
+  if (channel.id === request.answerIn.id) return undefined;
+  const shown = await visibleToAudienceOf(request.answerIn as AnyThreadChannel, channel);
+  return shown.visible ? undefined : 'not everyone who can see this thread can read it';
 }
 
 async function findChannel(guild: Guild, channelId: string) {

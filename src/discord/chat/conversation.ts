@@ -18,7 +18,7 @@ import type { ChatAnswer } from '../../chat/chat.ts';
 import { renderCitations } from '../../summaries/citation-render.ts';
 import type { MemberNames } from '../history/member-names.ts';
 import { discordCitationStyle } from '../output/citation-style.ts';
-import { gatherHistory, type GatheredHistory, type HistoryLimits } from './channel-history.ts';
+import { gatherHistory, noLongerReadable, type GatheredHistory, type HistoryLimits, type HistoryRequest } from './channel-history.ts';
 import { ChatError } from '../../summaries/errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { UserFacingError } from '../errors.ts';
@@ -60,7 +60,7 @@ export interface AnsweredQuestion {
 /** The engine's answer, its memory being the thread's. @throws UserFacingError on any ChatError. */
 export async function askInThread(ctx: QuestionContext, question: Question): Promise<AnsweredQuestion> {
   const { thread } = question;
-  const history = await gatherHistory({
+  const request: HistoryRequest = {
     member: question.member,
     askedIn: question.askedIn,
     answerIn: thread,
@@ -68,9 +68,11 @@ export async function askInThread(ctx: QuestionContext, question: Question): Pro
     botId: question.botId,
     memberNames: question.memberNames,
     ...(question.historyLimits === undefined ? {} : { limits: question.historyLimits }),
-  });
+  };
+  const history = await gatherHistory(request);
+  let answer: ChatAnswer;
   try {
-    const answer = await ctx.services.chat.ask({
+    answer = await ctx.services.chat.ask({
       guildId: thread.guild.id,
       channelId: thread.id,
       userId: question.userId,
@@ -82,11 +84,18 @@ export async function askInThread(ctx: QuestionContext, question: Question): Pro
       ...(question.locale === undefined ? {} : { locale: question.locale }),
       history: history.histories,
     });
-    return { answer, history };
   } catch (error) {
     if (error instanceof ChatError) throw new UserFacingError(chatFailureText(error), { cause: error });
     throw error;
   }
+  // Checked again as the answer is shown: an answer drawn on a channel that has since closed to its readers is not posted.
+  const citedIds = new Set(answer.citations.map((c) => c.messageId));
+  const cited = history.histories.filter((h) => h.prepared.messages.some((m) => citedIds.has(m.id)));
+  const closed = await noLongerReadable(request, cited);
+  if (closed.length > 0) {
+    throw new UserFacingError(`Permissions changed while I was answering (<#${closed[0]!.channelId}>: ${closed[0]!.reason}), so I won't post the answer. Ask again.`);
+  }
+  return { answer, history };
 }
 
 const MAX_NOTES = 3;
