@@ -7,7 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/database.ts';
+import type { GuildTextBasedChannel, ThreadChannel } from 'discord.js';
 import { createLocalProvider } from '../../plugins/local/provider.ts';
+import { gatherHistory, type HistoryLimits, type HistoryRequest } from '../../src/discord/chat/channel-history.ts';
+import { createMemberNames } from '../../src/discord/history/member-names.ts';
 import { createPgliteDatabase } from '../helpers/databases.ts';
 import type { ApiMessage, StoredChannel } from '../emulators/discord/server.ts';
 import { EPHEMERAL, TranscribingProvider, startInProcessBot, type InProcessBot } from './support.ts';
@@ -166,5 +169,39 @@ describe('/ask answers from channel history', () => {
     } finally {
       harness.useProvider(model);
     }
+  });
+});
+
+describe('the history a question reads is bounded', () => {
+  async function request(question: string, limits: Partial<HistoryLimits> = {}): Promise<HistoryRequest> {
+    const { world, bot, discord } = harness;
+    const guild = bot.client.guilds.cache.get(world.guild.id)!;
+    const channel = (id: string) => guild.channels.cache.get(id) as GuildTextBasedChannel;
+    return {
+      member: await guild.members.fetch(world.alice.id),
+      askedIn: channel(world.general.id),
+      answerIn: channel(world.thread.id) as ThreadChannel,
+      question,
+      botId: discord.bot.id,
+      memberNames: createMemberNames(),
+      limits,
+    };
+  }
+
+  it('names past the channel limit are skipped with the limit', async () => {
+    const { world } = harness;
+    const gathered = await gatherHistory(await request(`<#${world.thread.id}> <#${world.post.id}> <#${world.sealed.id}>`, { maxChannels: 3 }));
+    expect(gathered.histories.map((h) => h.channelId)).toEqual([world.general.id, world.thread.id, world.post.id]);
+    expect(gathered.histories[2]!.prepared.messages.map((m) => m.text)).toEqual(['Proposal: ship a dark mode for the dashboard.']);
+    expect(gathered.skipped).toEqual([{ channelId: world.sealed.id, reason: 'I search at most 3 channels per question' }]);
+  });
+
+  it('a read that outlasts the time budget is skipped, not waited for', async () => {
+    const { discord, world } = harness;
+    discord.rateLimit('GET /channels/:channelId/messages', { times: 1, retryAfterMs: 3_000 });
+    const started = Date.now();
+    const gathered = await gatherHistory(await request('release', { timeMs: 300 }));
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(gathered).toEqual({ histories: [], skipped: [{ channelId: world.general.id, reason: 'reading it took too long' }] });
   });
 });
