@@ -24,8 +24,11 @@ export const NO_MODEL_NOTE = '_Offline answer: no language model is configured f
 export const NOTHING_FOUND =
   "_Offline answer: no language model is configured for this bot, so I can only quote the channel's messages, and none of its recent messages match your question._";
 
+export const NOTHING_SEARCHED = "_Offline answer: no language model is configured for this bot, and no channel history came with your question, so I can't answer it._";
+
 export function chatReply(attachments: RequestAttachments | undefined): string {
-  const best = (attachments?.messages ?? []).filter((message) => message.content.trim() !== '').slice(0, MAX_QUOTES);
+  if (attachments?.messages === undefined) return `${NOTHING_SEARCHED}\n\n${SETUP}`;
+  const best = attachments.messages.filter((message) => message.content.trim() !== '').slice(0, MAX_QUOTES);
   if (best.length === 0) return `${NOTHING_FOUND}\n\n${SETUP}`;
   const quotes = best.map((message) => {
     const when = parseTime(message.timestamp);

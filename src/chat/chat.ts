@@ -142,7 +142,7 @@ export function createChat(deps: ChatDeps): Chat {
       system: context.block === '' ? `${resolved.content}\n\n${CHAT_NOTE}` : `${resolved.content}\n\n${CHAT_NOTE}\n${CHAT_HISTORY_NOTE}`,
       turns,
       maxTokens: Math.max(1, Math.min(parameters.max_tokens ?? answerTokens, DEFAULT_MAX_OUTPUT_TOKENS)),
-      attachments: { task: 'chat', question, messages: context.hits },
+      attachments: { task: 'chat', question, ...(request.history === undefined ? {} : { messages: context.hits }) },
     };
     if (parameters.temperature !== undefined) chatRequest.temperature = parameters.temperature;
     if (parameters.provider !== undefined || parameters.model !== undefined) {

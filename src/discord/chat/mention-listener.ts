@@ -1,6 +1,7 @@
 /**
  * Chat by mentioning the bot: "@recap-bot what did we decide about the
- * release?". In a channel, the bot starts a thread from that message and
+ * release?", answered from the channel's history as /ask is (see
+ * `channel-history.ts`). In a channel, the bot starts a thread from that message and
  * answers there; in a thread (one it started or any other), it answers in
  * place. Each thread has its own memory. Messages from bots, the bot itself
  * included, are ignored, as are messages that do not mention the bot.
@@ -67,7 +68,10 @@ export function createMentionChat(deps: MentionChatDeps): MentionChat {
         },
       );
       await sendParts(thread, answerParts(answer, undefined, history), inThread ? message : undefined);
-      logger.info({ threadId: thread.id, provider: answer.provider, model: answer.model }, 'answered a mention');
+      logger.info(
+        { threadId: thread.id, provider: answer.provider, model: answer.model, searched: history.histories.length, skipped: history.skipped.length, cited: answer.citations.length },
+        'answered a mention',
+      );
     } catch (error) {
       const known = error instanceof UserFacingError;
       if (known) logger.info({ reason: error.message }, 'mention refused');
