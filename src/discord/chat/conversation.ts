@@ -18,7 +18,7 @@ import type { ChatAnswer } from '../../chat/chat.ts';
 import { renderCitations } from '../../summaries/citation-render.ts';
 import type { MemberNames } from '../history/member-names.ts';
 import { discordCitationStyle } from '../output/citation-style.ts';
-import { gatherHistory, noLongerReadable, type GatheredHistory, type HistoryLimits, type HistoryRequest } from './channel-history.ts';
+import { gatherHistory, noLongerReadable, type GatheredHistory, type HistoryRequest } from './channel-history.ts';
 import { ChatError } from '../../summaries/errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { UserFacingError } from '../errors.ts';
@@ -48,7 +48,6 @@ export interface Question {
   rawText?: string;
   botId: string;
   memberNames: MemberNames;
-  historyLimits?: Partial<HistoryLimits>;
 }
 
 export interface AnsweredQuestion {
@@ -67,7 +66,6 @@ export async function askInThread(ctx: QuestionContext, question: Question): Pro
     question: question.rawText ?? question.text,
     botId: question.botId,
     memberNames: question.memberNames,
-    ...(question.historyLimits === undefined ? {} : { limits: question.historyLimits }),
   };
   const history = await gatherHistory(request);
   let answer: ChatAnswer;
@@ -88,10 +86,8 @@ export async function askInThread(ctx: QuestionContext, question: Question): Pro
     if (error instanceof ChatError) throw new UserFacingError(chatFailureText(error), { cause: error });
     throw error;
   }
-  // Checked again as the answer is shown: an answer drawn on a channel that has since closed to its readers is not posted.
-  const citedIds = new Set(answer.citations.map((c) => c.messageId));
-  const cited = history.histories.filter((h) => h.prepared.messages.some((m) => citedIds.has(m.id)));
-  const closed = await noLongerReadable(request, cited);
+  // Checked again as the answer is shown: an answer that may draw on a channel since closed to its readers is not posted.
+  const closed = await noLongerReadable(request, history.histories.filter((h) => h.prepared.messages.length > 0));
   if (closed.length > 0) {
     throw new UserFacingError(`Permissions changed while I was answering (<#${closed[0]!.channelId}>: ${closed[0]!.reason}), so I won't post the answer. Ask again.`);
   }
