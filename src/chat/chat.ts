@@ -166,6 +166,10 @@ export function createChat(deps: ChatDeps): Chat {
     const usage = { ...response.usage };
     let costUsd = response.costUsd;
     const cited = resolveCitations(response.text, context.citations, { guildId: request.guildId, channelId: request.channelId });
+    if (context.block !== '' && cited.unknown.length > 0) {
+      const some = cited.unknown.slice(0, 5).map((r) => `[${r}]`).join(', ');
+      warnings.push(`the answer cites ${cited.unknown.length === 1 ? 'a number' : 'numbers'} that no message has (${some}); ${cited.unknown.length === 1 ? 'it is' : 'they are'} not linked`);
+    }
 
     const remembered: ChatTurn[] = [
       ...memory.turns,
