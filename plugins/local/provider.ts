@@ -1,11 +1,11 @@
 /**
  * The offline provider: no key, no network. Summaries are extractive (the
  * most representative messages, quoted with their reference numbers); chat
- * explains that no language model is configured.
+ * quotes the channel messages that best match the question.
  */
 import type { GenerateRequest, GenerateResponse, ModelInfo, PluginProvider, StreamEvent } from '../../src/llm/provider-spec/contract.ts';
 import { PROVIDER_SPECIFICATION_VERSION, ProviderError, estimateTokens } from '../../src/llm/provider-spec/contract.ts';
-import { CHAT_REPLY } from './chat-reply.ts';
+import { chatReply } from './chat-reply.ts';
 import { reducePartials } from './reduce.ts';
 import { summarizeMessages } from './summarize.ts';
 
@@ -27,7 +27,7 @@ const STREAM_CHUNKS = 4;
 export function composeAnswer(request: GenerateRequest): string {
   const attachments = request.attachments;
   const task = attachments?.task ?? 'chat';
-  if (task === 'chat') return CHAT_REPLY;
+  if (task === 'chat') return chatReply(attachments);
   const messages = attachments?.messages ?? [];
   const partials = attachments?.partials ?? [];
   if (partials.length > 0 && (task === 'summarize-reduce' || messages.length === 0)) {

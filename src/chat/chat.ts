@@ -3,6 +3,12 @@
  * bounded by tokens: when it grows past the bound, the oldest exchanges are
  * folded into a running summary. If folding fails, the oldest turns are
  * trimmed to the bound instead, and the answer carries a warning saying so.
+ *
+ * When the caller brings the channels' recent history, the messages that
+ * best match the question go with it as a numbered transcript, and the
+ * answer's citations are resolved to those messages as a summary's are.
+ * Memory keeps the answer without its numbers: they mean nothing to the
+ * next question, which gets a transcript of its own.
  */
 import type { PromptResolver } from '../prompts/resolver.ts';
 import type { PromptContext } from '../prompts/types.ts';
@@ -12,10 +18,21 @@ import { DEFAULT_MAX_OUTPUT_TOKENS } from '../summaries/budgets.ts';
 import { EMPTY_MEMORY, foldTurn, memoryTokens, requestTurns, turnsToFold } from './chat-memory.ts';
 import { ChatError, chatErrorFrom } from '../summaries/errors.ts';
 import { messageOf } from '../log/error-message.ts';
-import { CHAT_NOTE, FOLD_INSTRUCTION } from '../summaries/instructions.ts';
+import { CHAT_HISTORY_NOTE, CHAT_NOTE, FOLD_INSTRUCTION } from '../summaries/instructions.ts';
+import { citationGroups, resolveCitations } from '../summaries/citations.ts';
+import { NO_CONTEXT, retrieveContext, type ChannelHistory, type RetrievalLimits } from './channel-context.ts';
 import type { ChatMemoryStore } from '../summaries/store.ts';
 import { promptContext } from '../summaries/summary-context.ts';
-import { promptReport, type ChatMemory, type ChatTurn, type EngineLogger, type EngineRouter, type PromptReport, type Usage } from '../summaries/types.ts';
+import {
+  promptReport,
+  type ChatMemory,
+  type ChatTurn,
+  type CitationLink,
+  type EngineLogger,
+  type EngineRouter,
+  type PromptReport,
+  type Usage,
+} from '../summaries/types.ts';
 
 export interface ChatOptions {
   /** Bound on the remembered conversation (running summary and turns), in tokens (default 6,000). */
@@ -26,6 +43,8 @@ export interface ChatOptions {
   foldTokens?: number;
   /** Longest question accepted, in characters (default 4,000, Discord's message limit). */
   maxQuestionChars?: number;
+  /** How much of the channels' history goes with a question. */
+  retrieval?: RetrievalLimits;
 }
 
 export interface ChatDeps {
@@ -49,6 +68,8 @@ export interface ChatRequest {
   guildName?: string;
   channelName?: string;
   locale?: string;
+  /** Recent history of the channels the question may be answered from; each one the asker may read. */
+  history?: readonly ChannelHistory[];
 }
 
 export interface ChatAnswer {
@@ -60,6 +81,8 @@ export interface ChatAnswer {
   costUsd: number;
   prompt: PromptReport;
   warnings: string[];
+  /** The channel messages the answer cites, ascending by number. */
+  citations: CitationLink[];
 }
 
 export interface Chat {
@@ -110,11 +133,16 @@ export function createChat(deps: ChatDeps): Chat {
     warnings.push(...resolved.warnings);
 
     const parameters = resolved.parameters;
+    const context = request.history === undefined ? NO_CONTEXT : retrieveContext(question, request.history, deps.options?.retrieval);
+    const turns = requestTurns(memory, request.userName, question);
+    const last = turns.at(-1);
+    // The transcript goes in front of the question it was chosen for, as data like the question itself.
+    if (context.block !== '' && last !== undefined) last.content = `${context.block}\n\n${last.content}`;
     const chatRequest: TaskRequest = {
-      system: `${resolved.content}\n\n${CHAT_NOTE}`,
-      turns: requestTurns(memory, request.userName, question),
+      system: context.block === '' ? `${resolved.content}\n\n${CHAT_NOTE}` : `${resolved.content}\n\n${CHAT_NOTE}\n${CHAT_HISTORY_NOTE}`,
+      turns,
       maxTokens: Math.max(1, Math.min(parameters.max_tokens ?? answerTokens, DEFAULT_MAX_OUTPUT_TOKENS)),
-      attachments: { task: 'chat' },
+      attachments: { task: 'chat', question, ...(request.history === undefined ? {} : { messages: context.hits }) },
     };
     if (parameters.temperature !== undefined) chatRequest.temperature = parameters.temperature;
     if (parameters.provider !== undefined || parameters.model !== undefined) {
@@ -137,13 +165,18 @@ export function createChat(deps: ChatDeps): Chat {
     }
     const usage = { ...response.usage };
     let costUsd = response.costUsd;
+    const cited = resolveCitations(response.text, context.citations, { guildId: request.guildId, channelId: request.channelId });
+    if (context.block !== '' && cited.unknown.length > 0) {
+      const some = cited.unknown.slice(0, 5).map((r) => `[${r}]`).join(', ');
+      warnings.push(`the answer cites ${cited.unknown.length === 1 ? 'a number' : 'numbers'} that no message has (${some}); ${cited.unknown.length === 1 ? 'it is' : 'they are'} not linked`);
+    }
 
-    const turns: ChatTurn[] = [
+    const remembered: ChatTurn[] = [
       ...memory.turns,
       { role: 'user', author: request.userName, content: question, at: now },
-      { role: 'assistant', content: response.text, at: clock.now() },
+      { role: 'assistant', content: withoutCitations(response.text), at: clock.now() },
     ];
-    let next: ChatMemory = { runningSummary: memory.runningSummary, turns, tokens: memoryTokens(memory.runningSummary, turns) };
+    let next: ChatMemory = { runningSummary: memory.runningSummary, turns: remembered, tokens: memoryTokens(memory.runningSummary, remembered) };
     if (next.tokens > bound) {
       const folded = await fold(request, next, warnings);
       next = folded.memory;
@@ -160,6 +193,7 @@ export function createChat(deps: ChatDeps): Chat {
       costUsd,
       prompt: promptReport(resolved),
       warnings,
+      citations: cited.citations,
     };
   }
 
@@ -246,4 +280,15 @@ export function createChat(deps: ChatDeps): Chat {
 /** Chat has its own prompt category and type; the rest is what any request has. */
 function chatPromptContext(request: ChatRequest, now: number): PromptContext {
   return promptContext({ ...request, category: 'chat', type: 'chat' }, now);
+}
+
+/** The text with its citation numbers taken out. */
+function withoutCitations(text: string): string {
+  let out = '';
+  let from = 0;
+  for (const group of citationGroups(text)) {
+    out += text.slice(from, group.index).replace(/ $/, '');
+    from = group.index + group.written.length;
+  }
+  return out + text.slice(from);
 }

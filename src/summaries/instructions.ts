@@ -43,6 +43,15 @@ export const CHAT_NOTE = [
   'Answer the latest member message helpfully and briefly, in the language it is written in.',
 ].join('\n');
 
+/** Added to the chat note when messages from the channels' history come with the question. */
+export const CHAT_HISTORY_NOTE = [
+  TRANSCRIPT_LEGEND,
+  'The conversation block holds the messages of the recent channel history that best match the question, with their neighbours;',
+  '"…" marks messages left out between them, and a "Channel:" line starts each channel\'s messages.',
+  'Answer from these messages where they hold the answer, citing the reference numbers each statement relies on, like [12].',
+  'If they do not hold the answer, say so plainly rather than guess.',
+].join('\n');
+
 export const FOLD_INSTRUCTION = [
   'You keep the memory of a chat between members of a Discord channel and an assistant.',
   'Between <earlier-conversation> and </earlier-conversation> is the summary so far (possibly empty), and between',

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { createChat, type ChatOptions } from '../../src/chat/chat.ts';
 import { ChatError } from '../../src/summaries/errors.ts';
+import { prepareConversation } from '../../src/conversation/prepare.ts';
 import { KyselyChatMemoryStore } from '../../src/summaries/store.ts';
 import type { Database } from '../../src/db/schema.ts';
 import type { PromptResolver } from '../../src/prompts/resolver.ts';
@@ -122,5 +123,51 @@ describeEachDatabase('chat', (database) => {
     const { chat: engine, memory } = chat(provider);
     await expect(engine.ask(ask('800000000000000005', 'anyone there?'))).rejects.toMatchObject({ name: 'ChatError', kind: 'failed' });
     expect(await memory.load(GUILD, '800000000000000005')).toBeUndefined();
+  });
+
+  it('answers from channel history: the best matches go before the question as a transcript, the answer cites them, memory keeps no numbers', async () => {
+    const provider = new EchoProvider('echo', 'echo-large', 50_000);
+    const { chat: engine, memory } = chat(provider);
+    const channel = '800000000000000006';
+    const at = Date.UTC(2026, 11, 1, 9, 0);
+    const said = ['lunch at noon?', 'the printer is jammed', 'ok, decision: the release ships on Friday', 'sounds good', 'coffee, anyone?', 'has anyone seen my keys', 'I will write the release notes'];
+    const messages = said.map((content, i) => ({
+      id: `81000000000000000${i}`,
+      author: { id: `70000000000000000${i % 2}`, displayName: i % 2 === 0 ? 'Carol' : 'Dan', bot: false },
+      timestamp: at + i * 60_000,
+      content,
+      attachments: [],
+      embeds: [],
+      stickers: [],
+      reactions: [],
+      mentions: [],
+      jumpUrl: `https://discord.com/channels/${GUILD}/${channel}/81000000000000000${i}`,
+    }));
+    const prepared = prepareConversation({ source: { guildId: GUILD, channelId: channel, channelName: 'general' }, messages, names: { users: {}, channels: {}, roles: {} } });
+
+    const answer = await engine.ask({ ...ask(channel, 'What did we decide about the release?'), history: [{ channelId: channel, channelName: 'general', prepared }] });
+
+    const call = provider.callsFor('chat')[0]!;
+    expect(call.system).toContain('Answer from these messages where they hold the answer');
+    const turn = call.turns.at(-1)!.content;
+    expect(turn.startsWith('<conversation>\nChannel: #general\n')).toBe(true);
+    expect(turn).toContain('Carol: ok, decision: the release ships on Friday');
+    // The two matches and one neighbour on each side; the rest stays out.
+    expect(turn).toContain('printer');
+    expect(turn).not.toContain('lunch');
+    expect(turn).not.toContain('coffee');
+    expect(turn.endsWith('<member name="Alice">\nWhat did we decide about the release?\n</member>')).toBe(true);
+    expect(answer.text).toMatch(/^Answer to Alice about "What did we decide about the release\?" from (\[\d\])+$/);
+    expect(answer.citations).toHaveLength(5);
+    for (const citation of answer.citations) expect(citation.jumpUrl).toBe(`https://discord.com/channels/${GUILD}/${channel}/${citation.messageId}`);
+    expect(answer.citations.map((c) => c.messageId)).toContain('810000000000000002');
+
+    const stored = (await memory.load(GUILD, channel))!;
+    expect(stored.turns.at(-1)!.content).toBe('Answer to Alice about "What did we decide about the release?" from');
+
+    // A question nothing in the history matches goes alone.
+    const none = await engine.ask({ ...ask(channel, 'Any news on quantum computing?'), history: [{ channelId: channel, channelName: 'general', prepared }] });
+    expect(provider.callsFor('chat')[1]!.turns.at(-1)!.content).not.toContain('<conversation>');
+    expect(none.citations).toEqual([]);
   });
 });

@@ -195,7 +195,8 @@ const LINE = /^\[(\d+)\] \S+ \S+ UTC ([^:]+?)(?: \(replying to [^)]*\))?: (.*)$/
  * Writes out every message it is sent, in full, as a "detailed" model might:
  * one paragraph per message, citing it, with the transcript's line-break
  * markers turned back into line breaks (so code blocks members posted come
- * back as code blocks). Chat: repeats the question and lists what it remembers.
+ * back as code blocks). Chat: repeats the question, lists what it remembers,
+ * and cites the channel messages it was sent.
  */
 export class TranscribingProvider implements Provider {
   readonly requiresKey = false;
@@ -230,7 +231,9 @@ export class TranscribingProvider implements Provider {
     const asked = request.turns.filter((t) => t.role === 'user').map((t) => /<member name="[^"]*">\n([\s\S]*?)\n<\/member>/.exec(t.content)?.[1] ?? t.content);
     const last = asked.at(-1) ?? '';
     const earlier = asked.slice(0, -1);
-    return `You asked: ${last}${earlier.length > 0 ? `\nEarlier you asked: ${earlier.join(' | ')}` : ''}`;
+    // Channel history sent with the question: cite every message of it, as a model drawing on them would.
+    const cited = [...(request.turns.at(-1)?.content ?? '').matchAll(LINE)].map(([, ref]) => `[${ref}]`).join('');
+    return `You asked: ${last}${earlier.length > 0 ? `\nEarlier you asked: ${earlier.join(' | ')}` : ''}${cited === '' ? '' : `\nFrom the channel: ${cited}`}`;
   }
 
   stream(request: GenerateRequest): AsyncIterable<StreamEvent> {

@@ -2,7 +2,9 @@
  * Chat end to end: /ask and mentions through the real bot process against
  * the Discord and Anthropic emulators. The emulated model repeats the latest
  * question and lists the earlier ones it was sent, so each answer shows what
- * the thread's memory held. Steps build on each other, in order.
+ * the thread's memory held, and cites the channel messages sent with the
+ * question, so each answer shows what retrieval chose. Steps build on each
+ * other, in order.
  */
 import { describe, expect, it } from 'vitest';
 import type { AnthropicEmulator } from '../emulators/anthropic/server.ts';
@@ -80,6 +82,43 @@ describe('chat end to end', () => {
     } finally {
       anthropic.faults.reset();
     }
+  });
+
+  it('"/ask what did we decide about the release?" answers from the channel history, citing messages as jump links', async () => {
+    const { world, discord } = e2e;
+    const now = Date.now();
+    const filler = ['lunch at the thai place?', 'the coffee machine is broken again', 'staging database is back up', 'can we move the retro to Thursday?'];
+    const said = [
+      ...Array.from({ length: 20 }, (_, i) => ({ authorId: i % 2 === 0 ? world.member.id : world.admin.id, content: filler[i % filler.length]! })),
+      { authorId: world.member.id, content: 'Should the 2.0 release wait for the migration?' },
+      { authorId: world.admin.id, content: 'ok, decision: we release 2.0 on Friday; the migration ships in 2.1' },
+      ...Array.from({ length: 6 }, (_, i) => ({ authorId: world.member.id, content: filler[(i + 1) % filler.length]! })),
+    ];
+    const seeded = discord.seedMessages(world.general.id, said.map((m, i) => ({ ...m, at: now - (said.length - i) * 60_000 })));
+    const decision = seeded[21]!;
+    discord.seedMessages(world.staff.id, [{ authorId: world.admin.id, content: 'staff only: the release slips to March' }], { endAt: now - 60_000 });
+
+    const before = anthropic.completions().length;
+    const handle = e2e.command(world.member.id, 'ask', { subcommand: 'question', options: { text: 'what did we decide about the release?' } });
+    const reply = await handle.waitForFinal((m) => m.content.startsWith('Answered in'), WAIT_MS);
+    const answer = botMessagesIn(/<#(\d+)>/.exec(reply.content)![1]!).at(-1)!;
+    expect(answer.content).toContain('You asked: what did we decide about the release?\nFrom the channel: [[1]](https://discord.com/channels/');
+    expect(answer.content).toContain(`](https://discord.com/channels/${world.guild.id}/${world.general.id}/${decision.id})`);
+    expect(answer.content).not.toContain(seeded[0]!.id);
+    expect(answer.content).toContain(`-# Searched <#${world.general.id}> (28 recent messages)`);
+    const sent = JSON.stringify(anthropic.completions().slice(before).map((r) => r.call));
+    expect(sent).toContain('ok, decision: we release 2.0 on Friday');
+  });
+
+  it('a channel the asker cannot read, named in the question, is skipped, and the answer says so', async () => {
+    const { world } = e2e;
+    const before = anthropic.completions().length;
+    const handle = e2e.command(world.restricted.id, 'ask', { subcommand: 'question', options: { text: `what did <#${world.staff.id}> decide about the release?` } });
+    const reply = await handle.waitForFinal((m) => m.content.startsWith('Answered in'), WAIT_MS);
+    const answer = botMessagesIn(/<#(\d+)>/.exec(reply.content)![1]!).at(-1)!;
+    expect(answer.content).toContain(`-# Skipped <#${world.staff.id}>: you can't read its history`);
+    expect(answer.content).toContain(`-# Searched <#${world.general.id}>`);
+    expect(JSON.stringify(anthropic.completions().slice(before).map((r) => r.call))).not.toContain('staff only');
   });
 
   it('leaves no interaction unanswered and never shows the API key', () => {

@@ -190,6 +190,41 @@ describe('local provider: reduce, chat, streaming and limits', () => {
     expect(response.usage).toEqual({ inputTokens: estimateTokens('s\nhi bot'), outputTokens: estimateTokens(response.text) });
   });
 
+  it('chats offline by quoting the best-matching channel messages, cited, without letting a quote open a code block', async () => {
+    const local = await provider();
+    const messages = [
+      { ref: 4, author: 'Bob', content: 'ok, decision: we release 2.0 on Friday', timestamp: '2026-12-01T09:21:00.000Z' },
+      { ref: 2, author: 'Alice', content: 'Should the release wait?\n```js\nship()', timestamp: '2026-12-01T09:20:00.000Z' },
+      { ref: 7, author: 'Carol', content: 'release notes are [3] drafted', timestamp: '2026-12-01T09:30:00.000Z' },
+      { ref: 9, author: 'Dan', content: 'a fourth match is not quoted', timestamp: '2026-12-01T09:31:00.000Z' },
+    ];
+    const response = await local.generate({
+      system: 's',
+      turns: [{ role: 'user', content: 'what did we decide about the release?' }],
+      model: 'local-extractive',
+      maxTokens: 1000,
+      attachments: { task: 'chat', question: 'what did we decide about the release?', messages },
+    });
+    const lines = response.text.split('\n');
+    expect(lines[0]).toContain('no language model is configured');
+    // Best first, as the engine ranked them.
+    expect(lines.filter((l) => l.startsWith('> '))).toEqual([
+      '> ok, decision: we release 2.0 on Friday',
+      '> Should the release wait? `\u200b``js ship()',
+      '> release notes are (3) drafted',
+    ]);
+    expect(lines.filter((l) => l.startsWith('— '))).toEqual(['— Bob, 2026-12-01 09:21 UTC [4]', '— Alice, 2026-12-01 09:20 UTC [2]', '— Carol, 2026-12-01 09:30 UTC [7]']);
+    expect(response.text).not.toContain('fourth');
+    expect(response.text.match(/```/g)).toBeNull();
+    expect(response.text).toContain('ANTHROPIC_API_KEY');
+  });
+
+  it('chats offline about nothing found when no channel message matches', async () => {
+    const local = await provider();
+    const response = await local.generate({ system: 's', turns: [{ role: 'user', content: 'q' }], model: 'local-extractive', maxTokens: 1000, attachments: { task: 'chat', question: 'q', messages: [] } });
+    expect(response.text).toContain('none of its recent messages match your question');
+  });
+
   it('streams the same text in a few deltas, then finishes', async () => {
     const local = await provider();
     const request = req({ task: 'summarize', summaryType: 'comprehensive', messages: SAMPLE_MESSAGES });

@@ -139,7 +139,9 @@ export class EchoProvider implements Provider {
     if (task === 'chat') {
       const blocks = [...user.matchAll(/<member name="([^"]*)">\n([\s\S]*?)\n<\/member>/g)];
       const last = blocks.at(-1);
-      return `Answer to ${last?.[1] ?? '?'} about "${(last?.[2] ?? '').slice(0, 40)}"`;
+      // With channel history, cite every message it was sent, as a model drawing on them would.
+      const cited = [...user.matchAll(LINE_REF)].map((m) => `[${m[1]}]`).join('');
+      return `Answer to ${last?.[1] ?? '?'} about "${(last?.[2] ?? '').slice(0, 40)}"${cited === '' ? '' : ` from ${cited}`}`;
     }
     if (task === 'summarize' && user.includes('<turns>')) {
       const asked = [...user.matchAll(/<member name="([^"]*)">\n([\s\S]*?)\n<\/member>/g)].map((m) => `${m[1]} asked "${(m[2] ?? '').slice(0, 24)}"`);

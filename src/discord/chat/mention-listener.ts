@@ -1,6 +1,7 @@
 /**
  * Chat by mentioning the bot: "@recap-bot what did we decide about the
- * release?". In a channel, the bot starts a thread from that message and
+ * release?", answered from the channel's history as /ask is (see
+ * `channel-history.ts`). In a channel, the bot starts a thread from that message and
  * answers there; in a thread (one it started or any other), it answers in
  * place. Each thread has its own memory. Messages from bots, the bot itself
  * included, are ignored, as are messages that do not mention the bot.
@@ -10,6 +11,7 @@ import type { Logger } from '../../log/logger.ts';
 import type { Dispatcher } from '../dispatcher.ts';
 import { newCorrelationId } from '../dispatcher.ts';
 import { GENERIC_FAILURE, UserFacingError } from '../errors.ts';
+import { createMemberNames } from '../history/member-names.ts';
 import type { BotServices } from '../services.ts';
 import { THREAD_ARCHIVE, answerParts, askInThread, canHoldThreads, missingChatPermissions, sendParts, threadNameFor } from './conversation.ts';
 
@@ -29,6 +31,7 @@ export interface MentionChat {
 
 export function createMentionChat(deps: MentionChatDeps): MentionChat {
   const running = new Set<Promise<void>>();
+  const memberNames = createMemberNames();
   let draining = false;
 
   const handle = async (message: Message, botId: string): Promise<void> => {
@@ -47,14 +50,28 @@ export function createMentionChat(deps: MentionChatDeps): MentionChat {
       const missing = missingChatPermissions(channel, inThread);
       if (missing.length > 0) throw new UserFacingError(`I can't answer here: I need ${missing.join(', ')}.`);
 
+      const member = message.member ?? (await message.guild.members.fetch(message.author.id));
       const thread = inThread ? channel : await message.startThread({ name: threadNameFor(question), autoArchiveDuration: THREAD_ARCHIVE });
       await thread.sendTyping().catch(() => undefined);
-      const answer = await askInThread(
+      const { answer, history } = await askInThread(
         { services: deps.services, correlationId, logger },
-        { thread, userId: message.author.id, userName: message.member?.displayName ?? message.author.displayName, text: question },
+        {
+          thread,
+          userId: message.author.id,
+          userName: member.displayName,
+          text: question,
+          member,
+          askedIn: channel,
+          rawText: message.content,
+          botId,
+          memberNames,
+        },
       );
-      await sendParts(thread, answerParts(answer), inThread ? message : undefined);
-      logger.info({ threadId: thread.id, provider: answer.provider, model: answer.model }, 'answered a mention');
+      await sendParts(thread, answerParts(answer, undefined, history), inThread ? message : undefined);
+      logger.info(
+        { threadId: thread.id, provider: answer.provider, model: answer.model, searched: history.histories.length, skipped: history.skipped.length, cited: answer.citations.length },
+        'answered a mention',
+      );
     } catch (error) {
       const known = error instanceof UserFacingError;
       if (known) logger.info({ reason: error.message }, 'mention refused');

@@ -1,5 +1,8 @@
 /**
- * `/ask question text:` asks the bot. In a thread the answer is posted there
+ * `/ask question text:` asks the bot, which answers from the recent history
+ * of the channel (and of channels the question names, `#channel`, that the
+ * member and everyone in the answer's thread can read), citing the messages
+ * it draws on. In a thread the answer is posted there
  * (continuing that thread's conversation); in a channel the bot starts a
  * thread for it, where members carry on by mentioning the bot or with /ask.
  * `/ask reset` makes the bot forget the current thread's conversation.
@@ -69,10 +72,23 @@ async function ask(interaction: ChatInputCommandInteraction, ctx: CommandContext
     await thread.send({ content: lead, allowedMentions: { parse: [] } });
   }
   await thread.sendTyping().catch(() => undefined);
-  const answer = await askInThread(ctx, { thread, userId: interaction.user.id, userName, text, locale: interaction.locale });
-  const sent = await sendParts(thread, answerParts(answer, leadInAnswer));
+  const { answer, history } = await askInThread(ctx, {
+    thread,
+    userId: interaction.user.id,
+    userName,
+    text,
+    locale: interaction.locale,
+    member: interaction.member,
+    askedIn: channel,
+    botId: interaction.client.user.id,
+    memberNames: ctx.memory.memberNames,
+  });
+  const sent = await sendParts(thread, answerParts(answer, leadInAnswer, history));
   await respond(interaction, { content: `Answered in <#${thread.id}>: ${sent[0]?.url ?? ''}`.trim() });
-  ctx.logger.info({ threadId: thread.id, provider: answer.provider, model: answer.model, created: !inThread }, 'answered /ask');
+  ctx.logger.info(
+    { threadId: thread.id, provider: answer.provider, model: answer.model, created: !inThread, searched: history.histories.length, skipped: history.skipped.length, cited: answer.citations.length },
+    'answered /ask',
+  );
 }
 
 async function reset(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {

@@ -21,6 +21,8 @@ export interface ReadChannelRequest {
   memberNames: MemberNames;
   /** Messages read so far, after each page. */
   onProgress?(read: number): void;
+  /** Read messages left out before conversion (a chat question to the bot is not channel history). */
+  skip?(message: Message<true>): boolean;
 }
 
 export interface ChannelRead {
@@ -70,8 +72,8 @@ export async function readChannel(request: ReadChannelRequest): Promise<ChannelR
   );
   const oldest = history.messages.find(summarized);
   const starter = history.counted > 0 ? await threadStarter(channel) : undefined;
-  const messages = starter === undefined ? history.messages : [starter, ...history.messages.filter((m) => m.id !== starter.id)];
-
+  const read = request.skip === undefined ? history.messages : history.messages.filter((message) => !request.skip!(message));
+  const messages = starter === undefined ? read : [starter, ...read.filter((m) => m.id !== starter.id)];
   const people = new Set<string>();
   for (const message of messages) {
     people.add(message.author.id);
