@@ -8,7 +8,13 @@ export interface AuditEntry {
   action: string;
   /** Never a secret: callers describe what changed, not the value. */
   details?: Record<string, unknown>;
-  correlationId?: string;
+  correlationId?: string | undefined;
+}
+
+/** Who made a change: the Discord member, and the request's correlation id when there is one. */
+export interface AuditActor {
+  actorId: string;
+  correlationId?: string | undefined;
 }
 
 /** Every configuration change an admin makes is written here. */

@@ -2,6 +2,7 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { ColumnType, Kysely } from 'kysely';
 import type { Secret } from '../config/secret.ts';
 import type { Clock } from '../resilience/clock.ts';
+import type { Database } from '../db/schema.ts';
 
 /**
  * The `state` of a GitHub App install link: it names the guild and the
@@ -62,19 +63,17 @@ export function deriveStateKey(clientSecret: Secret): Buffer {
 }
 
 export class InstallStates {
-  private readonly db: Kysely<InstallStateTables>;
   private readonly ttlMs: number;
   private readonly maxPerGuild: number;
 
-  static over<DB extends InstallStateTables>(db: Kysely<DB>, options: InstallStatesOptions): InstallStates {
-    return new InstallStates(db as unknown as Kysely<InstallStateTables>, options);
+  static over(db: Kysely<Database>, options: InstallStatesOptions): InstallStates {
+    return new InstallStates(db, options);
   }
 
   private constructor(
-    db: Kysely<InstallStateTables>,
+    private readonly db: Kysely<Database>,
     private readonly options: InstallStatesOptions,
   ) {
-    this.db = db;
     this.ttlMs = options.ttlMs ?? 600_000;
     this.maxPerGuild = options.maxPerGuild ?? 5;
   }

@@ -1,12 +1,13 @@
 import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import type { Octokit } from 'octokit';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from '../resilience/clock.ts';
-import { InstallationLinkStore, type AppInstallationTables, type InstallationLink } from '../prompts/sources/app-installations.ts';
+import { InstallationLinkStore, type InstallationLink } from '../prompts/sources/app-installations.ts';
 import type { RequestCounter } from '../prompts/sources/github-http.ts';
 import { verifyInstallationAdmin, type AdminCheck } from './installation-admin.ts';
-import { deriveStateKey, InstallStates, type InstallStateTables, type StateCheck, type StateClaims } from './install-state.ts';
+import { deriveStateKey, InstallStates, type StateCheck, type StateClaims } from './install-state.ts';
 
 /**
  * Linking GitHub App installations to guilds: the install link a guild
@@ -32,8 +33,8 @@ export interface GithubAppLinking {
   store: InstallationLinkStore;
 }
 
-export interface GithubAppLinkingDeps<DB extends AppInstallationTables & InstallStateTables> {
-  db: Kysely<DB>;
+export interface GithubAppLinkingDeps {
+  db: Kysely<Database>;
   config: Config;
   octokit: Octokit;
   clock: Clock;
@@ -43,7 +44,7 @@ export interface GithubAppLinkingDeps<DB extends AppInstallationTables & Install
   stateTtlMs?: number;
 }
 
-export function createGithubAppLinking<DB extends AppInstallationTables & InstallStateTables>(deps: GithubAppLinkingDeps<DB>): GithubAppLinking | undefined {
+export function createGithubAppLinking(deps: GithubAppLinkingDeps): GithubAppLinking | undefined {
   const { app, appInstall, webUrl, requestTimeoutMs } = deps.config.github;
   if (app === undefined || appInstall === undefined) return undefined;
   const states = InstallStates.over(deps.db, {

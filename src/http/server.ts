@@ -7,7 +7,7 @@ import { answerAndClose } from './refuse.ts';
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 export interface HttpServer {
-  /** Mounts a handler for an exact path; later capabilities add their routes here. */
+  /** Mounts a handler for an exact path. */
   route(method: string, path: string, handler: Handler): void;
   /** Mounts a handler for every path below `prefix` (which ends in `/`); exact routes win. */
   routePrefix(method: string, prefix: string, handler: Handler): void;

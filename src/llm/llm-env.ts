@@ -1,7 +1,7 @@
 /**
  * The language-model service's own environment variables, validated here
- * (the lead may move them into src/config/env.ts later). An empty value
- * counts as unset, as everywhere else in the configuration.
+ * next to the service that reads them. An empty value counts as unset, as
+ * everywhere else in the configuration.
  */
 import { z } from 'zod';
 import type { Environment } from './plugin-host/env-substitution.ts';

@@ -15,9 +15,9 @@ import { messageOf } from '../log/error-message.ts';
 import { partialsTurn, summarySystem, INTERMEDIATE_NOTE, type PartialForReduce } from './instructions.ts';
 import { partialKey } from './request-key.ts';
 import { judgeReuse, type TargetStanding } from './reuse-policy.ts';
-import type { StoredChunk, SummaryRequestOptions, SummaryStore } from './store.ts';
+import type { StoredChunk, SummaryStore } from './store.ts';
 import { chunkTurn, messageAttachments } from './transcript.ts';
-import type { EngineLogger, EngineTask, PromptReport, SummarizeProgress } from './types.ts';
+import type { EngineLogger, EngineTask, PromptReport, SummarizeProgress, SummaryRequestOptions } from './types.ts';
 
 export interface MapReduceInput {
   prepared: PreparedConversation;

@@ -4,8 +4,7 @@
  * construction (the reference bot's cache never hit because they were not).
  */
 import { createHash } from 'node:crypto';
-import type { SummaryRequestOptions } from './store.ts';
-import type { PromptReport } from './types.ts';
+import type { PromptReport, SummaryRequestOptions } from './types.ts';
 
 /**
  * Bumped when the engine's own instructions, transcript layout or key fields

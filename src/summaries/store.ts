@@ -6,16 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { EngineTables } from './tables.ts';
-import type { ChatMemory, ChatTurn, CitationLink, PromptReport, Usage } from './types.ts';
-
-/** What makes two requests the same, kept with the summary for people reading the table. */
-export interface SummaryRequestOptions {
-  type: string;
-  perspective: string;
-  category: string | null;
-  locale: string | null;
-}
+import type { Database } from '../db/schema.ts';
+import type { ChatMemory, ChatTurn, CitationLink, PromptReport, SummaryRequestOptions, Usage } from './types.ts';
 
 export interface StoredSummary {
   id: string;
@@ -70,21 +62,8 @@ export interface ChatMemoryStore {
   clear(guildId: string, channelId: string): Promise<boolean>;
 }
 
-/**
- * Accepts the application's database once its schema includes the engine's
- * tables (`Kysely<Database>` after the lead merges `EngineTables`), or any
- * database that has them (`db.withTables<EngineTables>()`).
- */
-function engineDb<DB extends EngineTables>(db: Kysely<DB>): Kysely<EngineTables> {
-  return db as unknown as Kysely<EngineTables>;
-}
-
-export class KyselySummaryStore<DB extends EngineTables = EngineTables> implements SummaryStore {
-  private readonly db: Kysely<EngineTables>;
-
-  constructor(db: Kysely<DB>) {
-    this.db = engineDb(db);
-  }
+export class KyselySummaryStore implements SummaryStore {
+  constructor(private readonly db: Kysely<Database>) {}
 
   async findSummary(requestKey: string): Promise<StoredSummary | undefined> {
     const row = await this.db.selectFrom('summaries').selectAll().where('request_key', '=', requestKey).executeTakeFirst();
@@ -96,9 +75,9 @@ export class KyselySummaryStore<DB extends EngineTables = EngineTables> implemen
       firstMessageId: row.first_message_id,
       lastMessageId: row.last_message_id,
       messageCount: row.message_count,
-      options: row.options as unknown as SummaryRequestOptions,
+      options: row.options,
       requestKey: row.request_key,
-      prompt: row.prompt as unknown as PromptReport,
+      prompt: row.prompt,
       provider: row.provider,
       model: row.model,
       usage: { inputTokens: row.input_tokens, outputTokens: row.output_tokens },
@@ -174,12 +153,8 @@ export class KyselySummaryStore<DB extends EngineTables = EngineTables> implemen
   }
 }
 
-export class KyselyChatMemoryStore<DB extends EngineTables = EngineTables> implements ChatMemoryStore {
-  private readonly db: Kysely<EngineTables>;
-
-  constructor(db: Kysely<DB>) {
-    this.db = engineDb(db);
-  }
+export class KyselyChatMemoryStore implements ChatMemoryStore {
+  constructor(private readonly db: Kysely<Database>) {}
 
   async load(guildId: string, channelId: string): Promise<ChatMemory | undefined> {
     const row = await this.db

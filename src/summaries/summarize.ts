@@ -19,7 +19,7 @@ import { summarySystem } from './instructions.ts';
 import { mapReduce } from './map-reduce.ts';
 import { sha256, summaryRequestKey } from './request-key.ts';
 import { judgeReuse, preferFirst, type TargetStanding } from './reuse-policy.ts';
-import type { StoredSummary, SummaryRequestOptions, SummaryStore } from './store.ts';
+import type { StoredSummary, SummaryStore } from './store.ts';
 import { summaryChoices, summaryContext } from './summary-context.ts';
 import { messageAttachments, transcriptDigest } from './transcript.ts';
 import {
@@ -29,6 +29,7 @@ import {
   type EngineRouter,
   type PromptReport,
   type SummarizeOptions,
+  type SummaryRequestOptions,
   type SummaryResult,
 } from './types.ts';
 
@@ -48,7 +49,7 @@ export interface SummarizerOptions {
 export interface SummarizerDeps {
   resolver: PromptResolver;
   router: EngineRouter;
-  /** Tokens available to the model the router will choose for a task (the lead wires it from the plan). */
+  /** Tokens available to the model the router will choose for a task (from the plan). */
   contextWindowFor: ContextWindowFor;
   store: SummaryStore;
   /**

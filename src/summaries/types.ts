@@ -22,6 +22,14 @@ export type ContextWindowFor = (task: EngineTask, guildId: string | undefined) =
 export type EngineLogger = Pick<PluginLogger, 'debug' | 'warn'>;
 
 /** Where a summary's prompt came from, as shown in footers and stored with the summary. */
+/** What makes two requests the same, kept with the summary for people reading the table. */
+export interface SummaryRequestOptions {
+  type: string;
+  perspective: string;
+  category: string | null;
+  locale: string | null;
+}
+
 export interface PromptReport {
   level: ResolutionLevel;
   repo: string | null;

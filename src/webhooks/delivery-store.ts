@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { DeliveryStatus, WebhookTables } from './tables.ts';
+import type { Database } from '../db/schema.ts';
+import type { DeliveryStatus } from './tables.ts';
 
 export interface NewDelivery {
   deliveryId: string;
@@ -48,19 +49,11 @@ export interface FailedDelivery {
 
 /** Deliveries in the database: the at-most-once record and the retry queue that survives restarts. */
 export class DeliveryStore {
-  private readonly db: Kysely<WebhookTables>;
-
-  /**
-   * Takes the app database once `WebhookTables` is merged into `Database`
-   * (`Kysely<Database>`), or any database that has the table.
-   */
-  static over<DB extends WebhookTables>(db: Kysely<DB>): DeliveryStore {
-    return new DeliveryStore(db as unknown as Kysely<WebhookTables>);
+  static over(db: Kysely<Database>): DeliveryStore {
+    return new DeliveryStore(db);
   }
 
-  private constructor(db: Kysely<WebhookTables>) {
-    this.db = db;
-  }
+  private constructor(private readonly db: Kysely<Database>) {}
 
   /** False when the delivery id was seen before (a redelivery or a replay). */
   async insert(delivery: NewDelivery): Promise<boolean> {

@@ -22,7 +22,7 @@ import { RefreshLimiter } from './refresh-limiter.ts';
 import { createSignatureCheck, isSignatureHeader, type SignatureCheck } from './signature.ts';
 import type { DeliveryProcessor } from './processor.ts';
 import type { CorrelationScope } from '../process/correlation.ts';
-import type { WebhookTables } from './tables.ts';
+import type { Database } from '../db/schema.ts';
 
 /** The operator's webhook (GITHUB_WEBHOOK_SECRET): for every config of the repository. */
 export const GITHUB_WEBHOOK_PATH = '/webhooks/github';
@@ -62,13 +62,13 @@ export const defaultWebhookOptions: GithubWebhookOptions = {
   hookCache: defaultHookSecretCacheOptions,
 };
 
-export interface GithubWebhookDeps<DB extends WebhookTables = WebhookTables> {
+export interface GithubWebhookDeps {
   /** GITHUB_WEBHOOK_SECRET; unset, the operator's route answers 503 (per-config hooks still work). */
   secret: Secret | undefined;
   /** The per-config hooks and their secrets. */
   hooks: ConfigHookStore;
   /** The app database (it must have the webhook_deliveries table). */
-  db: Kysely<DB>;
+  db: Kysely<Database>;
   engine: WebhookEngine;
   bus: InvalidationPublisher;
   metrics: Registry;
@@ -107,7 +107,7 @@ const EVENT_NAME = /^[a-z_]{1,64}$/;
  * backed by the table. Each delivery changes only the configs its secret
  * speaks for (see intake.ts and processor.ts).
  */
-export function mountGithubWebhook<DB extends WebhookTables>(http: HttpServer, deps: GithubWebhookDeps<DB>): GithubWebhooks {
+export function mountGithubWebhook(http: HttpServer, deps: GithubWebhookDeps): GithubWebhooks {
   const options = { ...defaultWebhookOptions, ...deps.options };
   const logger = deps.logger.child({ component: 'webhooks' });
   const metrics = createWebhookMetrics(deps.metrics);

@@ -1,11 +1,6 @@
 import type { ColumnType } from 'kysely';
 
-/**
- * Table types for GitHub webhook deliveries (migration
- * 0005_webhook_deliveries). The lead merges `WebhookTables` into the
- * application's `Database`; until then the delivery store works on any
- * Kysely database that has this table.
- */
+/** Table types for GitHub webhook deliveries (migration 0005_webhook_deliveries), part of `Database`. */
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;

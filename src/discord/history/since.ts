@@ -24,7 +24,7 @@ export function parseSince(text: string, now: number): SinceBoundary {
     if (match === null) {
       throw new UserFacingError('`since` takes a message link like https://discord.com/channels/<server>/<channel>/<message> (from "Copy Message Link"), or a duration like 2h.');
     }
-    const [, guildId, channelId, messageId] = match as unknown as [string, string, string, string];
+    const [, guildId = '', channelId = '', messageId = ''] = match;
     if (guildId === '@me' || !isSnowflake(channelId) || !isSnowflake(messageId)) {
       throw new UserFacingError('That message link does not point to a message on this server.');
     }

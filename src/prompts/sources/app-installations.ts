@@ -1,4 +1,5 @@
 import type { ColumnType, Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
 
 /**
  * Which GitHub App installations serve which guild (migration
@@ -41,15 +42,11 @@ export interface InstallationLink {
 export const MAX_LINKS_PER_GUILD = 20;
 
 export class InstallationLinkStore {
-  private readonly db: Kysely<AppInstallationTables>;
-
-  static over<DB extends AppInstallationTables>(db: Kysely<DB>): InstallationLinkStore {
-    return new InstallationLinkStore(db as unknown as Kysely<AppInstallationTables>);
+  static over(db: Kysely<Database>): InstallationLinkStore {
+    return new InstallationLinkStore(db);
   }
 
-  private constructor(db: Kysely<AppInstallationTables>) {
-    this.db = db;
-  }
+  private constructor(private readonly db: Kysely<Database>) {}
 
   /**
    * Links (or re-links, refreshing who and when) an installation to a guild.
