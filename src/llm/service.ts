@@ -232,7 +232,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         try {
           secrets = await readProviderSecrets(hostOptions);
         } catch (err) {
-          logger.error({ err: messageOf(err) }, 'provider keys could not be re-read after the reload; keeping the previous map');
+          logger.error({ err }, 'provider keys could not be re-read after the reload; keeping the previous map');
         }
         try {
           current = buildRouter();
@@ -248,7 +248,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         try {
           await writer.close();
         } catch (err) {
-          logger.error({ pending: writer.pending, err: messageOf(err) }, 'usage records could not be written at shutdown');
+          logger.error({ pending: writer.pending, err }, 'usage records could not be written at shutdown');
         }
       },
     };

@@ -9,7 +9,7 @@ import type { PromptLimits } from './limits.ts';
 import type { PromptMetrics } from './metrics.ts';
 import type { ParsedRepo } from './parsed.ts';
 import { PromptConfigStore, type PromptConfig } from './prompt-config-store.ts';
-import { describeOutcome, outcomeErrors } from './outcome-text.ts';
+import { describeOutcome } from './outcome-text.ts';
 import { headOf, isSuccess, type RefreshOutcome } from './refresh-outcome.ts';
 import { createRepoCredentials, createRepoTargets } from './repo-targets.ts';
 import { createPromptResolver, type PromptResolver } from './resolver.ts';
@@ -188,14 +188,7 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
       (c) => c.enabled && targetFor(c).cacheKey === target.cacheKey,
     );
     if (using.length === 0) return;
-    const status = isSuccess(outcome) ? 'ok' : outcome.kind;
-    const errors = outcomeErrors(outcome, `${target.owner}/${target.repo}`);
-    await configs.recordSyncMany(
-      using.map((c) => c.guildId),
-      status,
-      headOf(outcome),
-      errors,
-    );
+    await configs.recordSync(using.map((c) => c.guildId), outcome, `${target.owner}/${target.repo}`);
   };
   const resolver = createPromptResolver({
     configs,

@@ -1,7 +1,7 @@
 import type { InvalidationPublisher } from '../invalidation/bus.ts';
 import { MAX_EVENT_GUILDS, type InvalidationEvent } from '../invalidation/events.ts';
 import type { PromptEngine } from '../prompts/engine.ts';
-import { describeOutcome, outcomeErrors } from '../prompts/outcome-text.ts';
+import { describeOutcome } from '../prompts/outcome-text.ts';
 import { headOf, isSuccess, type RefreshOutcome } from '../prompts/refresh-outcome.ts';
 import type { PromptConfig } from '../prompts/prompt-config-store.ts';
 import type { CacheTarget, RefreshResult } from '../prompts/snapshot-cache.ts';
@@ -165,12 +165,7 @@ async function refreshGroups(deps: ProcessorDeps, owner: string, repo: string, w
     let outcome: RefreshOutcome;
     if (atHead.has(key)) {
       outcome = { kind: 'unchanged', commit: group.after };
-      await engine.configs.recordSyncMany(
-        group.configs.map((c) => c.guildId),
-        'ok',
-        group.after,
-        outcomeErrors(outcome, `${owner}/${repo}`),
-      );
+      await engine.configs.recordSync(group.configs.map((c) => c.guildId), outcome, `${owner}/${repo}`);
     } else {
       // The cache records the refresh's outcome on every guild it serves; a failure to record is retried.
       const result = await fetchPushed(engine, group.target, group);

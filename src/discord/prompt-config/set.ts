@@ -1,7 +1,6 @@
 import { ButtonStyle, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import { recordAudit } from '../../audit/audit-log.ts';
-import { describeOutcome, outcomeErrors } from '../../prompts/outcome-text.ts';
-import { isSuccess } from '../../prompts/refresh-outcome.ts';
+import { describeOutcome } from '../../prompts/outcome-text.ts';
 import type { RepositoryReport } from '../../prompts/engine.ts';
 import type { PromptConfig } from '../../prompts/prompt-config-store.ts';
 import type { CommandContext } from '../command.ts';
@@ -134,7 +133,5 @@ async function saveConfig(ctx: CommandContext, candidate: SetCandidate, actorId:
 
 /** The inspection was a sync: record it so `/prompt-config status` shows it at once. */
 async function recordInspection(services: BotServices, guildId: string, report: RepositoryReport): Promise<void> {
-  const outcome = report.outcome;
-  const status = isSuccess(outcome) ? 'ok' : outcome.kind;
-  await services.prompts.configs.recordSync(guildId, status, report.commit, outcomeErrors(outcome, report.repo));
+  await services.prompts.configs.recordSync([guildId], report.outcome, report.repo, report.commit);
 }

@@ -9,7 +9,7 @@
  */
 import type { GenerateRequest, GenerateResponse, Provider, ProviderHealth, StreamEvent } from '../provider-spec/contract.ts';
 import { ProviderError } from '../provider-spec/contract.ts';
-import { describeError } from './entry-module.ts';
+import { describeError } from '../../log/error-message.ts';
 
 export interface InFlightTracker {
   enter(): void;

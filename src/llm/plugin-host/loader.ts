@@ -7,7 +7,8 @@
 import type { Environment } from './env-substitution.ts';
 import type { PluginContext, PluginLogger, PluginManifest } from './types.ts';
 import { orderByDependencies } from './dependency-order.ts';
-import { checkInstance, describeError, importFactory } from './entry-module.ts';
+import { checkInstance, importFactory } from './entry-module.ts';
+import { describeError } from '../../log/error-message.ts';
 import { guardProvider } from './guarded-provider.ts';
 import { PluginLifecycle } from './lifecycle.ts';
 import type { LoadPlan } from './plan.ts';
