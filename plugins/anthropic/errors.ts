@@ -12,7 +12,7 @@ import {
 import { ProviderError, type ProviderErrorKind } from '../../src/llm/provider-spec/contract.ts';
 import { messageOf } from '../../src/log/error-message.ts';
 
-export interface FailureContext {
+interface FailureContext {
   provider: string;
   model?: string;
   /** The caller's own signal fired: whatever the SDK reports, the caller gave up. */
@@ -64,7 +64,7 @@ export function toProviderError(err: unknown, at: FailureContext): ProviderError
   return make('invalid_response', `unexpected failure (${clip(messageOf(err))})`);
 }
 
-export function kindForStatus(status: number, message: string): ProviderErrorKind {
+function kindForStatus(status: number, message: string): ProviderErrorKind {
   if (status === 408) return 'timeout';
   if (status === 429) return 'rate_limited';
   if (status === 503 || status === 529) return 'overloaded';
@@ -94,7 +94,7 @@ function kindForStreamError(type: string | null, message: string): ProviderError
 }
 
 /** `retry-after-ms` (milliseconds), else `retry-after` in seconds or as an HTTP date. */
-export function retryAfter(headers: Headers | undefined, now: number): number | undefined {
+function retryAfter(headers: Headers | undefined, now: number): number | undefined {
   const clamp = (ms: number) => Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(ms)));
   const ms = Number(headers?.get('retry-after-ms') ?? NaN);
   if (Number.isFinite(ms) && ms >= 0) return clamp(ms);

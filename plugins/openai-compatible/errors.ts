@@ -14,7 +14,7 @@ const CONTEXT_MESSAGE =
 
 const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
 
-export interface ErrorInfo {
+interface ErrorInfo {
   message: string;
   code?: string | number;
 }
@@ -73,7 +73,7 @@ export function retryAfter(headers: Headers, now: number): number | undefined {
   return Number.isNaN(date) ? undefined : clamp(date - now);
 }
 
-export interface FailureContext {
+interface FailureContext {
   provider: string;
   model?: string;
   callerAborted: boolean;

@@ -30,7 +30,7 @@ import {
 import { readText, sseMessages } from './http-body.ts';
 import type { OpenAICompatibleSettings } from './settings.ts';
 
-export interface OpenAICompatibleProviderDeps {
+interface OpenAICompatibleProviderDeps {
   settings: OpenAICompatibleSettings;
   /** The operator's key, read when needed; may be absent (Ollama, vLLM). */
   operatorKey: () => string | undefined;

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 
-export interface AuditEntry {
+interface AuditEntry {
   guildId: string;
   actorId: string;
   /** e.g. `prompt-config.set`, `prompt-config.token.set`, `ai-config.budget` */

@@ -82,7 +82,7 @@ async function saveTemplate(pglite: PGlite, cacheDir: string, file: string, logg
 }
 
 /** Changes whenever a migration's code or the PGlite build changes. */
-export function templateKey(): string {
+function templateKey(): string {
   const hash = createHash('sha256');
   hash.update(pgliteVersion());
   for (const [name, migration] of Object.entries(migrations)) {

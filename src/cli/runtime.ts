@@ -29,7 +29,7 @@ export function loadCliConfig(ctx: CliContext): Config {
   return loadConfig(environmentWithDotenv(ctx.env, ctx.cwd));
 }
 
-export function createCliLogger(config: Config, ctx: CliContext): Logger {
+function createCliLogger(config: Config, ctx: CliContext): Logger {
   // Commands default to warnings only: their output is the result, not a log.
   const level = ctx.env.LOG_LEVEL === undefined || ctx.env.LOG_LEVEL === '' ? 'warn' : config.log.level;
   return createLogger({ level, format: config.log.format, destination: ctx.stderr });

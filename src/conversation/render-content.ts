@@ -25,7 +25,7 @@ const EMBED_TEXT_CHARS = 80;
 // read again as markup by another.
 const MARKUP = /<(@!?|@&|#)(\d{1,20})>|<a?:(\w{1,64}):\d{1,20}>|<t:(-?\d{1,13})(?::[tTdDfFR])?>|<\/([\w\- ]{1,64}):\d{1,20}>/g;
 
-export function renderMarkup(text: string, names: NameLookup): string {
+function renderMarkup(text: string, names: NameLookup): string {
   return text.replace(MARKUP, (whole, kind: string | undefined, id: string | undefined, emoji: string | undefined, seconds: string | undefined, command: string | undefined) => {
     if (kind !== undefined && id !== undefined) {
       if (kind === '#') return `#${names.channel(id) ?? 'unknown-channel'}`;
@@ -42,17 +42,17 @@ export function renderMarkup(text: string, names: NameLookup): string {
   });
 }
 
-export function attachmentMarker(attachment: Attachment): string {
+function attachmentMarker(attachment: Attachment): string {
   const name = attachment.fileName;
   const kind = IMAGE.test(name) ? 'image' : VIDEO.test(name) ? 'video' : AUDIO.test(name) ? 'audio' : 'file';
   return `[${kind}: ${name}]`;
 }
 
-export function stickerMarker(sticker: Sticker): string {
+function stickerMarker(sticker: Sticker): string {
   return `[sticker: ${sticker.name}]`;
 }
 
-export function embedMarker(embed: Embed): string {
+function embedMarker(embed: Embed): string {
   const label = embed.title ?? clipText(embed.description) ?? embed.url;
   return label ? `[embed: ${label}]` : '[embed]';
 }

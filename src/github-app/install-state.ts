@@ -37,7 +37,7 @@ export interface StateClaims {
 
 export type StateCheck = { ok: true; claims: StateClaims } | { ok: false; reason: string };
 
-export interface InstallStatesOptions {
+interface InstallStatesOptions {
   /** The signing key; see deriveStateKey. */
   key: Buffer;
   clock: Clock;

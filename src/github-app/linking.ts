@@ -33,7 +33,7 @@ export interface GithubAppLinking {
   store: InstallationLinkStore;
 }
 
-export interface GithubAppLinkingDeps {
+interface GithubAppLinkingDeps {
   db: Kysely<Database>;
   config: Config;
   octokit: Octokit;

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import { describeDatabaseError } from '../db/database.ts';
 import { sendJson, type HttpServer } from './server.ts';
 
-export interface HealthDependencies {
+interface HealthDependencies {
   /** Must be cheap and must never call an LLM or GitHub: probes run every few seconds. */
   pingDatabase(): Promise<void>;
   metrics: Registry;

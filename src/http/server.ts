@@ -23,7 +23,7 @@ export interface HttpServer {
  * connections, header bytes and time, body bytes (all requests together)
  * and time.
  */
-export interface HttpLimits {
+interface HttpLimits {
   maxConnections: number;
   /** Bytes of unauthenticated bodies in flight across all requests. */
   bodyBudgetBytes: number;
@@ -33,7 +33,7 @@ export interface HttpLimits {
   maxHeaderBytes: number;
 }
 
-export const defaultHttpLimits: HttpLimits = {
+const defaultHttpLimits: HttpLimits = {
   maxConnections: 512,
   bodyBudgetBytes: 16 * 1024 * 1024,
   timeoutMs: 10_000,

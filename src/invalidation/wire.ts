@@ -5,7 +5,7 @@ import type { InvalidationBus } from './bus.ts';
 import type { InvalidationEvent } from './events.ts';
 
 /** The parts of the prompt engine that other processes' changes reach. */
-export type InvalidatedEngine = Pick<PromptEngine, 'configs' | 'cache' | 'targetFor' | 'forgetGuild' | 'expireRepository'>;
+type InvalidatedEngine = Pick<PromptEngine, 'configs' | 'cache' | 'targetFor' | 'forgetGuild' | 'expireRepository'>;
 
 /**
  * Applies other processes' invalidations to this process's prompt engine.

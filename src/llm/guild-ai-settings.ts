@@ -35,10 +35,10 @@ export type GuildAiSettingsPatch = {
   piiRedaction?: boolean;
 };
 
-export const DEFAULT_AI_SETTINGS: Readonly<GuildAiSettings> = Object.freeze({ allowOperatorKey: true, piiRedaction: true });
+const DEFAULT_AI_SETTINGS: Readonly<GuildAiSettings> = Object.freeze({ allowOperatorKey: true, piiRedaction: true });
 
 /** The jsonb key under `guild_settings.settings`. */
-export const SETTINGS_KEY = 'ai';
+const SETTINGS_KEY = 'ai';
 
 export class GuildAiSettingsError extends Error {
   override readonly name = 'GuildAiSettingsError';
@@ -90,7 +90,7 @@ export interface GuildAiSettingsStore {
   invalidate(guildId: string): void;
 }
 
-export interface GuildAiSettingsOptions {
+interface GuildAiSettingsOptions {
   db: Kysely<Database>;
   clock: Clock;
   logger: PluginLogger;

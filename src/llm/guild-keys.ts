@@ -42,7 +42,7 @@ export interface GuildKeys {
   storedAt(guildId: string, provider: string): Promise<Date | undefined>;
 }
 
-export interface GuildKeysOptions {
+interface GuildKeysOptions {
   vault: KeyVault;
   db: Kysely<Database>;
   settings: Pick<GuildAiSettingsStore, 'get'>;

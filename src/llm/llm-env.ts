@@ -6,14 +6,14 @@
 import { z } from 'zod';
 import type { Environment } from './plugin-host/env-substitution.ts';
 
-export interface LlmEnv {
+interface LlmEnv {
   /** Requests per minute per member; 0 turns the limit off. */
   userRatePerMin: number;
   /** Requests per minute per guild; 0 turns the limit off. */
   guildRatePerMin: number;
 }
 
-export class LlmEnvError extends Error {
+class LlmEnvError extends Error {
   override readonly name = 'LlmEnvError';
 }
 

@@ -41,7 +41,7 @@ export const DEFAULT_PLUGINS_DIR = path.resolve(import.meta.dirname, '..', '..',
 /** The role of the request processors a guild's `piiRedaction` setting switches. */
 const PII_ROLE = 'pii-processor';
 
-export interface LlmServiceDeps {
+interface LlmServiceDeps {
   /** Plugin settings, operator keys, PLUGINS_CONFIG and the LLM_* variables (see llm-env.ts). */
   env: Environment;
   db: Kysely<Database>;

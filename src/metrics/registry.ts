@@ -1,6 +1,6 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
-export const METRIC_PREFIX = 'recap_';
+const METRIC_PREFIX = 'recap_';
 
 /**
  * One registry per application instance (never prom-client's global), so

@@ -28,7 +28,7 @@ export interface PromptConfig {
 
 export const GITHUB_TOKEN_PURPOSE = 'github-token';
 
-export interface SavePromptConfig {
+interface SavePromptConfig {
   guildId: string;
   repoUrl: string;
   apiBaseUrl: string;

@@ -19,7 +19,7 @@ import type { StoredChunk, SummaryStore } from './store.ts';
 import { chunkTurn, messageAttachments } from './transcript.ts';
 import type { EngineLogger, EngineTask, PromptReport, SummarizeProgress, SummaryRequestOptions } from './types.ts';
 
-export interface MapReduceInput {
+interface MapReduceInput {
   prepared: PreparedConversation;
   /** The guild's rendered prompt. */
   promptText: string;
@@ -46,7 +46,7 @@ export interface MapReduceInput {
   onProgress?: (progress: SummarizeProgress) => void;
 }
 
-export interface MapReduceOutcome {
+interface MapReduceOutcome {
   text: string;
   chunks: number;
   warnings: string[];

@@ -46,7 +46,7 @@ export interface SummarizerOptions {
   maxReduceRounds?: number;
 }
 
-export interface SummarizerDeps {
+interface SummarizerDeps {
   resolver: PromptResolver;
   router: EngineRouter;
   /** Tokens available to the model the router will choose for a task (from the plan). */
@@ -69,9 +69,9 @@ export interface Summarizer {
   summarize(conversation: PreparedConversation, options: SummarizeOptions): Promise<SummaryResult>;
 }
 
-export const DEFAULT_MAP_CONCURRENCY = 4;
-export const DEFAULT_REDUCE_FAN_IN = 8;
-export const DEFAULT_MAP_OUTPUT_TOKENS = 600;
+const DEFAULT_MAP_CONCURRENCY = 4;
+const DEFAULT_REDUCE_FAN_IN = 8;
+const DEFAULT_MAP_OUTPUT_TOKENS = 600;
 
 export function createSummarizer(deps: SummarizerDeps): Summarizer {
   const { resolver, router, store, clock, logger } = deps;

@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importDiscordChatExporter } from '../../src/conversation/dce-importer.ts';
 import type { Author, Conversation, Message } from '../../src/conversation/model.ts';
-import { formatForModel, prepareConversation, type PreparedConversation } from '../../src/conversation/prepare.ts';
+import { formatForModel } from '../../src/conversation/format-for-model.ts';
+import { prepareConversation, type PreparedConversation } from '../../src/conversation/prepare.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/exports/${name}`, import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../../examples/sample-export.json', import.meta.url));

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Author, Conversation, Message } from '../../src/conversation/model.ts';
-import { formatForModel, prepareConversation } from '../../src/conversation/prepare.ts';
+import { formatForModel } from '../../src/conversation/format-for-model.ts';
+import { prepareConversation } from '../../src/conversation/prepare.ts';
 import { MAX_SYSTEM_VALUE_CHARS, neutraliseDelimiters, safeInline, safeName, stripControl, systemLine } from '../../src/conversation/text-safety.ts';
 
 describe('text safety', () => {

@@ -51,8 +51,6 @@ export function createSummarizeCommand(buildDeps: BuildEngine): CliCommand {
 
 export const summarizeCommand: CliCommand = createSummarizeCommand(buildEngine);
 
-export default summarizeCommand;
-
 interface Parsed {
   file: string;
   type?: string;
@@ -195,7 +193,7 @@ function renderText(result: SummaryResult): string {
 }
 
 /** `prompt: default bundled:summaries/default/brief.md · provider: local/local-extractive · 120 messages in 1 chunk · $0.0000` */
-export function footer(result: SummaryResult): string {
+function footer(result: SummaryResult): string {
   const parts = [
     `prompt: ${promptSource(result)}`,
     `provider: ${result.provider}/${result.model}`,

@@ -19,14 +19,14 @@ import type { JsonObject, JsonValue } from './value-assembler.ts';
 
 export type WarningCode = 'naive-timestamp' | 'unknown-author' | 'invalid-author-id';
 
-export interface MapperSink {
+interface MapperSink {
   warn(code: WarningCode, messageIndex: number, message: string): void;
   /** Names the export reveals for ids, collected for mention rendering. */
   nameUser(id: string, displayName: string): void;
   nameRole(id: string, name: string): void;
 }
 
-export type MapOutcome = { kind: 'message'; message: Message } | { kind: 'skipped'; id: string; reason: string };
+type MapOutcome = { kind: 'message'; message: Message } | { kind: 'skipped'; id: string; reason: string };
 
 const NOTICES: Record<string, string> = {
   ChannelPinnedMessage: 'pinned a message',

@@ -27,7 +27,7 @@ import { UserFacingError } from '../errors.ts';
 const MAX_BUDGET_USD = 1_000_000;
 
 /** The registered shape of /ai-config (Manage Server by default, servers only). */
-export function aiConfigDefinition(): SlashCommandBuilder {
+function aiConfigDefinition(): SlashCommandBuilder {
   const builder = new SlashCommandBuilder()
     .setName(COMMAND_NAME)
     .setDescription("Manage this server's language-model providers, API keys, budget and usage")
@@ -83,7 +83,7 @@ export interface AiConfigCommandOptions {
 }
 
 /** `/ai-config`: every answer is ephemeral; every change is audited by the stores with the member as actor. */
-export function createAiConfigCommand(options: AiConfigCommandOptions = {}): SlashCommand {
+function createAiConfigCommand(options: AiConfigCommandOptions = {}): SlashCommand {
   const pluginsDir = options.pluginsDir ?? DEFAULT_PLUGINS_DIR;
   const keyProviderList = (ctx: CommandContext): KeyProviderList => () => keyProviders(ctx.services.llm, pluginsDir);
 

@@ -6,7 +6,7 @@
  */
 import { compareSnowflakes } from '../../conversation/snowflake.ts';
 
-export const PAGE_SIZE = 100;
+const PAGE_SIZE = 100;
 
 /** What paging needs of a message. */
 export interface HistoryItem {

@@ -8,7 +8,7 @@ import { DurationError, parseDuration } from '../../conversation/duration.ts';
 import { isSnowflake } from '../../conversation/snowflake.ts';
 import { UserFacingError } from '../errors.ts';
 
-export const MAX_SINCE_MS = 14 * 24 * 3_600_000;
+const MAX_SINCE_MS = 14 * 24 * 3_600_000;
 
 export type SinceBoundary =
   | { kind: 'duration'; sinceMs: number; durationMs: number }

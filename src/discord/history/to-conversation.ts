@@ -26,7 +26,7 @@ export interface ConvertContext {
 }
 
 /** One message, or undefined when it is a notice not worth reading. */
-export function toModelMessage(message: DiscordMessage, context: ConvertContext): Message | undefined {
+function toModelMessage(message: DiscordMessage, context: ConvertContext): Message | undefined {
   const notice = NOTICES.get(message.type);
   if (notice === undefined && !KEPT_TYPES.has(message.type)) return undefined;
   const author = message.author;
@@ -73,7 +73,7 @@ function contentOf(message: DiscordMessage): string {
  * what the client knows: the messages' own mention lists and the guild's
  * cached members, channels and roles. Only referenced ids are listed.
  */
-export function nameDirectory(messages: readonly DiscordMessage[], guild: Guild | null, memberName: (userId: string) => string | undefined): NameDirectory {
+function nameDirectory(messages: readonly DiscordMessage[], guild: Guild | null, memberName: (userId: string) => string | undefined): NameDirectory {
   const users: Record<string, string> = {};
   const channels: Record<string, string> = {};
   const roles: Record<string, string> = {};

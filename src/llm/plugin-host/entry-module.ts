@@ -12,7 +12,7 @@ import { PROVIDER_SPECIFICATION_VERSION, SUPPORTED_PROVIDER_SPECIFICATIONS } fro
 import { describeError } from '../../log/error-message.ts';
 
 /** Resolves the entry (following symlinks) and refuses anything outside the plugin folder. */
-export async function resolveEntry(pluginDir: string, manifest: PluginManifest): Promise<string> {
+async function resolveEntry(pluginDir: string, manifest: PluginManifest): Promise<string> {
   const root = await realpath(pluginDir);
   let entry: string;
   try {

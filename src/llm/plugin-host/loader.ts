@@ -16,7 +16,7 @@ import type { LoadedPlugin } from './plugin-set.ts';
 import { PluginSet } from './plugin-set.ts';
 import { formatProblem } from './problems.ts';
 
-export interface LoaderOptions {
+interface LoaderOptions {
   env: Environment;
   logger: PluginLogger;
   /** Unexpected (non-ProviderError) exceptions in a row before a provider plugin is taken out of service. */

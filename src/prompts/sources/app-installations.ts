@@ -39,7 +39,7 @@ export interface InstallationLink {
 }
 
 /** A guild may link this many installations; more is a misuse, not a setup. */
-export const MAX_LINKS_PER_GUILD = 20;
+const MAX_LINKS_PER_GUILD = 20;
 
 export class InstallationLinkStore {
   static over(db: Kysely<Database>): InstallationLinkStore {

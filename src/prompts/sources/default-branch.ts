@@ -2,7 +2,7 @@ import type { Octokit } from 'octokit';
 import type { GitHubCredentials } from './credentials.ts';
 import { isHttpFailure, type RequestCounter } from './github-http.ts';
 
-export interface DefaultBranchLookup {
+interface DefaultBranchLookup {
   octokit: Octokit;
   /** The same credentials that will read the repository: another view could name another branch, or leak that a private repository exists. */
   credentials: GitHubCredentials;
