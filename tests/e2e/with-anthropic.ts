@@ -5,6 +5,7 @@
  * happened, and the per-user rate limit off so that steps are not throttled.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { start as startAnthropic, type AnthropicEmulator } from '../emulators/anthropic/server.ts';
@@ -76,4 +77,31 @@ export async function startE2EWithAnthropic(options: AnthropicE2EOptions): Promi
     await cleanUp();
     throw err;
   }
+}
+
+/**
+ * One bot and Anthropic emulator for the test file that calls this at its
+ * top level: started before its first test, closed after its last. The
+ * handle's fields are readable from the first test on.
+ */
+export function anthropicE2EForFile(options: AnthropicE2EOptions): { readonly e2e: E2E; readonly anthropic: AnthropicEmulator } {
+  let started: AnthropicE2E | undefined;
+  beforeAll(async () => {
+    started = await startE2EWithAnthropic(options);
+  }, 60_000);
+  afterAll(async () => {
+    await started?.close();
+  });
+  const running = (): AnthropicE2E => {
+    if (started === undefined) throw new Error('the e2e bot is not running: use the handle inside a test');
+    return started;
+  };
+  return {
+    get e2e() {
+      return running().e2e;
+    },
+    get anthropic() {
+      return running().anthropic;
+    },
+  };
 }
