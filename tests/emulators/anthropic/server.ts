@@ -11,8 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   admitRequest,
   BodyError,
-  composeAnswer,
-  defaultResponder,
+  decideCompletion,
   FaultScript,
   inputTokens,
   readJsonBody,
@@ -21,43 +20,28 @@ import {
   splitIntoDeltas,
   sseFrame,
   startHttpServer,
-  type Answer,
-  type CompletionCall,
-  type CompletionPlan,
-  type ErrorBehaviour,
-  type HttpError,
-  type KeySet,
-  type RecordedRequest,
-  type Responder,
+} from '../llm-faults.ts';
+import type {
+  Answer,
+  CompletionCall,
+  CompletionPlan,
+  ErrorBehaviour,
+  HttpError,
+  LlmEmulator,
+  LlmEmulatorOptions,
+  RecordedRequest,
 } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-ant-emulator' };
 export const DEFAULT_MODELS: readonly string[] = ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-5'];
 
-export interface AnthropicEmulatorOptions {
-  /** label → key; null accepts any caller. */
-  keys?: KeySet;
-  responder?: Responder;
-  /** Model ids the server knows; others get a 404 like the real API. */
-  models?: readonly string[];
-  /** Prompts estimated above this many tokens get the context-length error without scripting. */
-  contextWindow?: number;
-}
+export type AnthropicEmulatorOptions = LlmEmulatorOptions;
 
-export interface AnthropicEmulator {
-  /** Give this to the SDK as `baseURL` (it appends `/v1/messages`). */
-  baseUrl: string;
-  faults: FaultScript;
-  /** Every request received, in order, credentials removed. */
-  readonly requests: readonly RecordedRequest[];
-  /** Only the `POST /v1/messages` calls. */
-  completions(): RecordedRequest[];
-  close(): Promise<void>;
-}
+/** `baseUrl` goes to the SDK as `baseURL` (it appends `/v1/messages`); `completions()` are the `POST /v1/messages` calls. */
+export type AnthropicEmulator = LlmEmulator;
 
 export async function start(options: AnthropicEmulatorOptions = {}): Promise<AnthropicEmulator> {
   const keys = options.keys === undefined ? DEFAULT_KEYS : options.keys;
-  const responder = options.responder ?? defaultResponder;
   const models = options.models ?? DEFAULT_MODELS;
   const faults = new FaultScript();
   const requests: RecordedRequest[] = [];
@@ -109,15 +93,9 @@ export async function start(options: AnthropicEmulatorOptions = {}): Promise<Ant
       return sendError(res, 404, 'not_found_error', `model: ${parsed.model}`, requestId);
     }
 
-    const behaviour = faults.next(parsed);
-    const tokens = inputTokens(parsed);
-    if (behaviour.type === 'ok' && options.contextWindow !== undefined && tokens > options.contextWindow) {
-      const err = errorFor({ type: 'context_length', maxTokens: options.contextWindow }, tokens);
-      return sendJson(res, err.status, err.body, { 'request-id': requestId });
-    }
-    const text = behaviour.type === 'ok' && behaviour.text !== undefined ? behaviour.text : responder(parsed);
-    const answer = composeAnswer(parsed, text);
-    await serveCompletion(res, behaviour, plan(parsed, answer, `msg_emu_${counter}`, requestId), signal);
+    const decision = decideCompletion(parsed, faults, options, errorFor);
+    if (decision.kind === 'refuse') return sendJson(res, decision.error.status, decision.error.body, { 'request-id': requestId });
+    await serveCompletion(res, decision.behaviour, plan(parsed, decision.answer, `msg_emu_${counter}`, requestId), signal);
   };
 
   const server = await startHttpServer(handle);

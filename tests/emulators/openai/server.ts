@@ -12,8 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   admitRequest,
   BodyError,
-  composeAnswer,
-  defaultResponder,
+  decideCompletion,
   FaultScript,
   inputTokens,
   readJsonBody,
@@ -22,14 +21,16 @@ import {
   splitIntoDeltas,
   sseFrame,
   startHttpServer,
-  type Answer,
-  type CompletionCall,
-  type CompletionPlan,
-  type ErrorBehaviour,
-  type HttpError,
-  type KeySet,
-  type RecordedRequest,
-  type Responder,
+} from '../llm-faults.ts';
+import type {
+  Answer,
+  CompletionCall,
+  CompletionPlan,
+  ErrorBehaviour,
+  HttpError,
+  LlmEmulator,
+  LlmEmulatorOptions,
+  RecordedRequest,
 } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-openai-emulator' };
@@ -38,28 +39,13 @@ export const DEFAULT_MODELS: readonly string[] = ['gpt-4o-mini', 'gpt-4.1-mini']
 /** Fixed so answers are byte-for-byte deterministic. */
 const CREATED = 1_700_000_000;
 
-export interface OpenAIEmulatorOptions {
-  /** label → key; null means no key is needed (like Ollama or a bare vLLM). */
-  keys?: KeySet;
-  responder?: Responder;
-  models?: readonly string[];
-  /** Prompts estimated above this many tokens get context_length_exceeded without scripting. */
-  contextWindow?: number;
-}
+export type OpenAIEmulatorOptions = LlmEmulatorOptions;
 
-export interface OpenAIEmulator {
-  /** Includes `/v1`, as OpenAI-compatible base URLs conventionally do. */
-  baseUrl: string;
-  faults: FaultScript;
-  readonly requests: readonly RecordedRequest[];
-  /** Only the `POST /v1/chat/completions` calls. */
-  completions(): RecordedRequest[];
-  close(): Promise<void>;
-}
+/** `baseUrl` includes `/v1`, as OpenAI-compatible base URLs conventionally do; `completions()` are the `POST /v1/chat/completions` calls. */
+export type OpenAIEmulator = LlmEmulator;
 
 export async function start(options: OpenAIEmulatorOptions = {}): Promise<OpenAIEmulator> {
   const keys = options.keys === undefined ? DEFAULT_KEYS : options.keys;
-  const responder = options.responder ?? defaultResponder;
   const models = options.models ?? DEFAULT_MODELS;
   const faults = new FaultScript();
   const requests: RecordedRequest[] = [];
@@ -106,15 +92,10 @@ export async function start(options: OpenAIEmulatorOptions = {}): Promise<OpenAI
       });
     }
 
-    const behaviour = faults.next(parsed);
-    const tokens = inputTokens(parsed);
-    if (behaviour.type === 'ok' && options.contextWindow !== undefined && tokens > options.contextWindow) {
-      const err = errorFor({ type: 'context_length', maxTokens: options.contextWindow }, tokens);
-      return sendJson(res, err.status, err.body);
-    }
-    const text = behaviour.type === 'ok' && behaviour.text !== undefined ? behaviour.text : responder(parsed);
+    const decision = decideCompletion(parsed, faults, options, errorFor);
+    if (decision.kind === 'refuse') return sendJson(res, decision.error.status, decision.error.body);
     const includeUsage = (body as { stream_options?: { include_usage?: unknown } }).stream_options?.include_usage === true;
-    await serveCompletion(res, behaviour, plan(parsed, composeAnswer(parsed, text), id, includeUsage), signal);
+    await serveCompletion(res, decision.behaviour, plan(parsed, decision.answer, id, includeUsage), signal);
   };
 
   const server = await startHttpServer(handle);
