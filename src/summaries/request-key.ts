@@ -4,6 +4,7 @@
  * construction (the reference bot's cache never hit because they were not).
  */
 import { createHash } from 'node:crypto';
+import type { StoredSummary } from './store.ts';
 import type { PromptReport, SummaryRequestOptions } from './types.ts';
 
 /**
@@ -28,14 +29,8 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-interface SummaryKeyInput {
-  guildId: string | null;
-  channelId: string;
-  firstMessageId: string;
-  lastMessageId: string;
-  messageCount: number;
-  options: SummaryRequestOptions;
-  prompt: PromptReport;
+/** The stored summary's own account of what was summarized, plus what pins the texts. */
+interface SummaryKeyInput extends Pick<StoredSummary, 'guildId' | 'channelId' | 'firstMessageId' | 'lastMessageId' | 'messageCount' | 'options' | 'prompt'> {
   /**
    * sha-256 of the prompt's text as resolved. The commit and path already
    * pin a repository's prompt; the bundled and compiled-in prompts have no

@@ -117,29 +117,12 @@ export class Vault {
   async put(guildId: string, purpose: SecretPurpose, plaintext: string, actorId: string | null): Promise<void> {
     const sealed = this.seal(guildId, purpose, plaintext);
     const now = new Date();
+    // A replaced secret keeps its row's key and first creation time; everything else is the new one's.
+    const replacement = { key_id: sealed.keyId, aad: sealed.aad, nonce: sealed.nonce, ciphertext: sealed.ciphertext, created_by: actorId, updated_at: now };
     await this.db
       .insertInto('secrets')
-      .values({
-        guild_id: guildId,
-        purpose,
-        key_id: sealed.keyId,
-        aad: sealed.aad,
-        nonce: sealed.nonce,
-        ciphertext: sealed.ciphertext,
-        created_by: actorId,
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict((oc) =>
-        oc.columns(['guild_id', 'purpose']).doUpdateSet({
-          key_id: sealed.keyId,
-          aad: sealed.aad,
-          nonce: sealed.nonce,
-          ciphertext: sealed.ciphertext,
-          created_by: actorId,
-          updated_at: now,
-        }),
-      )
+      .values({ guild_id: guildId, purpose, created_at: now, ...replacement })
+      .onConflict((oc) => oc.columns(['guild_id', 'purpose']).doUpdateSet(replacement))
       .execute();
   }
 
