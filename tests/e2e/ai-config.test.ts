@@ -85,14 +85,7 @@ describe('/ai-config end to end', () => {
     await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'status' }), /Manage Server/);
     await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'budget', options: { usd: 100 } }), /Manage Server/);
     await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } }), /Manage Server/);
-    const crafted = e2e.discord.sendInteraction({
-      type: 'modal-submit',
-      userId: memberId,
-      channelId: e2e.world.general.id,
-      customId: 'ai-config:key:anthropic',
-      fields: { key: CRAFTED_KEY },
-    });
-    await privateReply(crafted, /Manage Server/);
+    await privateReply(e2e.submitCraftedModal(memberId, 'ai-config:key:anthropic', { key: CRAFTED_KEY }), /Manage Server/);
     expect(await e2e.autocomplete(memberId, 'ai-config', { subcommand: 'key-set', focused: 'provider' })).toEqual([]);
   });
 

@@ -370,6 +370,8 @@ export interface E2E {
   click(userId: string, on: InteractionHandle | ApiMessage, customId: string): InteractionHandle;
   /** Submits the modal `from` showed, with text input values by custom id. */
   submitModal(userId: string, from: InteractionHandle, fields: Record<string, string>): InteractionHandle;
+  /** Submits a modal the bot never showed (a crafted payload with `customId`), from #general. */
+  submitCraftedModal(userId: string, customId: string, fields: Record<string, string>): InteractionHandle;
   /** Autocomplete for `focused` (typed value in `options[focused]`); resolves to the offered values. */
   autocomplete(userId: string, name: string, spec: CommandSpec & { focused: string }): Promise<string[]>;
   /** The custom ids of the buttons on a message. */
@@ -480,6 +482,9 @@ export async function startE2E(options: StartE2EOptions = {}): Promise<E2E> {
       },
       submitModal(userId, from, fields) {
         return discord.sendInteraction({ type: 'modal-submit', userId, from, fields });
+      },
+      submitCraftedModal(userId, customId, fields) {
+        return discord.sendInteraction({ type: 'modal-submit', userId, channelId: world.general.id, customId, fields });
       },
       async autocomplete(userId, name, spec) {
         const handle = discord.sendInteraction({

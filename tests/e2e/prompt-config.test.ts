@@ -82,14 +82,7 @@ describe('/prompt-config end to end', () => {
       /Manage Server/,
     );
     await privateReply(e2e.command(memberId, 'prompt-config', { subcommand: 'status' }), /Manage Server/);
-    const crafted = e2e.discord.sendInteraction({
-      type: 'modal-submit',
-      userId: memberId,
-      channelId: e2e.world.general.id,
-      customId: 'prompt-config:token',
-      fields: { token: SECOND_TOKEN },
-    });
-    await privateReply(crafted, /Manage Server/);
+    await privateReply(e2e.submitCraftedModal(memberId, 'prompt-config:token', { token: SECOND_TOKEN }), /Manage Server/);
   });
 
   it('sets a valid repository: report with routes and files, saved', async () => {
