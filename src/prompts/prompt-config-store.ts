@@ -28,13 +28,7 @@ export interface PromptConfig {
 
 export const GITHUB_TOKEN_PURPOSE = 'github-token';
 
-interface SavePromptConfig {
-  guildId: string;
-  repoUrl: string;
-  apiBaseUrl: string;
-  owner: string;
-  repo: string;
-  branch: string;
+interface SavePromptConfig extends Pick<PromptConfig, 'guildId' | 'repoUrl' | 'apiBaseUrl' | 'owner' | 'repo' | 'branch'> {
   actorId: string;
 }
 

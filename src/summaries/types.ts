@@ -3,7 +3,7 @@
  * back, and the narrow seams they are built on. Nothing here knows discord.js.
  */
 import type { PluginLogger, CallContext } from '../llm/plugin-host/types.ts';
-import type { ResolutionLevel, ResolvedPrompt } from '../prompts/types.ts';
+import type { ResolvedPrompt } from '../prompts/types.ts';
 import type { Usage } from '../llm/provider-spec/contract.ts';
 import type { RouterResponse, TaskRequest } from '../llm/router/types.ts';
 
@@ -30,15 +30,8 @@ export interface SummaryRequestOptions {
   locale: string | null;
 }
 
-export interface PromptReport {
-  level: ResolutionLevel;
-  repo: string | null;
-  ref: string | null;
-  commit: string | null;
-  path: string | null;
-  tried: string[];
-  reasons: Array<{ level: ResolutionLevel; reason: string }>;
-}
+/** Which prompt served and how it was found: the resolution without its text, kept with each summary. */
+export type PromptReport = Pick<ResolvedPrompt, 'level' | 'repo' | 'ref' | 'commit' | 'path' | 'tried' | 'reasons'>;
 
 export function promptReport(prompt: ResolvedPrompt): PromptReport {
   return {
