@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { importDiscordChatExporter } from '../../src/conversation/dce-importer.ts';
 import type { Author, Conversation, Message } from '../../src/conversation/model.ts';
 import { formatForModel } from '../../src/conversation/format-for-model.ts';

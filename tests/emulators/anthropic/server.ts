@@ -13,7 +13,6 @@ import {
   BodyError,
   decideCompletion,
   FaultScript,
-  inputTokens,
   readJsonBody,
   sendJson,
   serveCompletion,

@@ -14,7 +14,6 @@ import {
   BodyError,
   decideCompletion,
   FaultScript,
-  inputTokens,
   readJsonBody,
   sendJson,
   serveCompletion,
