@@ -8,28 +8,8 @@
  *   emu.faults.enqueue({ type: 'rate_limited', retryAfterSeconds: 7 });
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  admitRequest,
-  BodyError,
-  decideCompletion,
-  FaultScript,
-  readJsonBody,
-  sendJson,
-  serveCompletion,
-  splitIntoDeltas,
-  sseFrame,
-  startHttpServer,
-} from '../llm-faults.ts';
-import type {
-  Answer,
-  CompletionCall,
-  CompletionPlan,
-  ErrorBehaviour,
-  HttpError,
-  LlmEmulator,
-  LlmEmulatorOptions,
-  RecordedRequest,
-} from '../llm-faults.ts';
+import { admitRequest, BodyError, decideCompletion, FaultScript, readJsonBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
+import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions, RecordedRequest } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-ant-emulator' };
 export const DEFAULT_MODELS: readonly string[] = ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-5'];

@@ -9,28 +9,8 @@
  *   fetch(`${emu.baseUrl}/chat/completions`, …)       // baseUrl ends in /v1
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  admitRequest,
-  BodyError,
-  decideCompletion,
-  FaultScript,
-  readJsonBody,
-  sendJson,
-  serveCompletion,
-  splitIntoDeltas,
-  sseFrame,
-  startHttpServer,
-} from '../llm-faults.ts';
-import type {
-  Answer,
-  CompletionCall,
-  CompletionPlan,
-  ErrorBehaviour,
-  HttpError,
-  LlmEmulator,
-  LlmEmulatorOptions,
-  RecordedRequest,
-} from '../llm-faults.ts';
+import { admitRequest, BodyError, decideCompletion, FaultScript, readJsonBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
+import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions, RecordedRequest } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-openai-emulator' };
 export const DEFAULT_MODELS: readonly string[] = ['gpt-4o-mini', 'gpt-4.1-mini'];
