@@ -69,36 +69,28 @@ export class PromptConfigStore {
 
   async save(input: SavePromptConfig): Promise<void> {
     const now = new Date();
+    const setting = {
+      repo_url: input.repoUrl,
+      api_host: input.apiBaseUrl,
+      owner: input.owner,
+      repo: input.repo,
+      branch: input.branch,
+      enabled: true,
+      updated_by: input.actorId,
+      updated_at: now,
+    };
     await this.db
       .insertInto('guild_prompt_configs')
-      .values({
-        guild_id: input.guildId,
-        repo_url: input.repoUrl,
-        api_host: input.apiBaseUrl,
-        owner: input.owner,
-        repo: input.repo,
-        branch: input.branch,
-        enabled: true,
-        created_by: input.actorId,
-        created_at: now,
-        updated_by: input.actorId,
-        updated_at: now,
-      })
+      .values({ guild_id: input.guildId, created_by: input.actorId, created_at: now, ...setting })
+      // A new repository starts with no sync record and no repository event of the old one.
       .onConflict((oc) =>
         oc.column('guild_id').doUpdateSet({
-          repo_url: input.repoUrl,
-          api_host: input.apiBaseUrl,
-          owner: input.owner,
-          repo: input.repo,
-          branch: input.branch,
-          enabled: true,
+          ...setting,
           last_sync_status: null,
           last_sync_commit: null,
           last_sync_at: null,
           last_sync_errors: null,
           repo_event: null,
-          updated_by: input.actorId,
-          updated_at: now,
         }),
       )
       .execute();
