@@ -401,6 +401,29 @@ export interface LlmEmulator {
   close(): Promise<void>;
 }
 
+/** What an emulator keeps for its life: the accepted keys, the known models, the fault script and the recorded requests. */
+export function emulatorState(options: LlmEmulatorOptions, defaultKeys: KeySet, defaultModels: readonly string[]) {
+  return {
+    keys: options.keys === undefined ? defaultKeys : options.keys,
+    models: options.models ?? defaultModels,
+    faults: new FaultScript(),
+    requests: [] as RecordedRequest[],
+  };
+}
+
+/** Reads a request's JSON body onto its record; a body that is not JSON gives the reason to answer 400 with. */
+export async function readRecordedBody(req: IncomingMessage, record: RecordedRequest): Promise<{ ok: true; body: unknown } | { ok: false; message: string }> {
+  let body: unknown;
+  try {
+    body = await readJsonBody(req);
+  } catch (err) {
+    if (!(err instanceof BodyError)) throw err;
+    return { ok: false, message: err.message };
+  }
+  if (body !== undefined) record.body = body;
+  return { ok: true, body };
+}
+
 export type CompletionDecision = { kind: 'refuse'; error: HttpError } | { kind: 'serve'; behaviour: Behaviour; answer: Answer };
 
 /**

@@ -8,8 +8,8 @@
  *   emu.faults.enqueue({ type: 'rate_limited', retryAfterSeconds: 7 });
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { admitRequest, BodyError, decideCompletion, FaultScript, readJsonBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
-import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions, RecordedRequest } from '../llm-faults.ts';
+import { admitRequest, decideCompletion, emulatorState, readRecordedBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
+import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-ant-emulator' };
 export const DEFAULT_MODELS: readonly string[] = ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-5'];
@@ -20,24 +20,15 @@ export type AnthropicEmulatorOptions = LlmEmulatorOptions;
 export type AnthropicEmulator = LlmEmulator;
 
 export async function start(options: AnthropicEmulatorOptions = {}): Promise<AnthropicEmulator> {
-  const keys = options.keys === undefined ? DEFAULT_KEYS : options.keys;
-  const models = options.models ?? DEFAULT_MODELS;
-  const faults = new FaultScript();
-  const requests: RecordedRequest[] = [];
+  const { keys, models, faults, requests } = emulatorState(options, DEFAULT_KEYS, DEFAULT_MODELS);
   let counter = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const { url, auth, record } = admitRequest(req, res, signal, keys, requests);
     const requestId = `req_emu_${++counter}`;
-
-    let body: unknown;
-    try {
-      body = await readJsonBody(req);
-    } catch (err) {
-      if (!(err instanceof BodyError)) throw err;
-      return sendError(res, 400, 'invalid_request_error', err.message, requestId);
-    }
-    if (body !== undefined) record.body = body;
+    const read = await readRecordedBody(req, record);
+    if (!read.ok) return sendError(res, 400, 'invalid_request_error', read.message, requestId);
+    const body = read.body;
 
     if (!auth.ok) {
       return sendError(res, 401, 'authentication_error', 'invalid x-api-key', requestId);

@@ -9,8 +9,8 @@
  *   fetch(`${emu.baseUrl}/chat/completions`, …)       // baseUrl ends in /v1
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { admitRequest, BodyError, decideCompletion, FaultScript, readJsonBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
-import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions, RecordedRequest } from '../llm-faults.ts';
+import { admitRequest, decideCompletion, emulatorState, readRecordedBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
+import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-openai-emulator' };
 export const DEFAULT_MODELS: readonly string[] = ['gpt-4o-mini', 'gpt-4.1-mini'];
@@ -24,24 +24,15 @@ export type OpenAIEmulatorOptions = LlmEmulatorOptions;
 export type OpenAIEmulator = LlmEmulator;
 
 export async function start(options: OpenAIEmulatorOptions = {}): Promise<OpenAIEmulator> {
-  const keys = options.keys === undefined ? DEFAULT_KEYS : options.keys;
-  const models = options.models ?? DEFAULT_MODELS;
-  const faults = new FaultScript();
-  const requests: RecordedRequest[] = [];
+  const { keys, models, faults, requests } = emulatorState(options, DEFAULT_KEYS, DEFAULT_MODELS);
   let counter = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const { url, auth, record } = admitRequest(req, res, signal, keys, requests);
     const id = `chatcmpl-emu-${++counter}`;
-
-    let body: unknown;
-    try {
-      body = await readJsonBody(req);
-    } catch (err) {
-      if (!(err instanceof BodyError)) throw err;
-      return sendError(res, 400, { message: err.message, type: 'invalid_request_error' });
-    }
-    if (body !== undefined) record.body = body;
+    const read = await readRecordedBody(req, record);
+    if (!read.ok) return sendError(res, 400, { message: read.message, type: 'invalid_request_error' });
+    const body = read.body;
 
     if (!auth.ok) {
       return sendError(res, 401, {
