@@ -88,7 +88,7 @@ export async function configureGuild(engine: PromptEngine, guildId: string, repo
     const problems = inspected.report.problems.map((p) => `${p.file}${p.line === undefined ? '' : `:${p.line}`}: ${p.message}`);
     throw new Error(`${repo} is not a usable prompt repository: ${inspected.report.error ?? problems.join('; ')}`);
   }
-  await engine.configs.save({ ...inspected.config, actorId: 'bench' });
+  await engine.saveConfig({ ...inspected.config, actorId: 'bench' });
 }
 
 /**
@@ -97,5 +97,5 @@ export async function configureGuild(engine: PromptEngine, guildId: string, repo
  */
 export async function saveGuildConfig(engine: PromptEngine, apiUrl: string, guildId: string, repo: string, branch = 'main'): Promise<void> {
   const [owner = '', name = ''] = repo.split('/');
-  await engine.configs.save({ guildId, repoUrl: `https://github.com/${repo}`, apiBaseUrl: apiUrl, owner, repo: name, branch, actorId: 'bench' });
+  await engine.saveConfig({ guildId, repoUrl: `https://github.com/${repo}`, apiBaseUrl: apiUrl, owner, repo: name, branch, actorId: 'bench' });
 }

@@ -73,7 +73,7 @@ export async function measureOutageWarm(
     }
     return quantile(samples, 0.99);
   } finally {
-    await engine?.cache.settle();
+    await engine?.settle();
     await running.close();
   }
 }
@@ -107,7 +107,7 @@ export async function measureOutageColdMax(
     if (github.count(undefined, 'hang') === 0) throw new Error('the emulator saw no request: the cold resolutions did not wait on GitHub');
     return Math.max(...results.map((r) => r.ms));
   } finally {
-    await engine?.cache.settle();
+    await engine?.settle();
     await running.close();
   }
 }
@@ -135,13 +135,13 @@ export async function measureBreakerOpen(
     for (const id of [...openers, ...measured]) await saveGuildConfig(engine, running.baseUrl, id, name, `branch-${id}`);
     // Configs are read once per guild and then held in memory; load them
     // now so the timings are of the path through the cache and the breaker.
-    for (const id of measured) await engine.configs.get(id);
+    for (const id of measured) await engine.config(id);
     github.fault({ kind: 'hang' });
 
     await Promise.all(openers.map((id, i) => engine?.resolver.resolve(id, contextAt(i))));
     // The members gave up after their budget; the refreshes themselves fail
     // (and open the breaker) only when GitHub's per-request timeouts run out.
-    await engine.cache.settle();
+    await engine.settle();
     const hangs = github.count(undefined, 'hang');
     const samples: number[] = [];
     for (const [i, id] of measured.entries()) {
@@ -154,7 +154,7 @@ export async function measureBreakerOpen(
     if (github.count(undefined, 'hang') !== hangs) throw new Error('requests reached GitHub while the breaker was open');
     return quantile(samples, 0.99);
   } finally {
-    await engine?.cache.settle();
+    await engine?.settle();
     await running.close();
   }
 }

@@ -76,7 +76,7 @@ export async function measureRequests(
       resolutions,
     };
   } finally {
-    await engine?.cache.settle();
+    await engine?.settle();
     await running.close();
   }
 }
@@ -105,7 +105,7 @@ class Workload {
         }
         resolutions += 1;
       }
-      await this.engine.cache.settle();
+      await this.engine.settle();
       this.clock.advance(this.tickMs);
     }
     return resolutions;

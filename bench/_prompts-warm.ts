@@ -61,7 +61,7 @@ export async function measureWarm(
     }
     return await timeResolutions(engine, guildId, context, options);
   } finally {
-    await engine?.cache.settle();
+    await engine?.settle();
     await running.close();
   }
 }

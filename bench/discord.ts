@@ -161,7 +161,7 @@ export async function run(args: string[]): Promise<void> {
 
     await bot.stop(5_000);
     await llm.close();
-    await prompts.cache.settle();
+    await prompts.settle();
   } finally {
     await discord.close();
     await database.close();

@@ -63,15 +63,13 @@ export async function run(): Promise<void> {
     ];
     for (const [, engine, guildId, repo] of cases) await configureGuild(engine, guildId, repo);
     for (const [figure, engine, guildId] of cases) {
-      const config = await engine.configs.get(guildId);
-      if (config === null) throw new Error(`no config for ${guildId}`);
-      const target = engine.targetFor(config);
       const samples: number[] = [];
       for (let i = 0; i < REFRESHES; i += 1) {
         const started = performance.now();
-        const result = await engine.cache.refresh(target, { force: true });
+        // What `/prompt-config refresh` does: the conditional request, and the sync record it writes.
+        const report = await engine.refresh(guildId);
         samples.push(performance.now() - started);
-        if (result.entry?.commit === undefined || result.error !== undefined) throw new Error(`${figure}: refresh failed: ${result.error ?? 'no entry'}`);
+        if (report?.ok !== true) throw new Error(`${figure}: refresh failed: ${report?.summary ?? 'no config'}`);
       }
       report(`${figure}-p50`, quantile(samples, 0.5), 'ms');
       report(`${figure}-p95`, quantile(samples, 0.95), 'ms');
@@ -92,7 +90,7 @@ export async function run(): Promise<void> {
     }
     report('github-app-forged-state-refusal', ((performance.now() - started) * 1000) / STATE_CHECKS, 'µs');
   } finally {
-    for (const engine of engines) await engine.cache.settle();
+    for (const engine of engines) await engine.settle();
     await running.close();
     await closeDatabase(database);
   }

@@ -25,7 +25,6 @@ import { openDatabase, type DatabaseHandle } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { createHttpServer } from '../src/http/server.ts';
 import { createInvalidationBus } from '../src/invalidation/bus.ts';
-import { wireInvalidation } from '../src/invalidation/wire.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { createMetricsRegistry } from '../src/metrics/registry.ts';
 import { loadLocalRepo } from '../src/prompts/bundled.ts';
@@ -158,6 +157,7 @@ async function startHarness(o: Options): Promise<Harness> {
   await migrateToLatest(database.db);
 
   const config = loadConfig({ GITHUB_API_URL: emulator.baseUrl, PROMPT_CACHE_TTL: o.ttl });
+  const bus = await createInvalidationBus(database, logger);
   const engine = createPromptEngine({
     config,
     db: database.db,
@@ -166,9 +166,9 @@ async function startHarness(o: Options): Promise<Harness> {
     clock,
     metrics: noPromptMetrics,
     bundled: (await loadLocalRepo('prompts')).repo,
+    announce: (event) => bus.publish(event),
   });
-  const bus = await createInvalidationBus(database, logger);
-  const unwire = wireInvalidation(bus, engine, logger);
+  const unwire = bus.subscribe((event) => engine.applyRemote(event));
   const http = createHttpServer(logger);
   const vault = new Vault(database.db, await loadSodium(), undefined);
   const webhooks = mountGithubWebhook(http, {
@@ -176,7 +176,6 @@ async function startHarness(o: Options): Promise<Harness> {
     hooks: new ConfigHookStore(database.db, vault),
     db: database.db,
     engine,
-    bus,
     metrics: createMetricsRegistry({ defaultMetrics: false }),
     logger,
     clock,
@@ -196,7 +195,7 @@ async function startHarness(o: Options): Promise<Harness> {
       await http.close();
       unwire();
       await webhooks.close();
-      await engine.cache.settle();
+      await engine.settle();
       await bus.close();
       await database.close();
       await emulator.close();
@@ -265,7 +264,7 @@ export async function run(args: string[]): Promise<void> {
     for (let r = 0; r < o.repos; r++) heads.push(h.github.createRepo(`bench/${repoName(r)}`, { files: repoFiles(`R${r}-0`, o.contexts) }) as string);
     for (let g = 0; g < o.guilds; g++) {
       const repo = repoName(g % o.repos);
-      await h.engine.configs.save({
+      await h.engine.saveConfig({
         guildId: `g${g}`,
         repoUrl: `https://github.com/bench/${repo}`,
         apiBaseUrl: h.github.baseUrl,
@@ -293,7 +292,7 @@ export async function run(args: string[]): Promise<void> {
         await deliverPush(h.webhookUrl, 'bench', repo, sha);
         await h.drain();
       }
-      await h.engine.cache.settle();
+      await h.engine.settle();
     }
     const ours = h.github.count();
     const reference = referenceRequests(trace);
@@ -312,7 +311,7 @@ export async function run(args: string[]): Promise<void> {
       const guild = `g${r}`; // guild r uses repo r
       const ctx = contextOf(0);
       await h.engine.resolver.resolve(guild, ctx);
-      await h.engine.cache.settle();
+      await h.engine.settle();
       const sha = h.github.push(`bench/${repo}`, 'main', repoFiles(`L${i}`, o.contexts));
       const started = performance.now();
       await deliverPush(h.webhookUrl, 'bench', repo, sha);
@@ -324,7 +323,7 @@ export async function run(args: string[]): Promise<void> {
       }
       latencies.push(performance.now() - started);
       await h.drain();
-      await h.engine.cache.settle();
+      await h.engine.settle();
     }
     report('push-to-live-local-p50', Math.round(quantile(latencies, 0.5) * 10) / 10, 'ms');
     report('push-to-live-local-p95', Math.round(quantile(latencies, 0.95) * 10) / 10, 'ms');

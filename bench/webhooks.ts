@@ -65,18 +65,27 @@ export async function run(args: string[]): Promise<void> {
   await migrateToLatest(database.db);
   const config = loadConfig({ GITHUB_API_URL: emulator.baseUrl });
   const vault = new Vault(database.db, await loadSodium(), Keyring.parse(new Secret(`b1:${randomBytes(32).toString('base64')}`)));
-  const engine = createPromptEngine({ config, db: database.db, vault, logger, clock: systemClock, metrics: noPromptMetrics, bundled: (await loadLocalRepo('prompts')).repo });
   const bus = await createInvalidationBus(database, logger);
+  const engine = createPromptEngine({
+    config,
+    db: database.db,
+    vault,
+    logger,
+    clock: systemClock,
+    metrics: noPromptMetrics,
+    bundled: (await loadLocalRepo('prompts')).repo,
+    announce: (event) => bus.publish(event),
+  });
   const http = createHttpServer(logger);
   const hooks = new CountingHookStore(database.db, vault);
-  const webhooks = mountGithubWebhook(http, { secret: undefined, hooks, db: database.db, engine, bus, metrics: createMetricsRegistry({ defaultMetrics: false }), logger, clock: systemClock });
+  const webhooks = mountGithubWebhook(http, { secret: undefined, hooks, db: database.db, engine, metrics: createMetricsRegistry({ defaultMetrics: false }), logger, clock: systemClock });
   const { url } = await http.listen(0, '127.0.0.1');
 
   try {
     const base = github.createRepo('acme/bench', { files: FILES('v0') }) as string;
     const inspected = await engine.inspect({ guildId: 'bench-guild', repoUrl: 'https://github.com/acme/bench' });
     if (!inspected.ok) throw new Error(inspected.message);
-    await engine.configs.save({ ...inspected.config, actorId: 'bench' });
+    await engine.saveConfig({ ...inspected.config, actorId: 'bench' });
     const issued = await hooks.issue('bench-guild', 'bench', new Date());
     const signer = new Webhooks({ secret: issued.secret.reveal() });
     const path = `${CONFIG_WEBHOOK_PREFIX}${issued.hookId}`;
@@ -128,7 +137,7 @@ export async function run(args: string[]): Promise<void> {
     const oldSig = await signer.sign(old);
     await inBatches(replays, (i) => (i % 2 === 0 ? post(path, genuine, genuineSig) : post(path, old, oldSig)));
     await webhooks.drain();
-    await engine.cache.settle();
+    await engine.settle();
     report('webhooks-replay-flood-github-requests', github.count(), `requests for ${replays} replays`);
 
     // Forged new heads (random shas) as fast as the admin can sign them: refreshes stay one per interval.
@@ -142,7 +151,7 @@ export async function run(args: string[]): Promise<void> {
       return post(path, body, sig);
     });
     await webhooks.drain();
-    await engine.cache.settle();
+    await engine.settle();
     report('webhooks-forged-heads-tarballs', github.count('tarball'), `downloads for ${heads} pushes`);
     report('webhooks-forged-heads-github-requests', github.count(), 'requests');
 
@@ -160,7 +169,7 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     await http.close();
     await webhooks.close();
-    await engine.cache.settle();
+    await engine.settle();
     await bus.close();
     await database.close();
     await emulator.close();

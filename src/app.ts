@@ -1,4 +1,6 @@
 import type { Registry } from 'prom-client';
+import { createCore } from './core.ts';
+import { keyringFrom } from './vault/keyring.ts';
 import type { Config } from './config/env.ts';
 import type { DatabaseHandle } from './db/database.ts';
 import { openDatabaseExclusive } from './db/open-exclusive.ts';
@@ -7,22 +9,21 @@ import { mountHealthRoutes } from './http/health-routes.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import type { Logger } from './log/logger.ts';
 import { createMetricsRegistry } from './metrics/registry.ts';
-import { loadLocalRepo } from './prompts/bundled.ts';
-import { createPromptEngine, promptLimitsFrom, type PromptEngine } from './prompts/engine.ts';
-import { formatProblem } from './prompts/problems.ts';
+import { WEBHOOK_TRUST_MS } from './prompts/engine.ts';
 import { createPromptMetrics } from './prompts/metrics.ts';
 import { systemClock, type Clock } from './resilience/clock.ts';
 import { startBot, type Bot } from './discord/bot.ts';
+import { clientGatewayView, createGatewayReadiness, type GatewayReadiness } from './discord/gateway-readiness.ts';
+import { createDiscordMetrics } from './discord/metrics.ts';
 import { clientShards } from './sharding/client-shards.ts';
+import { processParts, withoutRoutes } from './sharding/process-parts.ts';
 import { createMentionChat } from './discord/chat/mention-listener.ts';
 import { commands as slashCommands } from './discord/commands/index.ts';
 import type { BotServices } from './discord/services.ts';
-import { createChat } from './chat/chat.ts';
-import { KyselyChatMemoryStore, KyselySummaryStore } from './summaries/store.ts';
-import { createSummarizer } from './summaries/summarize.ts';
-import { createLlmService, type LlmService } from './llm/service.ts';
+import type { PromptEngine } from './prompts/engine.ts';
+import type { LlmService } from './llm/service.ts';
+import type { Vault } from './vault/vault.ts';
 import { createInvalidationBus, type InvalidationBus } from './invalidation/bus.ts';
-import { wireInvalidation } from './invalidation/wire.ts';
 import { ConfigHookStore } from './webhooks/config-hooks.ts';
 import { createGithubAppLinking } from './github-app/linking.ts';
 import { recordAudit } from './audit/audit-log.ts';
@@ -32,14 +33,13 @@ import { defaultWebhookOptions, mountGithubWebhook } from './webhooks/github-rou
 import { crashOnDeliveryFor } from './webhooks/test-crash-fault.ts';
 import { createCorrelationScope, type CorrelationScope } from './process/correlation.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
-import { Keyring } from './vault/keyring.ts';
-import { loadSodium } from './vault/sodium.ts';
-import { Vault } from './vault/vault.ts';
 
 /**
- * The composition root: the one place that builds recap-bot from its parts.
- * Every part gets its dependencies passed in here; nothing reaches for a
- * global.
+ * The service's composition root: the shared parts from createCore
+ * (src/core.ts, which the CLI uses too) plus what only the service runs:
+ * HTTP, webhooks, cross-process invalidation, the GitHub App flow and
+ * Discord. Every part gets its dependencies passed in here; nothing reaches
+ * for a global.
  */
 export interface App {
   config: Config;
@@ -54,6 +54,8 @@ export interface App {
   bus: InvalidationBus;
   /** Set once `start()` connected to Discord (DISCORD_TOKEN set). */
   bot: Bot | undefined;
+  /** The Discord side of /readyz: this process's client, or the shard manager's shards. */
+  gateway: GatewayReadiness;
   /** The correlation id of the work running now (process-level error handlers log it). */
   correlation: CorrelationScope;
   /** `url`: where HTTP listens; a shard process (SHARDS) serves no HTTP, and `url` says so. */
@@ -70,7 +72,7 @@ export interface AppOverrides {
 }
 
 export async function createApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
-  const keyring = config.masterKeys === undefined ? undefined : Keyring.parse(config.masterKeys);
+  const keyring = keyringFrom(config);
   const database =
     overrides.database ??
     (await openDatabaseExclusive({
@@ -84,65 +86,48 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       const applied = await migrateToLatest(database.db);
       if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     }
-    const vault = new Vault(database.db, await loadSodium(), keyring);
+    const metrics = createMetricsRegistry();
+    const clock = overrides.clock ?? systemClock;
+    const bus = await createInvalidationBus(database, logger);
+    const { vault, prompts, llm, summarizer, chat } = await createCore({
+      config,
+      logger,
+      keyring,
+      env: overrides.env ?? {},
+      database,
+      metrics,
+      clock,
+      promptMetrics: createPromptMetrics(metrics),
+      announce: (event) => bus.publish(event),
+      webhookRepos: await recentWebhookRepos(database.db, new Date(clock.now() - WEBHOOK_TRUST_MS)),
+    });
     if (vault.locked) {
       logger.warn(
         'secret storage is off: RECAP_MASTER_KEYS is not set, so guild tokens and API keys cannot be saved. ' +
           'Generate a key with `npm run recap -- keys generate` and set RECAP_MASTER_KEYS.',
       );
     }
-    const metrics = createMetricsRegistry();
-    const clock = overrides.clock ?? systemClock;
-    const bundled = await loadLocalRepo(config.prompts.dir, promptLimitsFrom(config));
-    if (bundled.repo === null) {
-      logger.error(
-        { problems: bundled.problems.slice(0, 5).map(formatProblem) },
-        `the bundled prompts in ${config.prompts.dir} are invalid; requests without a guild repo use the compiled-in fallback`,
-      );
-    }
-    const bus = await createInvalidationBus(database, logger);
-    const prompts = createPromptEngine({
-      announce: (event) => bus.publish(event),
-      config,
-      db: database.db,
-      vault,
-      logger,
-      clock,
-      metrics: createPromptMetrics(metrics),
-      bundled: bundled.repo,
-    });
-    const llm = await createLlmService({ env: overrides.env ?? {}, db: database.db, vault, logger, metrics, clock });
-    const summarizer = createSummarizer({
-      resolver: prompts.resolver,
-      router: llm.router,
-      contextWindowFor: (task, guildId) => llm.contextWindowFor(task, guildId),
-      store: new KyselySummaryStore(database.db),
-      standing: (task, guildId) => llm.targetStanding(task, guildId),
-      clock,
-      logger,
-    });
-    const chat = createChat({ resolver: prompts.resolver, router: llm.router, memory: new KyselyChatMemoryStore(database.db), clock, logger });
-    const unwireInvalidation = wireInvalidation(bus, prompts, logger);
-    for (const { repo, at } of await recentWebhookRepos(database.db, new Date(clock.now() - 7 * 86_400_000))) {
-      const [owner, name] = repo.split('/');
-      if (owner !== undefined && name !== undefined) prompts.markWebhookBacked(owner, name, at.getTime());
-    }
+    const discordMetrics = createDiscordMetrics(metrics, slashCommands.map((c) => c.data.name));
+    const gateway = createGatewayReadiness();
+    const unwireInvalidation = bus.subscribe((event) => prompts.applyRemote(event));
     const http = createHttpServer(logger, {
       maxConnections: config.http.maxConnections,
       bodyBudgetBytes: config.http.bodyBudgetBytes,
       timeoutMs: config.http.timeoutMs,
     });
-    mountHealthRoutes(http, { pingDatabase: () => database.ping(), metrics });
+    mountHealthRoutes(http, { pingDatabase: () => database.ping(), gateway: () => gateway.check(), metrics });
+    const parts = processParts(config);
+    // RECAP_ROLE=shards: the port serves health and metrics; the web hosts take the webhooks.
+    const intakeHttp = parts.intake ? http : withoutRoutes(http);
     const configHooks = new ConfigHookStore(database.db, vault);
     const correlation = createCorrelationScope();
     const crashFault = crashOnDeliveryFor(overrides.env?.RECAP_TEST_CRASH_ON_DELIVERY_REPO);
     if (crashFault !== undefined) logger.warn('RECAP_TEST_CRASH_ON_DELIVERY_REPO is set: a test fault crashes this process on some webhook deliveries');
-    const webhooks = mountGithubWebhook(http, {
+    const webhooks = mountGithubWebhook(intakeHttp, {
       secret: config.github.webhookSecret,
       hooks: configHooks,
       db: database.db,
       engine: prompts,
-      bus,
       metrics,
       logger,
       clock,
@@ -171,7 +156,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         'GITHUB_APP_ID is set but GITHUB_APP_SLUG, GITHUB_APP_CLIENT_ID and GITHUB_APP_CLIENT_SECRET are not: no App installation can be linked to a server, so the App reads no server\'s repository (public ones are read anonymously).',
       );
     }
-    mountGithubAppSetup(http, {
+    mountGithubAppSetup(intakeHttp, {
       linking: githubApp,
       onLinked: (guildId) => prompts.invalidateGuild(guildId),
       ...(config.http.publicUrl === undefined ? {} : { publicUrl: config.http.publicUrl }),
@@ -210,27 +195,38 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       llm,
       bus,
       bot: undefined,
+      gateway,
       correlation,
       async start() {
-        // SHARDS: a shard process serves Discord only (its manager has the one HTTP port and
-        // sweeps the webhook deliveries); the manager serves HTTP only (the shards are Discord).
-        const serveHttp = config.sharding.role !== 'shard';
-        const url = serveHttp ? (await http.listen(config.http.port, config.http.host)).url : 'off (the shard manager serves HTTP)';
-        if (serveHttp) webhooks.start();
-        if (config.sharding.role === 'manager') {
+        // What this process runs, by RECAP_ROLE and SHARDS / SHARD_IDS: see src/sharding/process-parts.ts.
+        const url = parts.listens ? (await http.listen(config.http.port, config.http.host)).url : 'off (the shard manager serves HTTP)';
+        if (parts.intake) webhooks.start();
+        if (parts.discord === 'shard-children') {
+          // Not ready until the shard processes are: the sharding role watches them here.
+          gateway.expect();
           logger.debug('the Discord client runs in the shard processes');
+        } else if (parts.discord === 'web-role') {
+          if (config.discord.token !== undefined) {
+            logger.warn('DISCORD_TOKEN is set, but RECAP_ROLE=web never connects to Discord: remove the token from this host');
+          }
         } else if (config.discord.token === undefined) {
           logger.warn(
             'the Discord client is off: DISCORD_TOKEN is not set. Set it (and invite the bot) to serve /summarize in Discord. ' +
               'Meanwhile, summarize a channel export offline with `npm run recap -- summarize examples/sample-export.json`.',
           );
         } else {
+          gateway.expect();
           app.bot = await startBot({
-            onClient: mentionChat.onClient,
+            onClient: (client, dispatcher) => {
+              gateway.watch(() => clientGatewayView(client));
+              discordMetrics.watchShards(() => clientGatewayView(client).shards);
+              mentionChat.onClient(client, dispatcher);
+            },
+            metrics: discordMetrics,
             token: config.discord.token,
             ...(config.discord.apiUrl === undefined ? {} : { apiUrl: config.discord.apiUrl }),
             ...(config.discord.devGuildId === undefined ? {} : { devGuildId: config.discord.devGuildId }),
-            // Once per deployment: the first shard registers for all.
+            // Once per deployment: the process holding shard 0 registers for every host (web hosts hold no shard).
             registerCommands: config.discord.registerCommands && (config.sharding.role !== 'shard' || config.sharding.ids.includes(0)),
             ...clientShards(config.sharding),
             commands: slashCommands,
@@ -248,7 +244,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         await llm.close();
         unwireInvalidation();
         await bus.close();
-        await prompts.cache.settle();
+        await prompts.settle();
         await database.close();
       },
     };

@@ -119,8 +119,8 @@ export function createChat(deps: ChatDeps): Chat {
     if (parameters.temperature !== undefined) chatRequest.temperature = parameters.temperature;
     if (parameters.provider !== undefined || parameters.model !== undefined) {
       chatRequest.preferred = {
-        ...(parameters.provider === undefined ? {} : { provider: parameters.provider }),
-        ...(parameters.model === undefined ? {} : { model: parameters.model }),
+        provider: parameters.provider,
+        model: parameters.model,
       };
     }
     if (request.signal !== undefined) chatRequest.signal = request.signal;
@@ -192,7 +192,7 @@ export function createChat(deps: ChatDeps): Chat {
               timestamp: new Date(t.at).toISOString(),
             })),
           },
-          ...(request.signal === undefined ? {} : { signal: request.signal }),
+          signal: request.signal,
         },
         { task: 'summarize', guildId: request.guildId, userId: request.userId, correlationId: request.correlationId },
       );

@@ -1,86 +1,91 @@
 import { environmentWithDotenv } from '../config/env.ts';
-import { KyselySummaryStore } from '../summaries/store.ts';
-import { createSummarizer } from '../summaries/summarize.ts';
-import type { BuildEngine } from '../summaries/runtime.ts';
-import { createLlmService } from '../llm/service.ts';
+import { createCore } from '../core.ts';
+import type { DatabaseHandle } from '../db/database.ts';
 import { createMetricsRegistry } from '../metrics/registry.ts';
-import { loadLocalRepo } from '../prompts/bundled.ts';
-import { createPromptEngine, promptLimitsFrom } from '../prompts/engine.ts';
-import { fixedRepoResolver, loadFixedRepo, RepoSpecError } from '../prompts/fixed-repo.ts';
-import { noPromptMetrics } from '../prompts/metrics.ts';
+import { fixedRepoResolver, loadFixedRepo, RepoSpecError, type FixedRepo } from '../prompts/fixed-repo.ts';
 import { describeProblems } from '../prompts/snapshot-cache.ts';
 import { systemClock } from '../resilience/clock.ts';
-import { Keyring } from '../vault/keyring.ts';
-import { loadSodium } from '../vault/sodium.ts';
-import { Vault } from '../vault/vault.ts';
-import { UsageError } from './command.ts';
-import { openCliRuntime } from './runtime.ts';
+import { keyringFrom } from '../vault/keyring.ts';
+import type { Summarizer } from '../summaries/summarize.ts';
+import { UsageError, type CliContext } from './command.ts';
+import { createCliLogger, loadCliConfig } from './cli-config.ts';
+
+export interface EngineRuntimeOptions {
+  /** A prompt repository: a local folder, or a GitHub URL. Absent: the guild's repo if configured, else the bundled prompts. */
+  prompts?: string | undefined;
+  /** Send every call to this provider only (e.g. `local` for an offline summary). */
+  provider?: string | undefined;
+}
+
+export interface EngineRuntime {
+  summarizer: Summarizer;
+  /** Closes what `buildEngine` opened (database, plugins). */
+  close(): Promise<void>;
+}
+
+export type BuildEngine = (ctx: CliContext, options: EngineRuntimeOptions) => Promise<EngineRuntime>;
 
 /**
- * The summarizer as `recap summarize` uses it: the same parts as the bot
- * (database, prompt engine, plugins, router), on whatever the environment
- * configures, which on a fresh machine is an in-memory PGlite (the service's
- * embedded directory is never opened: `npm start` may hold it), the bundled
- * prompts and the offline `local` provider. With DATABASE_URL it shares the
- * service's database: guild prompt repos, keys and earlier summaries.
+ * The summarizer as `recap summarize` uses it: the service's parts (see
+ * core.ts) on whatever the environment configures. With DATABASE_URL it
+ * shares the service's database: guild prompt repos, keys and earlier
+ * summaries. Without it, no database is opened at all: an export's summary
+ * keeps nothing worth keeping, so the run starts as on an empty database
+ * (the bundled prompts and the offline `local` provider on a fresh machine),
+ * never touches the service's embedded directory, and runs beside `npm start`.
  */
 export const buildEngine: BuildEngine = async (ctx, options) => {
-  // An export's summary keeps nothing worth keeping: in memory, so it runs beside `npm start` on the same DATA_DIR.
-  const runtime = await openCliRuntime(ctx, { migrate: true, embedded: 'memory' });
-  const { config, logger, database } = runtime;
-  const closers: Array<() => Promise<void>> = [() => runtime.close()];
+  const config = loadCliConfig(ctx);
+  const logger = createCliLogger(config, ctx);
+  const keyring = keyringFrom(config);
+  const fixed = options.prompts === undefined ? undefined : await loadPromptsOption(ctx, options.prompts, config.github.apiUrl);
+  let database: DatabaseHandle | undefined;
+  if (config.database.url !== undefined) {
+    // Loaded only here: the embedded database's code is not needed for a run without one.
+    const { openCliDatabase } = await import('./runtime.ts');
+    database = await openCliDatabase(config, logger, { migrate: true });
+  }
+  const closers: Array<() => Promise<void>> = database === undefined ? [] : [() => database.close()];
   const close = async (): Promise<void> => {
     for (const step of closers.reverse()) await step().catch(() => undefined);
   };
   try {
-    const keyring = config.masterKeys === undefined ? undefined : Keyring.parse(config.masterKeys);
-    const vault = new Vault(database.db, await loadSodium(), keyring);
-    const bundled = (await loadLocalRepo(config.prompts.dir, promptLimitsFrom(config))).repo;
-    let resolver;
-    if (options.prompts === undefined) {
-      resolver = createPromptEngine({ config, db: database.db, vault, logger, clock: systemClock, metrics: noPromptMetrics, bundled }).resolver;
-    } else {
-      let fixed;
-      try {
-        fixed = await loadFixedRepo(options.prompts, {
-          cwd: ctx.cwd,
-          apiUrl: config.github.apiUrl,
-          ...(ctx.env.GITHUB_TOKEN?.trim() ? { token: ctx.env.GITHUB_TOKEN.trim() } : {}),
-        });
-      } catch (error) {
-        if (error instanceof RepoSpecError) throw new UsageError(`--prompts: ${error.message}`);
-        throw error;
-      }
-      if (fixed.repo === null) {
-        ctx.stderr.write(`warning: --prompts ${options.prompts} cannot be used (${fixed.error || describeProblems(fixed.problems)}); using the bundled prompts\n`);
-      }
-      resolver = fixedRepoResolver(fixed, bundled);
-    }
-    const llm = await createLlmService({
-      env: environmentWithDotenv(ctx.env, ctx.cwd),
-      db: database.db,
-      vault,
+    const core = await createCore({
+      config,
       logger,
+      keyring,
+      env: environmentWithDotenv(ctx.env, ctx.cwd),
+      database,
       metrics: createMetricsRegistry({ defaultMetrics: false }),
       clock: systemClock,
+      ...(fixed === undefined ? {} : { resolver: (bundled) => fixedRepoResolver(fixed, bundled) }),
       ...(options.provider === undefined ? {} : { providerOrder: [options.provider] }),
     });
-    closers.push(() => llm.close());
-    if (options.provider !== undefined && !llm.enabledProviders().includes(options.provider)) {
-      throw new UsageError(`--provider: "${options.provider}" is not an enabled provider; enabled: ${llm.enabledProviders().join(', ') || 'none'}`);
+    closers.push(() => core.llm.close());
+    if (options.provider !== undefined && !core.llm.enabledProviders().includes(options.provider)) {
+      throw new UsageError(`--provider: "${options.provider}" is not an enabled provider; enabled: ${core.llm.enabledProviders().join(', ') || 'none'}`);
     }
-    const summarizer = createSummarizer({
-      resolver,
-      router: llm.router,
-      contextWindowFor: (task, guildId) => llm.contextWindowFor(task, guildId),
-      store: new KyselySummaryStore(database.db),
-      standing: (task, guildId) => llm.targetStanding(task, guildId),
-      clock: systemClock,
-      logger,
-    });
-    return { summarizer, close };
+    return { summarizer: core.summarizer, close };
   } catch (error) {
     await close();
     throw error;
   }
 };
+
+async function loadPromptsOption(ctx: CliContext, spec: string, apiUrl: string): Promise<FixedRepo> {
+  let fixed;
+  try {
+    fixed = await loadFixedRepo(spec, {
+      cwd: ctx.cwd,
+      apiUrl,
+      ...(ctx.env.GITHUB_TOKEN?.trim() ? { token: ctx.env.GITHUB_TOKEN.trim() } : {}),
+    });
+  } catch (error) {
+    if (error instanceof RepoSpecError) throw new UsageError(`--prompts: ${error.message}`);
+    throw error;
+  }
+  if (fixed.repo === null) {
+    ctx.stderr.write(`warning: --prompts ${spec} cannot be used (${fixed.error || describeProblems(fixed.problems)}); using the bundled prompts\n`);
+  }
+  return fixed;
+}

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { parseDuration } from '../conversation/duration.ts';
+import { parseShardIds } from './shard-ids.ts';
 import { Secret } from './secret.ts';
 
 /**
@@ -72,6 +73,9 @@ const httpUrl = (what: string) =>
     }
   }, `expected ${what}`);
 
+/** Discord's own ceiling is far below this; it only bounds what a typo can make us allocate. */
+const MAX_SHARDS = 10_000;
+
 const schema = z.object({
   HTTP_PORT: withDefault(port, 8080),
   HTTP_HOST: withDefault(z.string(), '0.0.0.0'),
@@ -122,6 +126,20 @@ const schema = z.object({
   SHARDS: z.preprocess(
     (v) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v),
     z.union([z.literal('auto'), positiveInt('auto or a number of shards (1 or more)')], { error: 'expected auto or a number of shards (1 or more)' }).optional(),
+  ),
+  SHARD_IDS: z.preprocess(emptyAsUnset, z.string().optional()),
+  SHARD_COUNT: z.preprocess(
+    emptyAsUnset,
+    positiveInt('the total number of shards across every host (1 or more)').max(MAX_SHARDS, `expected at most ${MAX_SHARDS} shards`).optional(),
+  ),
+  RECAP_ROLE: withDefault(
+    z.preprocess(
+      (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+      z.enum(['all', 'web', 'shards'], {
+        error: 'expected all (HTTP and Discord), web (HTTP, webhooks and the API; no Discord) or shards (Discord shards; HTTP for health and metrics only)',
+      }),
+    ),
+    'all',
   ),
   SHARD_SPAWN_DELAY_MS: withDefault(
     z.coerce.number({ error: 'expected a delay in milliseconds' }).int('expected a whole number of milliseconds').min(0, 'expected a delay in milliseconds (0 or more)'),
@@ -201,18 +219,34 @@ export interface Config {
   log: { level: RawEnv['LOG_LEVEL']; format: RawEnv['LOG_FORMAT'] };
   /** Which part of a deployment this process is (see src/sharding/). */
   sharding: Sharding;
+  /**
+   * RECAP_ROLE, what this host does: `all` (HTTP with webhook intake, and
+   * Discord), `web` (HTTP with webhook intake and the API; never Discord) or
+   * `shards` (Discord; its HTTP port serves /healthz, /readyz and /metrics only).
+   */
+  role: DeploymentRole;
 }
+
+export type DeploymentRole = RawEnv['RECAP_ROLE'];
 
 /**
  * - single: everything in one process (no SHARDS);
- * - manager: SHARDS set: HTTP (health, metrics, webhooks) here, Discord in
- *   one child process per shard;
+ * - manager: SHARDS, or SHARD_IDS of SHARD_COUNT, set: HTTP (health, metrics,
+ *   and webhooks unless RECAP_ROLE=shards) here, Discord in one child process
+ *   per shard this host runs;
  * - shard: a child of the manager (discord.js sets SHARDING_MANAGER, SHARDS
  *   and SHARD_COUNT for it): Discord only, no HTTP, no migrations.
  */
 export type Sharding =
   | { role: 'single' }
-  | { role: 'manager'; shards: 'auto' | number; spawnDelayMs: number }
+  | {
+      role: 'manager';
+      /** The deployment's total (SHARDS, or SHARD_COUNT). */
+      shards: 'auto' | number;
+      /** SHARD_IDS: the part of `shards` this host runs; unset, every one. */
+      ids?: number[];
+      spawnDelayMs: number;
+    }
   | { role: 'shard'; ids: number[]; count: number };
 
 export class ConfigError extends Error {
@@ -241,9 +275,10 @@ export function environmentWithDotenv(env: NodeJS.ProcessEnv, cwd: string): Node
 
 /** Validates the environment; throws one ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  // In a shard child, SHARDS is discord.js's list of this process's shard ids, not ours.
+  // In a shard child, SHARDS and SHARD_COUNT are discord.js's (this process's shard ids, the
+  // total), and SHARD_IDS is its manager's, already applied.
   const shardChild = env[SHARD_PROCESS_MARK] === 'true';
-  const parsed = schema.safeParse(shardChild ? { ...env, SHARDS: undefined } : env);
+  const parsed = schema.safeParse(shardChild ? { ...env, SHARDS: undefined, SHARD_COUNT: undefined, SHARD_IDS: undefined } : env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
@@ -311,6 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     sharding,
+    role: e.RECAP_ROLE,
   };
 }
 
@@ -352,12 +388,44 @@ function shardingFrom(e: RawEnv, childEnv: NodeJS.ProcessEnv | undefined): Shard
     }
     return { role: 'shard', ids, count };
   }
-  if (e.SHARDS === undefined) return { role: 'single' };
-  if (e.DATABASE_URL === undefined) {
-    throw new ConfigError('SHARDS', 'needs DATABASE_URL (a Postgres server the shard processes share); the embedded PGlite database belongs to one process');
+  const sharding = managerSharding(e);
+  checkRole(e, sharding);
+  return sharding;
+}
+
+/** SHARDS (every shard here) or SHARD_IDS of SHARD_COUNT (a part of them here), or neither. */
+function managerSharding(e: RawEnv): Sharding {
+  if (e.SHARD_IDS !== undefined && e.SHARDS !== undefined) {
+    throw new ConfigError('SHARD_IDS', 'set either SHARDS (every shard on this host) or SHARD_IDS with SHARD_COUNT (a part of them), not both');
   }
-  if (e.DISCORD_TOKEN === undefined) throw new ConfigError('SHARDS', 'needs DISCORD_TOKEN: the shards are Discord connections');
-  return { role: 'manager', shards: e.SHARDS, spawnDelayMs: e.SHARD_SPAWN_DELAY_MS };
+  if (e.SHARD_IDS !== undefined && e.SHARD_COUNT === undefined) {
+    throw new ConfigError('SHARD_IDS', 'needs SHARD_COUNT, the total number of shards across every host (e.g. SHARD_IDS=0-3 SHARD_COUNT=8)');
+  }
+  if (e.SHARD_COUNT !== undefined && e.SHARD_IDS === undefined) {
+    throw new ConfigError('SHARD_COUNT', 'needs SHARD_IDS, the shards this host runs (e.g. SHARD_IDS=0-3); to run every shard here, set SHARDS instead');
+  }
+  const variable = e.SHARD_IDS === undefined ? 'SHARDS' : 'SHARD_IDS';
+  if (e.SHARDS === undefined && e.SHARD_IDS === undefined) return { role: 'single' };
+  if (e.RECAP_ROLE === 'web') {
+    throw new ConfigError('RECAP_ROLE', `web runs no Discord shards; unset ${variable} on this host, or set RECAP_ROLE=shards (or all)`);
+  }
+  if (e.DATABASE_URL === undefined) {
+    throw new ConfigError(variable, 'needs DATABASE_URL (a Postgres server the shard processes share); the embedded PGlite database belongs to one process');
+  }
+  if (e.DISCORD_TOKEN === undefined) throw new ConfigError(variable, 'needs DISCORD_TOKEN: the shards are Discord connections');
+  if (e.SHARD_IDS === undefined || e.SHARD_COUNT === undefined) return { role: 'manager', shards: e.SHARDS ?? 'auto', spawnDelayMs: e.SHARD_SPAWN_DELAY_MS };
+  const parsed = parseShardIds(e.SHARD_IDS, e.SHARD_COUNT);
+  if ('reason' in parsed) throw new ConfigError('SHARD_IDS', parsed.reason);
+  return { role: 'manager', shards: e.SHARD_COUNT, ids: parsed.ids, spawnDelayMs: e.SHARD_SPAWN_DELAY_MS };
+}
+
+/** RECAP_ROLE=shards is a Discord host: it needs the token, and a database it shares with the web hosts. */
+function checkRole(e: RawEnv, sharding: Sharding): void {
+  if (e.RECAP_ROLE !== 'shards' || sharding.role === 'manager') return;
+  if (e.DISCORD_TOKEN === undefined) throw new ConfigError('RECAP_ROLE', 'shards needs DISCORD_TOKEN: a shards host is the Discord connection');
+  if (e.DATABASE_URL === undefined) {
+    throw new ConfigError('RECAP_ROLE', 'shards needs DATABASE_URL: a shards host serves no webhooks, so it shares a Postgres server with the web host that does');
+  }
 }
 
 /** discord.js writes one id (`3`) or a JSON list (`[2,3]`). */

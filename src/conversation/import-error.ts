@@ -22,7 +22,7 @@ type ImportErrorCode =
 
 interface ImportErrorDetails {
   /** File name (or a caller-given label) the error is about. */
-  source?: string;
+  source?: string | undefined;
   /** Byte offset, or the start of the byte range, where the problem was found. */
   byteOffset?: number;
   /** End of the byte range when the exact offset is unknown. */

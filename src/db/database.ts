@@ -32,7 +32,7 @@ export interface DatabaseHandle {
 
 export interface DatabaseOptions {
   /** Real Postgres when set; embedded PGlite under `dataDir` otherwise. */
-  url?: string;
+  url?: string | undefined;
   dataDir: string;
   poolMax: number;
   logger: Logger;

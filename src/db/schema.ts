@@ -1,18 +1,16 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { Generated } from 'kysely';
 import type { EngineTables } from '../summaries/tables.ts';
 import type { LlmTables } from '../llm/tables.ts';
 import type { WebhookTables } from '../webhooks/tables.ts';
 import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';
 import type { InstallStateTables } from '../github-app/install-state.ts';
+import type { Json, Timestamp } from './column-types.ts';
 
 /**
  * Table types, one interface per table; each folder that owns tables
  * declares them beside its code and they are joined here, so queries stay
  * typed end to end.
  */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type Json<T> = ColumnType<T, string, string>;
 
 export interface GuildSettingsTable {
   guild_id: string;

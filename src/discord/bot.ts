@@ -3,6 +3,7 @@ import type { Secret } from '../config/secret.ts';
 import type { Logger } from '../log/logger.ts';
 import type { SlashCommand } from './command.ts';
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
+import type { DiscordMetrics } from './metrics.ts';
 import { registerCommands } from './register.ts';
 import type { BotServices } from './services.ts';
 
@@ -19,6 +20,7 @@ export interface BotOptions {
   onClient?: (client: Client, dispatcher: Dispatcher) => void;
   shards?: number | number[] | 'auto';
   shardCount?: number;
+  metrics?: DiscordMetrics;
 }
 
 export interface Bot {
@@ -38,7 +40,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     ...(options.apiUrl === undefined ? {} : { rest: { api: options.apiUrl } }),
     ...(options.shards === undefined ? {} : { shards: options.shards, shardCount: options.shardCount }),
   });
-  const dispatcher = createDispatcher({ commands: options.commands, services: options.services, logger });
+  const dispatcher = createDispatcher({ commands: options.commands, services: options.services, logger, ...(options.metrics === undefined ? {} : { metrics: options.metrics }) });
   // A rejected async listener becomes an `error` event; unhandled, it would end the process.
   client.on(Events.Error, (error) => logger.error({ err: error }, 'Discord client error'));
   client.on(Events.ShardError, (error, shardId) => logger.warn({ err: error, shardId }, 'Discord gateway connection error'));

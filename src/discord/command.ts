@@ -7,13 +7,16 @@ import type {
   StringSelectMenuInteraction,
 } from 'discord.js';
 import type { Logger } from '../log/logger.ts';
+import type { InteractionMemory } from './memory.ts';
 import type { BotServices } from './services.ts';
 
 export type ComponentInteraction = ButtonInteraction | ModalSubmitInteraction | StringSelectMenuInteraction;
 
-/** What a handler gets besides the interaction: the app's services and a log line prefix. */
+/** What a handler gets besides the interaction: the app's services, the bot's memory and a log line prefix. */
 export interface CommandContext {
   services: BotServices;
+  /** State kept between interactions (pending confirmations, caches): a command module keeps none of its own. */
+  memory: InteractionMemory;
   /** Shown to the member with any failure and present on every log line of this interaction. */
   correlationId: string;
   logger: Logger;

@@ -4,6 +4,8 @@ import { CONNECTION_LOST_MESSAGE, isConnectionLost } from '../db/connection-erro
 import type { Logger } from '../log/logger.ts';
 import type { CommandContext, SlashCommand } from './command.ts';
 import { GENERIC_FAILURE, UserFacingError } from './errors.ts';
+import { createInteractionMemory } from './memory.ts';
+import type { DiscordMetrics, InteractionKind, InteractionOutcome } from './metrics.ts';
 import { deferOnce, respond } from './respond.ts';
 import type { BotServices } from './services.ts';
 
@@ -17,6 +19,8 @@ export interface DispatcherOptions {
    * "The application did not respond".
    */
   safetyDeferMs?: number;
+  /** Counts and times every interaction by command, kind and outcome. */
+  metrics?: DiscordMetrics;
 }
 
 export interface Dispatcher {
@@ -33,10 +37,12 @@ export function newCorrelationId(): string {
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const byName = new Map(options.commands.map((c) => [c.data.name, c]));
+  // One per bot: what its handlers keep between interactions.
+  const memory = createInteractionMemory();
   const running = new Set<Promise<void>>();
   let draining = false;
 
-  const fail = async (interaction: RepliableInteraction, ctx: CommandContext, thrown: unknown): Promise<void> => {
+  const fail = async (interaction: RepliableInteraction, ctx: CommandContext, thrown: unknown): Promise<'refused' | 'failed'> => {
     // A write that lost its database connection is not repeated for the member (it may have happened): they decide.
     const error = !(thrown instanceof UserFacingError) && isConnectionLost(thrown) ? new UserFacingError(CONNECTION_LOST_MESSAGE, { cause: thrown }) : thrown;
     const known = error instanceof UserFacingError;
@@ -48,16 +54,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     } catch (replyError) {
       ctx.logger.warn({ err: replyError }, 'could not tell the member about the failure');
     }
+    return known ? 'refused' : 'failed';
   };
 
-  const run = async (interaction: Interaction, correlationId: string): Promise<void> => {
+  const run = async (interaction: Interaction, correlationId: string, outcome: { value: InteractionOutcome }): Promise<void> => {
     const logger = options.logger.child({
       correlationId,
       guildId: interaction.guildId ?? undefined,
       userId: interaction.user.id,
       ...(interaction.isCommand() || interaction.isAutocomplete() ? { command: interaction.commandName } : {}),
     });
-    const ctx: CommandContext = { services: options.services, correlationId, logger };
+    const ctx: CommandContext = { services: options.services, memory, correlationId, logger };
 
     if (interaction.isAutocomplete()) {
       const command = byName.get(interaction.commandName);
@@ -66,12 +73,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         else await command.autocomplete(interaction, ctx);
       } catch (error) {
         logger.warn({ err: error }, 'autocomplete failed');
+        outcome.value = 'failed';
         if (!interaction.responded) await interaction.respond([]).catch(() => undefined);
       }
       return;
     }
     if (!interaction.isRepliable()) return;
     if (draining) {
+      outcome.value = 'draining';
       await interaction
         .reply({ content: 'The bot is restarting; please try again in a moment.', flags: MessageFlags.Ephemeral })
         .catch(() => undefined);
@@ -88,6 +97,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (command?.handleComponent !== undefined) handler = () => command.handleComponent!(interaction, ctx);
     }
     if (handler === undefined) {
+      outcome.value = 'unknown';
       await fail(interaction, ctx, new UserFacingError('This command or button is not known to this version of the bot.'));
       return;
     }
@@ -101,9 +111,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     try {
       await handler();
     } catch (error) {
-      await fail(interaction, ctx, error);
+      outcome.value = await fail(interaction, ctx, error);
     } finally {
       clearTimeout(safety);
+    }
+  };
+
+  /** Runs one interaction and records it in the metrics. */
+  const measured = async (interaction: Interaction, correlationId: string): Promise<void> => {
+    const started = performance.now();
+    const outcome = { value: 'ok' as InteractionOutcome };
+    try {
+      await run(interaction, correlationId, outcome);
+    } catch (error) {
+      outcome.value = 'failed';
+      throw error;
+    } finally {
+      const kind = kindOf(interaction);
+      if (kind !== undefined) {
+        options.metrics?.interaction({ kind, command: commandNameOf(interaction), outcome: outcome.value, seconds: (performance.now() - started) / 1000 });
+      }
     }
   };
 
@@ -115,7 +142,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const correlationId = newCorrelationId();
       // Errors that escape to the process are logged with this interaction's reference id.
       const scope = options.services.correlation;
-      const task = (scope === undefined ? run(interaction, correlationId) : scope.run(correlationId, () => run(interaction, correlationId))).catch((error: unknown) => {
+      const task = (scope === undefined ? measured(interaction, correlationId) : scope.run(correlationId, () => measured(interaction, correlationId))).catch((error: unknown) => {
         options.logger.error({ err: error }, 'interaction dispatch failed');
       });
       running.add(task);
@@ -128,4 +155,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await Promise.race([Promise.allSettled([...running]), deadline]);
     },
   };
+}
+
+function kindOf(interaction: Interaction): InteractionKind | undefined {
+  if (interaction.isChatInputCommand()) return 'command';
+  if (interaction.isAutocomplete()) return 'autocomplete';
+  if (interaction.isButton() || interaction.isModalSubmit() || interaction.isStringSelectMenu()) return 'component';
+  return undefined;
+}
+
+/** The command an interaction belongs to (a component's custom id starts with it); metrics map unknown names to `unknown`. */
+function commandNameOf(interaction: Interaction): string {
+  if (interaction.isCommand() || interaction.isAutocomplete()) return interaction.commandName;
+  if (interaction.isMessageComponent() || interaction.isModalSubmit()) return interaction.customId.split(':', 1)[0] ?? '';
+  return '';
 }

@@ -1,7 +1,8 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ColumnType, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Secret } from '../config/secret.ts';
 import type { Clock } from '../resilience/clock.ts';
+import type { Timestamp } from '../db/column-types.ts';
 import type { Database } from '../db/schema.ts';
 
 /**
@@ -13,14 +14,12 @@ import type { Database } from '../db/schema.ts';
  * for a guild whose admin did not ask for it.
  */
 
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
-
 export interface GithubAppInstallStatesTable {
   nonce: string;
   guild_id: string;
   discord_user_id: string;
-  created_at: Timestamp;
-  expires_at: Timestamp;
+  created_at: Timestamp<'no default'>;
+  expires_at: Timestamp<'no default'>;
 }
 
 export interface InstallStateTables {

@@ -11,6 +11,7 @@ export interface HttpServer {
   route(method: string, path: string, handler: Handler): void;
   /** Mounts a handler for every path below `prefix` (which ends in `/`); exact routes win. */
   routePrefix(method: string, prefix: string, handler: Handler): void;
+  /** `url` names the address actually bound (`http://0.0.0.0:8080` on every IPv4 interface). */
   listen(port: number, host: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
   readonly server: Server;
@@ -131,8 +132,9 @@ export function createHttpServer(logger: Logger, limits: Partial<HttpLimits> = {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
+          // What the socket is bound to (0.0.0.0 when listening on every interface), not what was asked for.
           const address = server.address() as AddressInfo;
-          const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+          const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
           resolve({ port: address.port, url: `http://${shownHost}:${address.port}` });
         });
       });

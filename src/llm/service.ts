@@ -15,7 +15,6 @@ import type { Database } from '../db/schema.ts';
 import type { Environment } from './plugin-host/env-substitution.ts';
 import { PluginHost, type ReloadResult } from './plugin-host/host.ts';
 import type { PluginLogger } from './plugin-host/types.ts';
-import type { TargetStandingEntry } from '../summaries/reuse-policy.ts';
 import type { Clock } from '../resilience/clock.ts';
 import { BreakerBank, DEFAULT_BREAKER } from './router/breakers.ts';
 import { createRouterMetrics, type RouterMetrics } from './router/metrics.ts';
@@ -61,7 +60,14 @@ interface LlmServiceDeps {
   healthIntervalMs?: number;
   usageBatch?: { size?: number; intervalMs?: number };
   /** Restricts requests without a guild to these providers, in this order (the CLI's `--provider`). */
-  providerOrder?: readonly string[];
+  providerOrder?: readonly string[] | undefined;
+}
+
+/** One target of a task's plan, most preferred first, and whether it could be called now. */
+export interface TargetStandingEntry {
+  provider: string;
+  model: string;
+  callable: boolean;
 }
 
 export interface LlmService {
@@ -121,7 +127,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       routerConfig: () => host.router,
       // Only called once routing starts, by which time `settings` exists.
       providerOrder: (guildId) => settings.peek(guildId)?.providerOrder,
-      ...(deps.providerOrder === undefined ? {} : { defaultOrder: deps.providerOrder }),
+      defaultOrder: deps.providerOrder,
     });
     const enabledProviders = (): string[] => guildPlan.plannedProviders().filter((name) => host.getProvider(name) !== undefined);
     const settings = createGuildAiSettings({ db, clock, logger, knownProviders: enabledProviders });

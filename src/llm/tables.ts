@@ -1,13 +1,10 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { Numeric, Timestamp } from '../db/column-types.ts';
 
 /**
  * Table types for the language-model service (migration 0003_llm_usage).
  * Merged into the application's `Database` in src/db/schema.ts.
  */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-/** Postgres `numeric` comes back as a string so no precision is lost on the way. */
-type Numeric = ColumnType<string, number | string | undefined, number | string>;
 
 export interface LlmCallsTable {
   /** bigserial, returned as a string by the drivers. */

@@ -17,7 +17,7 @@ interface PlanSources {
   /** The guild's provider order, when it has one (synchronous: read from the settings cache). */
   providerOrder(guildId: string): readonly string[] | undefined;
   /** An order for requests without a guild (the command line's `--provider`). */
-  defaultOrder?: readonly string[];
+  defaultOrder?: readonly string[] | undefined;
 }
 
 interface GuildPlan {

@@ -10,8 +10,9 @@
  * uses that to load a day's total without counting a record twice or missing
  * one.
  */
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import type { LlmCallsTable } from './tables.ts';
 import type { PluginLogger } from './plugin-host/types.ts';
 import type { UsageRecord, UsageSink } from './router/types.ts';
 import { messageOf } from '../log/error-message.ts';
@@ -39,21 +40,8 @@ interface UsageWriterOptions {
   maxPending?: number;
 }
 
-type Row = {
-  guild_id: string | null;
-  user_id: string | null;
-  task: string;
-  provider: string | null;
-  model: string | null;
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: string;
-  latency_ms: number;
-  outcome: string;
-  key_source: string;
-  correlation_id: string;
-  created_at: Date;
-};
+/** A row as inserted. */
+type Row = Insertable<LlmCallsTable>;
 
 /** Postgres allows 65,535 parameters per statement; 13 columns a row. */
 const ROWS_PER_INSERT = 1_000;
@@ -146,12 +134,13 @@ export function createUsageWriter(options: UsageWriterOptions): UsageWriter {
 }
 
 function toRow(e: UsageRecord): Row {
+  const { task, provider, model } = e;
   return {
     guild_id: e.guildId,
     user_id: e.userId,
-    task: e.task,
-    provider: e.provider,
-    model: e.model,
+    task,
+    provider,
+    model,
     input_tokens: clampInt(e.inputTokens),
     output_tokens: clampInt(e.outputTokens),
     // numeric(12,6): six decimals, and never a value the column would reject.

@@ -1,29 +1,36 @@
 import type { Kysely } from 'kysely';
-import type { Octokit } from 'octokit';
 import type { Config } from '../config/env.ts';
 import type { Database } from '../db/schema.ts';
+import type { InvalidationEvent } from '../invalidation/events.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from '../resilience/clock.ts';
 import type { Vault } from '../vault/vault.ts';
+import type { EngineParts } from './engine-parts.ts';
 import type { PromptLimits } from './limits.ts';
 import type { PromptMetrics } from './metrics.ts';
 import type { ParsedRepo } from './parsed.ts';
-import { PromptConfigStore, type PromptConfig } from './prompt-config-store.ts';
-import { describeOutcome } from './outcome-text.ts';
-import { headOf, isSuccess, type RefreshOutcome } from './refresh-outcome.ts';
+import { PromptConfigStore, type PromptConfig, type SavePromptConfig } from './prompt-config-store.ts';
+import { applyPush, applyRepositoryEvent, receivePush, type PushGroup, type PushPlan, type ReceivedPush, type RepositoryChange } from './push-refresh.ts';
+import { headOf, type RefreshOutcome } from './refresh-outcome.ts';
+import { applyRemote, forgetGuild } from './remote-changes.ts';
 import { createRepoCredentials, createRepoTargets } from './repo-targets.ts';
 import { createPromptResolver, type PromptResolver } from './resolver.ts';
-import { SnapshotCache, type CacheTarget, type RefreshResult } from './snapshot-cache.ts';
+import { reportFrom, type RepositoryReport } from './repository-report.ts';
+import { SnapshotCache, type CacheTarget } from './snapshot-cache.ts';
 import { KyselySnapshotStore } from './snapshot-store.ts';
 import { InstallationLinkStore } from './sources/app-installations.ts';
 import { createBreakerRegistry } from './sources/breaker-registry.ts';
-import { lookupDefaultBranch } from './sources/default-branch.ts';
-import { GitHubAppAuth } from './sources/github-app-auth.ts';
-import { createGitHubClient } from './sources/github-http.ts';
+import { createDefaultBranchLookup } from './sources/default-branch.ts';
+import { createGitHubClients } from './sources/github-clients.ts';
 import { InMemoryRateLimitGate } from './sources/rate-limit-gate.ts';
 import { defaultApiBaseUrl, parseRepoUrl } from './sources/repo-url.ts';
 import type { Problem, ResolutionLevel } from './types.ts';
-import type { InvalidationEvent } from '../invalidation/events.ts';
+import { createWebhookTrust } from './webhook-trust.ts';
+
+export type { PromptConfig } from './prompt-config-store.ts';
+export { WEBHOOK_TRUST_MS } from './webhook-trust.ts';
+export type { RepositoryReport } from './repository-report.ts';
+export type { PushGroup, PushPlan, ReceivedPush, RepositoryChange } from './push-refresh.ts';
 
 export interface PromptEngineDeps {
   config: Config;
@@ -33,27 +40,13 @@ export interface PromptEngineDeps {
   clock: Clock;
   metrics: PromptMetrics;
   bundled: ParsedRepo | null;
-  /** Tells the other processes of a deployment (the invalidation bus); absent in a single tool process. */
+  /**
+   * Tells the other processes of a deployment (the invalidation bus); absent
+   * in a single tool process. Every announcement of the engine goes here.
+   */
   announce?: (event: InvalidationEvent) => Promise<void>;
-}
-
-/** What an admin sees after `/prompt-config set` or `prompts resolve`: the repo as the engine reads it. */
-export interface RepositoryReport {
-  ok: boolean;
-  repo: string;
-  branch: string;
-  commit: string | null;
-  format: string | null;
-  version: string | null;
-  routes: Array<{ name: string; pattern: string }>;
-  files: string[];
-  problems: Problem[];
-  /** Set when the refresh did not succeed: the admin's one line about it. */
-  error?: string;
-  /** What the refresh actually did. */
-  outcome: RefreshOutcome;
-  /** `outcome` in the admin's words (see describeOutcome). */
-  summary: string;
+  /** Repositories whose signed webhooks reached the deployment lately, and when (their TTL is a backstop). */
+  webhookRepos?: ReadonlyArray<{ owner: string; repo: string; at: number }>;
 }
 
 export interface PromptStatus {
@@ -70,28 +63,55 @@ export interface PromptStatus {
 
 export interface PromptEngine {
   resolver: PromptResolver;
-  configs: PromptConfigStore;
-  cache: SnapshotCache;
-  targetFor(config: PromptConfig): CacheTarget;
   /** Reads a repository as `/prompt-config set` would, without saving anything; warms the cache. */
   inspect(input: { guildId: string; repoUrl: string; branch?: string; hasToken?: boolean }): Promise<
     { ok: true; config: Omit<PromptConfig, 'updatedAt' | 'updatedBy'>; report: RepositoryReport } | { ok: false; message: string }
   >;
   /** Refetches a guild's repository now. */
   refresh(guildId: string): Promise<RepositoryReport | undefined>;
+  status(guildId: string): Promise<PromptStatus>;
+
+  /** A guild's prompt config, or null when it has none. */
+  config(guildId: string): Promise<PromptConfig | null>;
+  /** The configs that read a repository, on any branch. */
+  configsReading(owner: string, repo: string): Promise<PromptConfig[]>;
+  /** Saves a guild's config (the caller then invalidates the guild). */
+  saveConfig(input: SavePromptConfig): Promise<void>;
+  /** Removes a guild's config; false when it had none. */
+  removeConfig(guildId: string): Promise<boolean>;
+  /** An inspection was a sync: records its outcome so status shows it at once. */
+  recordInspection(guildId: string, report: RepositoryReport): Promise<void>;
+  /**
+   * The snapshot a guild's config reads, as this process holds it (never
+   * from GitHub); with `storeWaitMs`, one not in memory is looked up in the
+   * shared store for at most that long. Null: the guild has no config.
+   */
+  heldSnapshot(guildId: string, options?: { storeWaitMs?: number }): Promise<{ config: PromptConfig; parsed: ParsedRepo | null } | null>;
   /** A guild's config changed here: forget it in this process and tell the others. */
   invalidateGuild(guildId: string): void;
-  /** Drops what this process remembers about a guild's prompts (another process changed its config). */
-  forgetGuild(guildId: string): void;
-  status(guildId: string): Promise<PromptStatus>;
-  /** Records that a repository's pushes arrive as signed webhooks (its TTL becomes a backstop). */
-  markWebhookBacked(owner: string, repo: string, at?: number): void;
-  /** Ends freshness of every snapshot of a repository (a push); returns how many were held. */
-  expireRepository(owner: string, repo: string, ref?: string): number;
-}
 
-/** How long one signed delivery from a repository keeps its snapshots on the webhook TTL. */
-const WEBHOOK_TRUST_MS = 7 * 24 * 60 * 60 * 1000;
+  /**
+   * A signed push arrived: trusts the repository's webhooks (operator's secret
+   * only), records the push on the guilds concerned, and plans one refresh per
+   * snapshot that the push brings something new to. Quick: no GitHub.
+   */
+  receivePush(push: ReceivedPush): Promise<PushPlan>;
+  /**
+   * Refreshes what one or more push plans (merged by the caller's rate
+   * limit) named, records the outcomes and tells the other processes; one
+   * line per snapshot. Rejects when the database or the bus failed (retry).
+   */
+  applyPush(owner: string, repo: string, work: Map<string, PushGroup>): Promise<string[]>;
+  /** A signed delivery says a repository was renamed, transferred or deleted. */
+  applyRepositoryEvent(change: RepositoryChange): Promise<void>;
+  /** GitHub pinged the operator's webhook from a repository: its pushes reach this deployment from now on. */
+  applyWebhookPing(owner: string, repo: string): void;
+  /** Another process changed shared state (the invalidation bus). */
+  applyRemote(event: InvalidationEvent): Promise<void>;
+
+  /** Waits for background refreshes (before closing the database; tests). */
+  settle(): Promise<void>;
+}
 
 export function promptLimitsFrom(config: Config): Partial<PromptLimits> {
   return {
@@ -108,34 +128,10 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
   const limits = promptLimitsFrom(config);
   const sourceLimits = { maxFiles: config.prompts.limits.maxFiles, maxBytes: config.prompts.limits.snapshotBytes };
   const configs = new PromptConfigStore(deps.db);
-  const githubLog = {
-    warn: (message: string) => logger.warn({ source: 'octokit' }, message),
-    error: (message: string) => logger.error({ source: 'octokit' }, message),
-  };
-  const clients = new Map<string, Octokit>();
-  const octokitFor = (baseUrl: string): Octokit => {
-    let client = clients.get(baseUrl);
-    if (client === undefined) {
-      client = createGitHubClient({ baseUrl, log: githubLog });
-      clients.set(baseUrl, client);
-    }
-    return client;
-  };
-  const onRequest = (status: number | 'network' | 'timeout'): void => metrics.githubRequest(status);
-  const appAuth =
-    config.github.app === undefined
-      ? undefined
-      : new GitHubAppAuth({
-          appId: config.github.app.id,
-          privateKey: config.github.app.privateKey.reveal(),
-          baseUrl: config.github.apiUrl,
-          clock,
-          requestTimeoutMs: config.github.requestTimeoutMs,
-          onRequest,
-          log: githubLog,
-        });
+  const github = createGitHubClients({ github: config.github, clock, logger, onRequest: (status) => metrics.githubRequest(status) });
+  const appAuth = github.appAuth === undefined ? {} : { appAuth: github.appAuth };
   const links = InstallationLinkStore.over(deps.db);
-  const credentialsFor = createRepoCredentials({ vault: deps.vault, links, ...(appAuth === undefined ? {} : { appAuth }) });
+  const credentialsFor = createRepoCredentials({ vault: deps.vault, links, ...appAuth });
   const targetFor = createRepoTargets({
     links,
     vault: deps.vault,
@@ -143,27 +139,29 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     breakers: createBreakerRegistry(),
     limits: sourceLimits,
     clock,
-    octokitFor,
-    ...(appAuth === undefined ? {} : { appAuth }),
+    octokitFor: github.octokitFor,
+    ...appAuth,
     requestTimeoutMs: config.github.requestTimeoutMs,
     // GitHub's share of the refresh budget: the rest is the stored-copy look-up
     // and the vault. Its own timeout (an outage, counted by the breaker) must
     // fire before the cache's hard stop (which counts as the caller giving up).
     budgetMs: Math.max(100, config.github.refreshBudgetMs - 150),
-    onRequest,
-    log: githubLog,
+    onRequest: github.onRequest,
+    log: github.log,
+  });
+  // Asked with the credentials that will read the repository.
+  const defaultBranch = createDefaultBranchLookup({
+    octokitFor: github.octokitFor,
+    credentialsFor,
+    timeoutMs: config.github.requestTimeoutMs,
+    onRequest: github.onRequest,
   });
   // Repositories whose pushes reached us as signed webhooks (here, or through
-  // another process's announcement): their snapshots are revalidated on a
-  // much longer TTL, since a push ends freshness at once anyway.
-  const webhookBacked = new Map<string, number>();
-  const repoName = (owner: string, repo: string): string => `${owner}/${repo}`.toLowerCase();
-  const webhookTtl = (identity: { owner: string; repo: string }): number | undefined => {
-    const seen = webhookBacked.get(repoName(identity.owner, identity.repo));
-    return seen !== undefined && clock.now() - seen < WEBHOOK_TRUST_MS ? config.prompts.webhookTtlMs : undefined;
-  };
+  // another process's announcement) are revalidated on a much longer TTL.
+  const trust = createWebhookTrust(clock, config.prompts.webhookTtlMs);
+  for (const { owner, repo, at } of deps.webhookRepos ?? []) trust.mark(owner, repo, at);
   const cache = new SnapshotCache({
-    ttlFor: webhookTtl,
+    ttlFor: (identity) => trust.ttlFor(identity),
     store: new KyselySnapshotStore(deps.db, config.prompts.limits.snapshotBytes),
     clock,
     logger,
@@ -200,54 +198,21 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     now: () => clock.now(),
   });
 
-  const announce = (event: InvalidationEvent): void => {
-    deps.announce?.(event).catch((error: unknown) => logger.warn({ err: error, event }, 'could not tell other processes about a prompt change'));
+  /** The one way the engine tells the other processes; webhook work awaits it (a failure retries the delivery). */
+  const publish = async (event: InvalidationEvent): Promise<void> => {
+    await deps.announce?.(event);
   };
+  /** For changes whose caller does not wait: a lost announcement is logged, the change here stands. */
+  const announce = (event: InvalidationEvent): void => {
+    publish(event).catch((error: unknown) => logger.warn({ err: error, event }, 'could not tell other processes about a prompt change'));
+  };
+  const parts: EngineParts = { configs, cache, targetFor, trust, publish, clock, logger };
 
   const apiBaseFor = (host: string, origin: string): string =>
     host === 'github.com' || host === 'www.github.com' ? config.github.apiUrl : defaultApiBaseUrl({ host, origin });
 
-  const reportFrom = (target: CacheTarget, result: RefreshResult): RepositoryReport => {
-    const { entry, outcome } = result;
-    // What serves after this refresh: the new or confirmed commit, or the stale
-    // copy a GitHub failure leaves in place; never a denied or invalid one.
-    const served = isSuccess(outcome) || (outcome.kind === 'failed' && outcome.serving !== null) ? (entry?.parsed ?? null) : null;
-    const ok = isSuccess(outcome) && served !== null;
-    const problems = outcome.kind === 'invalid' ? outcome.problems : served !== null ? (entry?.problems ?? []) : [];
-    const commit = outcome.kind === 'failed' ? (outcome.serving?.commit ?? null) : headOf(outcome);
-    const summary = describeOutcome(outcome, `${target.owner}/${target.repo}`);
-    return {
-      ok,
-      repo: `${target.owner}/${target.repo}`,
-      branch: target.ref,
-      commit,
-      format: served?.routing.format ?? null,
-      version: served?.routing.version ?? null,
-      routes: served?.routing.routes.map((r) => ({ name: r.name, pattern: r.template.source })) ?? [],
-      files: served === null ? [] : [...served.prompts.keys()].sort(),
-      problems,
-      outcome,
-      summary,
-      ...(ok ? {} : { error: summary }),
-    };
-  };
-
-  // Asked with the credentials that will read the repository.
-  const defaultBranch = async (apiBaseUrl: string, owner: string, repo: string, guildId: string, hasToken: boolean): Promise<string | undefined> =>
-    lookupDefaultBranch({
-      octokit: octokitFor(apiBaseUrl),
-      credentials: await credentialsFor({ guildId, apiBaseUrl, owner, repo, hasToken }),
-      owner,
-      repo,
-      timeoutMs: config.github.requestTimeoutMs,
-      onRequest,
-    });
-
   return {
     resolver,
-    configs,
-    cache,
-    targetFor,
 
     async inspect(input) {
       const location = parseRepoUrl(input.repoUrl);
@@ -265,7 +230,7 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
       const hasToken = input.hasToken ?? (await deps.vault.metadata(input.guildId, 'github-token')) !== undefined;
       const branch =
         input.branch?.trim() ||
-        (await defaultBranch(apiBaseUrl, location.owner, location.repo, input.guildId, hasToken)) ||
+        (await defaultBranch({ apiBaseUrl, owner: location.owner, repo: location.repo, guildId: input.guildId, hasToken })) ||
         'main';
       if (!/^[A-Za-z0-9._/-]{1,200}$/.test(branch) || branch.includes('..')) {
         return { ok: false, message: `"${branch.slice(0, 60)}" is not a valid branch name` };
@@ -309,17 +274,6 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
       return report;
     },
 
-    invalidateGuild(guildId) {
-      this.forgetGuild(guildId);
-      announce({ kind: 'guild', guildId });
-    },
-
-    forgetGuild(guildId) {
-      const current = configs.cached(guildId);
-      configs.invalidate(guildId);
-      if (current) cache.expire((id) => id.cacheKey === targetFor(current).cacheKey);
-    },
-
     async status(guildId) {
       const current = await configs.get(guildId);
       if (current === null) {
@@ -341,15 +295,48 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
       };
     },
 
-    markWebhookBacked(owner, repo, at = clock.now()) {
-      webhookBacked.set(repoName(owner, repo), at);
+    config: (guildId) => configs.get(guildId),
+    configsReading: (owner, repo) => configs.byRepository(owner, repo),
+    saveConfig: (input) => configs.save(input),
+    removeConfig: (guildId) => configs.remove(guildId),
+
+    async recordInspection(guildId, report) {
+      await configs.recordSync([guildId], report.outcome, report.repo, report.commit);
     },
 
-    expireRepository(owner, repo, ref) {
-      webhookBacked.set(repoName(owner, repo), clock.now());
-      const o = owner.toLowerCase();
-      const r = repo.toLowerCase();
-      return cache.expire((id) => id.owner.toLowerCase() === o && id.repo.toLowerCase() === r && (ref === undefined || id.ref === ref));
+    async heldSnapshot(guildId, options = {}) {
+      const current = await configs.get(guildId);
+      if (current === null) return null;
+      const target = targetFor(current);
+      const held = cache.peek(target.cacheKey);
+      if (held !== undefined || options.storeWaitMs === undefined) return { config: current, parsed: held?.parsed ?? null };
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), options.storeWaitMs);
+      });
+      try {
+        // A look-up that loses the race must not become an unhandled rejection.
+        const stored = cache.lookup(target).then(
+          (l) => l.entry?.parsed ?? null,
+          () => null,
+        );
+        return { config: current, parsed: await Promise.race([stored, timeout]) };
+      } finally {
+        clearTimeout(timer);
+      }
     },
+
+    invalidateGuild(guildId) {
+      forgetGuild(parts, guildId);
+      announce({ kind: 'guild', guildId });
+    },
+
+    receivePush: (push) => receivePush(parts, push),
+    applyPush: (owner, repo, work) => applyPush(parts, owner, repo, work),
+    applyRepositoryEvent: (change) => applyRepositoryEvent(parts, change),
+    applyWebhookPing: (owner, repo) => trust.mark(owner, repo, clock.now()),
+    applyRemote: (event) => applyRemote(parts, event),
+
+    settle: () => cache.settle(),
   };
 }

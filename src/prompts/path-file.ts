@@ -14,6 +14,11 @@ export const PATH_FILE = 'PATH';
 interface PathFileResult {
   /** Null when the file has any error: a half-understood routing could pick the wrong prompt. */
   routing: Routing | null;
+  /**
+   * The routes that were understood despite errors (null when none were), so
+   * `prompts validate` can also check the prompt files they reach. Never served.
+   */
+  partial: Routing | null;
   problems: Problem[];
 }
 
@@ -59,7 +64,7 @@ function readLineRouting(text: string, limits: PromptLimits, file: string): Path
     patterns += 1;
     if (patterns > limits.maxRoutes) {
       error('path.too-many-routes', `has more than ${limits.maxRoutes} patterns; remove some`, { line: lineNo, column: 1 });
-      return { routing: null, problems };
+      return { routing: null, partial: null, problems };
     }
     const hash = trimmed.indexOf('#');
     if (hash !== -1) {
@@ -114,18 +119,20 @@ function readLineRouting(text: string, limits: PromptLimits, file: string): Path
       column: 1,
     });
   }
-  if (problems.some((p) => p.severity === 'error')) return { routing: null, problems };
-  return { routing: buildRouting('lines', 'v1', routes, null, Object.create(null)), problems };
+  const routing = routes.length === 0 ? null : buildRouting('lines', 'v1', routes, null, Object.create(null));
+  if (problems.some((p) => p.severity === 'error')) return { routing: null, partial: routing, problems };
+  return { routing, partial: routing, problems };
 }
 
 function readYamlRouting(text: string, limits: PromptLimits, file: string): PathFileResult {
   const parsed = parseYamlSafely(text, file, { maxDepth: limits.yamlMaxDepth, maxAliases: limits.yamlMaxAliases });
-  if (!parsed.ok) return { routing: null, problems: parsed.problems };
+  if (!parsed.ok) return { routing: null, partial: null, problems: parsed.problems };
   const { yaml } = parsed;
   const problems = parsed.problems;
   const reader = new RoutingReader(yaml, file, problems, limits);
   const routing = reader.read();
-  return { routing: problems.some((p) => p.severity === 'error') ? null : routing, problems };
+  const failed = problems.some((p) => p.severity === 'error');
+  return { routing: failed ? null : routing, partial: routing ?? reader.partial, problems };
 }
 
 interface Field {
@@ -135,6 +142,9 @@ interface Field {
 
 /** Reads a YAML PATH document node by node, so every problem has its position. */
 class RoutingReader {
+  /** The routes read so far when a later part of the file fails. */
+  partial: Routing | null = null;
+
   constructor(
     private readonly yaml: YamlDocument,
     private readonly file: string,
@@ -168,6 +178,8 @@ class RoutingReader {
     const routes = this.routes(fields.get('routes'), version, known);
     if (routes === null) return null;
     const chain = this.fallbackChain(fields.get('fallback_chain'), routes);
+    // Without a valid version the prompt files cannot be read the way the bot would read them.
+    if (routes.length > 0 && version !== null) this.partial = buildRouting(version === 'v2' ? 'yaml-v2' : 'yaml-v1', version, routes, chain, variables);
     if (version === null || chain === null) return null;
     return buildRouting(version === 'v2' ? 'yaml-v2' : 'yaml-v1', version, routes, chain, variables);
   }

@@ -28,9 +28,8 @@ export interface PromptConfig {
 
 export const GITHUB_TOKEN_PURPOSE = 'github-token';
 
-interface SavePromptConfig extends Pick<PromptConfig, 'guildId' | 'repoUrl' | 'apiBaseUrl' | 'owner' | 'repo' | 'branch'> {
-  actorId: string;
-}
+/** What `/prompt-config set` saves: where the repository is, and who saved it. */
+export type SavePromptConfig = Pick<PromptConfig, 'guildId' | 'repoUrl' | 'apiBaseUrl' | 'owner' | 'repo' | 'branch'> & { actorId: string };
 
 /**
  * Guild prompt configs with an in-memory copy for the resolver's hot path.

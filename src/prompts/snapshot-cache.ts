@@ -51,7 +51,7 @@ interface Lookup {
   entry: CacheEntry | undefined;
   freshness: Freshness | 'none';
   /** Why no usable snapshot came back, for the resolution report. */
-  error?: string;
+  error?: string | undefined;
 }
 
 export interface RefreshResult {
@@ -494,15 +494,8 @@ function newEntry(
   };
 }
 
-function pickIdentity(target: SnapshotIdentity): SnapshotIdentity {
-  return {
-    cacheKey: target.cacheKey,
-    apiHost: target.apiHost,
-    owner: target.owner,
-    repo: target.repo,
-    ref: target.ref,
-    scope: target.scope,
-  };
+function pickIdentity({ cacheKey, apiHost, owner, repo, ref, scope }: SnapshotIdentity): SnapshotIdentity {
+  return { cacheKey, apiHost, owner, repo, ref, scope };
 }
 
 /** The first few errors as `file:line:col: message`. */

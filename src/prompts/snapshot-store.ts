@@ -50,8 +50,8 @@ const MAX_STORED_PROBLEMS = 50;
 export interface FetchLogEntry {
   cacheKey: string;
   outcome: 'fetched' | 'not-modified' | 'invalid' | 'error';
-  commit?: string;
-  error?: string;
+  commit?: string | undefined;
+  error?: string | undefined;
   durationMs: number;
 }
 

@@ -20,13 +20,24 @@ interface SnapshotParse {
   problems: Problem[];
 }
 
+export interface ParseOptions {
+  /**
+   * Go on past the errors that fail the repository, to report every problem
+   * that can be found in one run (`prompts validate`): the snapshot's limits,
+   * `schema-version` beside a broken PATH, and the prompt files that the
+   * routes understood reach. The repository still fails.
+   */
+  exhaustive?: boolean;
+}
+
 /**
  * Validates one snapshot of a prompt repository and compiles it for routing
  * and rendering. Never throws on repository content: every defect becomes a
  * located problem. Errors in PATH, `schema-version` or the snapshot's limits
  * fail the repository; errors in a prompt file skip that file only.
  */
-export function parseSnapshot(raw: RawSnapshot, overrides?: Partial<PromptLimits>): SnapshotParse {
+export function parseSnapshot(raw: RawSnapshot, overrides?: Partial<PromptLimits>, options: ParseOptions = {}): SnapshotParse {
+  const exhaustive = options.exhaustive === true;
   const limits = resolveLimits(overrides);
   const problems: Problem[] = [];
   const report = (p: Problem): void => void problems.push(p);
@@ -39,7 +50,7 @@ export function parseSnapshot(raw: RawSnapshot, overrides?: Partial<PromptLimits
     report(
       makeProblem('error', 'snapshot.too-many-files', REPOSITORY_FILE, `the repository holds ${raw.files.size} files; at most ${limits.maxFiles} are allowed (move unrelated files elsewhere)`),
     );
-    return fail();
+    if (!exhaustive) return fail();
   }
   let total = 0;
   for (const bytes of raw.files.values()) total += bytes.byteLength;
@@ -47,7 +58,7 @@ export function parseSnapshot(raw: RawSnapshot, overrides?: Partial<PromptLimits
     report(
       makeProblem('error', 'snapshot.too-large', REPOSITORY_FILE, `the repository holds ${formatBytes(total)}; at most ${formatBytes(limits.snapshotBytes)} are allowed (move large files elsewhere)`),
     );
-    return fail();
+    if (!exhaustive) return fail();
   }
   const files = new Map<string, Uint8Array>();
   for (const [path, bytes] of raw.files) {
@@ -55,30 +66,16 @@ export function parseSnapshot(raw: RawSnapshot, overrides?: Partial<PromptLimits
     else report(makeProblem('warning', 'snapshot.unsafe-path', REPOSITORY_FILE, `the file name ${quote(path)} is not a safe repository path, so the file is ignored`));
   }
 
-  const routing = readRouting(files, limits, report);
-  if (routing === null || hasErrors(problems)) return fail();
-
-  const compiler = createPromptCompiler({
-    read: (path) => files.get(path),
-    limits,
-    version: routing.version,
-    known: new Set([...BODY_VARIABLES, ...Object.keys(routing.variables)]),
-    report,
-  });
-  const markdown = [...files.keys()].filter((p) => p.endsWith('.md')).sort();
-  const reach = routeMatcher(limits, report);
-  const routedPaths = markdown.filter((path) => routing.chain.some((r) => reach(r, path)));
-  if (reach.spent()) return fail();
-  const prompts = new Map<string, PromptFile>();
-  const skipped = new Map<string, string>();
-  const routed = new Set<string>();
-  for (const path of routedPaths) {
-    routed.add(path);
-    const outcome = compiler.compile(path);
-    if (outcome.ok) prompts.set(path, outcome.prompt);
-    else skipped.set(path, outcome.reason);
+  const { routing, partial } = readRouting(files, limits, report, exhaustive);
+  if (routing === null || hasErrors(problems)) {
+    // Only to find more problems: the prompt files the routes that were understood reach.
+    if (exhaustive && (routing ?? partial) !== null) compileRouted(routing ?? (partial as Routing), files, limits, report);
+    return fail();
   }
-  const used = compiler.used();
+
+  const compiled = compileRouted(routing, files, limits, report);
+  if (compiled === null) return fail();
+  const { markdown, prompts, skipped, routed, used, reach } = compiled;
   warnAboutRoutes(routing, markdown, prompts, reach, report);
   if (reach.spent()) return fail();
   if (prompts.size === 0) {
@@ -101,36 +98,84 @@ export function parseSnapshot(raw: RawSnapshot, overrides?: Partial<PromptLimits
   };
 }
 
-function readRouting(files: ReadonlyMap<string, Uint8Array>, limits: PromptLimits, report: (p: Problem) => void): Routing | null {
+interface RoutedPrompts {
+  markdown: string[];
+  prompts: Map<string, PromptFile>;
+  skipped: Map<string, string>;
+  routed: Set<string>;
+  used: ReadonlySet<string>;
+  reach: RouteMatcher;
+}
+
+/** Compiles the prompt files the routes reach; null when matching the routes ran out of budget. */
+function compileRouted(routing: Routing, files: ReadonlyMap<string, Uint8Array>, limits: PromptLimits, report: (p: Problem) => void): RoutedPrompts | null {
+  const compiler = createPromptCompiler({
+    read: (path) => files.get(path),
+    limits,
+    version: routing.version,
+    known: new Set([...BODY_VARIABLES, ...Object.keys(routing.variables)]),
+    report,
+  });
+  const markdown = [...files.keys()].filter((p) => p.endsWith('.md')).sort();
+  const reach = routeMatcher(limits, report);
+  const routedPaths = markdown.filter((path) => routing.chain.some((r) => reach(r, path)));
+  if (reach.spent()) return null;
+  const prompts = new Map<string, PromptFile>();
+  const skipped = new Map<string, string>();
+  const routed = new Set<string>();
+  for (const path of routedPaths) {
+    routed.add(path);
+    const outcome = compiler.compile(path);
+    if (outcome.ok) prompts.set(path, outcome.prompt);
+    else skipped.set(path, outcome.reason);
+  }
+  return { markdown, prompts, skipped, routed, used: compiler.used(), reach };
+}
+
+interface RoutingRead {
+  routing: Routing | null;
+  /** The routes understood despite errors (exhaustive reads only). */
+  partial: Routing | null;
+}
+
+function readRouting(files: ReadonlyMap<string, Uint8Array>, limits: PromptLimits, report: (p: Problem) => void, exhaustive: boolean): RoutingRead {
+  const none: RoutingRead = { routing: null, partial: null };
+  // A broken PATH hides nothing about `schema-version`, so an exhaustive read checks it anyway.
+  const schemaAlone = (): RoutingRead => {
+    if (exhaustive) readSchemaVersion(files, report);
+    return none;
+  };
   const bytes = files.get(PATH_FILE);
   if (bytes === undefined) {
     report(
       makeProblem('error', 'snapshot.no-path-file', PATH_FILE, 'is missing: the repository needs a PATH file at its root that routes requests to prompt files'),
     );
-    return null;
+    return schemaAlone();
   }
   if (bytes.byteLength > limits.pathFileBytes) {
     report(makeProblem('error', 'path.too-large', PATH_FILE, `is ${formatBytes(bytes.byteLength)}; at most ${formatBytes(limits.pathFileBytes)} are allowed`));
-    return null;
+    return schemaAlone();
   }
   const decoded = decodeUtf8(bytes, PATH_FILE);
   if (!decoded.ok) {
     report(decoded.problem);
-    return null;
+    return schemaAlone();
   }
   const parsed = parsePathFile(decoded.text, limits);
   parsed.problems.forEach(report);
-  if (parsed.routing === null) return null;
+  const understood = parsed.routing ?? (exhaustive ? parsed.partial : null);
+  if (understood === null) return schemaAlone();
+  const partial = exhaustive ? understood : null;
   const schema = readSchemaVersion(files, report);
-  if (schema === 'invalid') return null;
-  if (schema !== null && schema !== parsed.routing.version) {
-    const what = parsed.routing.format === 'lines' ? 'PATH holds line patterns, which are v1' : `PATH says version ${parsed.routing.version}`;
+  if (schema === 'invalid') return { routing: null, partial };
+  if (schema !== null && schema !== understood.version) {
+    const what = understood.format === 'lines' ? 'PATH holds line patterns, which are v1' : `PATH says version ${understood.version}`;
     report(
       makeProblem('error', 'schema-version.mismatch', SCHEMA_VERSION_FILE, `says \`${schema}\` but ${what}; make them agree`, { line: 1, column: 1 }),
     );
-    return null;
+    return { routing: null, partial };
   }
-  return parsed.routing;
+  return { routing: parsed.routing, partial };
 }
 
 function readSchemaVersion(files: ReadonlyMap<string, Uint8Array>, report: (p: Problem) => void): 'v1' | 'v2' | 'invalid' | null {

@@ -2,9 +2,11 @@ import type { ChildProcess } from 'node:child_process';
 import { ShardingManager, type Shard } from 'discord.js';
 import type { Secret } from '../config/secret.ts';
 import type { Logger } from '../log/logger.ts';
+import type { GatewayView } from '../discord/gateway-readiness.ts';
 import type { ProcessMetrics } from './merge-metrics.ts';
 import { resolveShardCount } from './shard-count.ts';
 import { requestMetrics } from './shard-metrics.ts';
+import { trackShardGateways } from './shard-gateway.ts';
 import { messageOf } from '../log/error-message.ts';
 
 export interface ShardManagerOptions {
@@ -14,15 +16,22 @@ export interface ShardManagerOptions {
   /** DISCORD_API_URL, for `auto` (tests point it at an emulator). */
   apiUrl: string | undefined;
   shards: 'auto' | number;
+  /** SHARD_IDS: the part of `shards` this host runs (other hosts run the rest); unset, every one. */
+  ids?: readonly number[];
   /** Between two shards' start: Discord allows one IDENTIFY per 5 s per concurrency bucket. */
   spawnDelayMs: number;
   /** A shard must reach Discord's READY within this (process start-up included). */
   readyTimeoutMs?: number;
   logger: Logger;
+  /** Gets the shards' gateway states (for /readyz) before the first shard starts. */
+  watchGateway?: (read: () => GatewayView) => void;
 }
 
 export interface ShardManager {
+  /** The deployment's total number of shards. */
   readonly count: number;
+  /** The shards this manager runs. */
+  readonly ids: readonly number[];
   /** Each shard's metrics; `metrics` undefined for a shard that did not answer within `timeoutMs`. */
   collectMetrics(timeoutMs: number): Promise<ProcessMetrics[]>;
   /** Passes a signal on to every shard process (SIGHUP: reload the plugins config). */
@@ -40,8 +49,10 @@ export interface ShardManager {
 export async function startShardManager(options: ShardManagerOptions): Promise<ShardManager> {
   const { logger } = options;
   const count = await resolveShardCount(options.shards, options.token, options.apiUrl);
+  const ids = options.ids ?? [...Array(count).keys()];
   const manager = new ShardingManager(options.entry, {
     totalShards: count,
+    shardList: [...ids],
     mode: 'process',
     token: options.token.reveal(),
     // The entry is TypeScript: each child loads tsx as `node --import tsx` does. Resolved
@@ -50,6 +61,7 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
     respawn: true,
   });
   let stopping = false;
+  options.watchGateway?.(trackShardGateways(manager));
   manager.on('shardCreate', (shard: Shard) => {
     logger.info({ shard: shard.id, of: count }, 'starting a shard process');
     shard.on('death', (child) => {
@@ -64,6 +76,7 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
   let requestSeq = 0;
   const shardManager: ShardManager = {
     count,
+    ids,
     async collectMetrics(timeoutMs) {
       return Promise.all(
         [...manager.shards.values()].map((shard) =>

@@ -1,6 +1,9 @@
+import { hostname } from 'node:os';
 import type { App } from '../app.ts';
-import type { Config, Sharding } from '../config/env.ts';
-import { startShardManager } from './manager.ts';
+import { ConfigError, type Config, type Sharding } from '../config/env.ts';
+import { startShardManager, type ShardManager } from './manager.ts';
+import { claimShards, ShardClaimConflict, shardHolderName, type ShardClaims } from './shard-claims.ts';
+import { resolveShardCount } from './shard-count.ts';
 import { mountShardedMetrics } from './metrics-route.ts';
 import { answerMetricsRequests, type ParentChannel } from './shard-metrics.ts';
 
@@ -30,7 +33,7 @@ export async function startShardingRole(config: Config, app: App, entry: string,
   const sharding = config.sharding;
   switch (sharding.role) {
     case 'single':
-      return { running: { message: 'recap-bot is running', fields: {} }, forward: () => undefined, stop: async () => true, onOrphaned: () => undefined };
+      return { running: { message: 'recap-bot is running', fields: { role: config.role } }, forward: () => undefined, stop: async () => true, onOrphaned: () => undefined };
     case 'shard': {
       const stopAnswering = answerMetricsRequests(parent, app.metrics);
       // discord.js reports the shard's state to the manager without a callback, so once the
@@ -51,21 +54,53 @@ export async function startShardingRole(config: Config, app: App, entry: string,
     }
     case 'manager': {
       if (config.discord.token === undefined) throw new Error('SHARDS needs DISCORD_TOKEN');
-      const shards = await startShardManager({
-        entry,
-        token: config.discord.token,
-        apiUrl: config.discord.apiUrl,
-        shards: sharding.shards,
-        spawnDelayMs: sharding.spawnDelayMs,
-        logger: app.logger,
-      });
+      const count = await resolveShardCount(sharding.shards, config.discord.token, config.discord.apiUrl);
+      const ids = sharding.ids ?? [...Array(count).keys()];
+      const claims = await claimShardsOf(app, ids, count, sharding.ids === undefined ? 'SHARDS' : 'SHARD_IDS');
+      let shards: ShardManager;
+      try {
+        shards = await startShardManager({
+          entry,
+          token: config.discord.token,
+          apiUrl: config.discord.apiUrl,
+          shards: count,
+          ids,
+          spawnDelayMs: sharding.spawnDelayMs,
+          logger: app.logger,
+          watchGateway: (read) => app.gateway.watch(read),
+        });
+      } catch (error) {
+        await claims?.release();
+        throw error;
+      }
       mountShardedMetrics(app.http, app.metrics, shards);
       return {
-        running: { message: 'recap-bot is running', fields: { shards: shards.count } },
+        running: {
+          message: 'recap-bot is running',
+          // SHARD_IDS: this host's part (`shardIds`) of the deployment's total (`of`).
+          fields: { role: config.role, ...(sharding.ids === undefined ? { shards: shards.count } : { shards: shards.ids.length, shardIds: shards.ids, of: shards.count }) },
+        },
         forward: (signal) => shards.forward(signal),
-        stop: () => shards.stop(),
+        stop: async () => {
+          const clean = await shards.stop();
+          await claims?.release();
+          return clean;
+        },
         onOrphaned: () => undefined,
       };
     }
+  }
+}
+
+/** Holds this host's shards in the shared Postgres, so no other host runs them too (see shard-claims.ts). */
+async function claimShardsOf(app: App, ids: readonly number[], count: number, variable: string): Promise<ShardClaims | undefined> {
+  const pool = app.database.pool;
+  // The configuration allows managers on Postgres only; an injected test database may have no pool.
+  if (pool === undefined) return undefined;
+  try {
+    return await claimShards({ connection: pool.options, ids, count, holderName: shardHolderName(hostname(), process.pid), logger: app.logger });
+  } catch (error) {
+    if (error instanceof ShardClaimConflict) throw new ConfigError(variable, error.message);
+    throw error;
   }
 }

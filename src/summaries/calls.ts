@@ -25,10 +25,10 @@ export interface CallOutcome {
 interface CallerContext {
   router: EngineRouter;
   parameters: ModelParameters;
-  guildId?: string;
-  userId?: string;
+  guildId?: string | undefined;
+  userId?: string | undefined;
   correlationId: string;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export class RequestCalls {
@@ -53,8 +53,8 @@ export class RequestCalls {
     if (parameters.temperature !== undefined) request.temperature = parameters.temperature;
     if (parameters.provider !== undefined || parameters.model !== undefined) {
       request.preferred = {
-        ...(parameters.provider === undefined ? {} : { provider: parameters.provider }),
-        ...(parameters.model === undefined ? {} : { model: parameters.model }),
+        provider: parameters.provider,
+        model: parameters.model,
       };
     }
     if (this.ctx.signal !== undefined) request.signal = this.ctx.signal;
@@ -62,8 +62,8 @@ export class RequestCalls {
     const response = await this.ctx.router.generate(request, {
       task: spec.task,
       correlationId: this.ctx.correlationId,
-      ...(this.ctx.guildId === undefined ? {} : { guildId: this.ctx.guildId }),
-      ...(this.ctx.userId === undefined ? {} : { userId: this.ctx.userId }),
+      guildId: this.ctx.guildId,
+      userId: this.ctx.userId,
     });
     this.inputTokens += response.usage.inputTokens;
     this.outputTokens += response.usage.outputTokens;

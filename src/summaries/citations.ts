@@ -50,7 +50,7 @@ interface ResolvedCitations {
 export function resolveCitations(
   text: string,
   known: ReadonlyMap<number, Citation>,
-  where: { guildId?: string; channelId: string },
+  where: { guildId?: string | undefined; channelId: string },
 ): ResolvedCitations {
   const citations: CitationLink[] = [];
   const unknown: number[] = [];

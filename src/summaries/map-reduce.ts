@@ -30,7 +30,7 @@ interface MapReduceInput {
   calls: RequestCalls;
   store: SummaryStore;
   /** Which targets could answer now; a stored partial from a worse-ranked one is made again (see reuse-policy.ts). */
-  standing?: TargetStanding;
+  standing?: TargetStanding | undefined;
   logger: EngineLogger;
   correlationId: string;
   /** Windows of the models serving map calls and combine calls. */
@@ -42,8 +42,8 @@ interface MapReduceInput {
   concurrency: number;
   fanIn: number;
   maxRounds: number;
-  signal?: AbortSignal;
-  onProgress?: (progress: SummarizeProgress) => void;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: SummarizeProgress) => void) | undefined;
 }
 
 interface MapReduceOutcome {

@@ -4,7 +4,7 @@
  * construction (the reference bot's cache never hit because they were not).
  */
 import { createHash } from 'node:crypto';
-import type { StoredSummary } from './store.ts';
+import type { NewSummary } from './store.ts';
 import type { PromptReport, SummaryRequestOptions } from './types.ts';
 
 /**
@@ -29,8 +29,8 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** The stored summary's own account of what was summarized, plus what pins the texts. */
-interface SummaryKeyInput extends Pick<StoredSummary, 'guildId' | 'channelId' | 'firstMessageId' | 'lastMessageId' | 'messageCount' | 'options' | 'prompt'> {
+interface SummaryKeyInput
+  extends Pick<NewSummary, 'guildId' | 'channelId' | 'firstMessageId' | 'lastMessageId' | 'messageCount' | 'options' | 'prompt'> {
   /**
    * sha-256 of the prompt's text as resolved. The commit and path already
    * pin a repository's prompt; the bundled and compiled-in prompts have no

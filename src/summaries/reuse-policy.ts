@@ -12,14 +12,8 @@
  * fallback's. The rank is computed at lookup rather than stored because a
  * guild may reorder its providers between the two requests.
  */
+import type { TargetStandingEntry } from '../llm/service.ts';
 import type { EngineTask } from './types.ts';
-
-/** One target of a task's plan, most preferred first, and whether it could be called now. */
-export interface TargetStandingEntry {
-  provider: string;
-  model: string;
-  callable: boolean;
-}
 
 /** The task's plan for a guild with each target's state; the LLM service provides it. */
 export type TargetStanding = (task: EngineTask, guildId: string | undefined) => readonly TargetStandingEntry[];

@@ -66,28 +66,43 @@ export class KyselySummaryStore implements SummaryStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async findSummary(requestKey: string): Promise<StoredSummary | undefined> {
-    const row = await this.db.selectFrom('summaries').selectAll().where('request_key', '=', requestKey).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('summaries')
+      .select([
+        'id',
+        'guild_id as guildId',
+        'channel_id as channelId',
+        'first_message_id as firstMessageId',
+        'last_message_id as lastMessageId',
+        'message_count as messageCount',
+        'options',
+        'request_key as requestKey',
+        'prompt',
+        'provider',
+        'model',
+        'input_tokens as inputTokens',
+        'output_tokens as outputTokens',
+        'cost_usd as costUsd',
+        'text',
+        'citations',
+        'chunks',
+        'warnings',
+        'created_at as createdAt',
+        'created_by as createdBy',
+      ])
+      .where('request_key', '=', requestKey)
+      .executeTakeFirst();
     if (row === undefined) return undefined;
+    const { options, prompt, inputTokens, outputTokens, costUsd, citations, warnings, createdAt, ...columns } = row;
     return {
-      id: row.id,
-      guildId: row.guild_id,
-      channelId: row.channel_id,
-      firstMessageId: row.first_message_id,
-      lastMessageId: row.last_message_id,
-      messageCount: row.message_count,
-      options: row.options,
-      requestKey: row.request_key,
-      prompt: row.prompt,
-      provider: row.provider,
-      model: row.model,
-      usage: { inputTokens: row.input_tokens, outputTokens: row.output_tokens },
-      costUsd: Number(row.cost_usd),
-      text: row.text,
-      citations: Array.isArray(row.citations) ? row.citations : [],
-      chunks: row.chunks,
-      warnings: Array.isArray(row.warnings) ? row.warnings.map(String) : [],
-      createdAt: new Date(row.created_at),
-      createdBy: row.created_by,
+      ...columns,
+      options,
+      prompt,
+      usage: { inputTokens, outputTokens },
+      costUsd: Number(costUsd),
+      citations: Array.isArray(citations) ? citations : [],
+      warnings: Array.isArray(warnings) ? warnings.map(String) : [],
+      createdAt: new Date(createdAt),
     };
   }
 

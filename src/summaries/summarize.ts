@@ -117,15 +117,15 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       router,
       parameters: resolved.parameters,
       correlationId: options.correlationId,
-      ...(options.guildId === undefined ? {} : { guildId: options.guildId }),
-      ...(options.userId === undefined ? {} : { userId: options.userId }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      guildId: options.guildId,
+      userId: options.userId,
+      signal: options.signal,
     });
     const produced = await produce(prepared, options, resolved, prompt, requestOptions, calls, standing);
     const warnings = unique([...resolved.warnings, ...produced.warnings, ...calls.warnings]);
     const { citations, unknown } = resolveCitations(produced.text, prepared.citations, {
       channelId: options.channelId,
-      ...(options.guildId === undefined ? {} : { guildId: options.guildId }),
+      guildId: options.guildId,
     });
     if (unknown.length > 0) {
       warnings.push(`the summary cites ${unknown.length === 1 ? 'a number' : 'numbers'} that no message has (${unknown.slice(0, 5).map((r) => `[${r}]`).join(', ')}); ${unknown.length === 1 ? 'it is' : 'they are'} not linked`);
@@ -202,7 +202,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       summaryType: requestOptions.type,
       calls,
       store,
-      ...(standing === undefined ? {} : { standing }),
+      standing,
       logger,
       correlationId: options.correlationId,
       mapWindow,
@@ -212,8 +212,8 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       concurrency: settings.concurrency,
       fanIn: settings.fanIn,
       maxRounds: settings.maxRounds,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      signal: options.signal,
+      onProgress: options.onProgress,
     });
   }
 
@@ -282,20 +282,20 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
   return { summarize };
 }
 
-function reusedResult(stored: StoredSummary): SummaryResult {
+function reusedResult({ id, text, citations, prompt, provider, model, messageCount, chunks, warnings }: StoredSummary): SummaryResult {
   return {
-    text: stored.text,
-    citations: stored.citations,
-    prompt: stored.prompt,
-    provider: stored.provider,
-    model: stored.model,
+    text,
+    citations,
+    prompt,
+    provider,
+    model,
     usage: { inputTokens: 0, outputTokens: 0 },
     costUsd: 0,
-    messages: stored.messageCount,
-    chunks: stored.chunks,
-    warnings: stored.warnings,
+    messages: messageCount,
+    chunks,
+    warnings,
     reused: true,
-    summaryId: stored.id,
+    summaryId: id,
   };
 }
 

@@ -1,12 +1,7 @@
-import type { ColumnType } from 'kysely';
+import type { Json, Numeric, Timestamp } from '../db/column-types.ts';
 import type { PromptReport, SummaryRequestOptions } from './types.ts';
 
 /** Table types for summaries and chat memory (migration 0004_summaries_and_chat), part of `Database`. */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type Json<T> = ColumnType<T, string, string>;
-/** Postgres `numeric` comes back as a string so no precision is lost on the way. */
-type Numeric = ColumnType<string, number | string, number | string>;
 
 export interface SummariesTable {
   id: string;
@@ -25,7 +20,7 @@ export interface SummariesTable {
   model: string;
   input_tokens: number;
   output_tokens: number;
-  cost_usd: Numeric;
+  cost_usd: Numeric<'no default'>;
   text: string;
   citations: Json<Array<{ ref: number; messageId: string; jumpUrl?: string }>>;
   /** Map chunks the summary was built from (1 when it was one call). */

@@ -21,7 +21,6 @@ export type ContextWindowFor = (task: EngineTask, guildId: string | undefined) =
 
 export type EngineLogger = Pick<PluginLogger, 'debug' | 'warn'>;
 
-/** Where a summary's prompt came from, as shown in footers and stored with the summary. */
 /** What makes two requests the same, kept with the summary for people reading the table. */
 export interface SummaryRequestOptions {
   type: string;
@@ -79,8 +78,8 @@ export type SummarizeProgress =
   | { stage: 'reduce'; round: number; done: number; total: number };
 
 export interface SummarizeOptions {
-  guildId?: string;
-  guildName?: string;
+  guildId?: string | undefined;
+  guildName?: string | undefined;
   channelId: string;
   channelName: string;
   /** Summary category for prompt routing (meeting, discussion, …); `SUMMARY_DEFAULTS` fill these three when absent. */
@@ -88,13 +87,13 @@ export interface SummarizeOptions {
   /** brief, detailed, comprehensive, action_items, or any type the guild's repo routes. */
   type?: string | undefined;
   perspective?: string | undefined;
-  userId?: string;
+  userId?: string | undefined;
   /** For `{user}` in prompts. */
-  userName?: string;
-  locale?: string;
+  userName?: string | undefined;
+  locale?: string | undefined;
   correlationId: string;
-  signal?: AbortSignal;
-  onProgress?: (progress: SummarizeProgress) => void;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: SummarizeProgress) => void) | undefined;
 }
 
 export interface ChatTurn {

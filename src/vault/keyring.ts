@@ -1,3 +1,4 @@
+import type { Config } from '../config/env.ts';
 import type { Secret } from '../config/secret.ts';
 
 export const KEY_BYTES = 32;
@@ -63,4 +64,9 @@ export class Keyring {
     });
     return new Keyring(keys);
   }
+}
+
+/** The configured RECAP_MASTER_KEYS; undefined when unset (secret storage off). */
+export function keyringFrom(config: Pick<Config, 'masterKeys'>): Keyring | undefined {
+  return config.masterKeys === undefined ? undefined : Keyring.parse(config.masterKeys);
 }

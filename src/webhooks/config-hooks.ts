@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { Secret } from '../config/secret.ts';
 import type { Database } from '../db/schema.ts';
 import type { Vault } from '../vault/vault.ts';
+import type { PromptConfigWebhooksTable } from './tables.ts';
 
 /** The vault purpose of a config's webhook secret; part of the ciphertext's binding. */
 const WEBHOOK_SECRET_PURPOSE = 'webhook-secret';
@@ -133,17 +134,7 @@ function newHookId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-type Row = {
-  hook_id: string;
-  guild_id: string;
-  created_by: string;
-  created_at: Date;
-  rotated_at: Date;
-  last_delivery_at: Date | null;
-  verified_at: Date | null;
-};
-
-function toHook(row: Row): ConfigHook {
+function toHook(row: Selectable<PromptConfigWebhooksTable>): ConfigHook {
   return {
     hookId: row.hook_id,
     guildId: row.guild_id,

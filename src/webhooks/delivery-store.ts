@@ -1,6 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import type { DeliveryStatus } from './tables.ts';
+import type { DeliveryStatus, WebhookDeliveriesTable } from './tables.ts';
 
 export interface NewDelivery {
   deliveryId: string;
@@ -205,32 +205,18 @@ export class DeliveryStore {
   }
 }
 
-type Row = {
-  delivery_id: string;
-  event: string;
-  action: string | null;
-  repo: string | null;
-  status: DeliveryStatus;
-  attempts: number;
-  payload: unknown;
-  result: string | null;
-  error: string | null;
-  received_at: Date;
-  processed_at: Date | null;
-  next_attempt_at: Date | null;
-};
-
-function toStored(row: Row): StoredDelivery {
+function toStored(row: Selectable<WebhookDeliveriesTable>): StoredDelivery {
+  const { event, action, repo, status, attempts, payload, result, error } = row;
   return {
     deliveryId: row.delivery_id,
-    event: row.event,
-    action: row.action,
-    repo: row.repo,
-    status: row.status,
-    attempts: row.attempts,
-    payload: row.payload,
-    result: row.result,
-    error: row.error,
+    event,
+    action,
+    repo,
+    status,
+    attempts,
+    payload,
+    result,
+    error,
     receivedAt: new Date(row.received_at),
     processedAt: row.processed_at === null ? null : new Date(row.processed_at),
     nextAttemptAt: row.next_attempt_at === null ? null : new Date(row.next_attempt_at),

@@ -6,7 +6,6 @@ import { describeDatabaseError } from '../db/database.ts';
 import { BodyRefusedError, readBoundedBody } from '../http/bounded-body.ts';
 import { refuseRequest } from '../http/refuse.ts';
 import { sendJson, type HttpServer } from '../http/server.ts';
-import type { InvalidationPublisher } from '../invalidation/bus.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from '../resilience/clock.ts';
 import { DeliveryQueue, type RetryPolicy } from './delivery-queue.ts';
@@ -16,7 +15,8 @@ import { HOOK_ID, type ConfigHookStore } from './config-hooks.ts';
 import { HookLookupBusyError, HookSecretCache, defaultHookSecretCacheOptions, type HookSecretCacheOptions } from './hook-secret-cache.ts';
 import { classifyDelivery, type DeliveryScope } from './intake.ts';
 import { createWebhookMetrics, type DeliveryOutcome } from './metrics.ts';
-import { createDeliveryProcessor, type PushGroup, type WebhookEngine } from './processor.ts';
+import type { PushGroup } from '../prompts/engine.ts';
+import { createDeliveryProcessor, type WebhookEngine } from './processor.ts';
 import { commitReplacedInPush } from './push-history.ts';
 import { RefreshLimiter } from './refresh-limiter.ts';
 import { createSignatureCheck, isSignatureHeader, type SignatureCheck } from './signature.ts';
@@ -69,8 +69,8 @@ export interface GithubWebhookDeps {
   hooks: ConfigHookStore;
   /** The app database (it must have the webhook_deliveries table). */
   db: Kysely<Database>;
+  /** The prompt engine: every change a delivery makes, and its announcement to other processes, goes through it. */
   engine: WebhookEngine;
-  bus: InvalidationPublisher;
   metrics: Registry;
   logger: Logger;
   clock: Clock;
@@ -119,7 +119,6 @@ export function mountGithubWebhook(http: HttpServer, deps: GithubWebhookDeps): G
       createDeliveryProcessor({
         engine: deps.engine,
         hooks: deps.hooks,
-        bus: deps.bus,
         clock: deps.clock,
         limiter,
         replacedInPush: (push) => commitReplacedInPush(deps.db, push),
@@ -318,7 +317,7 @@ export function mountGithubWebhook(http: HttpServer, deps: GithubWebhookDeps): G
         // GitHub pings a webhook when it is created: from then on this repo's pushes reach us.
         // Only the operator's webhook speaks for the repository; a config's hook backs its config (recorded above).
         const [owner, repo] = (intake.repo ?? '').split('/');
-        if (scope.kind === 'operator' && intake.backs && owner && repo) deps.engine.markWebhookBacked(owner, repo, deps.clock.now());
+        if (scope.kind === 'operator' && intake.backs && owner && repo) deps.engine.applyWebhookPing(owner, repo);
         answer(res, event, 'accepted', 200, { status: 'ok', delivery: deliveryId, ...(intake.result === 'ping' ? {} : { note: intake.result }) });
         return;
       }

@@ -59,7 +59,7 @@ export async function classifyDelivery(engine: WebhookEngine, hooks: HookLookup,
 async function classifyPing(engine: WebhookEngine, scope: DeliveryScope, body: unknown): Promise<Intake> {
   const repo = repoOf(body);
   if (scope.kind === 'operator') return { kind: 'ack', result: 'ping', repo, action: null, backs: repo !== null };
-  const config = await engine.configs.get(scope.guildId);
+  const config = await engine.config(scope.guildId);
   if (config === null) return { kind: 'ack', result: 'ping: this webhook has no prompt config any more', repo, action: null, backs: false };
   const [owner, name] = (repo ?? '').split('/');
   const org = orgOf(body);

@@ -24,10 +24,10 @@ export interface PushEssentials {
   /** The new head; forty zeros when the branch was deleted. */
   after: string;
   /** The head the push replaced (absent in rows stored before it was kept). */
-  before?: string;
+  before?: string | undefined;
   deleted: boolean;
   /** The per-config hook that verified it: it may change that config only. Absent: the operator's webhook. */
-  hookId?: string;
+  hookId?: string | undefined;
 }
 
 export type RepositoryAction = 'renamed' | 'transferred' | 'deleted';
@@ -39,10 +39,10 @@ export interface RepositoryEssentials {
   owner: string;
   repo: string;
   /** After a rename or transfer. */
-  newOwner?: string;
-  newRepo?: string;
+  newOwner?: string | undefined;
+  newRepo?: string | undefined;
   /** As for pushes: the per-config hook that verified it; absent for the operator's webhook. */
-  hookId?: string;
+  hookId?: string | undefined;
 }
 
 export type DeliveryPayload = PushEssentials | RepositoryEssentials;

@@ -19,7 +19,7 @@ export type Limited<R> =
 
 interface RepoState<W> {
   lastStartedAt: number;
-  trailing?: { work: Map<string, W> };
+  trailing?: { work: Map<string, W> } | undefined;
 }
 
 /**

@@ -1,9 +1,11 @@
 import type { ColumnType } from 'kysely';
+import type { Json, Timestamp } from '../db/column-types.ts';
 
-/** Table types for GitHub webhook deliveries (migration 0005_webhook_deliveries), part of `Database`. */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type Json<T> = ColumnType<T, string, string>;
+/**
+ * Table types for GitHub webhook deliveries (migration
+ * 0005_webhook_deliveries, 0006), merged into the application's `Database`
+ * in src/db/schema.ts.
+ */
 
 export type DeliveryStatus = 'queued' | 'done' | 'failed';
 

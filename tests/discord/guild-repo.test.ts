@@ -50,7 +50,7 @@ beforeAll(async () => {
   });
   const inspected = await harness.services.prompts.inspect({ guildId: harness.world.guild.id, repoUrl: 'https://github.com/acme/prompts' });
   if (!inspected.ok) throw new Error(inspected.message);
-  await harness.services.prompts.configs.save({ ...inspected.config, actorId: 'admin' });
+  await harness.services.prompts.saveConfig({ ...inspected.config, actorId: 'admin' });
 });
 
 afterAll(async () => {

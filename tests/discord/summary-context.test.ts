@@ -49,7 +49,7 @@ beforeAll(async () => {
   discord.addMember(world.guild.id, admin.id, { nick: 'Caz', permissions: ['ManageGuild'] });
   const inspected = await harness.services.prompts.inspect({ guildId: world.guild.id, repoUrl: 'https://github.com/acme/context-prompts' });
   if (!inspected.ok) throw new Error(inspected.message);
-  await harness.services.prompts.configs.save({ ...inspected.config, actorId: 'admin' });
+  await harness.services.prompts.saveConfig({ ...inspected.config, actorId: 'admin' });
   // The guild maps its Discord category "Engineering" (by name) to the prompt category "meeting".
   await database.db
     .insertInto('guild_settings')

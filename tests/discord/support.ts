@@ -9,6 +9,8 @@
 import type { Provider } from '../../src/llm/provider-spec/contract.ts';
 import { ProviderError, estimateTokens, type GenerateRequest, type GenerateResponse, type ModelInfo, type StreamEvent } from '../../src/llm/provider-spec/contract.ts';
 import { Secret } from '../../src/config/secret.ts';
+import { loadSodium } from '../../src/vault/sodium.ts';
+import { Vault } from '../../src/vault/vault.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { startBot, type Bot } from '../../src/discord/bot.ts';
 import { createMentionChat, type MentionChat } from '../../src/discord/chat/mention-listener.ts';
@@ -27,7 +29,7 @@ import { findModel } from '../../src/llm/router/targets.ts';
 import { createRouter } from '../../src/llm/router/router.ts';
 import { createSpendGuard, type SpendGuardOptions } from '../../src/llm/router/spend-guard.ts';
 import { startDiscordEmulator, type DiscordEmulator, type DiscordEmulatorOptions, type StoredChannel, type StoredGuild, type StoredUser } from '../emulators/discord/server.ts';
-import { quietLogger } from '../summaries/support.ts';
+import { quietLogger, streamOf } from '../summaries/support.ts';
 import { buildEngine } from '../prompts/engine-helpers.ts';
 
 export { EPHEMERAL } from '../helpers/discord-messages.ts';
@@ -70,6 +72,8 @@ export interface StartOptions {
   commands?: (defaults: SlashCommand[]) => SlashCommand[];
   /** Progress edits no more often than this (default 2 s, as in production). */
   progressIntervalMs?: number;
+  /** The commands get a vault with no master key, as on a bot whose operator set no RECAP_MASTER_KEYS. */
+  lockedVault?: boolean;
   logger?: Logger;
 }
 
@@ -109,7 +113,7 @@ export async function startInProcessBot(options: StartOptions): Promise<InProces
   const services: BotServices = {
     logger,
     db,
-    vault,
+    vault: options.lockedVault === true ? new Vault(db, await loadSodium(), undefined) : vault,
     prompts,
     metrics: registry,
     clock: systemClock,
@@ -146,7 +150,7 @@ export async function startInProcessBot(options: StartOptions): Promise<InProces
       await mentions.drain(5_000);
       await bot.stop(5_000);
       await llm.close();
-      await prompts.cache.settle();
+      await prompts.settle();
       await discord.close();
     },
   };
@@ -229,10 +233,8 @@ export class TranscribingProvider implements Provider {
     return `You asked: ${last}${earlier.length > 0 ? `\nEarlier you asked: ${earlier.join(' | ')}` : ''}`;
   }
 
-  async *stream(request: GenerateRequest): AsyncIterable<StreamEvent> {
-    const response = await this.generate(request);
-    yield { type: 'text', delta: response.text };
-    yield { type: 'finish', finishReason: response.finishReason, usage: response.usage, provider: response.provider, model: response.model };
+  stream(request: GenerateRequest): AsyncIterable<StreamEvent> {
+    return streamOf(this.generate(request));
   }
 
   async health() {

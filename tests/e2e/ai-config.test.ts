@@ -8,13 +8,13 @@
  */
 import { PermissionFlagsBits } from 'discord.js';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { AnthropicEmulator } from '../emulators/anthropic/server.ts';
 import type { ApiMessage } from '../emulators/discord/server.ts';
 import { modelAnswer } from '../discord/responders.ts';
 import { EPHEMERAL, field, privateReply, summaryOf, WAIT_MS } from '../helpers/discord-messages.ts';
 import type { E2E } from './harness.ts';
-import { startE2EWithAnthropic, type AnthropicE2E } from './with-anthropic.ts';
+import { startE2EWithAnthropicForFile } from './with-anthropic.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -24,21 +24,15 @@ const NOT_A_KEY = 'not a key at all, it has spaces';
 const CRAFTED_KEY = `sk-ant-crafted-${'c'.repeat(20)}`;
 
 
-let started: AnthropicE2E;
 let e2e: E2E;
 let anthropic: AnthropicEmulator;
 let adminId: string;
 let memberId: string;
 
-beforeAll(async () => {
-  started = await startE2EWithAnthropic({ keys: { operator: OPERATOR_KEY, guild: GUILD_KEY }, responder: modelAnswer, local: true });
+startE2EWithAnthropicForFile({ keys: { operator: OPERATOR_KEY, guild: GUILD_KEY }, responder: modelAnswer, local: true }, (started) => {
   ({ e2e, anthropic } = started);
   adminId = e2e.world.admin.id;
   memberId = e2e.world.member.id;
-}, 60_000);
-
-afterAll(async () => {
-  await started?.close();
 });
 
 async function aiConfig(subcommand: string, options?: Record<string, string | number | boolean>): Promise<ApiMessage> {
@@ -85,7 +79,8 @@ describe('/ai-config end to end', () => {
     await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'status' }), /Manage Server/);
     await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'budget', options: { usd: 100 } }), /Manage Server/);
     await privateReply(e2e.command(memberId, 'ai-config', { subcommand: 'key-set', options: { provider: 'anthropic' } }), /Manage Server/);
-    await privateReply(e2e.submitCraftedModal(memberId, 'ai-config:key:anthropic', { key: CRAFTED_KEY }), /Manage Server/);
+    const crafted = e2e.submitModal(memberId, { customId: 'ai-config:key:anthropic' }, { key: CRAFTED_KEY });
+    await privateReply(crafted, /Manage Server/);
     expect(await e2e.autocomplete(memberId, 'ai-config', { subcommand: 'key-set', focused: 'provider' })).toEqual([]);
   });
 

@@ -368,10 +368,11 @@ export interface E2E {
   runCommand(userId: string, name: string, spec?: CommandSpec, timeoutMs?: number): Promise<{ handle: InteractionHandle; reply: ApiMessage }>;
   /** Clicks a button on the original message of `on` (or on a message). */
   click(userId: string, on: InteractionHandle | ApiMessage, customId: string): InteractionHandle;
-  /** Submits the modal `from` showed, with text input values by custom id. */
-  submitModal(userId: string, from: InteractionHandle, fields: Record<string, string>): InteractionHandle;
-  /** Submits a modal the bot never showed (a crafted payload with `customId`), from #general. */
-  submitCraftedModal(userId: string, customId: string, fields: Record<string, string>): InteractionHandle;
+  /**
+   * Submits the modal `from` showed, with text input values by custom id; or,
+   * given `{ customId }`, a crafted submit of a modal nobody was shown (in #general).
+   */
+  submitModal(userId: string, from: InteractionHandle | { customId: string }, fields: Record<string, string>): InteractionHandle;
   /** Autocomplete for `focused` (typed value in `options[focused]`); resolves to the offered values. */
   autocomplete(userId: string, name: string, spec: CommandSpec & { focused: string }): Promise<string[]>;
   /** The custom ids of the buttons on a message. */
@@ -398,6 +399,7 @@ export interface E2E {
 }
 
 const REGISTRATION_PATH = /^\/applications\/\d+\/guilds\/(\d+)\/commands$/;
+const GLOBAL_REGISTRATION_PATH = /^\/applications\/\d+\/commands$/;
 
 export async function startE2E(options: StartE2EOptions = {}): Promise<E2E> {
   const startTimeoutMs = options.startTimeoutMs ?? 45_000;
@@ -444,7 +446,14 @@ export async function startE2E(options: StartE2EOptions = {}): Promise<E2E> {
       bot.waitForLog((l) => l.msg === 'connected to Discord', startTimeoutMs, 'the "connected to Discord" log line'),
       raceExit(
         bot,
-        discord.waitForRequest((r) => r.method === 'PUT' && REGISTRATION_PATH.exec(r.path)?.[1] === world.guild.id && r.status === 200, startTimeoutMs),
+        // To the world's guild; globally when the caller unset DISCORD_DEV_GUILD_ID.
+        discord.waitForRequest(
+          (r) =>
+            r.method === 'PUT' &&
+            r.status === 200 &&
+            (env['DISCORD_DEV_GUILD_ID'] === '' ? GLOBAL_REGISTRATION_PATH.test(r.path) : REGISTRATION_PATH.exec(r.path)?.[1] === world.guild.id),
+          startTimeoutMs,
+        ),
         'command registration',
       ),
     ]);
@@ -481,10 +490,8 @@ export async function startE2E(options: StartE2EOptions = {}): Promise<E2E> {
         return discord.sendInteraction({ type: 'button', userId, customId, message: on });
       },
       submitModal(userId, from, fields) {
+        if ('customId' in from) return discord.sendInteraction({ type: 'modal-submit', userId, channelId: world.general.id, customId: from.customId, fields });
         return discord.sendInteraction({ type: 'modal-submit', userId, from, fields });
-      },
-      submitCraftedModal(userId, customId, fields) {
-        return discord.sendInteraction({ type: 'modal-submit', userId, channelId: world.general.id, customId, fields });
       },
       async autocomplete(userId, name, spec) {
         const handle = discord.sendInteraction({

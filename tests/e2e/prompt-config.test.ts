@@ -82,7 +82,8 @@ describe('/prompt-config end to end', () => {
       /Manage Server/,
     );
     await privateReply(e2e.command(memberId, 'prompt-config', { subcommand: 'status' }), /Manage Server/);
-    await privateReply(e2e.submitCraftedModal(memberId, 'prompt-config:token', { token: SECOND_TOKEN }), /Manage Server/);
+    const crafted = e2e.submitModal(memberId, { customId: 'prompt-config:token' }, { token: SECOND_TOKEN });
+    await privateReply(crafted, /Manage Server/);
   });
 
   it('sets a valid repository: report with routes and files, saved', async () => {

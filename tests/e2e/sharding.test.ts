@@ -151,7 +151,7 @@ describe.skipIf(postgresUrl === '')(`SHARDS=2 end to end${postgresUrl === '' ? `
     // One resolution on each shard, one series for the deployment.
     expect(text).toMatch(/^recap_prompt_resolutions_total\{level="default"\} 2$/m);
     for (const shard of ['0', '1', 'manager']) {
-      expect(text).toMatch(new RegExp(`^recap_process_resident_memory_bytes\\{shard="${shard}"\\} \\d+`, 'm'));
+      expect(text).toMatch(new RegExp(`^process_resident_memory_bytes\\{shard="${shard}"\\} \\d+`, 'm'));
       expect(text).toMatch(new RegExp(`^recap_prompt_snapshot_bytes\\{shard="${shard}"\\} \\d+`, 'm'));
     }
     // Every sample line is valid exposition text (name, optional labels, a number).

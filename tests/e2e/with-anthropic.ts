@@ -5,11 +5,11 @@
  * happened, and the per-user rate limit off so that steps are not throttled.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { start as startAnthropic, type AnthropicEmulator } from '../emulators/anthropic/server.ts';
 import type { KeySet, Responder } from '../emulators/llm-faults.ts';
+import { afterAll, beforeAll } from 'vitest';
 import { startE2E, type E2E, type StartE2EOptions } from './harness.ts';
 
 export interface AnthropicE2EOptions {
@@ -80,28 +80,17 @@ export async function startE2EWithAnthropic(options: AnthropicE2EOptions): Promi
 }
 
 /**
- * One bot and Anthropic emulator for the test file that calls this at its
- * top level: started before its first test, closed after its last. The
- * handle's fields are readable from the first test on.
+ * For one test file: starts the bot with Anthropic before its tests and
+ * closes everything after them. `ready` gets the running harness, to keep
+ * what the tests use.
  */
-export function anthropicE2EForFile(options: AnthropicE2EOptions): { readonly e2e: E2E; readonly anthropic: AnthropicEmulator } {
+export function startE2EWithAnthropicForFile(options: AnthropicE2EOptions, ready: (started: AnthropicE2E) => void): void {
   let started: AnthropicE2E | undefined;
   beforeAll(async () => {
     started = await startE2EWithAnthropic(options);
+    ready(started);
   }, 60_000);
   afterAll(async () => {
     await started?.close();
   });
-  const running = (): AnthropicE2E => {
-    if (started === undefined) throw new Error('the e2e bot is not running: use the handle inside a test');
-    return started;
-  };
-  return {
-    get e2e() {
-      return running().e2e;
-    },
-    get anthropic() {
-      return running().anthropic;
-    },
-  };
 }

@@ -527,6 +527,50 @@ describe('Discord emulator with a real discord.js client', () => {
     expect(discord.gateway.sessions).toHaveLength(1);
   });
 
+  it('an outage cuts every connection and refuses new ones; once restored the client connects again', async () => {
+    const discord = await emulator();
+    const world = seedGuild(discord);
+    const client = await login(discord);
+    const [session] = await discord.waitForSessions(1);
+    if (!session) throw new Error('no session');
+
+    const reconnecting = once(client, Events.ShardReconnecting);
+    discord.gateway.outage();
+    await reconnecting;
+    expect(session.connected).toBe(false);
+    expect(session.closeCodes).toEqual([1006]);
+    // The client keeps trying and is refused each time.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(discord.gateway.sessions.filter((s) => s.connected)).toEqual([]);
+    discord.messageCreate({ channelId: world.general.id, authorId: world.bob.userId, content: 'sent during the outage' });
+
+    const received = once(client, Events.MessageCreate);
+    discord.gateway.restore();
+    await discord.waitForSessions(1);
+    // A client that failed to connect at the network level identifies again: a new session, so the
+    // outage's messages are not replayed; a later one arrives.
+    expect(discord.gateway.sessions).toHaveLength(2);
+    discord.messageCreate({ channelId: world.general.id, authorId: world.bob.userId, content: 'sent after the outage' });
+    const [message] = (await received) as [Message];
+    expect(message.content).toBe('sent after the outage');
+  });
+
+  it('holds READY while IDENTIFY is held', async () => {
+    const discord = await emulator();
+    seedGuild(discord);
+    discord.gateway.holdIdentify();
+    const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: discord.apiUrl } });
+    cleanups.push(async () => void (await client.destroy()));
+    const ready = once(client, Events.ClientReady);
+    void client.login(TOKEN);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(client.isReady()).toBe(false);
+    expect(discord.gateway.sessions).toEqual([]);
+    discord.gateway.releaseIdentify();
+    await ready;
+    expect(discord.gateway.sessions).toHaveLength(1);
+  });
+
   it('edits and deletes its own messages but not a member’s', async () => {
     const discord = await emulator();
     const world = seedGuild(discord);

@@ -3,6 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Secret } from '../../src/config/secret.ts';
+import { keyIdsIn, proposeKeyId } from '../../src/vault/key-id.ts';
+import { Keyring } from '../../src/vault/keyring.ts';
 import { runCliCaptured } from '../helpers/run-cli.ts';
 
 const cli = (argv: string[], env: NodeJS.ProcessEnv = {}) => runCliCaptured(argv, env, mkdtempSync(join(tmpdir(), 'recap-cli-')));
@@ -55,6 +58,31 @@ describe('recap CLI', () => {
     const [id, key] = r.out.trim().split(':');
     expect(id).toBe('test1');
     expect(Buffer.from(key ?? '', 'base64')).toHaveLength(32);
+  });
+
+  it('proposes a different key id on each run of one day, never one RECAP_MASTER_KEYS has', async () => {
+    const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+    const first = await cli(['keys', 'generate']);
+    const second = await cli(['keys', 'generate']);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const firstId = first.out.trim().split(':')[0] ?? '';
+    const secondId = second.out.trim().split(':')[0] ?? '';
+    expect(firstId).toMatch(new RegExp(`^k${day}-[0-9a-f]{8}$`));
+    expect(secondId).toMatch(new RegExp(`^k${day}-[0-9a-f]{8}$`));
+    expect(secondId).not.toBe(firstId);
+    // Both entries together make a valid keyring: the new one first, the old one after it.
+    expect(Keyring.parse(new Secret(`${second.out.trim()},${first.out.trim()}`)).keys.map((k) => k.id)).toEqual([secondId, firstId]);
+
+    const clash = await cli(['keys', 'generate', '--id', firstId], { RECAP_MASTER_KEYS: first.out.trim() });
+    expect(clash.code).toBe(2);
+    expect(clash.err).toMatch(new RegExp(`already has a key with id "${firstId}"`));
+  });
+
+  it('skips a proposed key id that is already configured', () => {
+    const suffixes = [Uint8Array.of(0, 0, 0, 1), Uint8Array.of(0, 0, 0, 2)];
+    const taken = keyIdsIn('k20261206-00000001:AAAA, other:BBBB');
+    expect([...taken]).toEqual(['k20261206-00000001', 'other']);
+    expect(proposeKeyId(new Date('2026-12-06T23:59:59Z'), () => suffixes.shift() ?? Uint8Array.of(9, 9, 9, 9), taken)).toBe('k20261206-00000002');
   });
 
   it('migrates an embedded database and reports its status', async () => {

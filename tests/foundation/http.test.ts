@@ -28,16 +28,20 @@ describeEachDatabase('HTTP surface', (database) => {
     expect(await res.json()).toMatchObject({ status: 'ready', checks: { database: 'ok' } });
   });
 
-  it('GET /metrics serves the Prometheus text format with recap_ names', async () => {
+  it('GET /metrics serves the Prometheus text format: process and Node metrics by their standard names, the bot\'s own with recap_', async () => {
     const res = await fetch(`${base}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
-    expect(text).toMatch(/^# HELP recap_process_cpu_user_seconds_total /m);
-    expect(text).toMatch(/^# TYPE recap_nodejs_heap_size_used_bytes gauge$/m);
-    const metricNames = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
-    expect(metricNames.length).toBeGreaterThan(5);
-    for (const name of metricNames) expect(name).toMatch(/^recap_/);
+    expect(text).toMatch(/^# HELP process_cpu_user_seconds_total /m);
+    expect(text).toMatch(/^# TYPE process_resident_memory_bytes gauge$/m);
+    expect(text).toMatch(/^# TYPE nodejs_heap_size_used_bytes gauge$/m);
+    expect(text).toMatch(/^# TYPE nodejs_eventloop_lag_seconds gauge$/m);
+    const metricNames = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
+    const own = metricNames.filter((name) => !/^(process|nodejs)_/.test(name));
+    expect(own.length).toBeGreaterThan(5);
+    for (const name of own) expect(name).toMatch(/^recap_/);
+    expect(metricNames.filter((name) => /^recap_(process_(cpu|resident|start|open|max|heap|virtual)|nodejs_)/.test(name))).toEqual([]);
   });
 
   it('answers 404 and 405 with JSON', async () => {

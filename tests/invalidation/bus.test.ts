@@ -5,7 +5,6 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
 import { createInvalidationBus, DEFAULT_CHANNEL, type InvalidationBus } from '../../src/invalidation/bus.ts';
 import type { InvalidationEvent } from '../../src/invalidation/events.ts';
 import { LISTENER_APPLICATION_NAME } from '../../src/invalidation/postgres-listener.ts';
-import { wireInvalidation } from '../../src/invalidation/wire.ts';
 import { ManualClock } from '../../src/resilience/clock.ts';
 import { GitHubEmulator, type RunningEmulator } from '../emulators/github/server.ts';
 import { describeEachDatabase, silentLogger, type TestDatabase } from '../helpers/databases.ts';
@@ -96,11 +95,11 @@ describeEachDatabase('invalidation bus', (database) => {
     const webhookProcess = await startWebhookApp(database().handle, { apiUrl: running.baseUrl, clock });
     const otherEngine: EngineUnderTest = await buildEngine(other, { apiUrl: running.baseUrl, clock });
     const otherBus = await createInvalidationBus(other, silentLogger, fast);
-    const unwire = wireInvalidation(otherBus, otherEngine.engine, silentLogger);
+    const unwire = otherBus.subscribe((event) => otherEngine.engine.applyRemote(event));
     try {
       const inspected = await webhookProcess.engine.inspect({ guildId: 'inv-1', repoUrl: 'acme/shared', branch: 'main' });
       if (!inspected.ok) throw new Error(inspected.message);
-      await webhookProcess.engine.configs.save({ ...inspected.config, actorId: 'admin' });
+      await webhookProcess.engine.saveConfig({ ...inspected.config, actorId: 'admin' });
       const before = await otherEngine.engine.resolver.resolve('inv-1', ctx);
       expect(before.content).toContain('V1');
 
@@ -116,15 +115,15 @@ describeEachDatabase('invalidation bus', (database) => {
       }, 'the other process to serve the pushed commit');
       expect(after.level).toBe('custom');
       expect(after.content).toContain('V2');
-      await otherEngine.engine.cache.settle();
+      await otherEngine.engine.settle();
       // The other process read the snapshot the webhook process stored: no GitHub request of its own.
       expect(github.count()).toBe(fetchedByWebhook);
       // Its copy of the guild's config was dropped too, so it sees the recorded push.
-      expect((await otherEngine.engine.configs.get('inv-1'))?.lastPushAt).not.toBeNull();
+      expect((await otherEngine.engine.config('inv-1'))?.lastPushAt).not.toBeNull();
     } finally {
       unwire();
       await otherBus.close();
-      await otherEngine.engine.cache.settle();
+      await otherEngine.engine.settle();
       await webhookProcess.close();
     }
   });
@@ -136,12 +135,12 @@ describeEachDatabase('invalidation bus', (database) => {
     const two = await buildEngine(other, { apiUrl: running.baseUrl, clock });
     const busOne = await createInvalidationBus(database().handle, silentLogger, fast);
     const busTwo = await createInvalidationBus(other, silentLogger, fast);
-    const unwire = wireInvalidation(busTwo, two.engine, silentLogger);
+    const unwire = busTwo.subscribe((event) => two.engine.applyRemote(event));
     try {
       const save = async (repo: string) => {
         const inspected = await one.engine.inspect({ guildId: 'inv-cfg', repoUrl: repo, branch: 'main' });
         if (!inspected.ok) throw new Error(inspected.message);
-        await one.engine.configs.save({ ...inspected.config, actorId: 'admin' });
+        await one.engine.saveConfig({ ...inspected.config, actorId: 'admin' });
       };
       await save('acme/cfg-a');
       expect((await two.engine.resolver.resolve('inv-cfg', ctx)).content).toContain('CFG-A');
@@ -154,8 +153,8 @@ describeEachDatabase('invalidation bus', (database) => {
       unwire();
       await busOne.close();
       await busTwo.close();
-      await one.engine.cache.settle();
-      await two.engine.cache.settle();
+      await one.engine.settle();
+      await two.engine.settle();
     }
   });
 
@@ -198,21 +197,21 @@ describeEachDatabase('invalidation bus', (database) => {
     const engine = await buildEngine(other, { apiUrl: running.baseUrl, clock });
     const bus = await createInvalidationBus(other, silentLogger, fast);
     const publisher = await createInvalidationBus(database().handle, silentLogger, fast);
-    const unwire = wireInvalidation(bus, engine.engine, silentLogger);
+    const unwire = bus.subscribe((event) => engine.engine.applyRemote(event));
     try {
       const inspected = await engine.engine.inspect({ guildId: 'inv-rs', repoUrl: 'acme/resync', branch: 'main' });
       if (!inspected.ok) throw new Error(inspected.message);
-      await engine.engine.configs.save({ ...inspected.config, actorId: 'admin' });
+      await engine.engine.saveConfig({ ...inspected.config, actorId: 'admin' });
       expect((await engine.engine.resolver.resolve('inv-rs', ctx)).level).toBe('custom');
       await publisher.publish({ kind: 'all' });
       await waitFor(async () => ((await engine.engine.resolver.resolve('inv-rs', ctx)).level === 'cached' ? true : undefined), 'the snapshot to be expired');
-      await engine.engine.cache.settle();
+      await engine.engine.settle();
       expect((await engine.engine.resolver.resolve('inv-rs', ctx)).level).toBe('custom');
     } finally {
       unwire();
       await bus.close();
       await publisher.close();
-      await engine.engine.cache.settle();
+      await engine.engine.settle();
     }
   });
 });

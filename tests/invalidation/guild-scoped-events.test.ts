@@ -5,11 +5,10 @@
  * guild's snapshot.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { applyInvalidation } from '../../src/invalidation/wire.ts';
 import { decodeMessage, encodeMessage, MAX_EVENT_GUILDS } from '../../src/invalidation/events.ts';
 import { ManualClock } from '../../src/resilience/clock.ts';
 import { GitHubEmulator, type RunningEmulator } from '../emulators/github/server.ts';
-import { describeEachDatabase, silentLogger } from '../helpers/databases.ts';
+import { describeEachDatabase } from '../helpers/databases.ts';
 import { buildEngine, promptRepoFiles, type EngineUnderTest } from '../prompts/engine-helpers.ts';
 
 const ctx = { category: 'discussion', channel_name: 'general', type: 'brief', guild_name: 'Acme' };
@@ -27,18 +26,17 @@ describeEachDatabase('guild-scoped repo events', (database) => {
     under = await buildEngine(database().handle, { apiUrl: running.baseUrl, clock });
   });
   afterAll(async () => {
-    await under.engine.cache.settle();
+    await under.engine.settle();
     await running.close();
   });
 
   async function configure(guildId: string, branch: string): Promise<string> {
     const inspected = await under.engine.inspect({ guildId, repoUrl: 'https://github.com/acme/scoped', branch });
     if (!inspected.ok) throw new Error(inspected.message);
-    await under.engine.configs.save({ ...inspected.config, actorId: 'admin' });
-    const config = await under.engine.configs.get(guildId);
-    if (config === null) throw new Error('not saved');
-    return under.engine.targetFor(config).cacheKey;
+    await under.engine.saveConfig({ ...inspected.config, actorId: 'admin' });
+    return guildId;
   }
+  const held = async (guildId: string) => (await under.engine.heldSnapshot(guildId))?.parsed;
 
   it('expires only the named guilds’ snapshots; the event without guilds still expires the whole repository', async () => {
     github.createRepo('acme/scoped', { files: promptRepoFiles('MAIN') });
@@ -47,23 +45,23 @@ describeEachDatabase('guild-scoped repo events', (database) => {
     const bystander = await configure('scoped-b', 'dev');
     await under.engine.resolver.resolve('scoped-a', ctx);
     await under.engine.resolver.resolve('scoped-b', ctx);
-    const bystanderBefore = under.engine.cache.peek(bystander);
-    expect(bystanderBefore).toBeDefined();
+    const bystanderBefore = await held(bystander);
+    expect(bystanderBefore).toBeTruthy();
     github.resetStats();
 
-    await applyInvalidation(under.engine, { kind: 'repo', owner: 'acme', repo: 'scoped', guilds: ['scoped-a'] }, silentLogger);
-    await under.engine.cache.settle();
+    await under.engine.applyRemote({ kind: 'repo', owner: 'acme', repo: 'scoped', guilds: ['scoped-a'] });
+    await under.engine.settle();
     // The bystander's snapshot is the same object, still fresh; the named guild's was revalidated.
-    expect(under.engine.cache.peek(bystander)).toBe(bystanderBefore);
-    expect(bystanderBefore?.expiredAt).toBeUndefined();
+    expect(await held(bystander)).toBe(bystanderBefore);
+    expect((await under.engine.status(bystander)).level).toBe('custom');
     const restricted = github.count();
     expect(restricted).toBeGreaterThan(0);
-    expect(under.engine.cache.peek(hooked)).toBeDefined();
+    expect(await held(hooked)).toBeTruthy();
 
     // Without guilds (the operator's webhook), both branches' snapshots are revalidated: twice the requests.
     github.resetStats();
-    await applyInvalidation(under.engine, { kind: 'repo', owner: 'acme', repo: 'scoped' }, silentLogger);
-    await under.engine.cache.settle();
+    await under.engine.applyRemote({ kind: 'repo', owner: 'acme', repo: 'scoped' });
+    await under.engine.settle();
     expect(github.count()).toBe(2 * restricted);
   });
 

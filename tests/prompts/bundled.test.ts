@@ -8,6 +8,7 @@ import { promptsValidateCommand, readDirectory } from '../../src/cli/commands/pr
 import type { ParsedRepo } from '../../src/prompts/parsed.ts';
 import { MESSAGES_NOTE, renderPrompt } from '../../src/prompts/render.ts';
 import { pickPrompt } from '../../src/prompts/route.ts';
+import { DEFAULT_PROMPT_LIMITS } from '../../src/prompts/limits.ts';
 import { parseSnapshot } from '../../src/prompts/snapshot.ts';
 
 const BUNDLED = resolve(import.meta.dirname, '../../prompts');
@@ -121,6 +122,37 @@ describe('recap prompts validate', () => {
     const { code, out } = await runCli(['bad'], dir);
     expect(code).toBe(1);
     expect(out).toBe('bad/PATH:3:3: route `channel_specific` uses `..`; paths must stay inside the repository\n');
+  });
+
+  it('reports every problem in one run: PATH, schema-version and the prompt files the understood routes reach', async () => {
+    await makeRepo('several', {
+      PATH: 'version: v2\nroutes:\n  escape: "prompts/../{channel}.md"\n  by_type: "p/{type}.md"\n',
+      'schema-version': 'v3\n',
+      'p/brief.md': '---\ntitle: unclosed\n',
+      'p/detailed.md': 'Rules: {> shared/missing.md}\n',
+    });
+    const { code, out, err } = await runCli(['several'], dir);
+    expect(code).toBe(1);
+    expect(out.split('\n').filter(Boolean)).toEqual([
+      'several/PATH:3:3: route `escape` uses `..`; paths must stay inside the repository',
+      'several/p/brief.md:1:1: starts front matter with `---` but never closes it with another `---` line',
+      'several/p/detailed.md:1:8: includes `shared/missing.md`, which is not in the repository',
+      'several/schema-version:1:1: holds `v3`; it must hold one line, `v1` or `v2`',
+    ]);
+    expect(err).toMatch(/several: invalid \(4 errors, 0 warnings/);
+  });
+
+  it('reports a repository over the limits together with its other problems', async () => {
+    const files: Record<string, string> = { 'p/default.md': 'ok', 'schema-version': 'v9' };
+    for (let i = 0; i < DEFAULT_PROMPT_LIMITS.maxFiles; i++) files[`notes/n${i}.txt`] = 'x';
+    await makeRepo('big', files);
+    const { code, out } = await runCli(['big'], dir);
+    expect(code).toBe(1);
+    expect(out.split('\n').filter(Boolean)).toEqual([
+      `big: the repository holds ${DEFAULT_PROMPT_LIMITS.maxFiles + 2} files; at most ${DEFAULT_PROMPT_LIMITS.maxFiles} are allowed (move unrelated files elsewhere)`,
+      'big/PATH: is missing: the repository needs a PATH file at its root that routes requests to prompt files',
+      'big/schema-version:1:1: holds `v9`; it must hold one line, `v1` or `v2`',
+    ]);
   });
 
   it('prints GitHub annotations with --format github, warnings included', async () => {

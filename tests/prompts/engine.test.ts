@@ -1,32 +1,19 @@
-import { afterEach, expect, it } from 'vitest';
-import type { PromptEngine } from '../../src/prompts/engine.ts';
+import { expect, it } from 'vitest';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { useGitHubOnClock } from '../helpers/github-on-clock.ts';
-import { buildEngine, configureGuild, promptRepoFiles, type EngineUnderTest } from './engine-helpers.ts';
+import { configureGuild, promptRepoFiles, useRestartableEngine } from './engine-helpers.ts';
 
 const MINUTE = 60_000;
 
 describeEachDatabase('prompt engine', (database) => {
-  const server = useGitHubOnClock('2026-11-01T10:00:00Z');
+  const suite = useRestartableEngine(database, '2026-11-01T10:00:00Z');
+  const { server, restart } = suite;
   const { clock, github } = server;
-  let under: EngineUnderTest;
-  let engine: PromptEngine;
   let guildSeq = 0;
-
-  afterEach(async () => {
-    await engine?.cache.settle();
-  });
-
-  /** A fresh engine (empty memory) over the shared database, as after a restart. */
-  async function restart(env: Record<string, string> = {}): Promise<void> {
-    under = await buildEngine(database().handle, { apiUrl: server.baseUrl, clock, env });
-    engine = under.engine;
-  }
 
   async function configure(repo: string, opts: { branch?: string; token?: string } = {}): Promise<string> {
     const guildId = `g${++guildSeq}`;
-    if (opts.token !== undefined) await under.vault.put(guildId, 'github-token', opts.token, 'admin');
-    await configureGuild(engine, guildId, repo, opts.branch ? { branch: opts.branch } : {});
+    if (opts.token !== undefined) await suite.under.vault.put(guildId, 'github-token', opts.token, 'admin');
+    await configureGuild(suite.engine, guildId, repo, opts.branch ? { branch: opts.branch } : {});
     return guildId;
   }
 
@@ -36,7 +23,7 @@ describeEachDatabase('prompt engine', (database) => {
     await restart();
     const sha = github.createRepo('acme/prompts', { files: promptRepoFiles('ACME') });
     const guild = await configure('acme/prompts');
-    const r = await engine.resolver.resolve(guild, ctx);
+    const r = await suite.engine.resolver.resolve(guild, ctx);
     expect(r.level).toBe('custom');
     expect(r.repo).toBe('acme/prompts');
     expect(r.commit).toBe(sha);
@@ -49,7 +36,7 @@ describeEachDatabase('prompt engine', (database) => {
 
   it('level default: no repo configured, with the reason', async () => {
     await restart();
-    const r = await engine.resolver.resolve('unconfigured-guild', { ...ctx, category: 'meeting' });
+    const r = await suite.engine.resolver.resolve('unconfigured-guild', { ...ctx, category: 'meeting' });
     expect(r.level).toBe('default');
     expect(r.repo).toBe('bundled');
     expect(r.path).toMatch(/^summaries\/meeting\//);
@@ -60,16 +47,15 @@ describeEachDatabase('prompt engine', (database) => {
     await restart();
     github.createRepo('acme/narrow', { files: promptRepoFiles('NARROW') });
     const guild = await configure('acme/narrow');
-    const r = await engine.resolver.resolve(guild, { ...ctx, category: 'moderation' });
+    const r = await suite.engine.resolver.resolve(guild, { ...ctx, category: 'moderation' });
     expect(r.level).toBe('default');
     expect(r.tried.slice(0, 2)).toEqual(['prompts/moderation/general.md', 'prompts/moderation/default.md']);
     expect(r.reasons.find((x) => x.level === 'custom')?.reason).toMatch(/none of the routed files exists/);
   });
 
   it('level fallback: no usable repo and no bundled prompts', async () => {
-    under = await buildEngine(database().handle, { apiUrl: server.baseUrl, clock, bundled: null });
-    engine = under.engine;
-    const r = await engine.resolver.resolve(undefined, ctx);
+    await restart({}, { bundled: null });
+    const r = await suite.engine.resolver.resolve(undefined, ctx);
     expect(r.level).toBe('fallback');
     expect(r.path).toBeNull();
     expect(r.content).toMatch(/You are Recap/);
@@ -82,13 +68,13 @@ describeEachDatabase('prompt engine', (database) => {
     const guild = await configure('acme/etag');
     github.resetStats();
     clock.advance(16 * MINUTE);
-    const stale = await engine.resolver.resolve(guild, ctx);
+    const stale = await suite.engine.resolver.resolve(guild, ctx);
     expect(stale.level).toBe('cached');
     expect(stale.reasons[0]?.reason).toMatch(/older than the cache TTL/);
-    await engine.cache.settle();
+    await suite.engine.settle();
     expect(github.count('commit', 304)).toBe(1);
     expect(github.count('tarball')).toBe(0);
-    const fresh = await engine.resolver.resolve(guild, ctx);
+    const fresh = await suite.engine.resolver.resolve(guild, ctx);
     expect(fresh.level).toBe('custom');
   });
 
@@ -98,9 +84,9 @@ describeEachDatabase('prompt engine', (database) => {
     const guild = await configure('acme/outage');
     github.fault({ route: 'commit', kind: 'status', status: 503 });
     clock.advance(20 * MINUTE);
-    await engine.resolver.resolve(guild, ctx);
-    await engine.cache.settle();
-    const r = await engine.resolver.resolve(guild, ctx);
+    await suite.engine.resolver.resolve(guild, ctx);
+    await suite.engine.settle();
+    const r = await suite.engine.resolver.resolve(guild, ctx);
     expect(r.level).toBe('cached');
     expect(r.staleAgeMs).toBe(20 * MINUTE);
     expect(r.content).toContain('OUTAGE');
@@ -117,7 +103,7 @@ describeEachDatabase('prompt engine', (database) => {
     clock.advance(2 * MINUTE);
     github.resetStats();
     github.fault({ route: 'commit', kind: 'latency', ms: 100 });
-    const results = await Promise.all(Array.from({ length: 100 }, () => engine.resolver.resolve(guild, ctx)));
+    const results = await Promise.all(Array.from({ length: 100 }, () => suite.engine.resolver.resolve(guild, ctx)));
     expect(new Set(results.map((r) => r.level))).toEqual(new Set(['custom']));
     expect(github.count('commit')).toBe(1);
   });
@@ -126,15 +112,15 @@ describeEachDatabase('prompt engine', (database) => {
     await restart();
     github.createRepo('acme/private', { files: promptRepoFiles('PRIVATE'), private: true, tokens: ['ghp_privateToken000000000000000000000001'] });
     const owner = await configure('acme/private', { token: 'ghp_privateToken000000000000000000000001' });
-    const mine = await engine.resolver.resolve(owner, ctx);
+    const mine = await suite.engine.resolver.resolve(owner, ctx);
     expect(mine.level).toBe('custom');
     expect(mine.content).toContain('PRIVATE');
     // Another guild names the same repo without a token: GitHub says 404, and the private snapshot is not shared.
     const otherId = `g${++guildSeq}`;
-    const inspected = await engine.inspect({ guildId: otherId, repoUrl: 'acme/private', branch: 'main' });
+    const inspected = await suite.engine.inspect({ guildId: otherId, repoUrl: 'acme/private', branch: 'main' });
     expect(inspected.ok && inspected.report.ok).toBe(false);
-    if (inspected.ok) await engine.configs.save({ ...inspected.config, actorId: 'x' });
-    const theirs = await engine.resolver.resolve(otherId, ctx);
+    if (inspected.ok) await suite.engine.saveConfig({ ...inspected.config, actorId: 'x' });
+    const theirs = await suite.engine.resolver.resolve(otherId, ctx);
     expect(theirs.level).toBe('default');
     expect(theirs.content).not.toContain('PRIVATE');
   });
@@ -143,12 +129,12 @@ describeEachDatabase('prompt engine', (database) => {
     await restart();
     github.createRepo('acme/persist', { files: promptRepoFiles('PERSIST') });
     const guild = await configure('acme/persist');
-    await engine.resolver.resolve(guild, ctx);
+    await suite.engine.resolver.resolve(guild, ctx);
     await restart();
     github.fault({ route: 'commit', kind: 'status', status: 502 });
     github.fault({ route: 'tarball', kind: 'status', status: 502 });
     clock.advance(30 * MINUTE);
-    const r = await engine.resolver.resolve(guild, ctx);
+    const r = await suite.engine.resolver.resolve(guild, ctx);
     expect(r.level).toBe('cached');
     expect(r.content).toContain('PERSIST');
   });
@@ -159,14 +145,14 @@ describeEachDatabase('prompt engine', (database) => {
     const guild = await configure('acme/doomed');
     github.deleteRepo('acme/doomed');
     clock.advance(20 * MINUTE);
-    await engine.resolver.resolve(guild, ctx);
-    await engine.cache.settle();
-    const denied = await engine.resolver.resolve(guild, ctx);
+    await suite.engine.resolver.resolve(guild, ctx);
+    await suite.engine.settle();
+    const denied = await suite.engine.resolver.resolve(guild, ctx);
     expect(denied.level).toBe('default');
     expect(denied.content).not.toContain('DOOMED');
     expect(denied.reasons[0]?.reason).toMatch(/acme\/doomed@main: GitHub has answered 404 since/);
     expect(denied.reasons[1]?.reason).toMatch(/kept in case access returns, but not served/);
-    const status = await engine.status(guild);
+    const status = await suite.engine.status(guild);
     expect(status.denied).toMatchObject({ status: 404 });
     expect(status.level).toBe('default');
     expect(status.lastError).toMatch(/no repository acme\/doomed/i);
@@ -178,46 +164,51 @@ describeEachDatabase('prompt engine', (database) => {
     const guild = await configure('acme/limited');
     github.fault({ route: 'commit', kind: 'rate-limit', status: 403, resetInSeconds: 3600, times: 1 });
     clock.advance(16 * MINUTE);
-    await engine.refresh(guild);
+    await suite.engine.refresh(guild);
     const calls = github.count('commit');
     // Past the failure backoff but inside the rate-limit window: no request leaves.
     clock.advance(5 * MINUTE);
-    const report = await engine.refresh(guild);
+    const report = await suite.engine.refresh(guild);
     // Not a success: the last good snapshot still serves, and the reply says why.
     expect(report?.ok).toBe(false);
     expect(report?.outcome).toMatchObject({ kind: 'failed', reason: 'rate-limited', serving: { commit: expect.any(String) } });
     expect(report?.summary).toMatch(/^GitHub's rate limit for these credentials is used up; still serving acme\/limited@[0-9a-f]{7} from a cached copy 21 min old\.$/);
     expect(github.count('commit')).toBe(calls);
-    const r = await engine.resolver.resolve(guild, ctx);
+    const r = await suite.engine.resolver.resolve(guild, ctx);
     expect(r.level).toBe('cached');
     clock.advance(60 * MINUTE);
-    await engine.refresh(guild);
+    await suite.engine.refresh(guild);
     expect(github.count('commit')).toBe(calls + 1);
   });
+
+  /** Another process announces a push to acme/broken (this one expires and reloads what it holds), then an admin refreshes. */
+  async function announcedThenRefreshed(guild: string): Promise<void> {
+    await suite.engine.applyRemote({ kind: 'repo', owner: 'acme', repo: 'broken' });
+    await suite.engine.settle();
+    await suite.engine.refresh(guild);
+  }
 
   it('a push with a broken PATH keeps the last good snapshot and reports file and line; the next good push recovers', async () => {
     await restart();
     github.createRepo('acme/broken', { files: promptRepoFiles('GOOD') });
     const guild = await configure('acme/broken');
     github.push('acme/broken', 'main', { PATH: 'version: v1\nroutes:\n  a: "x.md"\n  a: "y.md"\n' });
-    engine.expireRepository('acme', 'broken');
-    await engine.refresh(guild);
-    const r = await engine.resolver.resolve(guild, ctx);
+    await announcedThenRefreshed(guild);
+    const r = await suite.engine.resolver.resolve(guild, ctx);
     expect(r.level).toBe('cached');
     expect(r.content).toContain('GOOD');
     expect(r.reasons[0]?.reason).toMatch(/PATH:\d+:\d+/);
-    const status = await engine.status(guild);
+    const status = await suite.engine.status(guild);
     expect(status.invalidHead?.problems[0]).toMatchObject({ file: 'PATH', line: 4 });
     github.push('acme/broken', 'main', promptRepoFiles('FIXED'));
-    engine.expireRepository('acme', 'broken');
-    await engine.refresh(guild);
-    const fixed = await engine.resolver.resolve(guild, ctx);
+    await announcedThenRefreshed(guild);
+    const fixed = await suite.engine.resolver.resolve(guild, ctx);
     expect(fixed.level).toBe('custom');
     expect(fixed.content).toContain('FIXED');
   });
 
   it('counts resolutions by level and GitHub requests by status', async () => {
-    const text = await under.registry.metrics();
+    const text = await suite.under.registry.metrics();
     expect(text).toMatch(/recap_prompt_resolutions_total\{level="(custom|cached|default)"\} \d+/);
     expect(text).toMatch(/recap_github_requests_total\{status="(200|304)"\} \d+/);
     expect(text).toMatch(/recap_prompt_resolution_seconds_bucket/);
@@ -227,12 +218,12 @@ describeEachDatabase('prompt engine', (database) => {
     await restart();
     github.resetStats();
     for (const url of ['http://127.0.0.1:5432/owner/repo', 'http://169.254.169.254/owner/repo']) {
-      const refused = await engine.inspect({ guildId: 'ssrf', repoUrl: url, branch: 'main' });
+      const refused = await suite.engine.inspect({ guildId: 'ssrf', repoUrl: url, branch: 'main' });
       expect(refused).toMatchObject({ ok: false, message: expect.stringMatching(/github\.com only; .* is not allowed.*GITHUB_ENTERPRISE_HOSTS/) });
     }
     expect(github.count()).toBe(0);
     await restart({ GITHUB_ENTERPRISE_HOSTS: '127.0.0.1:9' });
-    const allowed = await engine.inspect({ guildId: 'ghe', repoUrl: 'http://127.0.0.1:9/owner/repo', branch: 'main' });
+    const allowed = await suite.engine.inspect({ guildId: 'ghe', repoUrl: 'http://127.0.0.1:9/owner/repo', branch: 'main' });
     expect(allowed.ok).toBe(true);
     if (allowed.ok) expect(allowed.config.apiBaseUrl).toBe('http://127.0.0.1:9/api/v3');
   });

@@ -89,7 +89,7 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
   afterAll(async () => {
     await http?.close();
     await publicHttp?.close();
-    await engine?.cache.settle();
+    await engine?.settle();
     await running?.close();
     await gheRunning?.close();
   });
@@ -97,7 +97,7 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
     github.resetStats();
   });
   afterEach(async () => {
-    await engine.cache.settle();
+    await engine.settle();
   });
 
   async function stateFor(guildId: string, discordUser = '700000000000000001'): Promise<string> {
@@ -126,7 +126,7 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
 
   async function configure(guildId: string, repo: string): Promise<Awaited<ReturnType<PromptEngine['inspect']>>> {
     const inspected = await engine.inspect({ guildId, repoUrl: `https://github.com/${repo}` });
-    if (inspected.ok) await engine.configs.save({ ...inspected.config, actorId: 'admin' });
+    if (inspected.ok) await engine.saveConfig({ ...inspected.config, actorId: 'admin' });
     return inspected;
   }
 
@@ -166,7 +166,7 @@ describeEachDatabase('GitHub App installations linked to guilds', (database) => 
     expect(inspected.report.error).toContain('GitHub answered 404 for victim/secret-prompts: the repository or branch is gone, or these credentials cannot see it.');
     expect(inspected.report.error).toContain(LINK_HINT);
     // Saved anyway (as "Save anyway" does): still nothing of the victim's.
-    await engine.configs.save({ ...inspected.config, actorId: 'attacker' });
+    await engine.saveConfig({ ...inspected.config, actorId: 'attacker' });
     const served = await engine.resolver.resolve(attacker, ctx);
     expect(served.level).not.toBe('custom');
     expect(served.level).not.toBe('cached');

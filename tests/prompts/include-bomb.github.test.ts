@@ -28,7 +28,7 @@ describeEachDatabase('include bombs through GitHub', (database) => {
   });
   afterEach(async () => {
     await app.webhooks.drain();
-    await app.engine.cache.settle();
+    await app.engine.settle();
   });
 
   it('/prompt-config set of the bomb repo reports the refusal with file:line and serves the rest of it', async () => {
@@ -42,7 +42,7 @@ describeEachDatabase('include bombs through GitHub', (database) => {
     expect(shown).toContain(
       'summaries/global.md:1:1: includes `a.md`, which uses variables more than 2,000 times after includes (the limit for a prompt), so this file is skipped too',
     );
-    await app.engine.configs.save({ ...inspected.config, actorId: 'admin' });
+    await app.engine.saveConfig({ ...inspected.config, actorId: 'admin' });
 
     const r = await app.engine.resolver.resolve(guildId, ctx);
     expect(r).toMatchObject({ level: 'custom', repo: 'acme/bomb-set', commit: sha, path: 'prompts/default.md' });
@@ -55,7 +55,7 @@ describeEachDatabase('include bombs through GitHub', (database) => {
     const guildId = `bomb${++guildSeq}`;
     const inspected = await app.engine.inspect({ guildId, repoUrl: 'https://github.com/acme/bomb-push' });
     if (!inspected.ok) throw new Error(inspected.message);
-    await app.engine.configs.save({ ...inspected.config, actorId: 'admin' });
+    await app.engine.saveConfig({ ...inspected.config, actorId: 'admin' });
     expect((await app.engine.resolver.resolve(guildId, ctx)).content).toContain('GOOD');
 
     const bomb = github.push('acme/bomb-push', 'main', includeBombRepo());

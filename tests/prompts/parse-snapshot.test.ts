@@ -333,3 +333,24 @@ describe('includes', () => {
     expect(repo!.prompts.get('prompts/chat/brief.md')!.segments).toEqual(['shared {oops}!']);
   });
 });
+
+describe('an exhaustive parse (prompts validate)', () => {
+  const broken = snap({
+    PATH: 'version: v2\nroutes:\n  escape: "prompts/../{channel}.md"\n  by_type: "p/{type}.md"\n',
+    'p/brief.md': '---\ntitle: unclosed\n',
+  });
+
+  it('serving stops at the PATH error; validating also checks the files the understood routes reach', () => {
+    const served = parseSnapshot(broken);
+    expect(served.repo).toBeNull();
+    expect(served.problems.map((p) => p.code)).toEqual(['path.parent']);
+    const validated = parseSnapshot(broken, {}, { exhaustive: true });
+    expect(validated.repo).toBeNull();
+    expect(validated.problems.map((p) => `${p.file}: ${p.code}`)).toEqual(['PATH: path.parent', 'p/brief.md: front-matter.unclosed']);
+  });
+
+  it('checks nothing it cannot place: a PATH with an invalid version reaches no prompt file', () => {
+    const raw = snap({ PATH: 'version: v7\nroutes:\n  a: "p/{type}.md"\n', 'p/brief.md': '---\nunclosed\n' });
+    expect(parseSnapshot(raw, {}, { exhaustive: true }).problems.map((p) => p.code)).toEqual(['path.version']);
+  });
+});

@@ -6,17 +6,17 @@
  * Real engine, real databases, the GitHub emulator's real faults, and a
  * manual clock for "8 days later".
  */
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { InvalidationEvent } from '../../src/invalidation/events.ts';
-import type { PromptEngine } from '../../src/prompts/engine.ts';
+import type { PushGroup } from '../../src/prompts/engine.ts';
+import { PromptConfigStore } from '../../src/prompts/prompt-config-store.ts';
 import { statusEmbed } from '../../src/discord/prompt-config/status-report.ts';
 import { ConfigHookStore } from '../../src/webhooks/config-hooks.ts';
-import { createDeliveryProcessor, type PushGroup } from '../../src/webhooks/processor.ts';
+import { createDeliveryProcessor } from '../../src/webhooks/processor.ts';
 import { commitReplacedInPush } from '../../src/webhooks/push-history.ts';
 import { RefreshLimiter } from '../../src/webhooks/refresh-limiter.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
-import { useGitHubOnClock } from '../helpers/github-on-clock.ts';
-import { buildEngine, configureGuild, promptRepoFiles, type EngineUnderTest } from './engine-helpers.ts';
+import { configureGuild, promptRepoFiles, useRestartableEngine } from './engine-helpers.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -26,37 +26,36 @@ const TOKEN_A = `ghp_${'TokenA0'.repeat(5)}1`;
 const REVOKED = `ghp_${'Revoked'.repeat(5)}1`;
 
 describeEachDatabase('refresh outcomes', (database) => {
-  const server = useGitHubOnClock('2026-11-01T10:00:00Z');
+  const suite = useRestartableEngine(database, '2026-11-01T10:00:00Z', { PROMPT_REFRESH_BUDGET: '5s' });
+  const { server, restart } = suite;
   const { clock, github } = server;
-  let under: EngineUnderTest;
-  let engine: PromptEngine;
   let guildSeq = 0;
-
-  afterEach(async () => {
-    await engine?.cache.settle();
-  });
-
-  /** A fresh engine (empty memory) over the shared database, as after a restart. */
-  async function restart(env: Record<string, string> = {}): Promise<void> {
-    under = await buildEngine(database().handle, { apiUrl: server.baseUrl, clock, env: { PROMPT_REFRESH_BUDGET: '5s', ...env } });
-    engine = under.engine;
-  }
 
   async function configure(repo: string, opts: { token?: string } = {}): Promise<string> {
     const guildId = `r${++guildSeq}`;
-    if (opts.token !== undefined) await under.vault.put(guildId, 'github-token', opts.token, 'admin');
-    const report = await configureGuild(engine, guildId, repo, { branch: 'main' });
+    if (opts.token !== undefined) await suite.under.vault.put(guildId, 'github-token', opts.token, 'admin');
+    const report = await configureGuild(suite.engine, guildId, repo, { branch: 'main' });
     expect(report.ok).toBe(true);
     return guildId;
   }
 
   async function sync(guildId: string): Promise<{ status: string | null; errors: string[] }> {
-    engine.configs.invalidate(guildId);
-    const config = await engine.configs.get(guildId);
+    // As recorded in the database, whichever process wrote it.
+    const config = await new PromptConfigStore(database().handle.db).get(guildId);
     return { status: config?.lastSyncStatus ?? null, errors: config?.lastSyncErrors ?? [] };
   }
 
   const ctx = { category: 'discussion', channel_name: 'general', type: 'brief', guild_name: 'Acme' };
+
+  /** The webhook processor over the suite's engine, as the app wires it (no refresh interval). */
+  const pushProcessor = () =>
+    createDeliveryProcessor({
+      engine: suite.engine,
+      clock,
+      hooks: new ConfigHookStore(database().handle.db, suite.under.vault),
+      limiter: new RefreshLimiter<PushGroup>(clock, { intervalMs: 0, maxRepos: 100 }),
+      replacedInPush: (push) => commitReplacedInPush(database().handle.db, push),
+    });
 
   it('refresh during a 503 says GitHub answered 503 and which cached copy still serves, and records the sync as failed', async () => {
     await restart();
@@ -64,7 +63,7 @@ describeEachDatabase('refresh outcomes', (database) => {
     const guild = await configure('acme/outage');
     clock.advance(2 * HOUR);
     github.fault({ route: 'commit', kind: 'status', status: 503 });
-    const report = await engine.refresh(guild);
+    const report = await suite.engine.refresh(guild);
     expect(report?.ok).toBe(false);
     expect(report?.outcome).toEqual({
       kind: 'failed',
@@ -76,7 +75,7 @@ describeEachDatabase('refresh outcomes', (database) => {
     });
     expect(report?.summary).toBe(`GitHub answered 503; still serving acme/outage@${sha.slice(0, 7)} from a cached copy 2 h old.`);
     expect(await sync(guild)).toEqual({ status: 'failed', errors: [report?.summary, expect.stringMatching(/503/)] });
-    const r = await engine.resolver.resolve(guild, ctx);
+    const r = await suite.engine.resolver.resolve(guild, ctx);
     expect(r.level).toBe('cached');
     expect(r.content).toContain('OUTAGE');
   });
@@ -87,10 +86,10 @@ describeEachDatabase('refresh outcomes', (database) => {
     const guild = await configure('acme/hung');
     clock.advance(30 * MINUTE);
     github.fault({ route: 'commit', repo: 'acme/hung', kind: 'hang' });
-    const report = await engine.refresh(guild);
+    const report = await suite.engine.refresh(guild);
     expect(report?.outcome).toMatchObject({ kind: 'failed', reason: 'timeout', status: null, serving: { commit: sha, ageMs: 30 * MINUTE } });
     expect(report?.summary).toBe(`GitHub did not answer in time; still serving acme/hung@${sha.slice(0, 7)} from a cached copy 30 min old.`);
-    const r = await engine.resolver.resolve(guild, ctx);
+    const r = await suite.engine.resolver.resolve(guild, ctx);
     expect(r.level).toBe('cached');
     expect(r.content).toContain('HUNG');
   });
@@ -101,16 +100,16 @@ describeEachDatabase('refresh outcomes', (database) => {
     const guild = await configure('acme/old');
     clock.advance(8 * DAY);
     github.fault({ route: 'commit', kind: 'status', status: 503 });
-    expect((await engine.resolver.resolve(guild, ctx)).level).toBe('default');
+    expect((await suite.engine.resolver.resolve(guild, ctx)).level).toBe('default');
     clock.advance(MINUTE); // past the failure back-off, though an explicit refresh ignores it anyway
-    const report = await engine.refresh(guild);
+    const report = await suite.engine.refresh(guild);
     expect(report?.ok).toBe(false);
     expect(report?.outcome).toMatchObject({ kind: 'failed', status: 503, serving: null, expired: { commit: sha } });
     expect(report?.summary).toBe(
       `GitHub answered 503; the cached copy acme/old@${sha.slice(0, 7)} is 8 days old, past the maximum age, so the bundled prompts serve.`,
     );
     expect((await sync(guild)).status).toBe('failed');
-    expect((await engine.status(guild)).level).toBe('default');
+    expect((await suite.engine.status(guild)).level).toBe('default');
   });
 
   it('a deleted repository: refresh reports the 404, the bundled prompts serve with the reason, and access coming back serves it again', async () => {
@@ -118,7 +117,7 @@ describeEachDatabase('refresh outcomes', (database) => {
     const sha = github.createRepo('acme/gone', { files: promptRepoFiles('GONE') })!;
     const guild = await configure('acme/gone');
     github.setPrivate('acme/gone', true);
-    const report = await engine.refresh(guild);
+    const report = await suite.engine.refresh(guild);
     expect(report?.ok).toBe(false);
     expect(report?.outcome).toMatchObject({ kind: 'denied', status: 404, kept: { commit: sha } });
     expect(report?.summary).toMatch(
@@ -126,45 +125,45 @@ describeEachDatabase('refresh outcomes', (database) => {
     );
     expect(report?.files).toEqual([]);
     expect((await sync(guild)).status).toBe('denied');
-    const r = await engine.resolver.resolve(guild, ctx);
+    const r = await suite.engine.resolver.resolve(guild, ctx);
     expect(r.level).toBe('default');
     expect(r.reasons[0]?.reason).toMatch(/GitHub has answered 404 since/);
 
     // The denial is stored: a restart does not serve the snapshot again.
     await restart();
-    expect((await engine.resolver.resolve(guild, ctx)).level).toBe('default');
-    expect((await engine.status(guild)).denied).toMatchObject({ status: 404 });
+    expect((await suite.engine.resolver.resolve(guild, ctx)).level).toBe('default');
+    expect((await suite.engine.status(guild)).denied).toMatchObject({ status: 404 });
 
     // Access returns: a member's request has the denied snapshot rechecked in the background;
     // it is confirmed with its ETag and nothing is downloaded.
     github.setPrivate('acme/gone', false);
     github.resetStats();
-    expect((await engine.resolver.resolve(guild, ctx)).level).toBe('default');
-    await engine.cache.settle();
+    expect((await suite.engine.resolver.resolve(guild, ctx)).level).toBe('default');
+    await suite.engine.settle();
     expect(github.count('commit', 304)).toBe(1);
     expect(github.count('tarball')).toBe(0);
     expect(await sync(guild)).toEqual({ status: 'ok', errors: [] });
-    expect((await engine.refresh(guild))?.outcome).toEqual({ kind: 'unchanged', commit: sha });
-    const served = await engine.resolver.resolve(guild, ctx);
+    expect((await suite.engine.refresh(guild))?.outcome).toEqual({ kind: 'unchanged', commit: sha });
+    const served = await suite.engine.resolver.resolve(guild, ctx);
     expect(served.level).toBe('custom');
     expect(served.content).toContain('GONE');
-    expect((await engine.status(guild)).denied).toBeNull();
+    expect((await suite.engine.status(guild)).denied).toBeNull();
   });
 
   it('a second guild cannot set a repository that answers 404, and every guild reading it anonymously stops being served', async () => {
     await restart();
     github.createRepo('acme/shared', { files: promptRepoFiles('SHARED') });
     const first = await configure('acme/shared');
-    expect((await engine.resolver.resolve(first, ctx)).level).toBe('custom');
+    expect((await suite.engine.resolver.resolve(first, ctx)).level).toBe('custom');
     github.deleteRepo('acme/shared');
-    const second = await engine.inspect({ guildId: `r${++guildSeq}`, repoUrl: 'acme/shared', branch: 'main' });
+    const second = await suite.engine.inspect({ guildId: `r${++guildSeq}`, repoUrl: 'acme/shared', branch: 'main' });
     expect(second.ok).toBe(true);
     if (!second.ok) return;
     expect(second.report.ok).toBe(false);
     expect(second.report.outcome).toMatchObject({ kind: 'denied', status: 404 });
     expect(second.report.commit).toBeNull();
     expect(second.report.files).toEqual([]);
-    const r = await engine.resolver.resolve(first, ctx);
+    const r = await suite.engine.resolver.resolve(first, ctx);
     expect(r.level).toBe('default');
     expect(r.content).not.toContain('SHARED');
     // The first guild's sync record says so too, though it ran no command.
@@ -178,20 +177,20 @@ describeEachDatabase('refresh outcomes', (database) => {
     const anonymous = await configure('acme/scoped');
     const alsoAnonymous = await configure('acme/scoped');
 
-    await under.vault.put(withToken, 'github-token', REVOKED, 'admin');
-    const revoked = await engine.refresh(withToken);
+    await suite.under.vault.put(withToken, 'github-token', REVOKED, 'admin');
+    const revoked = await suite.engine.refresh(withToken);
     expect(revoked?.outcome).toMatchObject({ kind: 'denied', status: 401 });
     expect(revoked?.summary).toMatch(/^GitHub answered 401 for acme\/scoped: the credentials are invalid, expired or revoked\./);
-    expect((await engine.resolver.resolve(withToken, ctx)).level).toBe('default');
-    expect((await engine.resolver.resolve(anonymous, ctx)).level).toBe('custom');
-    expect((await engine.refresh(anonymous))?.outcome).toEqual({ kind: 'unchanged', commit: sha });
+    expect((await suite.engine.resolver.resolve(withToken, ctx)).level).toBe('default');
+    expect((await suite.engine.resolver.resolve(anonymous, ctx)).level).toBe('custom');
+    expect((await suite.engine.refresh(anonymous))?.outcome).toEqual({ kind: 'unchanged', commit: sha });
 
-    await under.vault.put(withToken, 'github-token', TOKEN_A, 'admin');
+    await suite.under.vault.put(withToken, 'github-token', TOKEN_A, 'admin');
     github.setPrivate('acme/scoped', true, [TOKEN_A]);
-    expect((await engine.refresh(withToken))?.outcome).toEqual({ kind: 'unchanged', commit: sha });
-    expect((await engine.refresh(anonymous))?.outcome).toMatchObject({ kind: 'denied', status: 404 });
-    expect((await engine.resolver.resolve(withToken, ctx)).level).toBe('custom');
-    const other = await engine.resolver.resolve(alsoAnonymous, ctx);
+    expect((await suite.engine.refresh(withToken))?.outcome).toEqual({ kind: 'unchanged', commit: sha });
+    expect((await suite.engine.refresh(anonymous))?.outcome).toMatchObject({ kind: 'denied', status: 404 });
+    expect((await suite.engine.resolver.resolve(withToken, ctx)).level).toBe('custom');
+    const other = await suite.engine.resolver.resolve(alsoAnonymous, ctx);
     expect(other.level).toBe('default');
     expect(other.reasons[0]?.reason).toMatch(/404/);
   });
@@ -201,10 +200,10 @@ describeEachDatabase('refresh outcomes', (database) => {
     github.createRepo('acme/blocked', { files: promptRepoFiles('BLOCKED') });
     const guild = await configure('acme/blocked');
     github.fault({ route: 'commit', repo: 'acme/blocked', kind: 'status', status: 403, message: 'Resource protected by organization SAML enforcement.' });
-    const report = await engine.refresh(guild);
+    const report = await suite.engine.refresh(guild);
     expect(report?.outcome).toMatchObject({ kind: 'denied', status: 403 });
     expect(report?.summary).toMatch(/^GitHub answered 403 for acme\/blocked: these credentials may not read it\./);
-    const r = await engine.resolver.resolve(guild, ctx);
+    const r = await suite.engine.resolver.resolve(guild, ctx);
     expect(r.level).toBe('default');
     expect(r.reasons[0]?.reason).toMatch(/403/);
   });
@@ -218,7 +217,7 @@ describeEachDatabase('refresh outcomes', (database) => {
     expect(goodRow.etag).toMatch(/^(W\/)?"/);
 
     const bad = github.push('acme/flip', 'main', { PATH: BROKEN_PATH });
-    const report = await engine.refresh(guild);
+    const report = await suite.engine.refresh(guild);
     expect(report?.outcome).toMatchObject({ kind: 'invalid', commit: bad, serving: { commit: good } });
     expect(report?.summary).toMatch(new RegExp(`^Commit ${bad.slice(0, 7)} is invalid: PATH:4:\\d+: .+; still serving the last valid commit ${good.slice(0, 7)}\\.$`));
     expect(await sync(guild)).toEqual({ status: 'invalid', errors: [report?.summary, expect.stringMatching(/^PATH:4:\d+: /)] });
@@ -231,7 +230,7 @@ describeEachDatabase('refresh outcomes', (database) => {
     expect(invalid.etag).not.toBe(goodRow.etag);
 
     await restart();
-    const status = await engine.status(guild);
+    const status = await suite.engine.status(guild);
     expect(status.invalidHead?.commit).toBe(bad);
     expect(status.invalidHead?.problems[0]).toMatchObject({ file: 'PATH', line: 4 });
     expect(status.level).toBe('cached');
@@ -239,24 +238,24 @@ describeEachDatabase('refresh outcomes', (database) => {
     // Checking again costs a 304 on the bad head's ETag, and the bad commit is still reported.
     github.resetStats();
     clock.advance(16 * MINUTE);
-    const again = await engine.refresh(guild);
+    const again = await suite.engine.refresh(guild);
     expect(again?.outcome).toMatchObject({ kind: 'invalid', commit: bad });
     expect(github.count('commit', 304)).toBe(1);
     expect(github.count('tarball')).toBe(0);
-    const stale = await engine.resolver.resolve(guild, ctx);
+    const stale = await suite.engine.resolver.resolve(guild, ctx);
     expect(stale.level).toBe('cached');
     expect(stale.content).toContain('GOOD');
 
     github.forcePush('acme/flip', 'main', good);
-    const recovered = await engine.refresh(guild);
+    const recovered = await suite.engine.refresh(guild);
     expect(recovered?.ok).toBe(true);
     expect(recovered?.outcome).toEqual({ kind: 'changed', commit: good, previous: bad });
     expect(await sync(guild)).toEqual({ status: 'ok', errors: [] });
     expect(await db.selectFrom('prompt_invalid_heads').selectAll().where('cache_key', '=', goodRow.cache_key).execute()).toEqual([]);
 
     await restart();
-    expect((await engine.status(guild)).invalidHead).toBeNull();
-    expect((await engine.resolver.resolve(guild, ctx)).level).toBe('custom');
+    expect((await suite.engine.status(guild)).invalidHead).toBeNull();
+    expect((await suite.engine.resolver.resolve(guild, ctx)).level).toBe('custom');
   });
 
   it('status shows current truth: a background refresh after the TTL clears the errors a failed refresh recorded', async () => {
@@ -265,34 +264,27 @@ describeEachDatabase('refresh outcomes', (database) => {
     const guild = await configure('acme/heal');
     clock.advance(16 * MINUTE);
     github.fault({ route: 'commit', kind: 'status', status: 502 });
-    await engine.refresh(guild);
+    await suite.engine.refresh(guild);
     expect((await sync(guild)).status).toBe('failed');
-    expect((await engine.status(guild)).lastError).toMatch(/502/);
+    expect((await suite.engine.status(guild)).lastError).toMatch(/502/);
     github.clearFaults();
     clock.advance(MINUTE);
     // A member's request finds the snapshot stale and refreshes it in the background.
-    expect((await engine.resolver.resolve(guild, ctx)).level).toBe('cached');
-    await engine.cache.settle();
+    expect((await suite.engine.resolver.resolve(guild, ctx)).level).toBe('cached');
+    await suite.engine.settle();
     expect(await sync(guild)).toEqual({ status: 'ok', errors: [] });
-    const status = await engine.status(guild);
+    const status = await suite.engine.status(guild);
     expect(status.lastError).toBeNull();
     expect(status.level).toBe('custom');
   });
 
   it('a webhook push records what its refresh did on every guild it serves', async () => {
-    await restart();
+    const published: InvalidationEvent[] = [];
+    await restart({}, { announce: async (event) => void published.push(event) });
     github.createRepo('acme/hooked', { files: promptRepoFiles('HOOKED') });
     const one = await configure('acme/hooked');
     const two = await configure('acme/hooked');
-    const published: InvalidationEvent[] = [];
-    const process = createDeliveryProcessor({
-      engine,
-      clock,
-      bus: { publish: async (event) => void published.push(event) },
-      hooks: new ConfigHookStore(database().handle.db, under.vault),
-      limiter: new RefreshLimiter<PushGroup>(clock, { intervalMs: 0, maxRepos: 100 }),
-      replacedInPush: (push) => commitReplacedInPush(database().handle.db, push),
-    });
+    const process = pushProcessor();
 
     const bad = github.push('acme/hooked', 'main', { PATH: BROKEN_PATH });
     const result = await process({ kind: 'push', owner: 'acme', repo: 'hooked', ref: 'refs/heads/main', after: bad, deleted: false });
@@ -310,17 +302,9 @@ describeEachDatabase('refresh outcomes', (database) => {
     await restart();
     github.createRepo('acme/twice', { files: promptRepoFiles('TWICE') });
     const guild = await configure('acme/twice');
-    const process = createDeliveryProcessor({
-      engine,
-      clock,
-      bus: { publish: async () => undefined },
-      hooks: new ConfigHookStore(database().handle.db, under.vault),
-      limiter: new RefreshLimiter<PushGroup>(clock, { intervalMs: 0, maxRepos: 100 }),
-      replacedInPush: (push) => commitReplacedInPush(database().handle.db, push),
-    });
+    const process = pushProcessor();
     const errorsShown = async (): Promise<string | undefined> => {
-      engine.configs.invalidate(guild);
-      return statusEmbed(await engine.status(guild), undefined).fields?.find((f) => f.name.startsWith('Errors'))?.value;
+      return statusEmbed(await suite.engine.status(guild), undefined).fields?.find((f) => f.name.startsWith('Errors'))?.value;
     };
 
     const bad = github.push('acme/twice', 'main', { PATH: BROKEN_PATH });
@@ -331,7 +315,7 @@ describeEachDatabase('refresh outcomes', (database) => {
     // Another process (a fresh engine over the same database) refreshes the same commit: a 304.
     await restart();
     clock.advance(16 * MINUTE);
-    expect((await engine.refresh(guild))?.outcome).toMatchObject({ kind: 'invalid', commit: bad });
+    expect((await suite.engine.refresh(guild))?.outcome).toMatchObject({ kind: 'invalid', commit: bad });
     expect(await errorsShown()).toBe(afterPush);
   });
 
@@ -342,12 +326,12 @@ describeEachDatabase('refresh outcomes', (database) => {
     github.fault({ kind: 'latency', ms: 1_500, route: 'download' });
 
     // `set`: the download alone takes longer than a member's whole budget.
-    const inspected = await engine.inspect({ guildId: `r${++guildSeq}`, repoUrl: 'acme/slow', branch: 'main' });
+    const inspected = await suite.engine.inspect({ guildId: `r${++guildSeq}`, repoUrl: 'acme/slow', branch: 'main' });
     expect(inspected.ok && inspected.report.ok).toBe(true);
 
     // A member's first request for a repo nobody fetched yet falls back, and the fetch goes on.
     const guild = `r${++guildSeq}`;
-    await engine.configs.save({
+    await suite.engine.saveConfig({
       guildId: guild,
       repoUrl: 'https://github.com/acme/slow-cold',
       apiBaseUrl: server.baseUrl,
@@ -356,18 +340,18 @@ describeEachDatabase('refresh outcomes', (database) => {
       branch: 'main',
       actorId: 'admin',
     });
-    const cold = await engine.resolver.resolve(guild, ctx);
+    const cold = await suite.engine.resolver.resolve(guild, ctx);
     expect(cold.level).toBe('default');
     expect(cold.reasons[0]?.reason).toMatch(/did not answer within 600 ms; acme\/slow-cold@main keeps loading in the background/);
-    await engine.cache.settle();
-    const warm = await engine.resolver.resolve(guild, ctx);
+    await suite.engine.settle();
+    const warm = await suite.engine.resolver.resolve(guild, ctx);
     expect(warm.level).toBe('custom');
     expect(warm.content).toContain('COLD');
     expect((await sync(guild)).status).toBe('ok');
 
     // `refresh` of a new slow commit.
     const pushed = github.push('acme/slow-cold', 'main', promptRepoFiles('COLDER'));
-    const refreshed = await engine.refresh(guild);
+    const refreshed = await suite.engine.refresh(guild);
     expect(refreshed?.outcome).toMatchObject({ kind: 'changed', commit: pushed });
   });
 });

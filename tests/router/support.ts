@@ -187,7 +187,7 @@ export class UsageLedger implements UsageSink, SpendStore {
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
   obj: object;
-  msg?: string;
+  msg?: string | undefined;
 }
 
 export class MemoryLogger implements PluginLogger {

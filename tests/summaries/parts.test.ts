@@ -16,7 +16,8 @@ describe('citations', () => {
   });
 
   it('links only numbers that exist, ascending, and says which did not', () => {
-    const prepared = prepareConversation(conversationOf([messageAt(1, 'a'), messageAt(2, 'b'), messageAt(3, 'c', { jumpUrl: undefined })]));
+    const { jumpUrl: _unlinked, ...withoutLink } = messageAt(3, 'c');
+    const prepared = prepareConversation(conversationOf([messageAt(1, 'a'), messageAt(2, 'b'), withoutLink]));
     const linked = resolveCitations('See [3] and [1][99], also [2, 1000].', prepared.citations, { guildId: GUILD, channelId: CHANNEL });
     expect(linked.citations.map((c) => c.ref)).toEqual([1, 2, 3]);
     expect(linked.citations[0]!.messageId).toBe(prepared.messages[0]!.id);

@@ -1,7 +1,9 @@
 import { sql, type Kysely } from 'kysely';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as engineMigration from '../../migrations/0004_summaries_and_chat.ts';
-import { KyselyChatMemoryStore, KyselySummaryStore, type NewSummary } from '../../src/summaries/store.ts';
+import { KyselyChatMemoryStore, KyselySummaryStore, type NewSummary, type SummaryStore } from '../../src/summaries/store.ts';
+import { ProcessSummaryStore } from '../../src/summaries/process-store.ts';
+import { detachedDb } from '../../src/db/detached.ts';
 import type { Database } from '../../src/db/schema.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 
@@ -26,14 +28,10 @@ const summary = (requestKey: string, text: string): NewSummary => ({
   createdBy: 'u1',
 });
 
-describeEachDatabase('engine store', (database) => {
-  let db: Kysely<Database>;
-  beforeAll(async () => {
-    db = database().handle.db;
-  });
-
+/** What the summarizer relies on from any SummaryStore. */
+function summaryStoreContract(makeStore: () => SummaryStore): void {
   it('stores a summary once per request key and reads it back whole', async () => {
-    const store = new KyselySummaryStore(db);
+    const store = makeStore();
     const id = await store.saveSummary(summary('key-1', 'first'));
     // A racing identical request keeps the first answer.
     expect(await store.saveSummary(summary('key-1', 'second'))).toBe(id);
@@ -43,7 +41,7 @@ describeEachDatabase('engine store', (database) => {
   });
 
   it('replaces a stored summary and a stored partial only when told to, keeping the summary\'s id', async () => {
-    const store = new KyselySummaryStore(db);
+    const store = makeStore();
     const id = await store.saveSummary({ ...summary('key-r', 'by the fallback'), provider: 'local', model: 'local-extractive' });
     expect(await store.saveSummary({ ...summary('key-r', 'by the preferred'), provider: 'anthropic', model: 'claude' }, { replace: true })).toBe(id);
     expect(await store.findSummary('key-r')).toMatchObject({ id, text: 'by the preferred', provider: 'anthropic', model: 'claude' });
@@ -54,6 +52,15 @@ describeEachDatabase('engine store', (database) => {
     await store.saveChunk('chunk-r', { text: 'preferred part', provider: 'anthropic', model: 'claude', tokens: 4 }, { replace: true });
     expect((await store.findChunks(['chunk-r'])).get('chunk-r')).toEqual({ text: 'preferred part', provider: 'anthropic', model: 'claude', tokens: 4 });
   });
+}
+
+describeEachDatabase('engine store', (database) => {
+  let db: Kysely<Database>;
+  beforeAll(async () => {
+    db = database().handle.db;
+  });
+
+  summaryStoreContract(() => new KyselySummaryStore(db));
 
   it('finds stored partials in batches and prunes old ones', async () => {
     const store = new KyselySummaryStore(db);
@@ -91,5 +98,19 @@ describeEachDatabase('engine store', (database) => {
     expect(rows[0]!.found).toBeNull();
     await engineMigration.up(raw);
     expect(await new KyselySummaryStore(db).findSummary('nothing')).toBeUndefined();
+  });
+});
+
+describe('the in-process summary store (a run without a database)', () => {
+  summaryStoreContract(() => new ProcessSummaryStore());
+});
+
+describe('the detached database', () => {
+  it('finds no rows and keeps no writes, as an empty database would on a first start', async () => {
+    const db = detachedDb();
+    await db.insertInto('chat_memory').values({ guild_id: 'g', channel_id: 'c', running_summary: '', turns: '[]', tokens: 0 }).execute();
+    expect(await db.selectFrom('chat_memory').selectAll().execute()).toEqual([]);
+    expect(await new KyselySummaryStore(db).findSummary('key')).toBeUndefined();
+    expect(await new KyselyChatMemoryStore(db).load('g', 'c')).toBeUndefined();
   });
 });

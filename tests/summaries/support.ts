@@ -147,15 +147,20 @@ export class EchoProvider implements Provider {
     return `- ${refs.length} messages: ${refs.map((r) => `[${r}]`).join('')}`;
   }
 
-  async *stream(request: GenerateRequest): AsyncIterable<StreamEvent> {
-    const response = await this.generate(request);
-    yield { type: 'text', delta: response.text };
-    yield { type: 'finish', finishReason: response.finishReason, usage: response.usage, provider: response.provider, model: response.model };
+  stream(request: GenerateRequest): AsyncIterable<StreamEvent> {
+    return streamOf(this.generate(request));
   }
 
   async health() {
     return { ok: true };
   }
+}
+
+/** The stream of a provider that answers whole: the text at once, then the finish. */
+export async function* streamOf(answer: Promise<GenerateResponse>): AsyncIterable<StreamEvent> {
+  const response = await answer;
+  yield { type: 'text', delta: response.text };
+  yield { type: 'finish', finishReason: response.finishReason, usage: response.usage, provider: response.provider, model: response.model };
 }
 
 /** Cuts at a reference boundary to respect the answer budget, as a model stopping at max_tokens would. */

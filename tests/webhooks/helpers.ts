@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { Webhooks } from '@octokit/webhooks';
@@ -7,14 +8,14 @@ import { Secret } from '../../src/config/secret.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { createHttpServer } from '../../src/http/server.ts';
 import { createInvalidationBus, type InvalidationBus } from '../../src/invalidation/bus.ts';
-import { wireInvalidation } from '../../src/invalidation/wire.ts';
 import { createLogger, type Logger } from '../../src/log/logger.ts';
 import type { Clock } from '../../src/resilience/clock.ts';
 import { ConfigHookStore } from '../../src/webhooks/config-hooks.ts';
 import { mountGithubWebhook, type GithubWebhookOptions, type GithubWebhooks } from '../../src/webhooks/github-route.ts';
 import type { Database } from '../../src/db/schema.ts';
 import { buildEngine, type EngineUnderTest } from '../prompts/engine-helpers.ts';
-import { silentLogger } from '../helpers/databases.ts';
+import { silentLogger, type TestDatabase } from '../helpers/databases.ts';
+import { useGitHubOnClock, type GitHubOnClock } from '../helpers/github-on-clock.ts';
 
 export const WEBHOOK_SECRET = 'whsec-test-3f1a9c0e7b';
 
@@ -138,9 +139,14 @@ export async function startWebhookApp(
 ): Promise<WebhookApp> {
   const logger = options.logger ?? silentLogger;
   const db = await withWebhookTable(database);
-  const under = await buildEngine(database, { apiUrl: options.apiUrl, clock: options.clock, ...(options.env ? { env: options.env } : {}) });
   const bus = await createInvalidationBus(database, logger, { reconnect: { baseMs: 20, maxMs: 200 } });
-  const unwire = wireInvalidation(bus, under.engine, logger);
+  const under = await buildEngine(database, {
+    apiUrl: options.apiUrl,
+    clock: options.clock,
+    announce: (event) => bus.publish(event),
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const unwire = bus.subscribe((event) => under.engine.applyRemote(event));
   const http = createHttpServer(logger);
   const secret = options.secret === null ? undefined : new Secret(options.secret ?? WEBHOOK_SECRET);
   const hooks = new ConfigHookStore(db, under.vault);
@@ -149,7 +155,6 @@ export async function startWebhookApp(
     hooks,
     db,
     engine: under.engine,
-    bus,
     metrics: under.registry,
     logger,
     clock: options.clock,
@@ -167,7 +172,7 @@ export async function startWebhookApp(
       await http.close();
       unwire();
       await webhooks.close();
-      await under.engine.cache.settle();
+      await under.engine.settle();
       await bus.close();
     },
   };
@@ -208,4 +213,34 @@ export async function metricValue(registry: { metrics(): Promise<string> }, name
     if (got === wanted) return Number(match[3]);
   }
   return 0;
+}
+
+/** A suite's webhook app on the GitHub emulator: started before its tests, drained and settled after each, closed after all. */
+export interface WebhookSuite {
+  readonly server: GitHubOnClock;
+  /** Read it in or after `beforeAll`. */
+  readonly app: WebhookApp;
+}
+
+/** Registers the suite's hooks; call it first in the suite. */
+export function useWebhookApp(database: () => TestDatabase, startsAt: string): WebhookSuite {
+  const server = useGitHubOnClock(startsAt);
+  let app: WebhookApp | undefined;
+  beforeAll(async () => {
+    app = await startWebhookApp(database().handle, { apiUrl: server.baseUrl, clock: server.clock });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+  afterEach(async () => {
+    await app?.webhooks.drain();
+    await app?.engine.settle();
+  });
+  return {
+    server,
+    get app() {
+      if (app === undefined) throw new Error('the webhook app is not started yet (read it in beforeAll or a test)');
+      return app;
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { commands as slashCommands } from '../../discord/commands/index.ts';
 import { applicationIdFor, clearCommands, registerCommands } from '../../discord/register.ts';
 import { parseFlags } from '../args.ts';
 import { UsageError, type CliCommand } from '../command.ts';
-import { loadCliConfig } from '../runtime.ts';
+import { loadCliConfig } from '../cli-config.ts';
 
 export const commandsCommand: CliCommand = {
   name: 'commands',

@@ -1,19 +1,23 @@
 import { parseFlags } from '../args.ts';
+import { environmentWithDotenv } from '../../config/env.ts';
+import { keyIdsIn, proposeKeyId } from '../../vault/key-id.ts';
 import { Keyring, KEY_BYTES } from '../../vault/keyring.ts';
 import { rotateSecrets } from '../../vault/rotate.ts';
 import { loadSodium } from '../../vault/sodium.ts';
 import { Vault } from '../../vault/vault.ts';
 import { UsageError, type CliCommand } from '../command.ts';
-import { loadCliConfig, openCliRuntime } from '../runtime.ts';
+import { loadCliConfig } from '../cli-config.ts';
+import { openCliRuntime } from '../runtime.ts';
 
 const USAGE = `Usage: recap keys <generate|rotate> [options]
 
-  generate [--id <id>]     print a new master key entry (id:base64) for RECAP_MASTER_KEYS
+  generate [--id <id>]     print a new master key entry (id:base64) for RECAP_MASTER_KEYS;
+                           the id is k<UTC date>-<random>, never one already in RECAP_MASTER_KEYS
   rotate [--batch-size n]  re-encrypt every stored secret with the first key of
                            RECAP_MASTER_KEYS; safe to interrupt and rerun
 
 Rotating keys:
-  1. npm run recap -- keys generate            (prints e.g. k20261122:AbC...=)
+  1. npm run recap -- keys generate            (prints e.g. k20261122-5f3a9c1e:AbC...=)
   2. put the new entry FIRST in RECAP_MASTER_KEYS, keep the old ones after it,
      and restart: new secrets use the new key, old ones still decrypt
   3. npm run recap -- keys rotate
@@ -33,9 +37,11 @@ export const keysCommand: CliCommand = {
 
 async function generate(args: string[], ctx: Parameters<CliCommand['run']>[0]): Promise<number> {
   const { values } = parseFlags(args, { id: { type: 'string' } });
-  const id = values.id ?? `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`;
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new UsageError('--id must be 1-32 letters, digits, _ or -');
   const sodium = await loadSodium();
+  const taken = keyIdsIn(environmentWithDotenv(ctx.env, ctx.cwd).RECAP_MASTER_KEYS);
+  const id = values.id ?? proposeKeyId(new Date(), (n) => sodium.randombytes_buf(n), taken);
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new UsageError('--id must be 1-32 letters, digits, _ or -');
+  if (taken.has(id)) throw new UsageError(`RECAP_MASTER_KEYS already has a key with id "${id}"; choose another --id`);
   const key = sodium.randombytes_buf(KEY_BYTES);
   ctx.stdout.write(`${id}:${Buffer.from(key).toString('base64')}\n`);
   sodium.memzero(key);

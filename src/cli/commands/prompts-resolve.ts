@@ -4,7 +4,7 @@ import { loadFixedRepo, RepoSpecError, resolveWithFixedRepo, type FixedRepo } fr
 import { formatProblem } from '../../prompts/problems.ts';
 import { promptContext } from '../../summaries/summary-context.ts';
 import { UsageError, type CliCommand, type CliContext } from '../command.ts';
-import { loadCliConfig } from '../runtime.ts';
+import { loadCliConfig } from '../cli-config.ts';
 
 const USAGE = `Usage: recap prompts resolve --repo <dir | https://github.com/owner/name> [options]
 

@@ -70,13 +70,13 @@ async function run(ctx: CliContext): Promise<number> {
   }
   let snapshot: RawSnapshot;
   try {
-    snapshot = await readDirectory(dir);
+    snapshot = await readDirectory(dir, VALIDATE_READ_LIMITS);
   } catch (error) {
     if (!isSourceError(error)) throw error;
     ctx.stdout.write(`${format === 'github' ? annotation({ file: shown, severity: 'error', code: 'repo.unreadable', message: error.message }) : `${shown}: ${error.message}`}\n`);
     return 1;
   }
-  const { problems } = parseSnapshot(snapshot);
+  const { problems } = parseSnapshot(snapshot, undefined, { exhaustive: true });
   const sorted = sortProblems(problems);
   for (const problem of sorted) {
     const located = { ...problem, file: displayPath(shown, problem.file) };
@@ -110,6 +110,16 @@ function displayPath(shownDir: string, file: string): string {
   const base = shownDir.replace(/\\/g, '/');
   return file === REPOSITORY_FILE ? posix.normalize(base) : posix.join(base, file);
 }
+
+/**
+ * A repository somewhat over the bot's limits is still read, so that the size
+ * problem is reported beside every other one; far over them, reading stops.
+ */
+const VALIDATE_READ_LIMITS = {
+  ...DEFAULT_PROMPT_LIMITS,
+  maxFiles: DEFAULT_PROMPT_LIMITS.maxFiles * 4,
+  snapshotBytes: DEFAULT_PROMPT_LIMITS.snapshotBytes * 4,
+};
 
 /** The folder as a snapshot, read exactly as the bundled prompts and `prompts resolve` read one. */
 export async function readDirectory(root: string, limits = DEFAULT_PROMPT_LIMITS): Promise<RawSnapshot> {

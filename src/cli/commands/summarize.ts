@@ -4,8 +4,7 @@ import { ImportError, importDiscordChatExporter } from '../../conversation/dce-i
 import { DurationError, parseDuration } from '../../conversation/duration.ts';
 import { prepareConversation, type PrepareOptions } from '../../conversation/prepare.ts';
 import { SummarizeError } from '../../summaries/errors.ts';
-import type { BuildEngine, EngineRuntime } from '../../summaries/runtime.ts';
-import { buildEngine } from '../engine-runtime.ts';
+import { buildEngine, type BuildEngine, type EngineRuntime } from '../engine-runtime.ts';
 import { nothingToSummarize } from '../../summaries/summarize.ts';
 import type { SummarizeProgress, SummaryResult } from '../../summaries/types.ts';
 import { renderCitations } from '../../summaries/citation-render.ts';
@@ -153,8 +152,8 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
   let runtime: EngineRuntime;
   try {
     runtime = await buildDeps(ctx, {
-      ...(args.prompts === undefined ? {} : { prompts: args.prompts }),
-      ...(args.provider === undefined ? {} : { provider: args.provider }),
+      prompts: args.prompts,
+      provider: args.provider,
     });
   } catch (error) {
     return fail(`cannot start the summarizer: ${messageOf(error)}`);
@@ -162,8 +161,8 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
   const progress = createProgress(ctx);
   try {
     const result = await runtime.summarizer.summarize(prepared, {
-      ...(source.guildId === undefined ? {} : { guildId: source.guildId }),
-      ...(source.guildName === undefined ? {} : { guildName: source.guildName }),
+      guildId: source.guildId,
+      guildName: source.guildName,
       channelId: source.threadId ?? source.channelId,
       channelName,
       type: args.type,

@@ -25,7 +25,7 @@ export interface ExportHeader {
 
 interface ExportReaderOptions {
   maxMessages: number;
-  source?: string;
+  source?: string | undefined;
   /** Receives each raw message in file order; may throw an ImportError. */
   onMessage(raw: JsonValue, index: number): void;
 }

@@ -16,7 +16,7 @@ interface ByteGuardOptions {
   /** Largest string value, or run of bytes between strings, allowed. */
   maxRunBytes: number;
   /** Label for error messages (usually the file name). */
-  source?: string;
+  source?: string | undefined;
 }
 
 const QUOTE = 0x22;

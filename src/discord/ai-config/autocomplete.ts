@@ -1,7 +1,7 @@
 import type { AutocompleteInteraction } from 'discord.js';
 import type { CommandContext } from '../command.ts';
 import { DiscordLimits } from '../format/limits.ts';
-import { aiAdminGuild } from './access.ts';
+import { adminGuildOf } from '../shared/access.ts';
 import type { KeyProviderList } from './keys.ts';
 import { suggestOrders } from './provider-order.ts';
 
@@ -11,7 +11,7 @@ import { suggestOrders } from './provider-order.ts';
  * Members without Manage Server get none: the lists describe the bot's setup.
  */
 export async function autocompleteAiConfig(interaction: AutocompleteInteraction, ctx: CommandContext, keyProviders: KeyProviderList): Promise<void> {
-  const guildId = aiAdminGuild(interaction);
+  const guildId = adminGuildOf(interaction);
   const focused = interaction.options.getFocused(true);
   const typed = String(focused.value);
   if (guildId === undefined) {

@@ -1,19 +1,11 @@
-import {
-  LabelBuilder,
-  ModalBuilder,
-  TextInputBuilder,
-  TextInputStyle,
-  type ChatInputCommandInteraction,
-  type ModalSubmitInteraction,
-} from 'discord.js';
+import type { ChatInputCommandInteraction, ModalSubmitInteraction } from 'discord.js';
 import { GuildKeyError } from '../../llm/guild-keys.ts';
-import { VaultLockedError } from '../../vault/vault.ts';
 import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
-import { DiscordLimits } from '../format/limits.ts';
-import { inlineCode, truncate } from '../format/text.ts';
-import { replyPrivately } from '../prompt-config/reply.ts';
+import { inlineCode } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
+import { replyPrivately } from '../shared/private-reply.ts';
+import { openSecretModal, requireSecretStorage, storeSecret } from '../shared/secret-modal.ts';
 import { requireAiAdmin } from './access.ts';
 import { PROVIDER_NAME, keyModalId, parseKeyModalId } from './custom-ids.ts';
 
@@ -21,10 +13,7 @@ const KEY_INPUT_ID = 'key';
 /** GuildKeys accepts 8 to 512 printable characters; the form says so up front. */
 const MIN_LENGTH = 8;
 const MAX_LENGTH = 512;
-
-const LOCKED_MESSAGE =
-  'Secret storage is off on this bot, so an API key cannot be saved. The bot operator must set RECAP_MASTER_KEYS ' +
-  '(generate a key with `npm run recap -- keys generate`) and restart the bot.';
+const LOCKED = 'an API key cannot be saved';
 
 /** Which providers a key can be stored for, worked out by the command (see key-providers.ts). */
 export type KeyProviderList = () => Promise<string[]>;
@@ -33,14 +22,10 @@ function providerList(names: readonly string[]): string {
   return names.length === 0 ? 'none' : names.map((name) => inlineCode(name)).join(', ');
 }
 
-/**
- * `/ai-config key-set provider`: the key is typed into a modal, never a
- * command option, so it never shows in the channel, the client's command
- * history or the interaction's options. The modal must be the first answer.
- */
+/** `/ai-config key-set provider`: the key is typed into a private form (see ../shared/secret-modal.ts). */
 export async function openKeyModal(interaction: ChatInputCommandInteraction, ctx: CommandContext, keyProviders: KeyProviderList): Promise<void> {
   requireAiAdmin(interaction);
-  if (ctx.services.vault.locked) throw new UserFacingError(LOCKED_MESSAGE);
+  requireSecretStorage(ctx, LOCKED);
   const provider = interaction.options.getString('provider', true).trim().toLowerCase();
   const takingKeys = await keyProviders();
   if (!takingKeys.includes(provider)) {
@@ -48,22 +33,15 @@ export async function openKeyModal(interaction: ChatInputCommandInteraction, ctx
       `${inlineCode(provider, 40)} does not take a server API key on this bot. Providers that do: ${providerList(takingKeys)}.`,
     );
   }
-  const input = new TextInputBuilder()
-    .setCustomId(KEY_INPUT_ID)
-    .setStyle(TextInputStyle.Short)
-    .setMinLength(MIN_LENGTH)
-    .setMaxLength(MAX_LENGTH)
-    .setRequired(true);
-  const modal = new ModalBuilder()
-    .setCustomId(keyModalId(provider))
-    .setTitle(truncate(`API key for ${provider}`, DiscordLimits.modalTitle))
-    .addLabelComponents(
-      new LabelBuilder()
-        .setLabel('API key')
-        .setDescription("Stored encrypted and used only for this server's requests; never shown again.")
-        .setTextInputComponent(input),
-    );
-  await interaction.showModal(modal);
+  await openSecretModal(interaction, {
+    customId: keyModalId(provider),
+    title: `API key for ${provider}`,
+    inputId: KEY_INPUT_ID,
+    label: 'API key',
+    description: "Stored encrypted and used only for this server's requests; never shown again.",
+    minLength: MIN_LENGTH,
+    maxLength: MAX_LENGTH,
+  });
 }
 
 export async function onKeySubmit(interaction: ModalSubmitInteraction, ctx: CommandContext): Promise<void> {
@@ -72,15 +50,12 @@ export async function onKeySubmit(interaction: ModalSubmitInteraction, ctx: Comm
   if (provider === undefined) throw new UserFacingError('This form is not known to this version of the bot. Nothing was saved.');
   const key = interaction.fields.getTextInputValue(KEY_INPUT_ID);
   await deferOnce(interaction, true);
-  try {
-    await ctx.services.llm.keys.setGuildKey(guildId, provider, key, { actorId: interaction.user.id, correlationId: ctx.correlationId });
-  } catch (error) {
-    if (error instanceof VaultLockedError) throw new UserFacingError(LOCKED_MESSAGE);
+  await storeSecret(() => ctx.services.llm.keys.setGuildKey(guildId, provider, key, { actorId: interaction.user.id, correlationId: ctx.correlationId }), {
+    locked: LOCKED,
+    failed: `storing the API key for ${provider} failed`,
     // GuildKeys' messages say what is wrong without repeating the key.
-    if (error instanceof GuildKeyError) throw new UserFacingError(`${sentence(error.message)} Nothing was saved.`);
-    // Say what failed, never with what: the key stays out of every message.
-    throw new Error(`storing the API key for ${provider} failed`, { cause: error });
-  }
+    explain: (error) => (error instanceof GuildKeyError ? `${sentence(error.message)} Nothing was saved.` : undefined),
+  });
   ctx.logger.info({ provider }, 'server API key stored');
   await replyPrivately(interaction, {
     content: `Key saved for ${provider} (used only for this server's requests). Remove it with \`/ai-config key-remove\`.`,

@@ -2,7 +2,8 @@ import type { ChatInputCommandInteraction } from 'discord.js';
 import { GuildAiSettingsError, type GuildAiSettings, type GuildAiSettingsPatch } from '../../llm/guild-ai-settings.ts';
 import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
-import { replyPrivately } from '../prompt-config/reply.ts';
+import { replyPrivately } from '../shared/private-reply.ts';
+import type { SubcommandHandler } from '../shared/subcommands.ts';
 import { deferOnce } from '../respond.ts';
 import { requireAiAdmin } from './access.ts';
 import { usd } from './money.ts';
@@ -51,29 +52,39 @@ export async function runProvidersReset(interaction: ChatInputCommandInteraction
   });
 }
 
-/** `/ai-config operator-key allowed`. */
-export async function runOperatorKey(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const guildId = requireAiAdmin(interaction);
-  const allowed = interaction.options.getBoolean('allowed', true);
-  await update(interaction, ctx, guildId, { allowOperatorKey: allowed });
-  await replyPrivately(interaction, {
-    content: allowed
-      ? "The operator's API keys may now serve this server where it has no key of its own (those calls count against the daily budget)."
-      : "The operator's API keys no longer serve this server: only providers with this server's own key (`/ai-config key-set`) or that need no key are used.",
-  });
+/** A subcommand that switches one setting on or off with a boolean option. */
+interface Toggle {
+  option: string;
+  patch: (on: boolean) => GuildAiSettingsPatch;
+  /** The answer once it is on, and once it is off. */
+  on: string;
+  off: string;
 }
 
-/** `/ai-config pii enabled`. */
-export async function runPii(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const guildId = requireAiAdmin(interaction);
-  const enabled = interaction.options.getBoolean('enabled', true);
-  await update(interaction, ctx, guildId, { piiRedaction: enabled });
-  await replyPrivately(interaction, {
-    content: enabled
-      ? 'PII redaction is on: e-mail addresses, phone numbers, IP addresses and credentials in messages are replaced before they are sent to a provider.'
-      : "PII redaction is off: this server's messages are sent to providers as written.",
-  });
+function toggle(spec: Toggle): SubcommandHandler {
+  return async (interaction, ctx) => {
+    const guildId = requireAiAdmin(interaction);
+    const on = interaction.options.getBoolean(spec.option, true);
+    await update(interaction, ctx, guildId, spec.patch(on));
+    await replyPrivately(interaction, { content: on ? spec.on : spec.off });
+  };
 }
+
+/** `/ai-config operator-key allowed`. */
+export const runOperatorKey = toggle({
+  option: 'allowed',
+  patch: (allowed) => ({ allowOperatorKey: allowed }),
+  on: "The operator's API keys may now serve this server where it has no key of its own (those calls count against the daily budget).",
+  off: "The operator's API keys no longer serve this server: only providers with this server's own key (`/ai-config key-set`) or that need no key are used.",
+});
+
+/** `/ai-config pii enabled`. */
+export const runPii = toggle({
+  option: 'enabled',
+  patch: (enabled) => ({ piiRedaction: enabled }),
+  on: 'PII redaction is on: e-mail addresses, phone numbers, IP addresses and credentials in messages are replaced before they are sent to a provider.',
+  off: "PII redaction is off: this server's messages are sent to providers as written.",
+});
 
 /** `/ai-config budget usd`. */
 export async function runBudget(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {

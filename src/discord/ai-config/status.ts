@@ -1,6 +1,6 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { CommandContext } from '../command.ts';
-import { replyPrivately } from '../prompt-config/reply.ts';
+import { replyPrivately } from '../shared/private-reply.ts';
 import { deferOnce } from '../respond.ts';
 import { requireAiAdmin } from './access.ts';
 import type { KeyProviderList } from './keys.ts';

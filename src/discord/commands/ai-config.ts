@@ -1,10 +1,4 @@
-import {
-  InteractionContextType,
-  PermissionFlagsBits,
-  SlashCommandBuilder,
-  type ChatInputCommandInteraction,
-  type SlashCommandStringOption,
-} from 'discord.js';
+import type { SlashCommandBuilder, SlashCommandStringOption } from 'discord.js';
 import { DEFAULT_PLUGINS_DIR } from '../../llm/service.ts';
 import { autocompleteAiConfig } from '../ai-config/autocomplete.ts';
 import { COMMAND_NAME, parseKeyModalId } from '../ai-config/custom-ids.ts';
@@ -22,17 +16,15 @@ import { runStatus } from '../ai-config/status.ts';
 import { runUsage } from '../ai-config/usage.ts';
 import type { CommandContext, ComponentInteraction, SlashCommand } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
+import { adminCommandBuilder } from '../shared/access.ts';
+import { runSubcommand, type SubcommandHandler } from '../shared/subcommands.ts';
 
 /** The highest daily budget the settings store accepts. */
 const MAX_BUDGET_USD = 1_000_000;
 
 /** The registered shape of /ai-config (Manage Server by default, servers only). */
 function aiConfigDefinition(): SlashCommandBuilder {
-  const builder = new SlashCommandBuilder()
-    .setName(COMMAND_NAME)
-    .setDescription("Manage this server's language-model providers, API keys, budget and usage")
-    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-    .setContexts(InteractionContextType.Guild);
+  const builder = adminCommandBuilder(COMMAND_NAME, "Manage this server's language-model providers, API keys, budget and usage");
   const providerOption = (description: string) => (o: SlashCommandStringOption) =>
     o.setName('provider').setDescription(description).setRequired(true).setAutocomplete(true).setMaxLength(63);
   builder.addSubcommand((s) =>
@@ -83,36 +75,21 @@ export interface AiConfigCommandOptions {
 }
 
 /** `/ai-config`: every answer is ephemeral; every change is audited by the stores with the member as actor. */
-function createAiConfigCommand(options: AiConfigCommandOptions = {}): SlashCommand {
+export function createAiConfigCommand(options: AiConfigCommandOptions = {}): SlashCommand {
   const pluginsDir = options.pluginsDir ?? DEFAULT_PLUGINS_DIR;
   const keyProviderList = (ctx: CommandContext): KeyProviderList => () => keyProviders(ctx.services.llm, pluginsDir);
 
-  const execute = async (interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> => {
-    const sub = interaction.options.getSubcommand(true);
-    switch (sub) {
-      case 'key-set':
-        return openKeyModal(interaction, ctx, keyProviderList(ctx));
-      case 'key-remove':
-        return runKeyRemove(interaction, ctx);
-      case 'providers':
-        return runProviders(interaction, ctx);
-      case 'providers-reset':
-        return runProvidersReset(interaction, ctx);
-      case 'operator-key':
-        return runOperatorKey(interaction, ctx);
-      case 'pii':
-        return runPii(interaction, ctx);
-      case 'budget':
-        return runBudget(interaction, ctx);
-      case 'budget-clear':
-        return runBudgetClear(interaction, ctx);
-      case 'usage':
-        return runUsage(interaction, ctx);
-      case 'status':
-        return runStatus(interaction, ctx, keyProviderList(ctx));
-      default:
-        throw new UserFacingError(`/ai-config ${sub} is not known to this version of the bot.`);
-    }
+  const subcommands: Readonly<Record<string, SubcommandHandler>> = {
+    'key-set': (interaction, ctx) => openKeyModal(interaction, ctx, keyProviderList(ctx)),
+    'key-remove': runKeyRemove,
+    providers: runProviders,
+    'providers-reset': runProvidersReset,
+    'operator-key': runOperatorKey,
+    pii: runPii,
+    budget: runBudget,
+    'budget-clear': runBudgetClear,
+    usage: runUsage,
+    status: (interaction, ctx) => runStatus(interaction, ctx, keyProviderList(ctx)),
   };
 
   const handleComponent = async (interaction: ComponentInteraction, ctx: CommandContext): Promise<void> => {
@@ -122,7 +99,7 @@ function createAiConfigCommand(options: AiConfigCommandOptions = {}): SlashComma
 
   return {
     data: aiConfigDefinition().toJSON(),
-    execute,
+    execute: (interaction, ctx) => runSubcommand(COMMAND_NAME, subcommands, interaction, ctx),
     autocomplete: (interaction, ctx) => autocompleteAiConfig(interaction, ctx, keyProviderList(ctx)),
     handleComponent,
   };

@@ -11,6 +11,7 @@ import { InteractionContextType, SlashCommandBuilder, type ChatInputCommandInter
 import type { CommandContext, SlashCommand } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { deferOnce, respond } from '../respond.ts';
+import { runSubcommand } from '../shared/subcommands.ts';
 import {
   THREAD_ARCHIVE,
   answerParts,
@@ -38,13 +39,8 @@ function askDefinition(): SlashCommandBuilder {
 }
 
 export function createAskCommand(): SlashCommand {
-  const execute = async (interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> => {
-    const sub = interaction.options.getSubcommand(true);
-    if (sub === 'question') return ask(interaction, ctx);
-    if (sub === 'reset') return reset(interaction, ctx);
-    throw new UserFacingError(`/ask ${sub} is not known to this version of the bot.`);
-  };
-  return { data: askDefinition().toJSON(), execute };
+  const subcommands = { question: ask, reset };
+  return { data: askDefinition().toJSON(), execute: (interaction, ctx) => runSubcommand(ASK_COMMAND, subcommands, interaction, ctx) };
 }
 
 export const askCommand: SlashCommand = createAskCommand();

@@ -1,32 +1,23 @@
-import {
-  InteractionContextType,
-  PermissionFlagsBits,
-  SlashCommandBuilder,
-  type ChatInputCommandInteraction,
-} from 'discord.js';
-import { SUMMARIZABLE_TYPES } from '../history/channel-access.ts';
-import type { ParsedRepo } from '../../prompts/parsed.ts';
+import type { SlashCommandBuilder } from 'discord.js';
 import type { CommandContext, ComponentInteraction, SlashCommand } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { COMMAND_NAME, parseCustomId } from '../prompt-config/custom-ids.ts';
-import { PendingConfirmations } from '../prompt-config/pending.ts';
-import { onRemoveButton, runRemove, type RemoveTarget } from '../prompt-config/remove.ts';
+import { runGithubApp } from '../prompt-config/github-app.ts';
 import { runRefresh } from '../prompt-config/refresh.ts';
-import { routedValues, type RoutedVariable } from '../prompt-config/routed-values.ts';
+import { onRemoveButton, runRemove, type RemoveTarget } from '../prompt-config/remove.ts';
 import { onSetButton, runSet, type SetCandidate } from '../prompt-config/set.ts';
 import { runStatus } from '../prompt-config/status.ts';
 import { autocompleteTest, runTest } from '../prompt-config/test.ts';
 import { onTokenSubmit, openTokenModal, runTokenRemove } from '../prompt-config/token.ts';
-import { runGithubApp } from '../prompt-config/github-app.ts';
 import { runWebhook } from '../prompt-config/webhook.ts';
+import { adminCommandBuilder } from '../shared/access.ts';
+import { SUMMARIZABLE_TYPES } from '../shared/channel-kinds.ts';
+import { confirmationKind } from '../shared/pending-confirmations.ts';
+import { runSubcommand, type SubcommandHandler } from '../shared/subcommands.ts';
 
 /** The registered shape of /prompt-config (Manage Server by default, servers only). */
 export function promptConfigDefinition(): SlashCommandBuilder {
-  const builder = new SlashCommandBuilder()
-    .setName(COMMAND_NAME)
-    .setDescription("Manage this server's prompt repository on GitHub")
-    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-    .setContexts(InteractionContextType.Guild);
+  const builder = adminCommandBuilder(COMMAND_NAME, "Manage this server's prompt repository on GitHub");
   builder.addSubcommand((s) =>
     s
       .setName('set')
@@ -75,53 +66,23 @@ export interface PromptConfigCommandOptions {
 }
 
 /**
- * `/prompt-config`. Pending confirmations live in this instance (in memory,
- * keyed by the nonce in the buttons' custom ids), so each instance is
- * self-contained.
+ * `/prompt-config`. Its confirmations wait in the bot's memory
+ * (`ctx.memory.confirmations`), keyed by the nonce in the buttons' custom ids.
  */
 export function createPromptConfigCommand(options: PromptConfigCommandOptions = {}): SlashCommand {
-  const setPending = new PendingConfirmations<SetCandidate>(options.setConfirmMs ?? 120_000);
-  const removePending = new PendingConfirmations<RemoveTarget>(options.removeConfirmMs ?? 60_000);
-  // Routed values are computed once per snapshot; a new commit is a new ParsedRepo.
-  const routedMemo = new WeakMap<ParsedRepo, Map<RoutedVariable, string[]>>();
-  const valuesOf = (repo: ParsedRepo, variable: RoutedVariable): string[] => {
-    let byVariable = routedMemo.get(repo);
-    if (byVariable === undefined) {
-      byVariable = new Map();
-      routedMemo.set(repo, byVariable);
-    }
-    let values = byVariable.get(variable);
-    if (values === undefined) {
-      values = routedValues(repo, variable);
-      byVariable.set(variable, values);
-    }
-    return values;
-  };
+  const setConfirm = confirmationKind<SetCandidate>('prompt-config:set', options.setConfirmMs ?? 120_000);
+  const removeConfirm = confirmationKind<RemoveTarget>('prompt-config:remove', options.removeConfirmMs ?? 60_000);
 
-  const execute = async (interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> => {
-    const sub = interaction.options.getSubcommand(true);
-    switch (sub) {
-      case 'set':
-        return runSet(interaction, ctx, setPending);
-      case 'token':
-        return openTokenModal(interaction, ctx);
-      case 'token-remove':
-        return runTokenRemove(interaction, ctx);
-      case 'status':
-        return runStatus(interaction, ctx);
-      case 'remove':
-        return runRemove(interaction, ctx, removePending);
-      case 'refresh':
-        return runRefresh(interaction, ctx);
-      case 'test':
-        return runTest(interaction, ctx);
-      case 'github-app':
-        return runGithubApp(interaction, ctx);
-      case 'webhook':
-        return runWebhook(interaction, ctx);
-      default:
-        throw new UserFacingError(`/prompt-config ${sub} is not known to this version of the bot.`);
-    }
+  const subcommands: Readonly<Record<string, SubcommandHandler>> = {
+    set: (interaction, ctx) => runSet(interaction, ctx, setConfirm),
+    token: openTokenModal,
+    'token-remove': runTokenRemove,
+    status: runStatus,
+    remove: (interaction, ctx) => runRemove(interaction, ctx, removeConfirm),
+    refresh: runRefresh,
+    test: runTest,
+    'github-app': runGithubApp,
+    webhook: runWebhook,
   };
 
   const handleComponent = async (interaction: ComponentInteraction, ctx: CommandContext): Promise<void> => {
@@ -130,16 +91,16 @@ export function createPromptConfigCommand(options: PromptConfigCommandOptions = 
     if (interaction.isModalSubmit()) {
       if (parsed.action === 'token') return onTokenSubmit(interaction, ctx);
     } else if (interaction.isButton()) {
-      if (parsed.action === 'save-anyway' || parsed.action === 'cancel-set') return onSetButton(interaction, ctx, setPending, parsed.action, parsed.nonce);
-      if (parsed.action === 'remove' || parsed.action === 'cancel-remove') return onRemoveButton(interaction, ctx, removePending, parsed.action, parsed.nonce);
+      if (parsed.action === 'save-anyway' || parsed.action === 'cancel-set') return onSetButton(interaction, ctx, setConfirm, parsed.action, parsed.nonce);
+      if (parsed.action === 'remove' || parsed.action === 'cancel-remove') return onRemoveButton(interaction, ctx, removeConfirm, parsed.action, parsed.nonce);
     }
     throw new UserFacingError('This button is not known to this version of the bot.');
   };
 
   return {
     data: promptConfigDefinition().toJSON(),
-    execute,
-    autocomplete: (interaction, ctx) => autocompleteTest(interaction, ctx, valuesOf),
+    execute: (interaction, ctx) => runSubcommand(COMMAND_NAME, subcommands, interaction, ctx),
+    autocomplete: autocompleteTest,
     handleComponent,
   };
 }

@@ -20,12 +20,10 @@ import {
 import { nothingToSummarize } from '../../summaries/summarize.ts';
 import { SummarizeError } from '../../summaries/errors.ts';
 import type { SummaryResult } from '../../summaries/types.ts';
-import { createRoutedSuggestions } from '../autocomplete.ts';
 import type { CommandContext, SlashCommand } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { EmbedColors } from '../format/embed.ts';
-import { SUMMARIZABLE_TYPES, requireBotCanRead, requireMemberCanRead, summarizableChannel } from '../history/channel-access.ts';
-import { createMemberNames, type MemberNames } from '../history/member-names.ts';
+import { requireBotCanRead, requireMemberCanRead } from '../history/channel-access.ts';
 import { readChannel, type ChannelRead } from '../history/read-channel.ts';
 import { parseSince, type SinceBoundary } from '../history/since.ts';
 import { renderCitations } from '../../summaries/citation-render.ts';
@@ -35,7 +33,10 @@ import { createProgress, summarizeProgressText } from '../output/progress.ts';
 import { summaryFooter } from '../output/summary-footer.ts';
 import { embedMessages, type EmbedMessage } from '../output/summary-messages.ts';
 import { deferOnce, respond } from '../respond.ts';
-import { askerName, routingOptions, summaryRequest, type RoutingOptions, type SummaryRequest } from '../summary-request.ts';
+import { SUMMARIZABLE_TYPES, summarizableChannel } from '../shared/channel-kinds.ts';
+import { snapshotInMemory } from '../shared/prompt-snapshot.ts';
+import { answerRoutedChoices } from '../shared/routed-autocomplete.ts';
+import { askerName, routingOptions, summaryRequest, type RoutingOptions, type SummaryRequest } from '../shared/summary-request.ts';
 import type { Visibility } from '../visibility/audience.ts';
 import { privateBecause, visibleToAudienceOf } from '../visibility/shown-to.ts';
 
@@ -64,7 +65,6 @@ export function summarizeDefinition(): SlashCommandBuilder {
 export interface SummarizeCommandOptions {
   /** Least time between two progress edits (default 2 s). */
   progressIntervalMs?: number;
-  memberNames?: MemberNames;
 }
 
 interface CheckedRequest {
@@ -76,9 +76,6 @@ interface CheckedRequest {
 }
 
 export function createSummarizeCommand(options: SummarizeCommandOptions = {}): SlashCommand {
-  const memberNames = options.memberNames ?? createMemberNames();
-  const suggestions = createRoutedSuggestions();
-
   const execute = async (interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> => {
     const request = await checkedRequest(interaction, ctx);
     await deferOnce(interaction, true);
@@ -100,7 +97,7 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
         channel: request.channel,
         maxMessages: request.maxMessages,
         ...(request.since === undefined ? {} : { since: request.since }),
-        memberNames,
+        memberNames: ctx.memory.memberNames,
         onProgress: (count) => progress.update(`Reading <#${request.channel.id}>… ${count.toLocaleString('en-US')} messages so far`),
       });
       const { prepared } = read;
@@ -153,7 +150,8 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
   return {
     data: summarizeDefinition().toJSON(),
     execute,
-    autocomplete: (interaction, ctx) => suggestions.respond(interaction, ctx.services.prompts),
+    // Only a snapshot already in memory: a guild whose repository is not loaded yet sees the defaults.
+    autocomplete: (interaction, ctx) => answerRoutedChoices(interaction, ctx, (guildId) => snapshotInMemory(ctx.services.prompts, guildId)),
   };
 }
 

@@ -20,7 +20,7 @@ export interface EmbedFieldInput {
 export interface EmbedInput {
   title?: string;
   description?: string;
-  url?: string;
+  url?: string | undefined;
   color?: number;
   fields?: ReadonlyArray<EmbedFieldInput | null | undefined | false>;
   footer?: string;

@@ -1,5 +1,6 @@
 /**
- * Which channel a summary reads, and whether it may: the member who asks
+ * Whether a summary may read a channel (which kinds it can read is
+ * `../shared/channel-kinds.ts`): the member who asks
  * must be able to read its history (a summary must never reveal a channel
  * to someone who cannot open it), and so must the bot. Who else may see the
  * summary once it is made (everyone who can view the place it is posted)
@@ -9,7 +10,6 @@ import {
   ChannelType,
   PermissionFlagsBits,
   type CategoryChannel,
-  type Guild,
   type GuildBasedChannel,
   type GuildMember,
   type GuildTextBasedChannel,
@@ -17,32 +17,6 @@ import {
 import { UserFacingError } from '../errors.ts';
 
 const READ = [PermissionFlagsBits.ViewChannel, PermissionFlagsBits.ReadMessageHistory];
-
-/** The channel types /summarize offers in its channel picker. */
-export const SUMMARIZABLE_TYPES = [
-  ChannelType.GuildText,
-  ChannelType.GuildAnnouncement,
-  ChannelType.GuildVoice,
-  ChannelType.GuildStageVoice,
-  ChannelType.PublicThread,
-  ChannelType.PrivateThread,
-  ChannelType.AnnouncementThread,
-] as const;
-
-/** The channel with this id in the guild, ready to read messages from. */
-export async function summarizableChannel(guild: Guild, channelId: string): Promise<GuildTextBasedChannel> {
-  let channel = guild.channels.cache.get(channelId) ?? null;
-  if (channel === null) {
-    // Threads are cached only while active; anything else the bot does not know it cannot see.
-    channel = await guild.channels.fetch(channelId).catch(() => null);
-  }
-  if (channel === null) throw new UserFacingError(`I can't see <#${channelId}>, so I can't summarize it.`);
-  if (channel.type === ChannelType.GuildForum || channel.type === ChannelType.GuildMedia) {
-    throw new UserFacingError(`<#${channel.id}> is a forum: pick one of its posts to summarize.`);
-  }
-  if (!channel.isTextBased()) throw new UserFacingError(`<#${channel.id}> has no messages to summarize; pick a text channel, a thread or a forum post.`);
-  return channel;
-}
 
 /**
  * @throws UserFacingError unless `member` may read `channel`'s history.

@@ -10,7 +10,7 @@
 import { MessageReferenceType, MessageType, type Guild, type Message as DiscordMessage } from 'discord.js';
 import type { Conversation, ConversationSource, Message, NameDirectory } from '../../conversation/model.ts';
 
-const KEPT_TYPES = new Set<MessageType>([MessageType.Default, MessageType.Reply, MessageType.ChatInputCommand, MessageType.ContextMenuCommand]);
+const KEPT_TYPES: ReadonlySet<MessageType> = new Set([MessageType.Default, MessageType.Reply, MessageType.ChatInputCommand, MessageType.ContextMenuCommand]);
 const NOTICES: ReadonlyMap<MessageType, string> = new Map([
   [MessageType.ChannelPinnedMessage, 'pinned a message'],
   [MessageType.ThreadCreated, 'started a thread'],

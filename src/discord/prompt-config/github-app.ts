@@ -6,7 +6,7 @@ import { UserFacingError } from '../errors.ts';
 import { discordTime, inlineCode } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
 import { requireGuildAdmin } from './access.ts';
-import { replyPrivately } from './reply.ts';
+import { replyPrivately } from '../shared/private-reply.ts';
 
 const NOT_CONFIGURED =
   'This bot does not read prompt repositories as a GitHub App: its operator has not set GITHUB_APP_SLUG, GITHUB_APP_CLIENT_ID and ' +

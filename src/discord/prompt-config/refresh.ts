@@ -4,7 +4,7 @@ import type { CommandContext } from '../command.ts';
 import { inlineCode } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
 import { requireGuildAdmin } from './access.ts';
-import { replyPrivately } from './reply.ts';
+import { replyPrivately } from '../shared/private-reply.ts';
 import { repositoryReportEmbed } from './repository-report.ts';
 
 /** `/prompt-config refresh`: fetch the branch now and say what actually happened and what serves. */
@@ -12,7 +12,7 @@ export async function runRefresh(interaction: ChatInputCommandInteraction, ctx: 
   const guildId = requireGuildAdmin(interaction);
   await deferOnce(interaction, true);
   const { prompts } = ctx.services;
-  const config = await prompts.configs.get(guildId);
+  const config = await prompts.config(guildId);
   if (config === null) {
     await replyPrivately(interaction, {
       content: 'No prompt repository is configured for this server, so there is nothing to refresh. Set one with `/prompt-config set`.',

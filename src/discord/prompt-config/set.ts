@@ -1,4 +1,4 @@
-import { ButtonStyle, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
+import type { ButtonInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { recordAudit } from '../../audit/audit-log.ts';
 import { describeOutcome } from '../../prompts/outcome-text.ts';
 import type { RepositoryReport } from '../../prompts/engine.ts';
@@ -7,11 +7,10 @@ import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { describeDuration, inlineCode } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
-import type { BotServices } from '../services.ts';
 import { requireGuildAdmin } from './access.ts';
-import { claimConfirmation, confirmationRow, type ButtonSpec } from './confirm.ts';
-import type { PendingConfirmations } from './pending.ts';
-import { replyPrivately } from './reply.ts';
+import type { ConfirmationKind } from '../shared/pending-confirmations.ts';
+import { answerConfirmation, confirmOrCancel, confirmationRow, openConfirmation } from './confirm.ts';
+import { replyPrivately } from '../shared/private-reply.ts';
 import { passes, readFailed, repositoryReportEmbed } from './repository-report.ts';
 
 export interface SetCandidate {
@@ -19,10 +18,7 @@ export interface SetCandidate {
   report: RepositoryReport;
 }
 
-const SET_BUTTONS: readonly ButtonSpec[] = [
-  { action: 'save-anyway', label: 'Save anyway (fix later)', style: ButtonStyle.Danger },
-  { action: 'cancel-set', label: 'Cancel', style: ButtonStyle.Secondary },
-];
+const SET_BUTTONS = confirmOrCancel({ action: 'save-anyway', label: 'Save anyway (fix later)' }, 'cancel-set');
 
 /**
  * `/prompt-config set`: reads the repository as the engine will, shows what
@@ -32,7 +28,7 @@ const SET_BUTTONS: readonly ButtonSpec[] = [
 export async function runSet(
   interaction: ChatInputCommandInteraction,
   ctx: CommandContext,
-  pending: PendingConfirmations<SetCandidate>,
+  confirm: ConfirmationKind<SetCandidate>,
 ): Promise<void> {
   const guildId = requireGuildAdmin(interaction);
   const repoUrl = interaction.options.getString('repo_url', true);
@@ -55,13 +51,13 @@ export async function runSet(
     return;
   }
 
-  const nonce = pending.open({ ownerId: interaction.user.id, guildId, data: { config, report } }, async ({ data }) => {
-    await interaction.editReply({
-      content: `Timed out after ${describeDuration(pending.timeoutMs)}: nothing was saved.`,
-      embeds: [repositoryReportEmbed(data.report, 'not-saved')],
-      components: [confirmationRow(nonce, SET_BUTTONS, true)],
-      allowedMentions: { parse: [] },
-    });
+  const nonce = openConfirmation(interaction, ctx, {
+    kind: confirm,
+    guildId,
+    data: { config, report },
+    buttons: SET_BUTTONS,
+    expiredOutcome: 'nothing was saved.',
+    expiredEmbeds: (data) => [repositoryReportEmbed(data.report, 'not-saved')],
   });
   // GitHub answers 404 to strangers: with no token, that usually means a private repository.
   const outcome = report.outcome;
@@ -75,39 +71,35 @@ export async function runSet(
           : 'Fix the problems and run `/prompt-config set` again, or save it anyway and fix it later.';
   const note = readFailed(report) ? describeOutcome(outcome, report.repo, { code: (t) => inlineCode(t), serving: false }) : undefined;
   await replyPrivately(interaction, {
-    content: `${hint} Only you can press these buttons, for ${describeDuration(pending.timeoutMs)}.`,
+    content: `${hint} Only you can press these buttons, for ${describeDuration(confirm.timeoutMs)}.`,
     embeds: [repositoryReportEmbed(report, 'not-saved', note)],
     components: [confirmationRow(nonce, SET_BUTTONS)],
   });
 }
 
-export async function onSetButton(
+export function onSetButton(
   interaction: ButtonInteraction,
   ctx: CommandContext,
-  pending: PendingConfirmations<SetCandidate>,
+  confirm: ConfirmationKind<SetCandidate>,
   action: 'save-anyway' | 'cancel-set',
   nonce: string | undefined,
 ): Promise<void> {
-  const { data } = claimConfirmation(interaction, pending, nonce);
-  if (action === 'cancel-set') {
-    await interaction.update({ content: 'Cancelled: nothing was saved.', embeds: [repositoryReportEmbed(data.report, 'cancelled')], components: [], allowedMentions: { parse: [] } });
-    return;
-  }
-  requireGuildAdmin(interaction);
-  await interaction.deferUpdate();
-  await saveConfig(ctx, data, interaction.user.id, true);
-  await interaction.editReply({
-    content: 'Saved. Until the repository passes validation, requests use the bundled prompts; `/prompt-config status` shows what is wrong.',
-    embeds: [repositoryReportEmbed(data.report, 'saved-anyway')],
-    components: [],
-    allowedMentions: { parse: [] },
+  return answerConfirmation(interaction, ctx, confirm, nonce, action === 'save-anyway', {
+    cancelled: (data) => ({ content: 'Cancelled: nothing was saved.', embeds: [repositoryReportEmbed(data.report, 'cancelled')] }),
+    confirmed: async ({ data }) => {
+      await saveConfig(ctx, data, interaction.user.id, true);
+      return {
+        content: 'Saved. Until the repository passes validation, requests use the bundled prompts; `/prompt-config status` shows what is wrong.',
+        embeds: [repositoryReportEmbed(data.report, 'saved-anyway')],
+      };
+    },
   });
 }
 
 async function saveConfig(ctx: CommandContext, candidate: SetCandidate, actorId: string, anyway: boolean): Promise<void> {
   const { services } = ctx;
   const { config, report } = candidate;
-  await services.prompts.configs.save({
+  await services.prompts.saveConfig({
     guildId: config.guildId,
     repoUrl: config.repoUrl,
     apiBaseUrl: config.apiBaseUrl,
@@ -118,7 +110,7 @@ async function saveConfig(ctx: CommandContext, candidate: SetCandidate, actorId:
   });
   // The snapshot inspect fetched is already in the cache under this config's key.
   services.prompts.invalidateGuild(config.guildId);
-  await recordInspection(services, config.guildId, report).catch((error: unknown) =>
+  await services.prompts.recordInspection(config.guildId, report).catch((error: unknown) =>
     ctx.logger.warn({ err: error }, 'could not record the sync result'),
   );
   await recordAudit(services.db, {
@@ -129,9 +121,4 @@ async function saveConfig(ctx: CommandContext, candidate: SetCandidate, actorId:
     correlationId: ctx.correlationId,
   });
   ctx.logger.info({ repo: report.repo, branch: report.branch, commit: report.commit, savedAnyway: anyway }, 'prompt repository saved');
-}
-
-/** The inspection was a sync: record it so `/prompt-config status` shows it at once. */
-async function recordInspection(services: BotServices, guildId: string, report: RepositoryReport): Promise<void> {
-  await services.prompts.configs.recordSync([guildId], report.outcome, report.repo, report.commit);
 }

@@ -4,7 +4,7 @@ import { DeliveryStore } from '../../webhooks/delivery-store.ts';
 import type { CommandContext } from '../command.ts';
 import { deferOnce } from '../respond.ts';
 import { requireGuildAdmin } from './access.ts';
-import { replyPrivately } from './reply.ts';
+import { replyPrivately } from '../shared/private-reply.ts';
 import { statusEmbed } from './status-report.ts';
 import { webhookSummary } from './webhook.ts';
 

@@ -1,15 +1,15 @@
 import type { AutocompleteInteraction, ChatInputCommandInteraction, GuildBasedChannel } from 'discord.js';
 import { summaryContext } from '../../summaries/summary-context.ts';
-import type { ParsedRepo } from '../../prompts/parsed.ts';
 import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
-import { DiscordLimits } from '../format/limits.ts';
 import { deferOnce } from '../respond.ts';
-import { routingOptions, summaryRequest } from '../summary-request.ts';
-import { hasManageGuild, requireGuildAdmin } from './access.ts';
-import { replyPrivately } from './reply.ts';
+import { replyPrivately } from '../shared/private-reply.ts';
+import { adminGuildOf } from '../shared/access.ts';
+import { snapshotWithin } from '../shared/prompt-snapshot.ts';
+import { answerRoutedChoices } from '../shared/routed-autocomplete.ts';
+import { routingOptions, summaryRequest } from '../shared/summary-request.ts';
+import { requireGuildAdmin } from './access.ts';
 import { resolutionMessage } from './resolution-report.ts';
-import { DEFAULT_VALUES, suggest, type RoutedVariable } from './routed-values.ts';
 
 /** `/prompt-config test`: the full resolution report for one request, as /summarize would make it. */
 export async function runTest(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
@@ -38,43 +38,12 @@ const SNAPSHOT_WAIT_MS = 1_200;
 /**
  * Suggestions for category, type and perspective: what this guild's
  * repository routes, then the defaults, filtered by what the member typed.
+ * Members without Manage Server get none: the values describe the repository.
  */
-export async function autocompleteTest(
-  interaction: AutocompleteInteraction,
-  ctx: CommandContext,
-  valuesOf: (repo: ParsedRepo, variable: RoutedVariable) => string[],
-): Promise<void> {
-  const focused = interaction.options.getFocused(true);
-  const variable = focused.name as RoutedVariable;
-  if (!(variable in DEFAULT_VALUES) || interaction.guildId === null || !hasManageGuild(interaction)) {
+export async function autocompleteTest(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
+  if (adminGuildOf(interaction) === undefined) {
     await interaction.respond([]);
     return;
   }
-  const repo = await guildSnapshot(interaction.guildId, ctx);
-  const routed = repo === null ? [] : valuesOf(repo, variable);
-  const choices = suggest(String(focused.value), routed, DEFAULT_VALUES[variable], DiscordLimits.autocompleteChoices);
-  await interaction.respond(choices.map((value) => ({ name: value, value })));
-}
-
-async function guildSnapshot(guildId: string, ctx: CommandContext): Promise<ParsedRepo | null> {
-  const { prompts } = ctx.services;
-  const config = await prompts.configs.get(guildId);
-  if (config === null) return null;
-  const target = prompts.targetFor(config);
-  const held = prompts.cache.peek(target.cacheKey);
-  if (held !== undefined) return held.parsed;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), SNAPSHOT_WAIT_MS);
-  });
-  try {
-    // A lookup that loses the race must not become an unhandled rejection.
-    const lookup = prompts.cache.lookup(target).then(
-      (l) => l.entry?.parsed ?? null,
-      () => null,
-    );
-    return await Promise.race([lookup, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await answerRoutedChoices(interaction, ctx, (guildId) => snapshotWithin(ctx.services.prompts, guildId, SNAPSHOT_WAIT_MS));
 }

@@ -1,55 +1,34 @@
-import {
-  LabelBuilder,
-  ModalBuilder,
-  TextInputBuilder,
-  TextInputStyle,
-  type ChatInputCommandInteraction,
-  type ModalSubmitInteraction,
-} from 'discord.js';
+import type { ChatInputCommandInteraction, ModalSubmitInteraction } from 'discord.js';
 import { recordAudit } from '../../audit/audit-log.ts';
 import { GITHUB_TOKEN_PURPOSE } from '../../prompts/prompt-config-store.ts';
-import { VaultLockedError } from '../../vault/vault.ts';
 import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { discordTime } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
+import { replyPrivately } from '../shared/private-reply.ts';
+import { openSecretModal, requireSecretStorage, storeSecret } from '../shared/secret-modal.ts';
 import { requireGuildAdmin } from './access.ts';
 import { customId } from './custom-ids.ts';
-import { replyPrivately } from './reply.ts';
 
 const TOKEN_INPUT_ID = 'token';
 const MIN_LENGTH = 20;
 const MAX_LENGTH = 255;
+const LOCKED = 'a token cannot be saved';
 
-const LOCKED_MESSAGE =
-  'Secret storage is off on this bot, so a token cannot be saved. The bot operator must set RECAP_MASTER_KEYS ' +
-  '(generate a key with `npm run recap -- keys generate`) and restart the bot.';
-
-/**
- * `/prompt-config token`: a token is typed into a modal, never a command
- * option, so it never shows in the channel, the client's command history or
- * the interaction's options. The modal must be the first answer.
- */
+/** `/prompt-config token`: the token is typed into a private form (see ../shared/secret-modal.ts). */
 export async function openTokenModal(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   requireGuildAdmin(interaction);
-  if (ctx.services.vault.locked) throw new UserFacingError(LOCKED_MESSAGE);
-  const input = new TextInputBuilder()
-    .setCustomId(TOKEN_INPUT_ID)
-    .setStyle(TextInputStyle.Short)
-    .setMinLength(MIN_LENGTH)
-    .setMaxLength(MAX_LENGTH)
-    .setRequired(true)
-    .setPlaceholder('github_pat_… or ghp_…');
-  const modal = new ModalBuilder()
-    .setCustomId(customId('token'))
-    .setTitle('GitHub token for the prompt repo')
-    .addLabelComponents(
-      new LabelBuilder()
-        .setLabel('GitHub token (read access to the repository)')
-        .setDescription('Fine-grained (Contents: read) or classic. Stored encrypted; never shown again.')
-        .setTextInputComponent(input),
-    );
-  await interaction.showModal(modal);
+  requireSecretStorage(ctx, LOCKED);
+  await openSecretModal(interaction, {
+    customId: customId('token'),
+    title: 'GitHub token for the prompt repo',
+    inputId: TOKEN_INPUT_ID,
+    label: 'GitHub token (read access to the repository)',
+    description: 'Fine-grained (Contents: read) or classic. Stored encrypted; never shown again.',
+    minLength: MIN_LENGTH,
+    maxLength: MAX_LENGTH,
+    placeholder: 'github_pat_… or ghp_…',
+  });
 }
 
 /** Why a value cannot be a token, or undefined when its shape is plausible. Never repeats the value. */
@@ -74,13 +53,10 @@ export async function onTokenSubmit(interaction: ModalSubmitInteraction, ctx: Co
   const problem = tokenShapeProblem(value);
   if (problem !== undefined) throw new UserFacingError(`${problem} Nothing was saved.`);
   await deferOnce(interaction, true);
-  try {
-    await ctx.services.vault.put(guildId, GITHUB_TOKEN_PURPOSE, value, interaction.user.id);
-  } catch (error) {
-    if (error instanceof VaultLockedError) throw new UserFacingError(LOCKED_MESSAGE);
-    // Say what failed, never with what: the value stays out of every message.
-    throw new Error('storing the GitHub token failed', { cause: error });
-  }
+  await storeSecret(() => ctx.services.vault.put(guildId, GITHUB_TOKEN_PURPOSE, value, interaction.user.id), {
+    locked: LOCKED,
+    failed: 'storing the GitHub token failed',
+  });
   ctx.services.prompts.invalidateGuild(guildId);
   await recordAudit(ctx.services.db, {
     guildId,

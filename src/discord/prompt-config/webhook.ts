@@ -1,6 +1,5 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { recordAudit } from '../../audit/audit-log.ts';
-import { VaultLockedError } from '../../vault/vault.ts';
 import type { ConfigHook } from '../../webhooks/config-hooks.ts';
 import { configWebhookUrl } from '../../webhooks/github-route.ts';
 import type { CommandContext } from '../command.ts';
@@ -8,15 +7,14 @@ import { UserFacingError } from '../errors.ts';
 import { EmbedColors, boundedEmbed } from '../format/embed.ts';
 import { discordTimeWithAge, inlineCode } from '../format/text.ts';
 import { deferOnce } from '../respond.ts';
+import { replyPrivately } from '../shared/private-reply.ts';
+import { requireSecretStorage, storeSecret } from '../shared/secret-modal.ts';
 import { requireGuildAdmin } from './access.ts';
-import { replyPrivately } from './reply.ts';
 
 /** Where the payload URL points when PUBLIC_URL is not set: the admin replaces the host. */
 const PLACEHOLDER_BASE = "https://<your bot's host>";
 
-const LOCKED_MESSAGE =
-  'Secret storage is off on this bot, so a webhook secret cannot be created. The bot operator must set RECAP_MASTER_KEYS ' +
-  '(generate a key with `npm run recap -- keys generate`) and restart the bot.';
+const LOCKED = 'a webhook secret cannot be created';
 
 /**
  * `/prompt-config webhook [rotate]`: this server's own GitHub webhook. The
@@ -28,8 +26,8 @@ export async function runWebhook(interaction: ChatInputCommandInteraction, ctx: 
   const guildId = requireGuildAdmin(interaction);
   const rotate = interaction.options.getBoolean('rotate') === true;
   await deferOnce(interaction, true);
-  const { prompts, webhooks, vault, clock } = ctx.services;
-  const config = await prompts.configs.get(guildId);
+  const { prompts, webhooks, clock } = ctx.services;
+  const config = await prompts.config(guildId);
   if (config === null) throw new UserFacingError('Set a prompt repository first with `/prompt-config set`; the webhook belongs to it.');
   const existing = await webhooks.hooks.forGuild(guildId);
   const base = webhooks.publicUrl ?? PLACEHOLDER_BASE;
@@ -37,15 +35,11 @@ export async function runWebhook(interaction: ChatInputCommandInteraction, ctx: 
     await replyPrivately(interaction, { embeds: [existingEmbed(existing, configWebhookUrl(base, existing.hookId), webhooks.publicUrl === undefined)] });
     return;
   }
-  if (vault.locked) throw new UserFacingError(LOCKED_MESSAGE);
-  let issued;
-  try {
-    issued = await webhooks.hooks.issue(guildId, interaction.user.id, new Date(clock.now()));
-  } catch (error) {
-    if (error instanceof VaultLockedError) throw new UserFacingError(LOCKED_MESSAGE);
-    // Say what failed, never with what: the secret stays out of every message.
-    throw new Error('storing the webhook secret failed', { cause: error });
-  }
+  requireSecretStorage(ctx, LOCKED);
+  const issued = await storeSecret(() => webhooks.hooks.issue(guildId, interaction.user.id, new Date(clock.now())), {
+    locked: LOCKED,
+    failed: 'storing the webhook secret failed',
+  });
   webhooks.forgetGuild(guildId);
   await recordAudit(ctx.services.db, {
     guildId,

@@ -24,7 +24,7 @@ export interface PluginStatus {
   /** For provider plugins that loaded: the name router targets use. */
   provider?: string;
   state: PluginState;
-  reason?: string;
+  reason?: string | undefined;
   health: { ok: boolean; detail?: string };
 }
 
@@ -129,7 +129,7 @@ export class PluginSet {
             kind: plugin.manifest?.kind ?? null,
             ...(plugin.provider ? { provider: plugin.provider.name } : {}),
             state,
-            ...(reason === undefined ? {} : { reason }),
+            reason,
             health,
           };
         }),

@@ -36,15 +36,15 @@ type ConfigFieldType = 'string' | 'number' | 'boolean' | 'array' | 'object';
 export interface ConfigFieldSpec {
   type: ConfigFieldType;
   default?: unknown;
-  required?: boolean;
-  description?: string;
+  required?: boolean | undefined;
+  description?: string | undefined;
 }
 
 export interface SecretSpec {
   name: string;
-  env?: string;
-  description?: string;
-  guild_overridable?: boolean;
+  env?: string | undefined;
+  description?: string | undefined;
+  guild_overridable?: boolean | undefined;
 }
 
 /** Roles the host gives meaning to. `pii-processor`: the processor a guild's `piiRedaction` setting switches. */
@@ -56,8 +56,8 @@ export interface DefaultRoute {
   /** Lower comes first; ties go by plugin name. */
   rank: number;
   /** When set and not empty, this variable's value replaces the model for every task. */
-  model_env?: string;
-  models: Partial<Record<RoutedTask, string>>;
+  model_env?: string | undefined;
+  models: { [task in RoutedTask]?: string | undefined };
 }
 
 export interface PluginManifest {
@@ -65,7 +65,7 @@ export interface PluginManifest {
   version: string;
   kind: PluginKind;
   entry: string;
-  description?: string;
+  description?: string | undefined;
   requires: string[];
   config: Record<string, ConfigFieldSpec>;
   secrets: SecretSpec[];
@@ -75,15 +75,15 @@ export interface PluginManifest {
   enabled_by_env: string[];
   /** Without PLUGINS_CONFIG: setting name → the environment variable that fills it. */
   env_settings: Record<string, string>;
-  default_route?: DefaultRoute;
+  default_route?: DefaultRoute | undefined;
   roles: PluginRole[];
 }
 
 /** Who a call is for; passed to processors, hooks and key resolution. */
 export interface CallContext {
   task: 'summarize' | 'summarize-map' | 'chat';
-  guildId?: string;
-  userId?: string;
+  guildId?: string | undefined;
+  userId?: string | undefined;
   correlationId: string;
 }
 
@@ -120,7 +120,7 @@ export interface CallInfo {
 
 export interface Hooks {
   /** Lower runs first. */
-  priority?: number;
+  priority?: number | undefined;
   /** Each hook call is cut off after this many ms; a slow or failing hook never fails the call. */
   timeoutMs?: number;
   beforeCall?(info: CallInfo): void | Promise<void>;

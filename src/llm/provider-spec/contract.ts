@@ -18,18 +18,18 @@ export interface GenerateRequest {
   /** Conversation turns; channel content arrives here as delimited data. */
   turns: Turn[];
   model: string;
-  temperature?: number;
+  temperature?: number | undefined;
   maxTokens: number;
-  stop?: string[];
-  signal?: AbortSignal;
+  stop?: string[] | undefined;
+  signal?: AbortSignal | undefined;
   /** Per-call credentials resolved by the router (a guild's own key, or the operator's). */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /**
    * Structured material for providers that work without a language model
    * (the offline `local` provider reads the numbered messages from here
    * instead of parsing them back out of text).
    */
-  attachments?: RequestAttachments;
+  attachments?: RequestAttachments | undefined;
 }
 
 export interface RequestAttachments {
@@ -122,10 +122,10 @@ export class ProviderError extends Error {
     message: string,
     readonly details: {
       provider: string;
-      model?: string;
-      status?: number;
+      model?: string | undefined;
+      status?: number | undefined;
       /** From `retry-after`, in ms. */
-      retryAfterMs?: number;
+      retryAfterMs?: number | undefined;
       cause?: unknown;
     },
   ) {

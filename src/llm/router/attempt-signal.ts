@@ -15,7 +15,7 @@ const PHASE_WORDS: Record<AttemptPhase, string> = {
 
 export class AttemptSignal {
   private readonly controller = new AbortController();
-  private readonly timers: Partial<Record<AttemptPhase, ReturnType<typeof setTimeout>>> = {};
+  private readonly timers: Partial<Record<AttemptPhase, ReturnType<typeof setTimeout> | undefined>> = {};
   private readonly caller: AbortSignal | undefined;
   private readonly onCallerAbort = (): void => this.abort('caller');
   firedBy: AttemptPhase | 'caller' | undefined;

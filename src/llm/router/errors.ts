@@ -30,9 +30,9 @@ export class RouterError extends Error {
     readonly details: {
       attempts?: readonly AttemptRecord[];
       /** When trying again can help (ms since epoch). */
-      retryAt?: number;
+      retryAt?: number | undefined;
       /** The last provider failure, when there was one. */
-      lastError?: ProviderError;
+      lastError?: ProviderError | undefined;
       cause?: unknown;
     } = {},
   ) {

@@ -60,7 +60,7 @@ export interface RouterDeps {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Pass the previous router's bank on a reload to keep breaker state. */
   breakers?: BreakerBank;
-  options?: RouterOptions;
+  options?: RouterOptions | undefined;
 }
 
 export interface Router {

@@ -24,8 +24,8 @@ export interface SpendGuardOptions {
   store: SpendStore;
   clock: Clock;
   /** Omit to leave a scope unlimited. */
-  userRate?: BucketSettings;
-  guildRate?: BucketSettings;
+  userRate?: BucketSettings | undefined;
+  guildRate?: BucketSettings | undefined;
 }
 
 export function nextUtcMidnight(now: number): number {

@@ -19,19 +19,19 @@ export interface TaskRequest {
   system: string;
   turns: Turn[];
   maxTokens: number;
-  temperature?: number;
-  stop?: string[];
+  temperature?: number | undefined;
+  stop?: string[] | undefined;
   /** The caller giving up aborts the call at once, including any backoff wait. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Absolute deadline (ms since epoch on the router's clock); no wait or attempt runs past it. */
-  deadline?: number;
-  attachments?: RequestAttachments;
+  deadline?: number | undefined;
+  attachments?: RequestAttachments | undefined;
   /**
    * From a prompt's front matter. Honoured only inside the task's plan (a
    * provider the plan lists, a model that provider offers), because prompts
    * come from guild repositories and must not choose what the operator pays for.
    */
-  preferred?: { provider?: string; model?: string };
+  preferred?: { provider?: string | undefined; model?: string | undefined } | undefined;
 }
 
 export interface BreakerSettings {
@@ -45,7 +45,7 @@ export interface Target {
   provider: string;
   model: string;
   /** Per-target breaker overrides (from config). */
-  breaker?: Partial<BreakerSettings>;
+  breaker?: Partial<BreakerSettings> | undefined;
 }
 
 /** The ordered targets for a task, from config, possibly overridden per guild. */

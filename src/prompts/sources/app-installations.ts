@@ -1,4 +1,5 @@
-import type { ColumnType, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Timestamp } from '../../db/column-types.ts';
 import type { Database } from '../../db/schema.ts';
 
 /**
@@ -8,8 +9,6 @@ import type { Database } from '../../db/schema.ts';
  * (src/github-app/); nothing else ever makes an installation's token serve
  * a guild.
  */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export interface GithubAppLinksTable {
   guild_id: string;

@@ -35,10 +35,10 @@ export interface GitHubSourceOptions {
   maxRetries?: number;
   /** Full-jitter back-off between retries; defaults 100 ms base, 1,000 ms cap, Math.random. */
   backoff?: Partial<Omit<RetryPolicy, 'maxRetries'>>;
-  onRequest?: RequestCounter;
+  onRequest?: RequestCounter | undefined;
   /** A client to share between sources; one is created (with `baseUrl`) otherwise. */
   octokit?: Octokit;
-  log?: GitHubLog;
+  log?: GitHubLog | undefined;
   /** Used for the archive download, which leaves the API host; default globalThis.fetch. */
   fetch?: typeof globalThis.fetch;
 }

@@ -18,7 +18,7 @@ export interface PromptSource {
 
 export interface FetchRequest {
   /** What the caller already holds; lets the source skip the download. */
-  known?: { commit: string; etag?: string };
+  known?: { commit: string; etag?: string } | undefined;
   signal?: AbortSignal;
 }
 

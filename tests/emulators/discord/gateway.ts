@@ -104,13 +104,17 @@ export class Gateway {
   readonly #connections = new Set<Connection>();
   readonly #live = new Map<string, Connection>();
   readonly #wss = new WebSocketServer({ noServer: true });
+  #down = false;
+  /** IDENTIFYs waiting for `releaseIdentify()`; undefined when READY is not held. */
+  #heldIdentifies: Array<() => void> | undefined;
 
   constructor(private readonly options: GatewayOptions) {}
 
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname !== '/gateway') {
+      // An outage resets the connection, as an unreachable gateway does.
+      if (url.pathname !== '/gateway' || this.#down) {
         socket.destroy();
         return;
       }
@@ -181,6 +185,12 @@ export class Gateway {
   }
 
   #identify(connection: Connection, d: unknown): void {
+    if (this.#heldIdentifies !== undefined) {
+      this.#heldIdentifies.push(() => {
+        if (connection.ws.readyState === connection.ws.OPEN) this.#identify(connection, d);
+      });
+      return;
+    }
     const ws = connection.ws;
     if (connection.session) return void ws.close(GatewayClose.AlreadyAuthenticated, 'Already authenticated.');
     if (!isRecord(d) || !this.#tokenMatches(d['token'])) {
@@ -283,6 +293,33 @@ export class Gateway {
   /** Closes a session's socket from the server side, e.g. 4000 to make the client resume. */
   dropConnection(sessionId: string, code: number = GatewayClose.UnknownError): void {
     this.#connectionOf(sessionId).ws.close(code, 'Closed by the emulator');
+  }
+
+  /**
+   * The gateway becomes unreachable: every connection is cut without a close
+   * frame (the client sees 1006, as on a network failure) and new ones are
+   * reset, until `restore()`. Sessions stay resumable.
+   */
+  outage(): void {
+    this.#down = true;
+    for (const connection of this.#connections) connection.ws.terminate();
+  }
+
+  /** Ends an `outage()`: connections are accepted again. */
+  restore(): void {
+    this.#down = false;
+  }
+
+  /** IDENTIFY gets no READY until `releaseIdentify()`, as when Discord is slow to start sessions. */
+  holdIdentify(): void {
+    this.#heldIdentifies ??= [];
+  }
+
+  /** Answers the held IDENTIFYs, and every later one at once. */
+  releaseIdentify(): void {
+    const held = this.#heldIdentifies ?? [];
+    this.#heldIdentifies = undefined;
+    for (const answer of held) answer();
   }
 
   close(): Promise<void> {

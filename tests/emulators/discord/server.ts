@@ -28,7 +28,9 @@
  * Gateway: `/gateway/bot` names `ws://…/gateway`; HELLO, IDENTIFY (intents and shard recorded,
  * privileged intents checked), READY, GUILD_CREATE per guild of the shard (`(id >> 22) % count`),
  * heartbeat ACKs, RESUME with replay. `dispatch(event, data, target)` sends anything;
- * `gateway.requestReconnect / invalidateSession / dropConnection` test recovery.
+ * `gateway.requestReconnect / invalidateSession / dropConnection` test recovery; `gateway.outage()`
+ * cuts every connection and refuses new ones until `gateway.restore()`; `gateway.holdIdentify()`
+ * delays READY until `gateway.releaseIdentify()`.
  *
  * Interactions: `sendInteraction({ type: 'command' | 'autocomplete' | 'button' | 'select' |
  * 'modal-submit', … })` refuses what a member could not do (unregistered command when commands are

@@ -53,7 +53,7 @@ export const DEFAULT_BOT_PERMISSIONS: readonly PermissionName[] = [
 ];
 
 export interface UserSpec {
-  id?: string;
+  id?: string | undefined;
   username: string;
   globalName?: string | null;
   avatar?: string | null;
@@ -86,7 +86,7 @@ export interface RoleSpec {
 export interface MemberOptions {
   roles?: readonly string[];
   /** Convenience: creates a role `<username>-perms` with these permissions and assigns it. */
-  permissions?: PermissionInput;
+  permissions?: PermissionInput | undefined;
   nick?: string | null;
   joinedAt?: Date;
 }
@@ -120,7 +120,7 @@ const KIND_TYPES: Record<ChannelKind, number> = {
 };
 
 export interface ChannelSpec {
-  id?: string;
+  id?: string | undefined;
   kind: ChannelKind;
   name: string;
   /** Category for guild channels; parent text/forum channel for threads and forum posts. */

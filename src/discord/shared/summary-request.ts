@@ -5,11 +5,11 @@
  * (`summaryContext`).
  */
 import type { ChatInputCommandInteraction, GuildBasedChannel } from 'discord.js';
-import { routeChoice, summaryChoices, type PromptRequest, type SummaryChoices } from '../summaries/summary-context.ts';
-import type { CommandContext } from './command.ts';
-import { UserFacingError } from './errors.ts';
-import { PROMPT_CATEGORY, mappedCategory, readCategoryMap } from './history/category-map.ts';
-import { categoryOf } from './history/channel-access.ts';
+import { routeChoice, summaryChoices, type PromptRequest, type SummaryChoices } from '../../summaries/summary-context.ts';
+import type { CommandContext } from '../command.ts';
+import { UserFacingError } from '../errors.ts';
+import { PROMPT_CATEGORY, mappedCategory, readCategoryMap } from '../history/category-map.ts';
+import { categoryOf } from '../history/channel-access.ts';
 
 /** The `category`, `type` and `perspective` options the member gave, as route segments. */
 export interface RoutingOptions {

@@ -1,7 +1,7 @@
 import type { ParsedRepo } from '../../prompts/parsed.ts';
 import { DEFAULT_SEGMENT } from '../../prompts/sanitize.ts';
 
-/** The request fields `/prompt-config test` lets a member pick. */
+/** The request fields /summarize and `/prompt-config test` let a member pick. */
 export type RoutedVariable = 'category' | 'type' | 'perspective';
 
 /** What every guild can use, repository or not (the contract's vocabulary). */
