@@ -15,6 +15,16 @@ async function main(): Promise<void> {
   let app;
   let sharding: ShardingRole;
   let policy: FatalPolicy | undefined;
+  // Handlers from the first moment: a supervisor's SIGTERM during start-up (migrations, the
+  // gateway) must not kill the process mid-write; it stops once started, exiting 0.
+  let shutdown: ((signal: string) => void) | undefined;
+  let stopRequested: string | undefined;
+  const onSignal = (signal: string): void => {
+    if (shutdown === undefined) stopRequested ??= signal;
+    else shutdown(signal);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   try {
     const config = loadConfig(env);
     const logger = createLogger({ level: config.log.level, format: config.log.format, base: { pid: process.pid, ...shardLogFields(config.sharding) } });
@@ -47,7 +57,7 @@ async function main(): Promise<void> {
   const running = app;
   const role = sharding;
   let stopping = false;
-  const shutdown = (signal: string): void => {
+  shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     running.logger.info({ signal }, 'shutting down');
@@ -64,9 +74,9 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  role.onOrphaned(() => shutdown('the shard manager is gone'));
+  const stop = shutdown;
+  role.onOrphaned(() => stop('the shard manager is gone'));
+  if (stopRequested !== undefined) stop(stopRequested);
   process.on('SIGHUP', () => {
     running.logger.info('SIGHUP: reloading the plugins config');
     role.forward('SIGHUP');

@@ -22,11 +22,11 @@ function describeStartupError(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Prints a start-up failure and returns the exit code. */
-export function reportStartupFailure(error: unknown, stderr: NodeJS.WritableStream, debug: boolean): number {
+/** Prints a start-up failure and returns the exit code. `prefix` names the program: the service's, or the CLI's error style. */
+export function reportStartupFailure(error: unknown, stderr: NodeJS.WritableStream, debug: boolean, prefix = 'recap-bot: '): number {
   const known = describeStartupError(error);
   const line = known ?? `start-up failed: ${messageOf(error)}`;
-  stderr.write(`recap-bot: ${redactString(line)}\n`);
+  stderr.write(`${prefix}${redactString(line)}\n`);
   if (debug || known === undefined) {
     const stack = error instanceof Error ? error.stack : undefined;
     if (stack !== undefined && debug) stderr.write(`${redactString(stack)}\n`);

@@ -4,6 +4,7 @@
  * short, and stripped of anything that would pass for one of our citations
  * or ping a whole server.
  */
+import { balanceMarkdown } from './balance-markdown.ts';
 import type { NumberedMessage } from './messages.ts';
 
 const MAX_QUOTE_CHARS = 240;
@@ -14,17 +15,17 @@ export function header(detail: string): string {
   return `${HEADER_PREFIX}: ${detail}._`;
 }
 
-/** One line, no forged `[12]` citations, no mass mentions, at most MAX_QUOTE_CHARS. */
+/** One line, no forged `[12]` citations, no mass mentions, markdown left balanced, about MAX_QUOTE_CHARS at most. */
 export function clean(text: string, maxChars = MAX_QUOTE_CHARS): string {
   const flat = text
     .replace(/\s+/g, ' ')
     .replace(/\[(\d+)\]/g, '($1)')
     .replace(/@(everyone|here)\b/g, '@\u200b$1')
     .trim();
-  if (flat.length <= maxChars) return flat;
+  if (flat.length <= maxChars) return balanceMarkdown(flat);
   const cut = flat.slice(0, maxChars);
   const space = cut.lastIndexOf(' ');
-  return `${(space > maxChars * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
+  return balanceMarkdown(`${(space > maxChars * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`);
 }
 
 export function cite(refs: readonly number[]): string {

@@ -12,7 +12,6 @@ export interface CliContext {
 /** One subcommand of `npm run recap -- <name>`: one file each under src/cli/commands/. */
 export interface CliCommand {
   name: string;
-  summary: string;
   /** Full usage text printed by `--help` and after a bad flag. */
   usage: string;
   /** Returns the exit code. Throw UsageError for bad arguments (exit 2). */
@@ -21,4 +20,9 @@ export interface CliCommand {
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** Every CLI error line has this one shape, so scripts and people can spot it. */
+export function errorLine(message: string): string {
+  return `recap: error: ${message}\n`;
 }

@@ -7,6 +7,13 @@ import { parseShardIds } from './shard-ids.ts';
 import { Secret } from './secret.ts';
 
 /**
+ * The prompts shipped with the program, found from this file so that they are
+ * found whatever the working directory (an installed `recap`): <repo>/prompts
+ * from the sources, dist/prompts (copied by the build) from dist/src/config.
+ */
+const BUNDLED_PROMPTS_DIR = resolve(import.meta.dirname, '..', '..', 'prompts');
+
+/**
  * Every setting comes from the environment (and `.env` when present),
  * validated once at start-up. An empty value counts as unset, as in a `.env`
  * file with `KEY=`, so operators can blank a line instead of deleting it.
@@ -109,7 +116,7 @@ const schema = z.object({
   GITHUB_WEBHOOK_LEASE: withDefault(duration, '60s'),
   GITHUB_REQUEST_TIMEOUT_MS: withDefault(positiveInt('a timeout in milliseconds'), 5_000),
   GITHUB_REFRESH_BUDGET_MS: withDefault(positiveInt('a time budget in milliseconds'), 2_500),
-  PROMPTS_DIR: withDefault(z.string(), './prompts'),
+  PROMPTS_DIR: withDefault(z.string(), BUNDLED_PROMPTS_DIR),
   PROMPT_CACHE_TTL: withDefault(duration, '15m'),
   PROMPT_MAX_STALE: withDefault(duration, '7d'),
   PROMPT_CACHE_TTL_WEBHOOK: withDefault(duration, '6h'),

@@ -98,6 +98,9 @@ export async function importDiscordChatExporter(input: string | Readable, option
   }
 
   for (const message of collector.messages) {
+    // A reference into another channel (a crosspost from a followed channel, a thread's starter) answers nothing here.
+    const replyChannel = collector.replyChannels.get(message.id);
+    if (replyChannel !== undefined && described.urlChannelId !== undefined && replyChannel !== described.urlChannelId) delete message.replyTo;
     if (described.source.threadId) message.threadId = described.source.threadId;
     if (described.urlChannelId) {
       const url = buildJumpUrl(described.source.guildId, described.urlChannelId, message.id);

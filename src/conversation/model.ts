@@ -16,10 +16,17 @@ export interface Attachment {
   sizeBytes?: number;
 }
 
+export interface EmbedField {
+  name: string;
+  value: string;
+}
+
 export interface Embed {
   title?: string;
   description?: string;
   url?: string;
+  /** Name/value pairs, where bots put most of what they say. */
+  fields?: EmbedField[];
 }
 
 export interface Sticker {

@@ -19,7 +19,10 @@ export interface NameLookup {
 const IMAGE = /\.(png|jpe?g|gif|webp|bmp|svg|heic|heif|avif|tiff?)$/i;
 const VIDEO = /\.(mp4|mov|webm|mkv|avi|m4v)$/i;
 const AUDIO = /\.(mp3|ogg|oga|wav|flac|m4a|opus|aac)$/i;
+/** An embed's label when it has only a description or a link. */
 const EMBED_TEXT_CHARS = 80;
+/** All of an embed's text (title, description, fields): bots say everything there, but one log dump must not crowd out the channel. */
+const EMBED_FULL_CHARS = 1_000;
 
 // One pass over all markup, so text produced by one replacement is never
 // read again as markup by another.
@@ -52,9 +55,15 @@ function stickerMarker(sticker: Sticker): string {
   return `[sticker: ${sticker.name}]`;
 }
 
+/** `[embed: Title — description — Name: value; Name: value]`, on one line and bounded. */
 function embedMarker(embed: Embed): string {
-  const label = embed.title ?? clipText(embed.description) ?? embed.url;
-  return label ? `[embed: ${label}]` : '[embed]';
+  const fields = (embed.fields ?? []).map((f) => [f.name.trim(), f.value.trim()].filter((part) => part !== '').join(': ')).filter((f) => f !== '');
+  if (embed.title === undefined && fields.length === 0) {
+    const label = clipText(embed.description, EMBED_TEXT_CHARS) ?? embed.url;
+    return label ? `[embed: ${label}]` : '[embed]';
+  }
+  const parts = [embed.title, embed.description, fields.length > 0 ? fields.join('; ') : undefined].filter((p): p is string => p !== undefined && p.trim() !== '');
+  return `[embed: ${clipText(parts.join(' — '), EMBED_FULL_CHARS) ?? embed.url ?? ''}]`;
 }
 
 /**
@@ -84,8 +93,8 @@ export function isBlank(message: Message): boolean {
   );
 }
 
-function clipText(text: string | undefined): string | undefined {
+function clipText(text: string | undefined, maxChars: number): string | undefined {
   if (!text) return undefined;
   const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > EMBED_TEXT_CHARS ? `${line.slice(0, EMBED_TEXT_CHARS)}…` : line || undefined;
+  return line.length > maxChars ? `${line.slice(0, maxChars)}…` : line || undefined;
 }

@@ -6,6 +6,8 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Logger } from '../log/logger.ts';
 import { retryingPostgresDialect } from './retrying-dialect.ts';
+import { pgliteStartParams } from './pglite-settings.ts';
+import { seedFromTemplate } from './pglite-template.ts';
 import type { Database } from './schema.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -90,7 +92,8 @@ async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (pglite === undefined) {
     const dir = resolve(options.dataDir, 'pglite');
     mkdirSync(dir, { recursive: true });
-    pglite = await PGlite.create(dir);
+    await seedFromTemplate(dir);
+    pglite = await PGlite.create({ dataDir: dir, startParams: pgliteStartParams() });
     description = `embedded PGlite at ${dir}`;
   }
   const gate = closingGate(pglite);

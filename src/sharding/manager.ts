@@ -55,9 +55,11 @@ export async function startShardManager(options: ShardManagerOptions): Promise<S
     shardList: [...ids],
     mode: 'process',
     token: options.token.reveal(),
-    // The entry is TypeScript: each child loads tsx as `node --import tsx` does. Resolved
-    // here, so the children find it whatever their working directory.
-    execArgv: ['--import', import.meta.resolve('tsx')],
+    // From the sources (tsx) the entry is TypeScript: each child loads tsx as `node --import tsx`
+    // does, resolved here so the children find it whatever their working directory. The
+    // compiled build (dist/) has no tsx; its children run with this process's flags (`npm start`'s
+    // memory settings).
+    execArgv: options.entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : process.execArgv,
     respawn: true,
   });
   let stopping = false;

@@ -125,7 +125,7 @@ describe('importDiscordChatExporter: real-export quirks', () => {
   it('marks bots and keeps their embeds', () => {
     const m = byId(result, '1210000000000000015');
     expect(m.author.bot).toBe(true);
-    expect(m.embeds).toEqual([{ title: 'v2.4.0-rc.1 published', description: 'Release candidate', url: 'https://example.org/releases/2.4.0-rc.1' }]);
+    expect(m.embeds).toEqual([{ title: 'v2.4.0-rc.1 published', description: 'Release candidate', url: 'https://example.org/releases/2.4.0-rc.1', fields: [{ name: 'Tag', value: 'v2.4.0-rc.1' }] }]);
   });
 
   it('builds jump URLs from the guild, channel and message ids', () => {

@@ -225,7 +225,7 @@ describe('prepareConversation: rendering member text', () => {
       '[8] 2024-03-01 10:11 UTC bob: (started a thread)',
       '[9] 2024-03-01 10:12 UTC cara: naive one',
       '[10] 2024-03-01 10:13 UTC cara: naive two',
-      '[11] 2024-03-01 10:14 UTC Release Bot (bot): [embed: v2.4.0-rc.1 published]',
+      '[11] 2024-03-01 10:14 UTC Release Bot (bot): [embed: v2.4.0-rc.1 published — Release candidate — Tag: v2.4.0-rc.1]',
       '[12] 2024-03-01 10:15 UTC Alice: [forwarded] the original announcement',
       '[13] 2024-03-01 10:16 UTC bob (replying to an earlier message): as I said yesterday',
       '[14] 2024-03-01 10:17 UTC Release Bot (bot): Pong!',

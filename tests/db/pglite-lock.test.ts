@@ -193,7 +193,7 @@ describe('two real processes on one DATA_DIR', () => {
     await service.ready(120_000);
     const pid = service.pid!;
     const holderLine = new RegExp(
-      `^recap-bot: database: the embedded database in ${dataDir.replaceAll('/', '\\/')}\\/pglite is in use by process ${pid} \\(npm start, since \\d\\d:\\d\\d UTC\\); stop it, or set DATABASE_URL to share a Postgres server\\n$`,
+      `^recap: error: database: the embedded database in ${dataDir.replaceAll('/', '\\/')}\\/pglite is in use by process ${pid} \\(npm start, since \\d\\d:\\d\\d UTC\\); stop it, or set DATABASE_URL to share a Postgres server\\n$`,
     );
 
     const [migrate, rotate, summarize] = await Promise.all([

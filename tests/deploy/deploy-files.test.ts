@@ -77,7 +77,7 @@ describe('Dockerfile', () => {
     expect(runs(runtime).some((r) => /apt-get install .*\btini\b/.test(r))).toBe(true);
     const cmd = imageCmd();
     expect(cmd[0]).toBe('node');
-    expect(cmd[1]).toMatch(/^dist\/.*main\.js$/);
+    expect(cmd.at(-1)).toMatch(/^dist\/.*main\.js$/);
     expect(one(runtime, 'STOPSIGNAL')).toBe('SIGTERM');
   });
 
@@ -102,9 +102,10 @@ describe('Dockerfile', () => {
     for (const entry of ['.env', 'node_modules', 'data', '.git']) expect(ignored).toContain(entry);
   });
 
-  const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start ?? '';
-  it.skipIf(!start.startsWith('node '))('starts the same entry point as `npm start`', () => {
-    expect(imageCmd().join(' ')).toBe(start);
+  it('starts the same command as `npm start` (which execs node so that SIGTERM reaches it)', () => {
+    const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start ?? '';
+    expect(start.startsWith('exec node ')).toBe(true);
+    expect(imageCmd().join(' ')).toBe(start.replace(/^exec /, ''));
   });
 });
 

@@ -71,8 +71,8 @@ describe('fetchHistory', () => {
     expect(windowed).toMatchObject({ requests: 2, end: 'window' });
 
     const d = channel(1_000);
-    const after = await fetchHistory(d.fetchPage, { maxMessages: 10_000, afterId: '1850' });
-    expect(after.messages.map((m) => m.id)).toEqual(d.messages.slice(851).map((m) => m.id));
+    const after = await fetchHistory(d.fetchPage, { maxMessages: 10_000, fromId: '1850' });
+    expect(after.messages.map((m) => m.id)).toEqual(d.messages.slice(850).map((m) => m.id));
     expect(after).toMatchObject({ requests: 2, end: 'window' });
   });
 

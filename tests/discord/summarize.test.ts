@@ -117,7 +117,7 @@ describe('/summarize', () => {
     expect(transcript).toContain('Thread: dark mode');
   });
 
-  it('keeps to a `since` duration, and to everything after a message link', async () => {
+  it('keeps to a `since` duration, and to everything from a message link on', async () => {
     const { world } = harness;
     const { channel, ids } = channelWith([
       { by: 'alice', text: 'old one', minutesAgo: 300 },
@@ -134,7 +134,7 @@ describe('/summarize', () => {
 
     before = echo.calls.length;
     // The link alone names the channel.
-    const after = await summaryOf(run(world.alice.id, { since: jump(channel.id, ids[0]!) }));
+    const after = await summaryOf(run(world.alice.id, { since: jump(channel.id, ids[1]!) }));
     expect(footerOf(after)).toContain('· 3 messages ·');
     expect(echo.calls[before]!.turns[0]!.content).not.toContain('old one');
     expect(echo.calls[before]!.turns[0]!.content).toContain('old two');

@@ -9,6 +9,7 @@ import {
   Events,
   GatewayIntentBits,
   MessageFlags,
+  MessageType,
   ModalBuilder,
   PermissionFlagsBits,
   RESTEvents,
@@ -461,7 +462,17 @@ describe('Discord emulator with a real discord.js client', () => {
     const thread = await message.startThread({ name: 'Recap thread' });
     expect(thread.id).toBe(root?.id);
     await thread.send('Summary goes here');
-    expect(discord.state.messages(thread.id).map((m) => m.content)).toEqual(['Summary goes here']);
+    // As on Discord: the thread opens with a THREAD_STARTER_MESSAGE (type 21) with the thread's id, pointing at the message in the parent.
+    expect(discord.state.messages(thread.id).map((m) => [m.type, m.content])).toEqual([
+      [21, ''],
+      [0, 'Summary goes here'],
+    ]);
+    expect(discord.state.messages(thread.id)[0]).toMatchObject({ id: thread.id, message_reference: { message_id: root?.id, channel_id: world.general.id } });
+    const starter = await thread.fetchStarterMessage();
+    expect(starter?.id).toBe(root?.id);
+    expect(starter?.content).toBe(root?.content);
+    const [first] = (await thread.messages.fetch({ limit: 1, after: '0' })).values();
+    expect(first?.type).toBe(MessageType.ThreadStarterMessage);
 
     const forum = client.channels.cache.get(world.forum.id);
     if (forum?.type !== ChannelType.GuildForum) throw new Error('forum not cached');

@@ -30,7 +30,8 @@ describe('recap CLI', () => {
   it('prints an overview for --help and exits 0', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/Usage: npm run recap -- <command>/);
+    expect(r.out).toMatch(/Usage: recap <command>/);
+    expect(r.out).toMatch(/prompts validate/);
     expect(r.out).toMatch(/migrate/);
     expect(r.out).toMatch(/keys/);
   });
@@ -39,11 +40,24 @@ describe('recap CLI', () => {
     expect((await cli([])).code).toBe(2);
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toMatch(/unknown command "frobnicate"/);
+    expect(unknown.err).toMatch(/^recap: error: unknown command "frobnicate"\n/);
     const badFlag = await cli(['migrate', '--frob']);
     expect(badFlag.code).toBe(2);
-    expect(badFlag.err).toMatch(/Unknown option '--frob'/);
+    expect(badFlag.err).toMatch(/^recap: error: migrate: Unknown option '--frob'/);
     expect(badFlag.err).toMatch(/Usage: recap migrate/);
+  });
+
+  it('shows a group\'s help, and refuses a group without its subcommand', async () => {
+    const help = await cli(['prompts', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Usage: recap prompts <validate\|resolve>/);
+    expect(help.out).toMatch(/prompts validate {2}validate a prompt repository folder/);
+    const bare = await cli(['prompts']);
+    expect(bare.code).toBe(2);
+    expect(bare.err).toMatch(/^recap: error: "prompts" needs a subcommand\n/);
+    const wrong = await cli(['prompts', 'frob']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toMatch(/^recap: error: unknown subcommand "prompts frob"\n/);
   });
 
   it('shows each command\'s help', async () => {
@@ -92,7 +106,8 @@ describe('recap CLI', () => {
     expect(first.out).toMatch(/success: 0001_foundation/);
     const status = await cli(['migrate', '--status'], { DATA_DIR: dataDir });
     expect(status.out).toMatch(/applied\s+0001_foundation/);
-  });
+    // A fresh embedded database from the sources runs initdb: tens of seconds on a busy machine.
+  }, 120_000);
 });
 
 describe('start-up failures are one clear line', () => {

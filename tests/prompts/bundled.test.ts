@@ -205,7 +205,7 @@ describe('recap prompts validate', () => {
   it('reports a missing folder and exits 1', async () => {
     const { code, err } = await runCli(['nowhere'], dir);
     expect(code).toBe(1);
-    expect(err).toMatch(/^nowhere: cannot be read \(ENOENT\)/);
+    expect(err).toMatch(/^recap: error: nowhere: cannot be read \(ENOENT\)/);
   });
 
   it('throws UsageError for bad arguments and prints help', async () => {

@@ -98,19 +98,19 @@ describe('recap summarize', () => {
   it('fails with one clear line for an empty conversation or a broken export', async () => {
     const bots = await run(['only-bots.json']);
     expect(bots.code).toBe(1);
-    expect(bots.stderr).toMatch(/^recap summarize: nothing to summarize: none of the \d+ messages in #\S+ can be summarized \(\d+ from bots\)\n$/);
+    expect(bots.stderr).toMatch(/^recap: error: nothing to summarize: none of the \d+ messages in #\S+ can be summarized \(\d+ from bots\)\n$/);
 
     const empty = await run(['empty.json']);
     expect(empty.code).toBe(1);
-    expect(empty.stderr).toBe('recap summarize: nothing to summarize: #dev-chat has no messages in the requested range\n');
+    expect(empty.stderr).toBe('recap: error: nothing to summarize: #dev-chat has no messages in the requested range\n');
 
     const wrong = await run(['no-messages.json']);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/^recap summarize: no-messages\.json: not a DiscordChatExporter export: this JSON object has no "messages"/);
+    expect(wrong.stderr).toMatch(/^recap: error: no-messages\.json: not a DiscordChatExporter export: this JSON object has no "messages"/);
 
     const broken = await run(['not-json.json']);
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toMatch(/^recap summarize: not-json\.json: not JSON: byte 0 /);
+    expect(broken.stderr).toMatch(/^recap: error: not-json\.json: not JSON: byte 0 /);
     expect(broken.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
@@ -124,7 +124,7 @@ describe('recap summarize', () => {
     const stderr = new Capture();
     const code = await failing.run({ argv: ['thread.json', '--type', 'action_items'], env: {}, stdout, stderr, cwd: fixtures });
     expect(code).toBe(1);
-    expect(stderr.text).toMatch(/^summarizing in one call\nrecap summarize: .*simulated outage.*\n$/);
+    expect(stderr.text).toMatch(/^summarizing in one call\nrecap: error: .*simulated outage.*\n$/);
     expect(stdout.text).toBe('');
   });
 
@@ -148,6 +148,17 @@ describe('recap summarize', () => {
     const withBots = await run(['quirks.json', '--since', '3m', '--include-bots', '--json', '--type', 'recent']);
     expect(JSON.parse(withBots.stdout)).toMatchObject({ messages: 4 });
     expect(provider.calls[0]!.refs).toEqual([1, 2, 3, 4]);
+  });
+
+  it('says when --limit shortens the --since window, on stderr and in the footer', async () => {
+    // 10:14 onwards holds 2 member messages (10:15, 10:16); --limit 1 keeps the newest.
+    const cut = await run(['quirks.json', '--since', '3m', '--limit', '1', '--type', 'cut']);
+    expect(cut.code).toBe(0);
+    const notice = 'The last 3 minutes hold more than 1 message; this covers the newest 1, from 1 Mar 10:16 UTC.';
+    expect(cut.stderr).toContain(`note: ${notice}\n`);
+    expect(cut.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(` · ${notice.replace(/[.()]/g, '\\$&')}$`));
+    const whole = await run(['quirks.json', '--since', '3m', '--limit', '5', '--type', 'cut']);
+    expect(whole.stderr).not.toContain('note:');
   });
 
   it('summarizes the sample export on the offline defaults (no database, bundled prompts, local provider)', async () => {

@@ -1,12 +1,11 @@
 import { commands as slashCommands } from '../../discord/commands/index.ts';
 import { applicationIdFor, clearCommands, registerCommands } from '../../discord/register.ts';
 import { parseFlags } from '../args.ts';
-import { UsageError, type CliCommand } from '../command.ts';
+import { errorLine, UsageError, type CliCommand } from '../command.ts';
 import { loadCliConfig } from '../cli-config.ts';
 
 export const commandsCommand: CliCommand = {
   name: 'commands',
-  summary: 'register or clear the bot\'s slash commands with Discord',
   usage: `Usage: recap commands <register|clear> [--guild <id>] [--global]
 
   register   publish the slash commands (bulk overwrite)
@@ -23,7 +22,7 @@ with --guild, else globally (Discord may take up to an hour to show them).
     const { values } = parseFlags(rest, { guild: { type: 'string' }, global: { type: 'boolean' } });
     const config = loadCliConfig(ctx);
     if (config.discord.token === undefined) {
-      ctx.stderr.write('recap: DISCORD_TOKEN is not set; it is needed to talk to Discord\n');
+      ctx.stderr.write(errorLine('DISCORD_TOKEN is not set; it is needed to talk to Discord'));
       return 1;
     }
     const token = config.discord.token.reveal();

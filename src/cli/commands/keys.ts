@@ -5,7 +5,7 @@ import { Keyring, KEY_BYTES } from '../../vault/keyring.ts';
 import { rotateSecrets } from '../../vault/rotate.ts';
 import { loadSodium } from '../../vault/sodium.ts';
 import { Vault } from '../../vault/vault.ts';
-import { UsageError, type CliCommand } from '../command.ts';
+import { errorLine, UsageError, type CliCommand } from '../command.ts';
 import { loadCliConfig } from '../cli-config.ts';
 import { openCliRuntime } from '../runtime.ts';
 
@@ -25,7 +25,6 @@ Rotating keys:
 
 export const keysCommand: CliCommand = {
   name: 'keys',
-  summary: 'generate master keys and rotate stored secrets to the current key',
   usage: USAGE,
   async run(ctx) {
     const [sub, ...rest] = ctx.argv;
@@ -60,7 +59,7 @@ async function rotate(args: string[], ctx: Parameters<CliCommand['run']>[0]): Pr
   }
   const config = loadCliConfig(ctx);
   if (config.masterKeys === undefined) {
-    ctx.stderr.write('recap: RECAP_MASTER_KEYS is not set; there is no key to rotate to\n');
+    ctx.stderr.write(errorLine('RECAP_MASTER_KEYS is not set; there is no key to rotate to'));
     return 1;
   }
   const keyring = Keyring.parse(config.masterKeys);

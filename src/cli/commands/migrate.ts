@@ -1,12 +1,11 @@
 import { parseFlags } from '../args.ts';
 import { createMigrator } from '../../db/migrate.ts';
-import type { CliCommand } from '../command.ts';
+import { errorLine, type CliCommand } from '../command.ts';
 import { openCliRuntime } from '../runtime.ts';
 import { messageOf } from '../../log/error-message.ts';
 
 export const migrateCommand: CliCommand = {
   name: 'migrate',
-  summary: 'apply pending database migrations (or list them)',
   usage: `Usage: recap migrate [--status]
 
 Applies every pending migration from migrations/ to the configured database
@@ -29,7 +28,7 @@ Options:
       const result = await migrator.migrateToLatest();
       for (const r of result.results ?? []) ctx.stdout.write(`${r.status.toLowerCase()}: ${r.migrationName}\n`);
       if (result.error !== undefined) {
-        ctx.stderr.write(`recap: migration failed: ${messageOf(result.error)}\n`);
+        ctx.stderr.write(errorLine(`migration failed: ${messageOf(result.error)}`));
         return 1;
       }
       if ((result.results ?? []).length === 0) ctx.stdout.write('database is up to date\n');

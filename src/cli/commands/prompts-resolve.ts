@@ -27,7 +27,6 @@ the bundled prompts answered), 1 when it is invalid or could not be read, 2 for 
 
 export const promptsResolveCommand: CliCommand = {
   name: 'prompts-resolve',
-  summary: 'show which prompt a request resolves to, and render it (prompts resolve --repo …)',
   usage: USAGE,
   run,
 };

@@ -7,7 +7,7 @@ import { parseSnapshot } from '../../prompts/snapshot.ts';
 import { isSourceError } from '../../prompts/sources/source.ts';
 import { readDirectorySnapshot } from '../../prompts/sources/local-dir-source.ts';
 import type { Problem, RawSnapshot } from '../../prompts/types.ts';
-import { UsageError, type CliCommand, type CliContext } from '../command.ts';
+import { errorLine, UsageError, type CliCommand, type CliContext } from '../command.ts';
 import { messageOf } from '../../log/error-message.ts';
 
 const USAGE = `Usage: recap prompts validate <dir> [--format text|github]
@@ -26,7 +26,6 @@ errors, 2 for bad arguments.`;
 
 export const promptsValidateCommand: CliCommand = {
   name: 'prompts-validate',
-  summary: 'Validate a prompt repository folder (PATH, schema-version, prompt files)',
   usage: USAGE,
   run,
 };
@@ -61,11 +60,11 @@ async function run(ctx: CliContext): Promise<number> {
   try {
     const stats = await lstat(dir);
     if (!stats.isDirectory()) {
-      ctx.stderr.write(`${shown}: not a folder\n`);
+      ctx.stderr.write(errorLine(`${shown}: not a folder`));
       return 1;
     }
   } catch (error) {
-    ctx.stderr.write(`${shown}: cannot be read (${(error as NodeJS.ErrnoException).code ?? messageOf(error)})\n`);
+    ctx.stderr.write(errorLine(`${shown}: cannot be read (${(error as NodeJS.ErrnoException).code ?? messageOf(error)})`));
     return 1;
   }
   let snapshot: RawSnapshot;

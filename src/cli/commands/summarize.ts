@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ImportError, importDiscordChatExporter } from '../../conversation/dce-importer.ts';
 import { DurationError, parseDuration } from '../../conversation/duration.ts';
-import { prepareConversation, type PrepareOptions } from '../../conversation/prepare.ts';
+import { prepareConversation, type PrepareOptions, type PreparedConversation } from '../../conversation/prepare.ts';
 import { SummarizeError } from '../../summaries/errors.ts';
+import { historyCut } from '../../summaries/history-cut.ts';
 import { buildEngine, type BuildEngine, type EngineRuntime } from '../engine-runtime.ts';
 import { nothingToSummarize } from '../../summaries/summarize.ts';
 import type { SummarizeProgress, SummaryResult } from '../../summaries/types.ts';
 import { renderCitations } from '../../summaries/citation-render.ts';
 import { parseFlags } from '../args.ts';
 import { cliCitationStyle } from '../citation-style.ts';
-import { UsageError, type CliCommand, type CliContext } from '../command.ts';
+import { errorLine, UsageError, type CliCommand, type CliContext } from '../command.ts';
 import { messageOf } from '../../log/error-message.ts';
 
 const USAGE = `Usage: recap summarize <export.json> [options]
@@ -42,7 +43,6 @@ const MAX_LIMIT = 200_000;
 export function createSummarizeCommand(buildDeps: BuildEngine): CliCommand {
   return {
     name: 'summarize',
-    summary: 'Summarize a DiscordChatExporter JSON export',
     usage: USAGE,
     run: (ctx) => run(ctx, buildDeps),
   };
@@ -124,7 +124,7 @@ function parse(argv: string[]): Parsed {
 async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
   const args = parse(ctx.argv);
   const fail = (message: string): number => {
-    ctx.stderr.write(`recap summarize: ${message}\n`);
+    ctx.stderr.write(errorLine(message));
     return 1;
   };
 
@@ -148,6 +148,8 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
   const source = prepared.source;
   const channelName = source.threadName ?? source.channelName;
   if (prepared.messages.length === 0) return fail(nothingToSummarize(prepared, channelName));
+  const cut = limitCut(prepared, args);
+  if (cut !== undefined) ctx.stderr.write(`note: ${cut}\n`);
 
   let runtime: EngineRuntime;
   try {
@@ -173,7 +175,7 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
     });
     progress.finish();
     for (const warning of result.warnings) ctx.stderr.write(`warning: ${oneLine(warning)}\n`);
-    ctx.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderText(result));
+    ctx.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderText(result, cut));
     return 0;
   } catch (error) {
     progress.finish();
@@ -187,8 +189,16 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
   }
 }
 
-function renderText(result: SummaryResult): string {
-  return `${renderCitations(result.text, result.citations, cliCitationStyle).trimEnd()}\n\n${footer(result)}\n`;
+function renderText(result: SummaryResult, cut: string | undefined): string {
+  const last = cut === undefined ? footer(result) : `${footer(result)} · ${cut}`;
+  return `${renderCitations(result.text, result.citations, cliCitationStyle).trimEnd()}\n\n${last}\n`;
+}
+
+/** The sentence saying that --limit left part of the --since window out; --limit alone is what was asked for. */
+function limitCut(prepared: PreparedConversation, args: { since?: number; limit?: number }): string | undefined {
+  if (args.since === undefined || args.limit === undefined || prepared.stats.dropped['over-cap'] === 0) return undefined;
+  const kept = prepared.messages.length;
+  return historyCut({ end: 'count', counted: kept, scanned: kept, oldestMs: prepared.messages[0]!.timestamp }, { kind: 'duration', durationMs: args.since }, args.limit);
 }
 
 /** `prompt: default bundled:summaries/default/brief.md · provider: local/local-extractive · 120 messages in 1 chunk · $0.0000` */

@@ -44,7 +44,6 @@ const MESSAGE_SKIP = new Set([
   'mentions.*.color',
   'interaction.user',
   'inlineEmojis',
-  'embeds.*.fields',
   'embeds.*.images',
   'embeds.*.image',
   'embeds.*.thumbnail',
@@ -52,7 +51,6 @@ const MESSAGE_SKIP = new Set([
   'embeds.*.footer',
   'embeds.*.author',
   'embeds.*.inlineEmojis',
-  'forwardedMessage.embeds.*.fields',
   'forwardedMessage.embeds.*.images',
 ]);
 

@@ -29,6 +29,8 @@ export class ImportCollector {
   duplicatesDropped = 0;
   readonly userNames = new Map<string, string>();
   readonly roleNames = new Map<string, string>();
+  /** Message id → the channel its `replyTo` is in, when the export says. */
+  readonly replyChannels = new Map<string, string>();
 
   private readonly seen = new Set<string>();
   private readonly skips = new Map<string, SkippedMessages>();
@@ -60,6 +62,7 @@ export class ImportCollector {
     this.seen.add(id);
     if (outcome.kind === 'message') {
       this.messages.push(outcome.message);
+      if (outcome.replyChannelId !== undefined) this.replyChannels.set(id, outcome.replyChannelId);
       return;
     }
     const tally = this.skips.get(outcome.reason);

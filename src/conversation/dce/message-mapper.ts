@@ -1,4 +1,4 @@
-import type { Attachment, Author, Embed, Mention, Message, Reaction, Sticker } from '../model.ts';
+import type { Attachment, Author, Embed, EmbedField, Mention, Message, Reaction, Sticker } from '../model.ts';
 import { ImportError } from '../import-error.ts';
 import { isSnowflake } from '../snowflake.ts';
 import { parseTimestamp } from '../timestamp.ts';
@@ -26,7 +26,10 @@ interface MapperSink {
   nameRole(id: string, name: string): void;
 }
 
-type MapOutcome = { kind: 'message'; message: Message } | { kind: 'skipped'; id: string; reason: string };
+type MapOutcome =
+  /** `replyChannelId`: the channel of the message replied to, when the export names it. */
+  | { kind: 'message'; message: Message; replyChannelId?: string }
+  | { kind: 'skipped'; id: string; reason: string };
 
 const NOTICES: Record<string, string> = {
   ChannelPinnedMessage: 'pinned a message',
@@ -76,8 +79,9 @@ export class MessageMapper {
     const reference = asObject(msg['reference']);
     const referencedId = asText(reference?.['messageId']);
     const isForward = asText(reference?.['type']) === 'Forward';
-    const replyTo =
-      referencedId && isSnowflake(referencedId) && !isForward && (REPLY_TYPES.has(type) || notice !== undefined) ? referencedId : undefined;
+    // DiscordChatExporter writes many replies as `Default` with a reference: any reference that is not a forward is an answer.
+    const replyTo = referencedId && isSnowflake(referencedId) && !isForward && (REPLY_TYPES.has(type) || type === 'Default' || notice !== undefined) ? referencedId : undefined;
+    const replyChannelId = asText(reference?.['channelId']);
 
     const message: Message = {
       id,
@@ -93,7 +97,7 @@ export class MessageMapper {
     if (replyTo) message.replyTo = replyTo;
     if (notice !== undefined) message.notice = notice;
     mergeForwarded(message, asObject(msg['forwardedMessage']));
-    return { kind: 'message', message };
+    return { kind: 'message', message, ...(replyTo && replyChannelId && isSnowflake(replyChannelId) ? { replyChannelId } : {}) };
   }
 
   private requireId(msg: JsonObject, index: number): string {
@@ -209,7 +213,20 @@ function embeds(value: JsonValue | undefined): Embed[] {
     if (title) embed.title = title;
     if (description) embed.description = description;
     if (url) embed.url = url;
+    const fields = embedFields(raw['fields']);
+    if (fields.length > 0) embed.fields = fields;
     out.push(embed);
+  }
+  return out;
+}
+
+function embedFields(value: JsonValue | undefined): EmbedField[] {
+  const out: EmbedField[] = [];
+  for (const item of asArray(value)) {
+    const raw = asObject(item);
+    const name = asText(raw?.['name']) ?? '';
+    const text = asText(raw?.['value']) ?? '';
+    if (name.trim() !== '' || text.trim() !== '') out.push({ name, value: text });
   }
   return out;
 }

@@ -30,6 +30,7 @@ import { renderCitations } from '../../summaries/citation-render.ts';
 import { discordCitationStyle } from '../output/citation-style.ts';
 import { summarizeFailureText } from '../output/failure-text.ts';
 import { createProgress, summarizeProgressText } from '../output/progress.ts';
+import { historyCut } from '../../summaries/history-cut.ts';
 import { summaryFooter } from '../output/summary-footer.ts';
 import { embedMessages, type EmbedMessage } from '../output/summary-messages.ts';
 import { deferOnce, respond } from '../respond.ts';
@@ -121,23 +122,26 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
     // Permissions may have changed while the summary was written: the asker must still be able to read it.
     if (interaction.inCachedGuild()) await requireMemberCanRead(request.channel, interaction.member, request.channel.id === interaction.channelId);
     const onlyYou = request.private ? undefined : await whyOnlyYou(interaction, request.channel, ctx);
+    // Reading stopped short of what was asked for: said in the reply, the notes and the footer.
+    const cut = historyCut(read, request.since, request.maxMessages);
     const isPrivate = request.private || onlyYou !== undefined;
     const messages = embedMessages({
       title: titleFor(asked.type, read.channelName),
       url: request.channel.url,
       text: renderCitations(result.text, result.citations, discordCitationStyle),
-      footer: isPrivate ? summaryFooter(result) : `Asked by ${askerName(interaction)} · ${summaryFooter(result)}`,
-      notes: result.warnings,
+      footer: isPrivate ? summaryFooter(result, cut) : `Asked by ${askerName(interaction)} · ${summaryFooter(result, cut)}`,
+      notes: cut === undefined ? result.warnings : [cut, ...result.warnings],
       color: EmbedColors.info,
       emptyText: '(The model returned an empty summary.)',
     });
-    await post(interaction, messages, isPrivate, result, onlyYou);
+    await post(interaction, messages, isPrivate, result, onlyYou, cut);
     logger.info(
       {
         channelId: read.channelId,
         messages: result.messages,
         chunks: result.chunks,
         historyRequests: read.requests,
+        historyEnd: read.end,
         replies: messages.length,
         reused: result.reused,
         private: isPrivate,
@@ -195,7 +199,7 @@ async function requireMessage(channel: GuildTextBasedChannel, messageId: string)
 
 function windowNote(request: CheckedRequest): string {
   if (request.since?.kind === 'duration') return ' Try a longer `since`.';
-  if (request.since?.kind === 'after-message') return ' Nothing was posted after that message.';
+  if (request.since?.kind === 'after-message') return ' Nothing from members was posted from that message on.';
   return '';
 }
 
@@ -232,14 +236,22 @@ async function whyOnlyYou(interaction: ChatInputCommandInteraction, source: Guil
  * the ephemeral reply says where the summary is, and the summary follows as
  * public messages.
  */
-async function post(interaction: ChatInputCommandInteraction, messages: readonly EmbedMessage[], isPrivate: boolean, result: SummaryResult, reason?: string): Promise<void> {
+async function post(
+  interaction: ChatInputCommandInteraction,
+  messages: readonly EmbedMessage[],
+  isPrivate: boolean,
+  result: SummaryResult,
+  reason?: string,
+  cut?: string,
+): Promise<void> {
   if (isPrivate) {
+    const lead = [reason, cut].filter((line): line is string => line !== undefined).join('\n');
     for (const [index, message] of messages.entries()) {
-      await respond(interaction, { content: index === 0 && reason !== undefined ? reason : '', ...message, ephemeral: true });
+      await respond(interaction, { content: index === 0 ? lead : '', ...message, ephemeral: true });
     }
     return;
   }
   const parts = messages.length === 1 ? '' : ` in ${messages.length} messages`;
-  await respond(interaction, { content: `Summarized ${result.messages.toLocaleString('en-US')} messages; posting the summary below${parts}.`, embeds: [] });
+  await respond(interaction, { content: `Summarized ${result.messages.toLocaleString('en-US')} messages; posting the summary below${parts}.${cut === undefined ? '' : `\n${cut}`}`, embeds: [] });
   for (const message of messages) await respond(interaction, { ...message, ephemeral: false });
 }

@@ -26,7 +26,7 @@ export interface ConvertContext {
 }
 
 /** One message, or undefined when it is a notice not worth reading. */
-function toModelMessage(message: DiscordMessage, context: ConvertContext): Message | undefined {
+export function toModelMessage(message: DiscordMessage, context: ConvertContext): Message | undefined {
   const notice = NOTICES.get(message.type);
   if (notice === undefined && !KEPT_TYPES.has(message.type)) return undefined;
   const author = message.author;
@@ -44,6 +44,7 @@ function toModelMessage(message: DiscordMessage, context: ConvertContext): Messa
       ...(e.title ? { title: e.title } : {}),
       ...(e.description ? { description: e.description } : {}),
       ...(e.url ? { url: e.url } : {}),
+      ...(e.fields.length > 0 ? { fields: e.fields.map((f) => ({ name: f.name, value: f.value })) } : {}),
     })),
     stickers: message.stickers.map((s) => ({ name: s.name })),
     reactions: message.reactions.cache.map((r) => ({ emoji: r.emoji.name ?? r.emoji.id ?? '?', count: r.count })),

@@ -27,9 +27,14 @@ function formatCost(usd: number): string {
   return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
 
-/** The line under every summary: prompt, model, size and cost. */
-export function summaryFooter(result: Pick<SummaryResult, 'prompt' | 'provider' | 'model' | 'messages' | 'chunks' | 'costUsd' | 'reused'>): string {
+/**
+ * The line under every summary: prompt, model, size and cost, then `cut`,
+ * the sentence saying what reading left out when it stopped short of what
+ * was asked for (`./history-cut.ts`).
+ */
+export function summaryFooter(result: Pick<SummaryResult, 'prompt' | 'provider' | 'model' | 'messages' | 'chunks' | 'costUsd' | 'reused'>, cut?: string): string {
   const size = `${result.messages.toLocaleString('en-US')} message${result.messages === 1 ? '' : 's'} · ${result.chunks} chunk${result.chunks === 1 ? '' : 's'}`;
   const cost = result.reused ? 'reused, no new cost' : formatCost(result.costUsd);
-  return `Prompt ${promptSource(result.prompt)} · ${result.provider}/${result.model} · ${size} · ${cost}`;
+  const line = `Prompt ${promptSource(result.prompt)} · ${result.provider}/${result.model} · ${size} · ${cost}`;
+  return cut === undefined ? line : `${line} · ${cut}`;
 }

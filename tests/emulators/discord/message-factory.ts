@@ -14,7 +14,7 @@ import {
   type StoredUser,
 } from './model.ts';
 
-export const MessageType = { Default: 0, Reply: 19, ChatInputCommand: 20, ContextMenuCommand: 23 } as const;
+export const MessageType = { Default: 0, Reply: 19, ChatInputCommand: 20, ThreadStarterMessage: 21, ContextMenuCommand: 23 } as const;
 
 const CREATE_FLAGS = MessageFlag.Ephemeral | MessageFlag.SuppressEmbeds | MessageFlag.SuppressNotifications | MessageFlag.IsComponentsV2;
 

@@ -22,7 +22,7 @@
  * addRole, addMember(guild, userId | { username }, { roles, permissions }), addChannel (text,
  * announcement, voice, category, forum, thread, private-thread, forum-post; threads take `members`),
  * addThreadMember / removeThreadMember, setOverwrite,
- * seedMessages(channel, n | messages), permissionsFor(channel, user). Changes made after a client
+ * seedMessages(channel, n | messages), startThread(channel, message, …), permissionsFor(channel, user). Changes made after a client
  * connected are announced over the gateway (GUILD_CREATE, CHANNEL_CREATE, THREAD_CREATE, …).
  *
  * Gateway: `/gateway/bot` names `ws://…/gateway`; HELLO, IDENTIFY (intents and shard recorded,
@@ -67,6 +67,7 @@ import type { RestDeps } from './rest/context.ts';
 import { guildRoutes } from './rest/guild-routes.ts';
 import { interactionRoutes } from './rest/interaction-routes.ts';
 import { Router } from './router.ts';
+import { startThreadFromMessage, type ThreadStart } from './thread-start.ts';
 import { SnowflakeFactory } from './snowflake.ts';
 import {
   DiscordState,
@@ -124,6 +125,7 @@ export class DiscordEmulator {
   readonly #publisher: GatewayPublisher;
   readonly #payloads: InteractionPayloadBuilder;
   readonly #memberMessages: MemberMessages;
+  readonly #messageFactory: MessageFactory;
   readonly #requests: RecordedRequest[] = [];
   readonly #botMessages: ApiMessage[] = [];
   #port = 0;
@@ -143,6 +145,7 @@ export class DiscordEmulator {
     // Clients really wait out rate limits, so buckets run on wall-clock time whatever `clock` says.
     this.#limiter = new RateLimiter(options.rateLimit ?? { limit: 50, windowMs: 1_000 }, systemClock);
     const messages = new MessageFactory(this.state, () => `${this.baseUrl}/attachments`);
+    this.#messageFactory = messages;
     this.gateway = new Gateway({
       botToken: this.botToken,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 2_000,
@@ -275,6 +278,16 @@ export class DiscordEmulator {
     this.#publisher.channelCreated(channel);
     if (spec.starter) this.#memberMessages.store(channel, spec.starter, { publish: true, id: channel.id });
     return channel;
+  }
+
+  /** A member starts a thread from a message in a text or announcement channel: the thread takes the message's id and opens with a THREAD_STARTER_MESSAGE. */
+  startThread(channelId: string, messageId: string, start: ThreadStart): StoredChannel {
+    const parent = this.state.channel(channelId);
+    const message = this.state.message(channelId, messageId);
+    if (!message) throw new Error(`Unknown message ${messageId} in channel ${channelId}`);
+    const thread = startThreadFromMessage(this.state, this.#messageFactory, parent, message, start);
+    this.#publisher.channelCreated(thread);
+    return thread;
   }
 
   setOverwrite(channelId: string, spec: OverwriteSpec): StoredChannel {

@@ -7,6 +7,7 @@ import { Permission, hasPermission } from '../permissions.ts';
 import type { Route, RouteContext } from '../router.ts';
 import { apiChannel } from '../serialize.ts';
 import { compareSnowflakes } from '../snowflake.ts';
+import { startThreadFromMessage } from '../thread-start.ts';
 import { ChannelType, THREAD_TYPES, type ApiMessage, type JsonObject, type StoredChannel } from '../model.ts';
 import {
   channelOr404,
@@ -158,14 +159,7 @@ export function channelRoutes(deps: RestDeps): Route[] {
         requireBotPermission(state, channel, Permission.CreatePublicThreads, view);
         if (message.thread || state.channels.has(message.id)) throw Failures.threadAlreadyCreated();
         const body = objectBody(ctx);
-        const thread = state.addThread(channel, {
-          id: message.id,
-          name: threadName(body),
-          type: channel.type === ChannelType.GuildAnnouncement ? ChannelType.AnnouncementThread : ChannelType.PublicThread,
-          ownerId: state.bot.id,
-          autoArchiveDuration: archiveDuration(body),
-        });
-        message.thread = apiChannel(state, thread);
+        const thread = startThreadFromMessage(state, deps.messages, channel, message, { name: threadName(body), ownerId: state.bot.id, autoArchiveDuration: archiveDuration(body) });
         deps.publish.channelCreated(thread);
         return { status: 201, body: apiChannel(state, thread) };
       },
