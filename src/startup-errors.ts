@@ -9,7 +9,7 @@ import { messageOf } from './log/error-message.ts';
  * Errors an operator causes and can fix get one clear line; anything else is
  * a bug and keeps its stack.
  */
-export function describeStartupError(error: unknown): string | undefined {
+function describeStartupError(error: unknown): string | undefined {
   if (error instanceof ConfigError) return error.message;
   if (error instanceof KeyringError) return `configuration: ${error.message}`;
   if (error instanceof DatabaseUnavailableError) return `database: ${error.message}`;

@@ -23,7 +23,7 @@ import { StepDeadline } from '../../src/llm/provider-spec/step-deadline.ts';
 import { toProviderError } from './errors.ts';
 import type { AnthropicSettings } from './settings.ts';
 
-export interface AnthropicProviderDeps {
+interface AnthropicProviderDeps {
   settings: AnthropicSettings;
   /** The operator's key, read when needed (a guild's own key arrives on the request). */
   operatorKey: () => string | undefined;

@@ -17,7 +17,7 @@ export interface AnthropicSettings {
  * Public list prices (USD per million tokens) and limits as published by
  * Anthropic for these models; operators override them through `models`.
  */
-export const DEFAULT_MODELS: readonly ModelInfo[] = [
+const DEFAULT_MODELS: readonly ModelInfo[] = [
   { id: 'claude-sonnet-4-6', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 3, outputPricePerMTok: 15 },
   { id: 'claude-haiku-4-5', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 1, outputPricePerMTok: 5 },
   { id: 'claude-opus-4-5', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 5, outputPricePerMTok: 25 },

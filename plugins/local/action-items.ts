@@ -40,7 +40,7 @@ const MIN_SCORE = 2;
 /** How many following messages may hold the "on it" that assigns a request. */
 const ACK_WINDOW = 3;
 
-export interface ActionItem {
+interface ActionItem {
   message: NumberedMessage;
   owner: string;
   /** Who asked or raised it, when that is not the owner. */

@@ -15,7 +15,7 @@ const NEAR_DUPLICATE = 0.75;
 /** Weight of redundancy against centrality when picking (maximal marginal relevance). */
 const DIVERSITY = 0.3;
 
-export interface Analysis {
+interface Analysis {
   /** In reference order (chronological). */
   messages: readonly NumberedMessage[];
   corpus: Corpus;

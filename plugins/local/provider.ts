@@ -9,7 +9,7 @@ import { chatReply } from './chat-reply.ts';
 import { reducePartials } from './reduce.ts';
 import { summarizeMessages } from './summarize.ts';
 
-export const PROVIDER_NAME = 'local';
+const PROVIDER_NAME = 'local';
 
 export const LOCAL_MODEL: ModelInfo = {
   id: 'local-extractive',
@@ -24,7 +24,7 @@ export const LOCAL_MODEL: ModelInfo = {
 /** Number of deltas `stream()` splits its answer into. */
 const STREAM_CHUNKS = 4;
 
-export function composeAnswer(request: GenerateRequest): string {
+function composeAnswer(request: GenerateRequest): string {
   const attachments = request.attachments;
   const task = attachments?.task ?? 'chat';
   if (task === 'chat') return chatReply(attachments);
@@ -38,7 +38,7 @@ export function composeAnswer(request: GenerateRequest): string {
 }
 
 /** Cuts whole lines to respect `maxTokens`; the caller learns through `finishReason: 'length'`. */
-export function fitToTokens(text: string, maxTokens: number): { text: string; truncated: boolean } {
+function fitToTokens(text: string, maxTokens: number): { text: string; truncated: boolean } {
   if (estimateTokens(text) <= maxTokens) return { text, truncated: false };
   const maxChars = Math.max(0, maxTokens * 4);
   const lines = text.split('\n');
@@ -89,7 +89,7 @@ export function createLocalProvider(): PluginProvider {
 }
 
 /** Splits at line breaks into at most `count` pieces that concatenate back to `text`. */
-export function splitIntoChunks(text: string, count: number): string[] {
+function splitIntoChunks(text: string, count: number): string[] {
   const lines = text.split(/(?<=\n)/);
   const perChunk = Math.max(1, Math.ceil(lines.length / count));
   const chunks: string[] = [];

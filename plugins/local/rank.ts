@@ -10,9 +10,9 @@ import { cosine } from './text-features.ts';
 const DAMPING = 0.85;
 const ITERATIONS = 60;
 /** Above this many documents the similarity graph is skipped in favour of centroid ranking. */
-export const TEXTRANK_LIMIT = 1000;
+const TEXTRANK_LIMIT = 1000;
 
-export function textRank(vectors: readonly Vector[]): number[] {
+function textRank(vectors: readonly Vector[]): number[] {
   const n = vectors.length;
   if (n === 0) return [];
   const similarity = new Float64Array(n * n);
@@ -48,7 +48,7 @@ export function textRank(vectors: readonly Vector[]): number[] {
   return Array.from(scores);
 }
 
-export function centroidRank(vectors: readonly Vector[]): number[] {
+function centroidRank(vectors: readonly Vector[]): number[] {
   const centroid = new Map<string, number>();
   for (const vector of vectors) for (const [term, weight] of vector) centroid.set(term, (centroid.get(term) ?? 0) + weight);
   let norm = 0;
@@ -62,7 +62,7 @@ export function rank(vectors: readonly Vector[]): number[] {
   return vectors.length > TEXTRANK_LIMIT ? centroidRank(vectors) : textRank(vectors);
 }
 
-export interface SelectOptions {
+interface SelectOptions {
   count: number;
   /** Two picks more similar than this are near-duplicates; the lower-ranked one is left out. */
   maxSimilarity: number;

@@ -9,7 +9,7 @@ import type { NumberedMessage } from './messages.ts';
 
 const MAX_QUOTE_CHARS = 240;
 
-export const HEADER_PREFIX = '_Extractive summary made offline (no language model configured)';
+const HEADER_PREFIX = '_Extractive summary made offline (no language model configured)';
 
 export function header(detail: string): string {
   return `${HEADER_PREFIX}: ${detail}._`;

@@ -24,7 +24,7 @@ const STOP_WORDS = new Set(
 const NOISE = /https?:\/\/\S+|<(?:@[!&]?|#|a?:\w{1,32}:)\d{1,20}>/g;
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}'_-]*/gu;
 
-export function stem(word: string): string {
+function stem(word: string): string {
   let w = word;
   if (w.endsWith("'s")) w = w.slice(0, -2);
   if (w.length > 4 && w.endsWith('ies')) w = `${w.slice(0, -3)}y`;
@@ -38,7 +38,7 @@ export function stem(word: string): string {
   return w;
 }
 
-export interface Token {
+interface Token {
   stem: string;
   surface: string;
 }

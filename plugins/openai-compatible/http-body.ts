@@ -5,10 +5,10 @@
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
-export type Step = <T>(work: Promise<T>) => Promise<T>;
+type Step = <T>(work: Promise<T>) => Promise<T>;
 
 /** The body broke a size limit or the SSE framing; reported as invalid_response. */
-export class MalformedBodyError extends Error {
+class MalformedBodyError extends Error {
   override readonly name = 'MalformedBodyError';
 }
 

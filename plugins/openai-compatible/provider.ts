@@ -18,19 +18,12 @@ import {
 } from '../../src/llm/provider-spec/contract.ts';
 import type { Clock } from '../../src/resilience/clock.ts';
 import { StepDeadline } from '../../src/llm/provider-spec/step-deadline.ts';
-import {
-  clip,
-  errorInfo,
-  kindForStatus,
-  kindForStreamError,
-  readErrorBody,
-  retryAfter,
-  toProviderError,
-} from './errors.ts';
+import { errorInfo, kindForStatus, kindForStreamError, readErrorBody, toProviderError } from './errors.ts';
+import { clipServerText, parseRetryAfter } from '../../src/llm/provider-spec/http-failure.ts';
 import { readText, sseMessages } from './http-body.ts';
 import type { OpenAICompatibleSettings } from './settings.ts';
 
-export interface OpenAICompatibleProviderDeps {
+interface OpenAICompatibleProviderDeps {
   settings: OpenAICompatibleSettings;
   /** The operator's key, read when needed; may be absent (Ollama, vLLM). */
   operatorKey: () => string | undefined;
@@ -205,7 +198,7 @@ export class OpenAICompatibleProvider implements PluginProvider {
     const text = await readText(res.body, step, MAX_BODY_BYTES).catch(() => '');
     const info = readErrorBody(text);
     const kind = kindForStatus(res.status, info);
-    const retryAfterMs = retryAfter(res.headers, this.#deps.clock.now());
+    const retryAfterMs = parseRetryAfter(res.headers, this.#deps.clock.now());
     // Some servers quote part of a rejected key back; an auth failure says only that it happened.
     const message = kind === 'auth' ? `API key rejected (${res.status})` : `${res.status} ${info.message}`;
     return new ProviderError(kind, `${this.name}: ${message}`, {
@@ -228,7 +221,7 @@ export class OpenAICompatibleProvider implements PluginProvider {
       finishReason: finishReason(choice?.finish_reason),
       usage: readUsage(body.usage) ?? estimatedUsage(request, text),
       provider: this.name,
-      model: typeof body.model === 'string' && body.model ? clip(body.model, 100) : request.model,
+      model: typeof body.model === 'string' && body.model ? clipServerText(body.model, 100) : request.model,
     };
   }
 

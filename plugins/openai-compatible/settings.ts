@@ -22,7 +22,7 @@ export interface OpenAICompatibleSettings {
 }
 
 /** OpenAI list prices (USD per million tokens) for the default base URL; other servers configure their own. */
-export const DEFAULT_MODELS: readonly ModelInfo[] = [
+const DEFAULT_MODELS: readonly ModelInfo[] = [
   { id: 'gpt-4o-mini', contextWindow: 128_000, maxOutputTokens: 16_384, streaming: true, inputPricePerMTok: 0.15, outputPricePerMTok: 0.6 },
   { id: 'gpt-4.1-mini', contextWindow: 1_047_576, maxOutputTokens: 32_768, streaming: true, inputPricePerMTok: 0.4, outputPricePerMTok: 1.6 },
 ];
@@ -51,9 +51,9 @@ const schema = z.object({
   context_window: z.int().positive().optional(),
 });
 
-export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /** Context window assumed for a self-hosted model when `context_window` is not set (Ollama's own default is smaller still). */
-export const DEFAULT_SELF_HOSTED_WINDOW = 8_192;
+const DEFAULT_SELF_HOSTED_WINDOW = 8_192;
 
 /** Throws an Error naming every bad field (`openai-compatible config: models.0.id: …`). */
 export function parseSettings(config: Record<string, unknown>): OpenAICompatibleSettings {

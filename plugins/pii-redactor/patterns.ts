@@ -65,7 +65,7 @@ const SENSITIVE_PAIRS = [
   ['session', 'id'],
 ] as const;
 
-export function isSensitiveKey(key: string): boolean {
+function isSensitiveKey(key: string): boolean {
   const words = key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toLowerCase()
@@ -78,7 +78,7 @@ export function isSensitiveKey(key: string): boolean {
 /** Long base64/base62-looking runs: candidates for the entropy check. */
 const OPAQUE_RUN = /(?<![A-Za-z0-9+/_=.:@-])[A-Za-z0-9+/_-]{32,512}={0,2}(?![A-Za-z0-9+/_=-])/g;
 
-export function shannonEntropy(text: string): number {
+function shannonEntropy(text: string): number {
   const counts = new Map<string, number>();
   for (const char of text) counts.set(char, (counts.get(char) ?? 0) + 1);
   let entropy = 0;
@@ -94,7 +94,7 @@ export function shannonEntropy(text: string): number {
  * identifiers and paths do not. Hex (commit SHAs) tops out at 4 bits a
  * character and is deliberately left alone.
  */
-export function looksRandom(text: string): boolean {
+function looksRandom(text: string): boolean {
   const body = text.replace(/=+$/, '');
   if (!/[a-z]/.test(body) || !/[A-Z]/.test(body) || !/[0-9+/_-]/.test(body)) return false;
   const threshold = Math.min(4.5, Math.log2(body.length) - 0.7);

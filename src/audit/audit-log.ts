@@ -1,14 +1,20 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 
-export interface AuditEntry {
+interface AuditEntry {
   guildId: string;
   actorId: string;
   /** e.g. `prompt-config.set`, `prompt-config.token.set`, `ai-config.budget` */
   action: string;
   /** Never a secret: callers describe what changed, not the value. */
   details?: Record<string, unknown>;
-  correlationId?: string;
+  correlationId?: string | undefined;
+}
+
+/** Who made a change: the Discord member, and the request's correlation id when there is one. */
+export interface AuditActor {
+  actorId: string;
+  correlationId?: string | undefined;
 }
 
 /** Every configuration change an admin makes is written here. */

@@ -13,11 +13,11 @@ export function memoryTokens(runningSummary: string, turns: readonly ChatTurn[])
   return estimateTokens(runningSummary) + turns.reduce((n, t) => n + estimateTokens(t.content), 0);
 }
 
-export function memberTurn(author: string, content: string): string {
+function memberTurn(author: string, content: string): string {
   return `<member name="${asAttribute(author)}">\n${asData(content).trim()}\n</member>`;
 }
 
-export function earlierBlock(summary: string): string {
+function earlierBlock(summary: string): string {
   return `<earlier-conversation>\n${asData(summary).trim()}\n</earlier-conversation>`;
 }
 

@@ -47,7 +47,7 @@ export interface ChatOptions {
   retrieval?: RetrievalLimits;
 }
 
-export interface ChatDeps {
+interface ChatDeps {
   resolver: PromptResolver;
   router: EngineRouter;
   memory: ChatMemoryStore;
@@ -92,7 +92,7 @@ export interface Chat {
   reset(guildId: string, channelId: string): Promise<boolean>;
 }
 
-export const DEFAULT_CHAT_MEMORY_TOKENS = 6_000;
+const DEFAULT_CHAT_MEMORY_TOKENS = 6_000;
 
 export function createChat(deps: ChatDeps): Chat {
   const { resolver, router, memory: store, clock, logger } = deps;

@@ -17,10 +17,9 @@ import { asText } from './dce/json-read.ts';
  * held in memory whole, only the messages it yields.
  */
 
-export type { ImportWarning, SkippedMessages } from './dce/import-collector.ts';
-export { ImportError, type ImportErrorCode, type ImportErrorDetails } from './import-error.ts';
+export { ImportError } from './import-error.ts';
 
-export interface ImportOptions {
+interface ImportOptions {
   /** Refuse exports with more messages than this (default 200,000). */
   maxMessages?: number;
   /** Largest single string allowed in the file, in bytes (default 8 MiB). */
@@ -60,7 +59,7 @@ export interface ImportResult {
   export: ExportInfo;
 }
 
-export const DEFAULT_MAX_MESSAGES = 200_000;
+const DEFAULT_MAX_MESSAGES = 200_000;
 const DEFAULT_MAX_VALUE_BYTES = 8 * 1024 * 1024;
 
 /**

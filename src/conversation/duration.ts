@@ -15,7 +15,7 @@ export class DurationError extends Error {
   override readonly name = 'DurationError';
 }
 
-export interface DurationOptions {
+interface DurationOptions {
   /** Largest accepted duration in ms (default: 366 days). */
   max?: number;
 }
@@ -45,7 +45,7 @@ export function parseDuration(text: string, options: DurationOptions = {}): numb
 }
 
 /** The largest whole unit that fits, for messages: `366d`, `2h`. */
-export function describeDuration(ms: number): string {
+function describeDuration(ms: number): string {
   for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {
     const size = UNIT_MS[unit]!;
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;

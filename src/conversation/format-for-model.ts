@@ -20,7 +20,7 @@ export const TRANSCRIPT_LEGEND = [
   'Cite messages by their reference number, like [12].',
 ].join('\n');
 
-export interface FormatOptions {
+interface FormatOptions {
   /** Start with lines naming the channel and the time span (default true). */
   header?: boolean;
 }

@@ -4,7 +4,7 @@
  * expected. The structured fields let callers (CLI, tests) act on it.
  */
 
-export type ImportErrorCode =
+type ImportErrorCode =
   /** The bytes are not JSON at all (or not JSON at the reported place). */
   | 'not-json'
   /** The JSON stops before it is complete. */
@@ -20,7 +20,7 @@ export type ImportErrorCode =
   /** The file could not be read. */
   | 'io';
 
-export interface ImportErrorDetails {
+interface ImportErrorDetails {
   /** File name (or a caller-given label) the error is about. */
   source?: string | undefined;
   /** Byte offset, or the start of the byte range, where the problem was found. */

@@ -14,9 +14,6 @@ import { safeName } from './text-safety.ts';
  * from 1.
  */
 
-export { formatForModel, TRANSCRIPT_LEGEND, type FormatOptions } from './format-for-model.ts';
-export { parseDuration, DurationError, type DurationOptions } from './duration.ts';
-
 export interface PrepareOptions {
   /** Keep messages from bots and apps (default false). */
   includeBots?: boolean;
@@ -32,7 +29,7 @@ export interface PrepareOptions {
   names?: NameDirectory;
 }
 
-export type DropReason = 'duplicate' | 'outside-window' | 'bot' | 'empty' | 'over-cap';
+type DropReason = 'duplicate' | 'outside-window' | 'bot' | 'empty' | 'over-cap';
 
 export type ReplyTarget =
   /** The replied-to message is in this transcript. */
@@ -64,7 +61,7 @@ export interface Citation {
   timestamp: number;
 }
 
-export interface Participant {
+interface Participant {
   id: string;
   name: string;
   bot: boolean;

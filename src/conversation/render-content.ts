@@ -28,7 +28,7 @@ const EMBED_FULL_CHARS = 1_000;
 // read again as markup by another.
 const MARKUP = /<(@!?|@&|#)(\d{1,20})>|<a?:(\w{1,64}):\d{1,20}>|<t:(-?\d{1,13})(?::[tTdDfFR])?>|<\/([\w\- ]{1,64}):\d{1,20}>/g;
 
-export function renderMarkup(text: string, names: NameLookup): string {
+function renderMarkup(text: string, names: NameLookup): string {
   return text.replace(MARKUP, (whole, kind: string | undefined, id: string | undefined, emoji: string | undefined, seconds: string | undefined, command: string | undefined) => {
     if (kind !== undefined && id !== undefined) {
       if (kind === '#') return `#${names.channel(id) ?? 'unknown-channel'}`;
@@ -45,18 +45,18 @@ export function renderMarkup(text: string, names: NameLookup): string {
   });
 }
 
-export function attachmentMarker(attachment: Attachment): string {
+function attachmentMarker(attachment: Attachment): string {
   const name = attachment.fileName;
   const kind = IMAGE.test(name) ? 'image' : VIDEO.test(name) ? 'video' : AUDIO.test(name) ? 'audio' : 'file';
   return `[${kind}: ${name}]`;
 }
 
-export function stickerMarker(sticker: Sticker): string {
+function stickerMarker(sticker: Sticker): string {
   return `[sticker: ${sticker.name}]`;
 }
 
 /** `[embed: Title — description — Name: value; Name: value]`, on one line and bounded. */
-export function embedMarker(embed: Embed): string {
+function embedMarker(embed: Embed): string {
   const fields = (embed.fields ?? []).map((f) => [f.name.trim(), f.value.trim()].filter((part) => part !== '').join(': ')).filter((f) => f !== '');
   if (embed.title === undefined && fields.length === 0) {
     const label = clipText(embed.description, EMBED_TEXT_CHARS) ?? embed.url;

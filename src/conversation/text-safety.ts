@@ -41,7 +41,7 @@ export function neutraliseDelimiters(text: string): string {
 }
 
 /** One physical line: line breaks are shown as ⏎ so member text cannot start a line of its own. */
-export function toOneLine(text: string): string {
+function toOneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ⏎ ').trim();
 }
 

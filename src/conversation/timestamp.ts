@@ -4,7 +4,7 @@
  * clear yes/no and to know whether the zone was given.
  */
 
-export interface ParsedTimestamp {
+interface ParsedTimestamp {
   /** Epoch milliseconds (UTC). */
   ms: number;
   /** True when the text carried no zone offset; it was then read as UTC. */

@@ -43,7 +43,7 @@ export interface ConnectionRetryOptions {
   onRetry?: (error: unknown, repeat: number) => void;
 }
 
-export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [100, 500];
+const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [100, 500];
 
 /**
  * Runs `operation` again after a lost connection. Only for operations that

@@ -47,7 +47,7 @@ export class DatabaseUnavailableError extends Error {
 }
 
 /** Shows where a URL points without its password. */
-export function describePostgresUrl(url: string): string {
+function describePostgresUrl(url: string): string {
   try {
     const u = new URL(url);
     return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
@@ -173,7 +173,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
  * still fails (and is retried where that is safe); the pool drops the client
  * on release.
  */
-export function handleConnectionErrors(pool: pg.Pool, logger: Logger): void {
+function handleConnectionErrors(pool: pg.Pool, logger: Logger): void {
   pool.on('connect', (client) => {
     client.on('error', (error) => {
       logger.warn({ reason: describeDatabaseError(error) }, 'database connection lost while in use; the query using it fails and the pool reconnects');

@@ -9,7 +9,7 @@ import { openDatabase, type DatabaseHandle, type DatabaseOptions } from './datab
 import { acquirePgliteLock, type LockOptions } from './pglite-lock.ts';
 
 /** Where `openDatabase` keeps the embedded data under DATA_DIR. */
-export function pgliteDirectory(dataDir: string): string {
+function pgliteDirectory(dataDir: string): string {
   return resolve(dataDir, 'pglite');
 }
 

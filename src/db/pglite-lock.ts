@@ -20,7 +20,7 @@ import { DatabaseUnavailableError } from './database.ts';
 export const LOCK_FILE = 'recap.lock';
 
 /** What the lock file records about its holder. */
-export interface LockHolder {
+interface LockHolder {
   pid: number;
   hostname: string;
   /** When the lock was taken (ISO 8601). */
@@ -61,7 +61,7 @@ export interface LockOptions {
   env?: LockEnvironment;
 }
 
-export interface PgliteLock {
+interface PgliteLock {
   readonly path: string;
   /** True when a stale lock was found and taken over. */
   readonly tookOver: LockHolder | undefined;
@@ -295,7 +295,7 @@ function sinceText(iso: string, now: Date): string {
 }
 
 /** `npm start`, `npm run recap -- migrate`, or the script and its arguments. */
-export function describeThisProcess(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): string {
+function describeThisProcess(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): string {
   const args = argv.slice(2).join(' ');
   const event = env.npm_lifecycle_event;
   if (event === 'start') return 'npm start';

@@ -29,7 +29,7 @@ export function retryingPostgresDialect(pool: pg.Pool, retry: ConnectionRetryOpt
 }
 
 /** A read that may run again on another connection without changing anything. */
-export function isRepeatableRead(query: CompiledQuery): boolean {
+function isRepeatableRead(query: CompiledQuery): boolean {
   if (query.query.kind === 'SelectQueryNode') return true;
   return query.query.kind === 'RawNode' && /^\s*select\b/i.test(query.sql) && !/\bfor\s+(update|share|no key update|key share)\b/i.test(query.sql);
 }

@@ -7,8 +7,9 @@ import type { InstallStateTables } from '../github-app/install-state.ts';
 import type { Json, Timestamp } from './column-types.ts';
 
 /**
- * Table types, one interface per table. Each capability adds its tables in
- * its own migration and lists them here, so queries stay typed end to end.
+ * Table types, one interface per table; each folder that owns tables
+ * declares them beside its code and they are joined here, so queries stay
+ * typed end to end.
  */
 
 export interface GuildSettingsTable {

@@ -31,7 +31,7 @@ export interface Bot {
 }
 
 /** The intents the bot needs; Message Content is privileged and must be enabled for the application. */
-export const BOT_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
+const BOT_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
 
 export async function startBot(options: BotOptions): Promise<Bot> {
   const { logger } = options;

@@ -17,7 +17,7 @@ export interface DiscordMetrics {
   watchShards(read: () => readonly ShardView[]): void;
 }
 
-export const DISCORD_METRIC_NAMES = {
+const DISCORD_METRIC_NAMES = {
   interactions: 'recap_discord_interactions_total',
   duration: 'recap_discord_interaction_duration_seconds',
   shardUp: 'recap_discord_shard_up',

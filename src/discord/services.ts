@@ -21,11 +21,7 @@ export interface WebhookServices {
   forgetGuild(guildId: string): void;
 }
 
-/**
- * Everything command handlers may use, passed in by the composition root.
- * Later capabilities (summaries, chat, the LLM service, invalidation) add
- * their members here.
- */
+/** Everything command handlers may use, passed in by the composition root. */
 export interface BotServices {
   logger: Logger;
   db: Kysely<Database>;

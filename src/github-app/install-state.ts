@@ -36,7 +36,7 @@ export interface StateClaims {
 
 export type StateCheck = { ok: true; claims: StateClaims } | { ok: false; reason: string };
 
-export interface InstallStatesOptions {
+interface InstallStatesOptions {
   /** The signing key; see deriveStateKey. */
   key: Buffer;
   clock: Clock;
@@ -62,7 +62,6 @@ export function deriveStateKey(clientSecret: Secret): Buffer {
 }
 
 export class InstallStates {
-  private readonly db: Kysely<Database>;
   private readonly ttlMs: number;
   private readonly maxPerGuild: number;
 
@@ -71,10 +70,9 @@ export class InstallStates {
   }
 
   private constructor(
-    db: Kysely<Database>,
+    private readonly db: Kysely<Database>,
     private readonly options: InstallStatesOptions,
   ) {
-    this.db = db;
     this.ttlMs = options.ttlMs ?? 600_000;
     this.maxPerGuild = options.maxPerGuild ?? 5;
   }

@@ -10,7 +10,7 @@ import { isHttpFailure, isTimeoutError, type RequestCounter } from '../prompts/s
  * token which installations the user can reach and what their role is.
  */
 
-export interface InstallationAdminDeps {
+interface InstallationAdminDeps {
   /** A client for GitHub's REST root (GITHUB_API_URL); tokens are passed per request. */
   octokit: Octokit;
   /** GitHub's web host, where the code is exchanged (https://github.com). */

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
 import type { Octokit } from 'octokit';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from '../resilience/clock.ts';
-import type { Database } from '../db/schema.ts';
 import { InstallationLinkStore, type InstallationLink } from '../prompts/sources/app-installations.ts';
 import type { RequestCounter } from '../prompts/sources/github-http.ts';
 import { verifyInstallationAdmin, type AdminCheck } from './installation-admin.ts';
@@ -33,7 +33,7 @@ export interface GithubAppLinking {
   store: InstallationLinkStore;
 }
 
-export interface GithubAppLinkingDeps {
+interface GithubAppLinkingDeps {
   db: Kysely<Database>;
   config: Config;
   octokit: Octokit;

@@ -9,7 +9,7 @@
  * KiB), so strangers declaring large bodies cannot by themselves starve the
  * webhooks that matter.
  */
-export interface BodyBudgetOptions {
+interface BodyBudgetOptions {
   totalBytes: number;
   /** A body up to this size (declared, or read so far) counts as small. */
   smallBodyBytes: number;
@@ -17,7 +17,7 @@ export interface BodyBudgetOptions {
   smallReserveBytes: number;
 }
 
-export interface BodyReservation {
+interface BodyReservation {
   /** Bytes held by this body. */
   readonly bytes: number;
   /** Takes `n` more bytes; false when the budget cannot give them (nothing is taken then). */

@@ -19,7 +19,7 @@ export class BodyRefusedError extends Error {
   }
 }
 
-export interface BoundedBodyOptions {
+interface BoundedBodyOptions {
   /** Larger bodies are refused with 413 (at once when the declared length is larger). */
   limit: number;
   /** The global budget of unauthenticated bytes in flight; past it, 503 with Retry-After. */
@@ -30,7 +30,7 @@ export interface BoundedBodyOptions {
   retryAfterSeconds?: number;
 }
 
-export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 const DEFAULT_RETRY_AFTER_SECONDS = 10;
 
 /**

@@ -3,7 +3,7 @@ import { describeDatabaseError } from '../db/database.ts';
 import type { GatewayReadinessResult } from '../discord/gateway-readiness.ts';
 import { sendJson, type HttpServer } from './server.ts';
 
-export interface HealthDependencies {
+interface HealthDependencies {
   /** Must be cheap and must never call an LLM or GitHub: probes run every few seconds. */
   pingDatabase(): Promise<void>;
   /** The Discord gateway's part of readiness; undefined when this process holds no Discord connection. */

@@ -2,7 +2,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** How long a refused connection stays open, unread, so the client can read the answer. */
-export const DEFAULT_LINGER_MS = 2_000;
+const DEFAULT_LINGER_MS = 2_000;
 
 /**
  * Answers `status` and closes the connection without reading what the client

@@ -7,7 +7,7 @@ import { answerAndClose } from './refuse.ts';
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 export interface HttpServer {
-  /** Mounts a handler for an exact path; later capabilities add their routes here. */
+  /** Mounts a handler for an exact path. */
   route(method: string, path: string, handler: Handler): void;
   /** Mounts a handler for every path below `prefix` (which ends in `/`); exact routes win. */
   routePrefix(method: string, prefix: string, handler: Handler): void;
@@ -24,7 +24,7 @@ export interface HttpServer {
  * connections, header bytes and time, body bytes (all requests together)
  * and time.
  */
-export interface HttpLimits {
+interface HttpLimits {
   maxConnections: number;
   /** Bytes of unauthenticated bodies in flight across all requests. */
   bodyBudgetBytes: number;
@@ -34,7 +34,7 @@ export interface HttpLimits {
   maxHeaderBytes: number;
 }
 
-export const defaultHttpLimits: HttpLimits = {
+const defaultHttpLimits: HttpLimits = {
   maxConnections: 512,
   bodyBudgetBytes: 16 * 1024 * 1024,
   timeoutMs: 10_000,

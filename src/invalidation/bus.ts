@@ -23,7 +23,7 @@ export interface InvalidationBus extends InvalidationPublisher {
   close(): Promise<void>;
 }
 
-export interface InvalidationBusOptions {
+interface InvalidationBusOptions {
   channel?: string;
   /** Real Postgres only: reconnect delays and the health-check period of the listening connection. */
   reconnect?: PostgresListenerOptions['reconnect'];

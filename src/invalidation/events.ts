@@ -15,7 +15,7 @@ export type InvalidationEvent =
   | { kind: 'all' };
 
 /** Postgres caps a NOTIFY payload at 8000 bytes; ours are far smaller, so anything near that is hostile. */
-export const MAX_MESSAGE_BYTES = 1024;
+const MAX_MESSAGE_BYTES = 1024;
 /** Guild ids one repo event may name and still fit in a message; publishers split longer lists. */
 export const MAX_EVENT_GUILDS = 20;
 
@@ -49,7 +49,7 @@ const messageSchema = z.strictObject({
   event: eventSchema,
 });
 
-export interface InvalidationMessage {
+interface InvalidationMessage {
   v: 1;
   origin: string;
   event: InvalidationEvent;
@@ -61,7 +61,7 @@ export function encodeMessage(origin: string, event: InvalidationEvent): string 
   return JSON.stringify(message);
 }
 
-export type Decoded = { ok: true; message: InvalidationMessage } | { ok: false; reason: string };
+type Decoded = { ok: true; message: InvalidationMessage } | { ok: false; reason: string };
 
 /** Reads a NOTIFY payload; anyone with database access can send one, so nothing is trusted. */
 export function decodeMessage(payload: string): Decoded {

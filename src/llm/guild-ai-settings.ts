@@ -10,7 +10,7 @@
 import { sql, type Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { recordAudit } from '../audit/audit-log.ts';
+import { recordAudit, type AuditActor } from '../audit/audit-log.ts';
 import type { Database } from '../db/schema.ts';
 import type { PluginLogger } from './plugin-host/types.ts';
 import type { Clock } from '../resilience/clock.ts';
@@ -35,16 +35,10 @@ export type GuildAiSettingsPatch = {
   piiRedaction?: boolean;
 };
 
-/** Who made a change, for the audit log. */
-export interface AuditActor {
-  actorId: string;
-  correlationId?: string;
-}
-
-export const DEFAULT_AI_SETTINGS: Readonly<GuildAiSettings> = Object.freeze({ allowOperatorKey: true, piiRedaction: true });
+const DEFAULT_AI_SETTINGS: Readonly<GuildAiSettings> = Object.freeze({ allowOperatorKey: true, piiRedaction: true });
 
 /** The jsonb key under `guild_settings.settings`. */
-export const SETTINGS_KEY = 'ai';
+const SETTINGS_KEY = 'ai';
 
 export class GuildAiSettingsError extends Error {
   override readonly name = 'GuildAiSettingsError';
@@ -76,12 +70,7 @@ const patchSchema = z
  * value used is the cautious one: no spending allowed rather than unlimited,
  * the operator's key withheld, redaction on.
  */
-const CAUTIOUS: Record<keyof GuildAiSettings, unknown> = {
-  providerOrder: undefined,
-  dailyBudgetUsd: 0,
-  allowOperatorKey: false,
-  piiRedaction: true,
-};
+const CAUTIOUS = { dailyBudgetUsd: 0, allowOperatorKey: false, piiRedaction: true } as const;
 
 const storedFields = {
   providerOrder: providerOrder.nullable().optional(),
@@ -101,7 +90,7 @@ export interface GuildAiSettingsStore {
   invalidate(guildId: string): void;
 }
 
-export interface GuildAiSettingsOptions {
+interface GuildAiSettingsOptions {
   db: Kysely<Database>;
   clock: Clock;
   logger: PluginLogger;
@@ -191,7 +180,7 @@ export function createGuildAiSettings(options: GuildAiSettingsOptions): GuildAiS
         actorId: actor.actorId,
         action: 'ai-config.settings',
         details: { changed },
-        ...(actor.correlationId !== undefined ? { correlationId: actor.correlationId } : {}),
+        correlationId: actor.correlationId,
       });
       return after;
     });
@@ -223,22 +212,26 @@ function storedObject(settings: unknown): Record<string, unknown> {
 
 /** Field by field, so one bad field does not throw away the rest. */
 function parseStored(guildId: string, stored: Record<string, unknown>, logger: PluginLogger): GuildAiSettings {
-  const out: Record<string, unknown> = { ...DEFAULT_AI_SETTINGS };
   const bad: string[] = [];
-  for (const [field, schema] of Object.entries(storedFields) as Array<[keyof GuildAiSettings, z.ZodType]>) {
+  function read<T>(field: keyof GuildAiSettings, schema: z.ZodType<T>, cautious: T): T {
     const result = schema.safeParse(stored[field]);
-    if (!result.success) {
-      bad.push(field);
-      out[field] = CAUTIOUS[field];
-    } else if (result.data !== undefined && !(field === 'providerOrder' && result.data === null)) {
-      out[field] = result.data;
-    }
+    if (result.success) return result.data;
+    bad.push(field);
+    return cautious;
   }
+  const order = read('providerOrder', storedFields.providerOrder, undefined);
+  const budget = read('dailyBudgetUsd', storedFields.dailyBudgetUsd, CAUTIOUS.dailyBudgetUsd);
+  const settings: GuildAiSettings = {
+    allowOperatorKey: read('allowOperatorKey', storedFields.allowOperatorKey, CAUTIOUS.allowOperatorKey) ?? DEFAULT_AI_SETTINGS.allowOperatorKey,
+    piiRedaction: read('piiRedaction', storedFields.piiRedaction, CAUTIOUS.piiRedaction) ?? DEFAULT_AI_SETTINGS.piiRedaction,
+    // A stored null order means the operator's plan, the same as none.
+    ...(order === undefined || order === null ? {} : { providerOrder: order }),
+    ...(budget === undefined ? {} : { dailyBudgetUsd: budget }),
+  };
   if (bad.length > 0) {
     logger.warn({ guildId, fields: bad }, 'stored AI settings are invalid; the cautious value is used for those fields until an admin sets them again');
   }
-  if (out.providerOrder === undefined) delete out.providerOrder;
-  return out as unknown as GuildAiSettings;
+  return settings;
 }
 
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string {

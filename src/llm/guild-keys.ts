@@ -17,7 +17,8 @@ import type { Clock } from '../resilience/clock.ts';
 import { createKeyResolver } from './router/key-resolver.ts';
 import type { KeyResolver } from './router/types.ts';
 import type { Vault } from '../vault/vault.ts';
-import type { AuditActor, GuildAiSettingsStore } from './guild-ai-settings.ts';
+import type { GuildAiSettingsStore } from './guild-ai-settings.ts';
+import type { AuditActor } from '../audit/audit-log.ts';
 import type { ProviderSecrets } from './provider-secrets.ts';
 
 export type KeyVault = Pick<Vault, 'get' | 'put' | 'delete' | 'metadata'>;
@@ -41,7 +42,7 @@ export interface GuildKeys {
   storedAt(guildId: string, provider: string): Promise<Date | undefined>;
 }
 
-export interface GuildKeysOptions {
+interface GuildKeysOptions {
   vault: KeyVault;
   db: Kysely<Database>;
   settings: Pick<GuildAiSettingsStore, 'get'>;
@@ -124,7 +125,7 @@ export function createGuildKeys(options: GuildKeysOptions): GuildKeys {
         actorId: actor.actorId,
         action: 'ai-config.key.set',
         details: { provider },
-        ...(actor.correlationId !== undefined ? { correlationId: actor.correlationId } : {}),
+        correlationId: actor.correlationId,
       });
     },
 
@@ -138,7 +139,7 @@ export function createGuildKeys(options: GuildKeysOptions): GuildKeys {
         actorId: actor.actorId,
         action: 'ai-config.key.remove',
         details: { provider, removed },
-        ...(actor.correlationId !== undefined ? { correlationId: actor.correlationId } : {}),
+        correlationId: actor.correlationId,
       });
       return removed;
     },

@@ -1,19 +1,19 @@
 /**
  * The language-model service's own environment variables, validated here
- * (the lead may move them into src/config/env.ts later). An empty value
- * counts as unset, as everywhere else in the configuration.
+ * next to the service that reads them. An empty value counts as unset, as
+ * everywhere else in the configuration.
  */
 import { z } from 'zod';
 import type { Environment } from './plugin-host/env-substitution.ts';
 
-export interface LlmEnv {
+interface LlmEnv {
   /** Requests per minute per member; 0 turns the limit off. */
   userRatePerMin: number;
   /** Requests per minute per guild; 0 turns the limit off. */
   guildRatePerMin: number;
 }
 
-export class LlmEnvError extends Error {
+class LlmEnvError extends Error {
   override readonly name = 'LlmEnvError';
 }
 

@@ -11,11 +11,11 @@ import type { PluginStatus } from './plugin-host/plugin-set.ts';
 import type { PluginLogger } from './plugin-host/types.ts';
 import { messageOf } from '../log/error-message.ts';
 
-export interface HealthSource {
+interface HealthSource {
   statuses(): Promise<PluginStatus[]>;
 }
 
-export interface ProviderHealthBoard {
+interface ProviderHealthBoard {
   /** undefined: unknown, which the router treats as healthy. */
   isHealthy(provider: string): boolean | undefined;
   /** Runs one check of every provider now (also what the timer does). */

@@ -28,7 +28,7 @@ export interface ProviderSecrets {
   guildOverridable(provider: string): boolean;
 }
 
-export interface ProviderSecretsOptions {
+interface ProviderSecretsOptions {
   pluginsDir: string;
   env: Environment;
   /** As given to the plugin host; defaults to env PLUGINS_CONFIG. */

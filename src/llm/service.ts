@@ -40,7 +40,7 @@ export const DEFAULT_PLUGINS_DIR = path.resolve(import.meta.dirname, '..', '..',
 /** The role of the request processors a guild's `piiRedaction` setting switches. */
 const PII_ROLE = 'pii-processor';
 
-export interface LlmServiceDeps {
+interface LlmServiceDeps {
   /** Plugin settings, operator keys, PLUGINS_CONFIG and the LLM_* variables (see llm-env.ts). */
   env: Environment;
   db: Kysely<Database>;
@@ -238,7 +238,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         try {
           secrets = await readProviderSecrets(hostOptions);
         } catch (err) {
-          logger.error({ err: messageOf(err) }, 'provider keys could not be re-read after the reload; keeping the previous map');
+          logger.error({ err }, 'provider keys could not be re-read after the reload; keeping the previous map');
         }
         try {
           current = buildRouter();
@@ -254,7 +254,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         try {
           await writer.close();
         } catch (err) {
-          logger.error({ pending: writer.pending, err: messageOf(err) }, 'usage records could not be written at shutdown');
+          logger.error({ pending: writer.pending, err }, 'usage records could not be written at shutdown');
         }
       },
     };

@@ -24,16 +24,16 @@ export function utcDayStart(now: number): number {
   return nextUtcMidnight(now) - DAY_MS;
 }
 
-export interface SpendLedger extends SpendStore {
+interface SpendLedger extends SpendStore {
   /** Feed every usage record here as it is recorded. */
   note(entry: UsageRecord): void;
 }
 
-export class SpendUnknownError extends Error {
+class SpendUnknownError extends Error {
   override readonly name = 'SpendUnknownError';
 }
 
-export interface SpendStoreOptions {
+interface SpendStoreOptions {
   db: Kysely<Database>;
   /** The guild's daily budget in USD, null for none (from its AI settings). */
   budgetFor(guildId: string): Promise<number | null>;

@@ -11,7 +11,7 @@ import type { ResolvedRouterConfig } from './plugin-host/plan.ts';
 import { findModel } from './router/targets.ts';
 import type { ProviderRegistry, Target, TargetPlan, Task } from './router/types.ts';
 
-export interface PlanSources {
+interface PlanSources {
   /** The host's current router config. */
   routerConfig(): ResolvedRouterConfig;
   /** The guild's provider order, when it has one (synchronous: read from the settings cache). */
@@ -20,7 +20,7 @@ export interface PlanSources {
   defaultOrder?: readonly string[] | undefined;
 }
 
-export interface GuildPlan {
+interface GuildPlan {
   plan: TargetPlan;
   /** Provider names the operator's plan uses, over every task, in first-seen order. */
   plannedProviders(): string[];
@@ -62,7 +62,7 @@ export function createGuildPlan(sources: PlanSources): GuildPlan {
 }
 
 /** Targets of the named providers only, in the guild's order; within a provider, the operator's order. */
-export function reorder(targets: readonly Target[], order: readonly string[]): Target[] {
+function reorder(targets: readonly Target[], order: readonly string[]): Target[] {
   const out: Target[] = [];
   for (const provider of order) for (const t of targets) if (t.provider === provider) out.push(t);
   return out;

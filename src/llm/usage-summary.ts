@@ -36,7 +36,7 @@ export interface UsageSummary {
   lastDays: UsagePeriod & { days: number };
 }
 
-export const MAX_SUMMARY_DAYS = 90;
+const MAX_SUMMARY_DAYS = 90;
 
 export async function usageSummary(
   db: Kysely<Database>,

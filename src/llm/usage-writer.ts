@@ -17,7 +17,7 @@ import type { PluginLogger } from './plugin-host/types.ts';
 import type { UsageRecord, UsageSink } from './router/types.ts';
 import { messageOf } from '../log/error-message.ts';
 
-export interface UsageWriter extends UsageSink {
+interface UsageWriter extends UsageSink {
   record(entry: UsageRecord): void;
   /** Resolves once every record received before the call is written; rejects if that write failed (the records are kept). */
   flush(): Promise<void>;
@@ -29,7 +29,7 @@ export interface UsageWriter extends UsageSink {
   close(): Promise<void>;
 }
 
-export interface UsageWriterOptions {
+interface UsageWriterOptions {
   db: Kysely<Database>;
   logger: PluginLogger;
   /** A batch is written once this many records wait; default 100. */

@@ -6,3 +6,13 @@
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * `messageOf` with the error's class when it is more than `Error`: for what
+ * a plugin's own code threw, where "TypeError: x is not a function" says
+ * more than the message alone.
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof Error && error.name !== 'Error') return `${error.name}: ${error.message}`;
+  return messageOf(error);
+}

@@ -5,7 +5,7 @@ import { redact, redactString } from './redact.ts';
 
 export type { Logger } from 'pino';
 
-export interface LoggerOptions {
+interface LoggerOptions {
   level: string;
   format: 'auto' | 'json' | 'pretty';
   /** Where lines go; defaults to stdout. Tests pass a capturing stream. */

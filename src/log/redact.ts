@@ -6,7 +6,7 @@
  * cannot be taken back.
  */
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 const SENSITIVE_KEY =
   /^(?:authorization|proxy-authorization|cookie|set-cookie|x-hub-signature(?:-256)?|x-api-key|password|passwd|secret|token|api[-_]?key|private[-_]?key|master[-_]?keys?|client[-_]?secret|webhook[-_]?secret|access[-_]?token|refresh[-_]?token|bot[-_]?token|ciphertext|plaintext|nonce)$|(?:_token|_secret|_key|Token|Secret|ApiKey|PrivateKey|Password)$/i;
@@ -37,7 +37,7 @@ export function redactString(value: string): string {
   return out;
 }
 
-export function isSensitiveKey(key: string): boolean {
+function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(key);
 }
 

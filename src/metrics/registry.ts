@@ -1,7 +1,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The bot's own metrics start with this; process and Node metrics keep their standard names (`process_*`, `nodejs_*`). */
-export const METRIC_PREFIX = 'recap_';
+const METRIC_PREFIX = 'recap_';
 
 /**
  * One registry per application instance (never prom-client's global), so

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../log/logger.ts';
 
-export type ProcessErrorKind = 'uncaught_exception' | 'unhandled_rejection';
+type ProcessErrorKind = 'uncaught_exception' | 'unhandled_rejection';
 
 /** What the policy needs from the process: the events, and a way out. */
-export interface PolicyProcess {
+interface PolicyProcess {
   on(event: 'uncaughtException', listener: (error: Error) => void): unknown;
   on(event: 'unhandledRejection', listener: (reason: unknown) => void): unknown;
   off(event: 'uncaughtException', listener: (error: Error) => void): unknown;
@@ -13,7 +13,7 @@ export interface PolicyProcess {
   exit(code: number): void;
 }
 
-export interface FatalPolicyOptions {
+interface FatalPolicyOptions {
   process: PolicyProcess;
   logger: Logger;
   /** The correlation id of the work that failed, when the failure happened inside one. */

@@ -7,7 +7,7 @@ import { readDirectorySnapshot } from './sources/local-dir-source.ts';
 import type { Problem } from './types.ts';
 import { messageOf } from '../log/error-message.ts';
 
-export interface LocalRepo {
+interface LocalRepo {
   repo: ParsedRepo | null;
   problems: Problem[];
 }

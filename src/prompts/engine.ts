@@ -10,9 +10,8 @@ import type { PromptLimits } from './limits.ts';
 import type { PromptMetrics } from './metrics.ts';
 import type { ParsedRepo } from './parsed.ts';
 import { PromptConfigStore, type PromptConfig, type SavePromptConfig } from './prompt-config-store.ts';
-import { outcomeErrors } from './outcome-text.ts';
 import { applyPush, applyRepositoryEvent, receivePush, type PushGroup, type PushPlan, type ReceivedPush, type RepositoryChange } from './push-refresh.ts';
-import { headOf, isSuccess, type RefreshOutcome } from './refresh-outcome.ts';
+import { headOf, type RefreshOutcome } from './refresh-outcome.ts';
 import { applyRemote, forgetGuild } from './remote-changes.ts';
 import { createRepoCredentials, createRepoTargets } from './repo-targets.ts';
 import { createPromptResolver, type PromptResolver } from './resolver.ts';
@@ -187,14 +186,7 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
       (c) => c.enabled && targetFor(c).cacheKey === target.cacheKey,
     );
     if (using.length === 0) return;
-    const status = isSuccess(outcome) ? 'ok' : outcome.kind;
-    const errors = outcomeErrors(outcome, `${target.owner}/${target.repo}`);
-    await configs.recordSyncMany(
-      using.map((c) => c.guildId),
-      status,
-      headOf(outcome),
-      errors,
-    );
+    await configs.recordSync(using.map((c) => c.guildId), outcome, `${target.owner}/${target.repo}`);
   };
   const resolver = createPromptResolver({
     configs,
@@ -309,8 +301,7 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     removeConfig: (guildId) => configs.remove(guildId),
 
     async recordInspection(guildId, report) {
-      const { outcome } = report;
-      await configs.recordSync(guildId, isSuccess(outcome) ? 'ok' : outcome.kind, report.commit, outcomeErrors(outcome, report.repo));
+      await configs.recordSync([guildId], report.outcome, report.repo, report.commit);
     },
 
     async heldSnapshot(guildId, options = {}) {

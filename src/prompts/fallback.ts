@@ -26,7 +26,7 @@ How to write it:
 For any other type, use your judgement for "{type}".
 Use Discord markdown (bold headings, bullet lists), keep names as members wrote them, and write in the language most of the conversation uses.`;
 
-export const FALLBACK_PARAMETERS: Readonly<ModelParameters> = Object.freeze({});
+const FALLBACK_PARAMETERS: Readonly<ModelParameters> = Object.freeze({});
 
 /** The compiled-in prompt, ready for renderPrompt(). */
 export const FALLBACK_PROMPT: RenderablePrompt & { readonly parameters: Readonly<ModelParameters>; readonly description: string } =

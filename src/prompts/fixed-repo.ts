@@ -33,7 +33,7 @@ export class RepoSpecError extends Error {
   override readonly name = 'RepoSpecError';
 }
 
-export interface LoadFixedRepoOptions {
+interface LoadFixedRepoOptions {
   cwd: string;
   ref?: string;
   /** REST root for github.com repositories (GITHUB_API_URL). */

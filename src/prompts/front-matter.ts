@@ -7,7 +7,7 @@ import { utf8Length } from './text.ts';
 import type { ModelParameters, Problem } from './types.ts';
 
 /** A prompt file cut into its optional front matter and its body. */
-export interface PromptFileParts {
+interface PromptFileParts {
   /** YAML between the `---` lines, or null when the file has none. */
   frontMatter: string | null;
   /** Line on which the YAML starts. */
@@ -50,13 +50,13 @@ export function splitPromptFile(text: string): PromptFileParts | null {
   return null;
 }
 
-export const FRONT_MATTER_KEYS = ['model', 'provider', 'temperature', 'max_tokens', 'description', 'includes'];
+const FRONT_MATTER_KEYS = ['model', 'provider', 'temperature', 'max_tokens', 'description', 'includes'];
 const PROVIDER = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const MODEL = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/;
 const MAX_TOKENS = 1_000_000;
 const MAX_DESCRIPTION_CHARS = 500;
 
-export interface FrontMatterResult {
+interface FrontMatterResult {
   frontMatter: FrontMatter | null;
   problems: Problem[];
 }

@@ -7,7 +7,7 @@ import type { RefreshOutcome, ServedCopy } from './refresh-outcome.ts';
  * copy 2 h old". Plain text (no markup), so every surface (Discord replies,
  * status, sync records, logs, notices) can use it as is.
  */
-export interface OutcomeTextOptions {
+interface OutcomeTextOptions {
   /** Wraps commit ids (Discord: inline code); default as is. */
   code?: (text: string) => string;
   /**

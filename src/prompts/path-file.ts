@@ -11,7 +11,7 @@ import { CONTEXT_VARIABLES, MESSAGES_VARIABLE } from './variables.ts';
 
 export const PATH_FILE = 'PATH';
 
-export interface PathFileResult {
+interface PathFileResult {
   /** Null when the file has any error: a half-understood routing could pick the wrong prompt. */
   routing: Routing | null;
   /**

@@ -11,7 +11,7 @@ export const BODY_VARIABLES: readonly string[] = Object.freeze([...CONTEXT_VARIA
 /** A body cut into literal text, variables, and (v2) include markers. */
 export type ScannedPart = string | { readonly variable: string } | { readonly include: string; readonly at: Position };
 
-export interface ScanOptions {
+interface ScanOptions {
   file: string;
   /** Line of the file on which the body starts. */
   firstLine: number;
@@ -25,7 +25,7 @@ export interface ScanOptions {
   maxParts?: number;
 }
 
-export interface ScanResult {
+interface ScanResult {
   parts: ScannedPart[];
   problems: Problem[];
   /** The body has more parts than `maxParts`: `parts` holds only the first ones. */

@@ -6,7 +6,7 @@ import { scanBody, type ScannedPart } from './prompt-body.ts';
 import { decodeUtf8, utf8Length } from './text.ts';
 import type { Problem } from './types.ts';
 
-export interface PromptCompilerDeps {
+interface PromptCompilerDeps {
   /** Bytes of a snapshot file, undefined when the snapshot has no such (safe) file. */
   read(path: string): Uint8Array | undefined;
   limits: PromptLimits;
@@ -17,7 +17,7 @@ export interface PromptCompilerDeps {
   report(problem: Problem): void;
 }
 
-export type CompileOutcome = { ok: true; prompt: PromptFile } | { ok: false; reason: string };
+type CompileOutcome = { ok: true; prompt: PromptFile } | { ok: false; reason: string };
 
 interface Unit {
   frontMatter: FrontMatter;

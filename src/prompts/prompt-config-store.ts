@@ -1,5 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, GuildPromptConfigsTable } from '../db/schema.ts';
+import { outcomeErrors } from './outcome-text.ts';
+import { headOf, isSuccess, type RefreshOutcome } from './refresh-outcome.ts';
 
 /** A guild's prompt repository setting, as the engine uses it. */
 export interface PromptConfig {
@@ -66,34 +68,28 @@ export class PromptConfigStore {
 
   async save(input: SavePromptConfig): Promise<void> {
     const now = new Date();
-    const repository = {
+    const setting = {
       repo_url: input.repoUrl,
       api_host: input.apiBaseUrl,
       owner: input.owner,
       repo: input.repo,
       branch: input.branch,
       enabled: true,
+      updated_by: input.actorId,
+      updated_at: now,
     };
     await this.db
       .insertInto('guild_prompt_configs')
-      .values({
-        guild_id: input.guildId,
-        ...repository,
-        created_by: input.actorId,
-        created_at: now,
-        updated_by: input.actorId,
-        updated_at: now,
-      })
+      .values({ guild_id: input.guildId, created_by: input.actorId, created_at: now, ...setting })
+      // A new repository starts with no sync record and no repository event of the old one.
       .onConflict((oc) =>
         oc.column('guild_id').doUpdateSet({
-          ...repository,
+          ...setting,
           last_sync_status: null,
           last_sync_commit: null,
           last_sync_at: null,
           last_sync_errors: null,
           repo_event: null,
-          updated_by: input.actorId,
-          updated_at: now,
         }),
       )
       .execute();
@@ -106,20 +102,20 @@ export class PromptConfigStore {
     return Number(result.numDeletedRows) > 0;
   }
 
-  async recordSync(guildId: string, status: string, commit: string | null, errors: string[]): Promise<void> {
-    await this.recordSyncMany([guildId], status, commit, errors);
-  }
-
-  /** The same sync result for every guild served from one snapshot. */
-  async recordSyncMany(guildIds: string[], status: string, commit: string | null, errors: string[]): Promise<void> {
+  /**
+   * The same sync result for every guild served from one snapshot, in one
+   * format whatever ran the refresh (a command, a push, the background), so
+   * `/prompt-config status` reads alike after each.
+   */
+  async recordSync(guildIds: readonly string[], outcome: RefreshOutcome, repo: string, commit: string | null = headOf(outcome)): Promise<void> {
     if (guildIds.length === 0) return;
     await this.db
       .updateTable('guild_prompt_configs')
       .set({
-        last_sync_status: status,
+        last_sync_status: isSuccess(outcome) ? 'ok' : outcome.kind,
         last_sync_commit: commit,
         last_sync_at: new Date(),
-        last_sync_errors: JSON.stringify(errors.slice(0, 20)),
+        last_sync_errors: JSON.stringify(outcomeErrors(outcome, repo)),
       })
       .where('guild_id', 'in', guildIds)
       .execute();

@@ -1,6 +1,6 @@
 import { MAX_EVENT_GUILDS, type InvalidationEvent } from '../invalidation/events.ts';
 import { expireConfigs, expireRepository, type EngineParts } from './engine-parts.ts';
-import { describeOutcome, outcomeErrors } from './outcome-text.ts';
+import { describeOutcome } from './outcome-text.ts';
 import type { PromptConfig } from './prompt-config-store.ts';
 import { headOf, isSuccess, type RefreshOutcome } from './refresh-outcome.ts';
 import type { CacheTarget, RefreshResult } from './snapshot-cache.ts';
@@ -112,12 +112,7 @@ export async function applyPush(parts: EngineParts, owner: string, repo: string,
     let outcome: RefreshOutcome;
     if (atHead.has(key)) {
       outcome = { kind: 'unchanged', commit: group.after };
-      await configs.recordSyncMany(
-        group.configs.map((c) => c.guildId),
-        'ok',
-        group.after,
-        outcomeErrors(outcome, `${owner}/${repo}`),
-      );
+      await configs.recordSync(group.configs.map((c) => c.guildId), outcome, `${owner}/${repo}`);
     } else {
       // The cache records the refresh's outcome on every guild it serves; a failure to record is retried.
       const result = await fetchPushed(parts, group.target, group);

@@ -67,7 +67,7 @@ function planFor(prompt: RenderablePrompt): RenderPlan {
  * channel, thread and guild names, nicknames and (as an /ask thread's name)
  * their questions, and guild admins control PATH variables.
  */
-export function renderedValue(ctx: PromptContext, name: string, repoVariables: Readonly<Record<string, string>>): string {
+function renderedValue(ctx: PromptContext, name: string, repoVariables: Readonly<Record<string, string>>): string {
   if (name === MESSAGES_VARIABLE) return MESSAGES_NOTE;
   const raw = variableValue(ctx, name, repoVariables);
   if (raw === undefined) return UNKNOWN_VALUE;

@@ -12,7 +12,7 @@ import { GitHubSource } from './sources/github-source.ts';
 import { linkedAppCredentials, type LinkedInstallations } from './sources/linked-app-credentials.ts';
 import type { RateLimitGate } from './sources/rate-limit-gate.ts';
 
-export interface RepoTargetDeps {
+interface RepoTargetDeps {
   vault: Vault;
   gate: RateLimitGate;
   breakers: BreakerRegistry;
@@ -29,7 +29,7 @@ export interface RepoTargetDeps {
 }
 
 /** The scope a config's snapshots are cached under: never shared across guilds when a guild token is used. */
-export function credentialScope(config: PromptConfig, appAuth: GitHubAppAuth | undefined): string {
+function credentialScope(config: PromptConfig, appAuth: GitHubAppAuth | undefined): string {
   if (config.hasToken) return `guild:${config.guildId}`;
   if (appAuth !== undefined && !appServes(appAuth, config.apiBaseUrl)) return 'public';
   // An installation linked to this guild can read private repos; keep each
@@ -39,12 +39,12 @@ export function credentialScope(config: PromptConfig, appAuth: GitHubAppAuth | u
   return 'public';
 }
 
-export function cacheKeyFor(apiBaseUrl: string, owner: string, repo: string, ref: string, scope: string): string {
+function cacheKeyFor(apiBaseUrl: string, owner: string, repo: string, ref: string, scope: string): string {
   return `${apiBaseUrl}|${owner.toLowerCase()}/${repo.toLowerCase()}@${ref}#${scope}`;
 }
 
 /** What the credentials of a guild's repository depend on. */
-export type RepoCredentialInput = Pick<PromptConfig, 'guildId' | 'apiBaseUrl' | 'owner' | 'repo' | 'hasToken'>;
+type RepoCredentialInput = Pick<PromptConfig, 'guildId' | 'apiBaseUrl' | 'owner' | 'repo' | 'hasToken'>;
 
 /** An App's tokens are for its own GitHub: a repository on another (Enterprise) host is read without them. */
 function appServes(appAuth: GitHubAppAuth, apiBaseUrl: string): boolean {

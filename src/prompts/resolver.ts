@@ -9,7 +9,7 @@ import { describeProblems, type CacheEntry, type CacheTarget, type SnapshotCache
 import type { PromptContext, ResolutionLevel, ResolvedPrompt } from './types.ts';
 import { messageOf } from '../log/error-message.ts';
 
-export interface PromptResolverDeps {
+interface PromptResolverDeps {
   configs: PromptConfigStore;
   cache: SnapshotCache;
   targetFor(config: PromptConfig): CacheTarget;

@@ -2,7 +2,7 @@ import type { RouteTemplate } from './route-template.ts';
 import { MAX_SEGMENT_CHARS } from './sanitize.ts';
 
 /** Work left for matching routes against a snapshot's files; shared by every match of one parse. */
-export interface MatchBudget {
+interface MatchBudget {
   remaining: number;
 }
 

@@ -14,7 +14,7 @@ export interface RouteTemplate {
   readonly variables: readonly string[];
 }
 
-export type CompileTemplateResult = { ok: true; template: RouteTemplate } | { ok: false; issue: PathIssue };
+type CompileTemplateResult = { ok: true; template: RouteTemplate } | { ok: false; issue: PathIssue };
 
 const BRACED_NAME = /\{([A-Za-z_][A-Za-z0-9_]*)\}/y;
 

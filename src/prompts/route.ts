@@ -5,8 +5,6 @@ import { DEFAULT_SEGMENT, MAX_SEGMENT_CHARS, sanitizeSegment } from './sanitize.
 import type { PromptContext } from './types.ts';
 import { contextValue, variableValue } from './variables.ts';
 
-export type { PickResult } from './route-memo.ts';
-
 /**
  * Characters of candidate paths one request may produce. A PATH file of 500
  * routes over 100 variables with 100-character values would otherwise make

@@ -30,14 +30,14 @@ export interface YamlDocument {
   deref(node: unknown): Node | null;
 }
 
-export interface YamlOptions {
+interface YamlOptions {
   maxDepth: number;
   maxAliases: number;
   /** Line of the file on which `text` starts (front matter starts on line 2). */
   firstLine?: number;
 }
 
-export type YamlParse = { ok: true; yaml: YamlDocument; problems: Problem[] } | { ok: false; problems: Problem[] };
+type YamlParse = { ok: true; yaml: YamlDocument; problems: Problem[] } | { ok: false; problems: Problem[] };
 
 export function parseYamlSafely(text: string, file: string, options: YamlOptions): YamlParse {
   const lineShift = (options.firstLine ?? 1) - 1;

@@ -45,9 +45,9 @@ export interface CacheEntry {
   bytes: number;
 }
 
-export type Freshness = 'fresh' | 'stale' | 'expired';
+type Freshness = 'fresh' | 'stale' | 'expired';
 
-export interface Lookup {
+interface Lookup {
   entry: CacheEntry | undefined;
   freshness: Freshness | 'none';
   /** Why no usable snapshot came back, for the resolution report. */
@@ -69,7 +69,7 @@ export interface RefreshResult {
 /** GitHub's share of a refresh ends this much before the cache's hard stop. */
 const SOURCE_MARGIN_MS = 150;
 
-export interface SnapshotCacheOptions {
+interface SnapshotCacheOptions {
   store: SnapshotStore;
   clock: Clock;
   logger: Logger;

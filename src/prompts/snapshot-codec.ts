@@ -18,7 +18,7 @@ export function encodeSnapshotFiles(files: ReadonlyMap<string, Uint8Array>): Uin
   return new Uint8Array(gzipSync(Buffer.concat(parts)));
 }
 
-export class SnapshotCodecError extends Error {
+class SnapshotCodecError extends Error {
   override readonly name = 'SnapshotCodecError';
 }
 

@@ -13,7 +13,7 @@ export interface SnapshotIdentity {
   scope: string;
 }
 
-export interface StoredSnapshot {
+interface StoredSnapshot {
   snapshot: RawSnapshot;
   etag: string | undefined;
   fetchedAt: number;

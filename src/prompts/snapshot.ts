@@ -11,9 +11,9 @@ import { expandTemplate } from './route-template.ts';
 import { decodeUtf8 } from './text.ts';
 import type { Problem, RawSnapshot } from './types.ts';
 
-export const SCHEMA_VERSION_FILE = 'schema-version';
+const SCHEMA_VERSION_FILE = 'schema-version';
 
-export interface SnapshotParse {
+interface SnapshotParse {
   /** Null when the repository fails validation; the resolver then moves to the next level. */
   repo: ParsedRepo | null;
   /** Everything found, errors and warnings, each with its file and where known its line and column. */

@@ -1,7 +1,7 @@
 import { makeProblem, type Position } from './problems.ts';
 import type { Problem } from './types.ts';
 
-export type DecodeResult = { ok: true; text: string } | { ok: false; problem: Problem };
+type DecodeResult = { ok: true; text: string } | { ok: false; problem: Problem };
 
 /**
  * Bytes of a repository file → text with LF line endings. UTF-8 only (a bad
@@ -47,7 +47,7 @@ export function normalizeNewlines(text: string): string {
 }
 
 /** Offset of the first byte that does not start a well-formed UTF-8 sequence. */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
+function firstInvalidUtf8(bytes: Uint8Array): number {
   const cont = (i: number, lo = 0x80, hi = 0xbf): boolean => {
     const b = bytes[i];
     return b !== undefined && b >= lo && b <= hi;
@@ -78,7 +78,7 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
 }
 
 /** Line and column (in characters, counting a multi-byte sequence once) of a byte offset. */
-export function positionOfByte(bytes: Uint8Array, offset: number): Position {
+function positionOfByte(bytes: Uint8Array, offset: number): Position {
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset; i++) {

@@ -31,7 +31,7 @@ const VARIABLES = {
   user: (c) => text(c.user),
 } satisfies Record<keyof PromptContext, Reader> & Record<string, Reader>;
 
-export type ContextVariable = keyof typeof VARIABLES;
+type ContextVariable = keyof typeof VARIABLES;
 
 /** Variables a route template or a prompt body may use, fed from the request context. */
 export const CONTEXT_VARIABLES: readonly ContextVariable[] = Object.freeze(Object.keys(VARIABLES) as ContextVariable[]);
@@ -39,7 +39,7 @@ export const CONTEXT_VARIABLES: readonly ContextVariable[] = Object.freeze(Objec
 /** Only prompt bodies know this one: it marks where the conversation belongs. */
 export const MESSAGES_VARIABLE = 'messages';
 
-export function isContextVariable(name: string): name is ContextVariable {
+function isContextVariable(name: string): name is ContextVariable {
   return Object.hasOwn(VARIABLES, name);
 }
 
@@ -48,9 +48,6 @@ export const CONTEXT_DEFAULTS = Object.freeze({
   category: 'discussion',
   perspective: 'general',
 } as const satisfies Partial<Record<ContextVariable, string>>);
-
-/** A variable name as it may appear between braces. */
-export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The raw (unsanitized) value the request gives a variable, or undefined for an unknown name. */
 export function contextValue(ctx: PromptContext, name: string): string | undefined {

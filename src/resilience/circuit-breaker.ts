@@ -14,16 +14,6 @@ export interface CircuitBreakerOptions {
   onStateChange?: (state: CircuitState) => void;
 }
 
-export class CircuitOpenError extends Error {
-  override readonly name = 'CircuitOpenError';
-  constructor(
-    readonly target: string,
-    readonly retryAt: number,
-  ) {
-    super(`circuit for ${target} is open until ${new Date(retryAt).toISOString()}`);
-  }
-}
-
 /**
  * A breaker that works for a group of one: when it is open, callers get an
  * answer at once instead of waiting on a target that is known to be failing,

@@ -47,6 +47,7 @@ function shardUp(shards: readonly ProcessMetrics[]): Metric {
   return {
     name: 'recap_shard_up',
     help: 'Whether a shard process answered the last metrics collection (1) or not (0)',
+    // prom-client types `type` as a numeric enum it does not export, but its JSON (which `aggregate` reads) carries the name.
     type: 'gauge' as unknown as Metric['type'],
     aggregator: 'first',
     collect: () => undefined,

@@ -4,7 +4,7 @@
  * results are kept), then the first failure is reported with what completed.
  */
 
-export interface BoundedOutcome<R> {
+interface BoundedOutcome<R> {
   /** By item index; undefined for items that did not complete. */
   results: Array<R | undefined>;
   completed: number;

@@ -4,7 +4,7 @@
  * cap the operator sets, because prompts come from guild repositories.
  */
 
-export const DEFAULT_OUTPUT_TOKENS: Readonly<Record<string, number>> = Object.freeze({
+const DEFAULT_OUTPUT_TOKENS: Readonly<Record<string, number>> = Object.freeze({
   brief: 600,
   detailed: 1_500,
   comprehensive: 3_000,
@@ -12,7 +12,7 @@ export const DEFAULT_OUTPUT_TOKENS: Readonly<Record<string, number>> = Object.fr
 });
 
 /** For types a guild's repo adds (retro, standup, …). */
-export const DEFAULT_OTHER_OUTPUT_TOKENS = 1_500;
+const DEFAULT_OTHER_OUTPUT_TOKENS = 1_500;
 
 /** The most front matter may ask for. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 8_192;

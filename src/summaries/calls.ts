@@ -7,7 +7,7 @@ import type { ModelParameters } from '../prompts/types.ts';
 import type { TaskRequest } from '../llm/router/types.ts';
 import type { EngineRouter, EngineTask } from './types.ts';
 
-export interface CallSpec {
+interface CallSpec {
   task: EngineTask;
   system: string;
   turn: string;
@@ -22,7 +22,7 @@ export interface CallOutcome {
   outputTokens: number;
 }
 
-export interface CallerContext {
+interface CallerContext {
   router: EngineRouter;
   parameters: ModelParameters;
   guildId?: string | undefined;

@@ -7,19 +7,19 @@ import { formatLine } from '../conversation/format-for-model.ts';
 import type { PreparedConversation, PreparedMessage } from '../conversation/prepare.ts';
 import { estimateTokens } from '../llm/provider-spec/contract.ts';
 
-export interface Chunk {
+interface Chunk {
   messages: PreparedMessage[];
   /** The user turn for this part. */
   turn: string;
   tokens: number;
 }
 
-export interface ChunkPlan {
+interface ChunkPlan {
   chunks: Chunk[];
   warnings: string[];
 }
 
-export type TurnBuilder = (prepared: PreparedConversation, messages: readonly PreparedMessage[]) => string;
+type TurnBuilder = (prepared: PreparedConversation, messages: readonly PreparedMessage[]) => string;
 
 /** The header lines of a non-empty part ("Messages: n, from … to …") are not in the empty turn's estimate. */
 const HEADER_SLACK_TOKENS = 32;

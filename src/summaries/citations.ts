@@ -12,7 +12,7 @@ import type { CitationLink } from './types.ts';
 const GROUP = /\[(\d{1,7}(?:\s{0,3},\s{0,3}\d{1,7}){0,50})\]/g;
 
 /** One bracketed group of reference numbers as written in a text. */
-export interface CitationGroup {
+interface CitationGroup {
   /** The numbers in the order written (not checked against any conversation). */
   refs: number[];
   /** Where the group starts in the text, and the group as written (`[3, 7]`). */
@@ -36,7 +36,7 @@ export function citedRefs(text: string): number[] {
   return [...seen];
 }
 
-export interface ResolvedCitations {
+interface ResolvedCitations {
   /** Ascending by reference number. */
   citations: CitationLink[];
   /** Cited numbers no message has. */

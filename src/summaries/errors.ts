@@ -1,7 +1,7 @@
 import { RouterError, RouterRefusal } from '../llm/router/errors.ts';
 import { messageOf } from '../log/error-message.ts';
 
-export type SummarizeErrorKind =
+type SummarizeErrorKind =
   /** No messages to summarize. */
   | 'empty'
   /** The prompt (or one message) does not fit the model's window. */
@@ -15,7 +15,7 @@ export type SummarizeErrorKind =
   /** The caller gave up. */
   | 'aborted';
 
-export interface SummarizeErrorDetails {
+interface SummarizeErrorDetails {
   /** Map parts finished (and stored) before the failure, reused ones included. */
   chunksDone?: number;
   chunksTotal?: number;
@@ -61,7 +61,7 @@ export function fromRouterFailure(error: unknown, prefix?: string, details: Omit
   return new SummarizeError(kindOf(error), prefix === undefined ? text : `${prefix}: ${text}`, { ...details, cause: error });
 }
 
-export type ChatErrorKind = 'invalid_question' | Exclude<SummarizeErrorKind, 'empty'>;
+type ChatErrorKind = 'invalid_question' | Exclude<SummarizeErrorKind, 'empty'>;
 
 /** A chat answer that could not be produced; the message can be shown to the member. */
 export class ChatError extends Error {

@@ -6,7 +6,7 @@
 import { TRANSCRIPT_LEGEND } from '../conversation/format-for-model.ts';
 import { safeName, stripControl } from '../conversation/text-safety.ts';
 
-export const MAP_NOTE = [
+const MAP_NOTE = [
   '## This request',
   'The conversation is too long to read at once, so it is summarized in consecutive parts that are combined afterwards.',
   'This request holds one part. Summarize only this part as concise bullet points, in the order things happened,',
@@ -14,7 +14,7 @@ export const MAP_NOTE = [
   'Write no introduction or conclusion: another step writes the final summary from all parts.',
 ].join('\n');
 
-export const REDUCE_NOTE = [
+const REDUCE_NOTE = [
   '## This request',
   'The conversation was too long to read at once, so its consecutive parts were summarized separately.',
   'The partial summaries are between <partial-summaries> and </partial-summaries>, in the order of the conversation.',

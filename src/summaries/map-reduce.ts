@@ -15,11 +15,11 @@ import { messageOf } from '../log/error-message.ts';
 import { partialsTurn, summarySystem, INTERMEDIATE_NOTE, type PartialForReduce } from './instructions.ts';
 import { partialKey } from './request-key.ts';
 import { judgeReuse, type TargetStanding } from './reuse-policy.ts';
-import type { StoredChunk, SummaryRequestOptions, SummaryStore } from './store.ts';
+import type { StoredChunk, SummaryStore } from './store.ts';
 import { chunkTurn, messageAttachments } from './transcript.ts';
-import type { EngineLogger, EngineTask, PromptReport, SummarizeProgress } from './types.ts';
+import type { EngineLogger, EngineTask, PromptReport, SummarizeProgress, SummaryRequestOptions } from './types.ts';
 
-export interface MapReduceInput {
+interface MapReduceInput {
   prepared: PreparedConversation;
   /** The guild's rendered prompt. */
   promptText: string;
@@ -46,7 +46,7 @@ export interface MapReduceInput {
   onProgress?: ((progress: SummarizeProgress) => void) | undefined;
 }
 
-export interface MapReduceOutcome {
+interface MapReduceOutcome {
   text: string;
   chunks: number;
   warnings: string[];

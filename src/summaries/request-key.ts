@@ -4,22 +4,22 @@
  * construction (the reference bot's cache never hit because they were not).
  */
 import { createHash } from 'node:crypto';
-import type { NewSummary, SummaryRequestOptions } from './store.ts';
-import type { PromptReport } from './types.ts';
+import type { NewSummary } from './store.ts';
+import type { PromptReport, SummaryRequestOptions } from './types.ts';
 
 /**
  * Bumped when the engine's own instructions, transcript layout or key fields
  * change, so old summaries and partials are not reused. 2: summary keys cover
  * the transcript and the prompt's text.
  */
-export const ENGINE_FORMAT_VERSION = 2;
+const ENGINE_FORMAT_VERSION = 2;
 
 function hash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }
 
 /** Which prompt produced a text: the same commit and path give the same instructions. */
-export function promptIdentity(prompt: PromptReport): { level: string; repo: string | null; commit: string | null; path: string | null } {
+function promptIdentity(prompt: PromptReport): { level: string; repo: string | null; commit: string | null; path: string | null } {
   // Levels `custom` and `cached` serve the same snapshot: only the commit matters.
   const level = prompt.level === 'cached' ? 'custom' : prompt.level;
   return { level, repo: prompt.repo, commit: prompt.commit, path: prompt.path };
@@ -29,7 +29,7 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export interface SummaryKeyInput
+interface SummaryKeyInput
   extends Pick<NewSummary, 'guildId' | 'channelId' | 'firstMessageId' | 'lastMessageId' | 'messageCount' | 'options' | 'prompt'> {
   /**
    * sha-256 of the prompt's text as resolved. The commit and path already
@@ -70,7 +70,7 @@ export function summaryRequestKey(input: SummaryKeyInput): string {
   ]);
 }
 
-export interface PartialKeyInput {
+interface PartialKeyInput {
   kind: 'map' | 'reduce';
   /** Partials are scoped to a guild: nothing one guild pays for is served to another. */
   guildId: string | null;

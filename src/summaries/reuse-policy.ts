@@ -18,7 +18,7 @@ import type { EngineTask } from './types.ts';
 /** The task's plan for a guild with each target's state; the LLM service provides it. */
 export type TargetStanding = (task: EngineTask, guildId: string | undefined) => readonly TargetStandingEntry[];
 
-export type ReuseVerdict = { reuse: true } | { reuse: false; reason: string };
+type ReuseVerdict = { reuse: true } | { reuse: false; reason: string };
 
 export function judgeReuse(answeredBy: { provider: string; model: string }, standing: readonly TargetStandingEntry[]): ReuseVerdict {
   const best = standing.findIndex((t) => t.callable);

@@ -7,15 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import type { ChatMemory, ChatTurn, CitationLink, PromptReport, Usage } from './types.ts';
-
-/** What makes two requests the same, kept with the summary for people reading the table. */
-export interface SummaryRequestOptions {
-  type: string;
-  perspective: string;
-  category: string | null;
-  locale: string | null;
-}
+import type { ChatMemory, ChatTurn, CitationLink, PromptReport, SummaryRequestOptions, Usage } from './types.ts';
 
 export interface StoredSummary {
   id: string;
@@ -104,8 +96,8 @@ export class KyselySummaryStore implements SummaryStore {
     const { options, prompt, inputTokens, outputTokens, costUsd, citations, warnings, createdAt, ...columns } = row;
     return {
       ...columns,
-      options: options as unknown as SummaryRequestOptions,
-      prompt: prompt as unknown as PromptReport,
+      options,
+      prompt,
       usage: { inputTokens, outputTokens },
       costUsd: Number(costUsd),
       citations: Array.isArray(citations) ? citations : [],

@@ -19,7 +19,7 @@ import { summarySystem } from './instructions.ts';
 import { mapReduce } from './map-reduce.ts';
 import { sha256, summaryRequestKey } from './request-key.ts';
 import { judgeReuse, preferFirst, type TargetStanding } from './reuse-policy.ts';
-import type { StoredSummary, SummaryRequestOptions, SummaryStore } from './store.ts';
+import type { StoredSummary, SummaryStore } from './store.ts';
 import { summaryChoices, summaryContext } from './summary-context.ts';
 import { messageAttachments, transcriptDigest } from './transcript.ts';
 import {
@@ -29,6 +29,7 @@ import {
   type EngineRouter,
   type PromptReport,
   type SummarizeOptions,
+  type SummaryRequestOptions,
   type SummaryResult,
 } from './types.ts';
 
@@ -45,10 +46,10 @@ export interface SummarizerOptions {
   maxReduceRounds?: number;
 }
 
-export interface SummarizerDeps {
+interface SummarizerDeps {
   resolver: PromptResolver;
   router: EngineRouter;
-  /** Tokens available to the model the router will choose for a task (the lead wires it from the plan). */
+  /** Tokens available to the model the router will choose for a task (from the plan). */
   contextWindowFor: ContextWindowFor;
   store: SummaryStore;
   /**
@@ -68,9 +69,9 @@ export interface Summarizer {
   summarize(conversation: PreparedConversation, options: SummarizeOptions): Promise<SummaryResult>;
 }
 
-export const DEFAULT_MAP_CONCURRENCY = 4;
-export const DEFAULT_REDUCE_FAN_IN = 8;
-export const DEFAULT_MAP_OUTPUT_TOKENS = 600;
+const DEFAULT_MAP_CONCURRENCY = 4;
+const DEFAULT_REDUCE_FAN_IN = 8;
+const DEFAULT_MAP_OUTPUT_TOKENS = 600;
 
 export function createSummarizer(deps: SummarizerDeps): Summarizer {
   const { resolver, router, store, clock, logger } = deps;

@@ -1,10 +1,7 @@
 import type { Json, Numeric, Timestamp } from '../db/column-types.ts';
+import type { PromptReport, SummaryRequestOptions } from './types.ts';
 
-/**
- * Table types for the summarization and chat engine (migration
- * 0004_summaries_and_chat), merged into the application's `Database` in
- * src/db/schema.ts.
- */
+/** Table types for summaries and chat memory (migration 0004_summaries_and_chat), part of `Database`. */
 
 export interface SummariesTable {
   id: string;
@@ -14,11 +11,11 @@ export interface SummariesTable {
   last_message_id: string;
   message_count: number;
   /** type, perspective, category, locale: what makes two requests the same. */
-  options: Json<Record<string, unknown>>;
+  options: Json<SummaryRequestOptions>;
   /** sha-256 of everything an identical request shares; see request-key.ts. */
   request_key: string;
   /** The prompt report: level, repo, ref, commit, path, tried, reasons. */
-  prompt: Json<Record<string, unknown>>;
+  prompt: Json<PromptReport>;
   provider: string;
   model: string;
   input_tokens: number;

@@ -8,7 +8,7 @@ import type { RequestAttachments } from '../llm/provider-spec/contract.ts';
 import { sha256 } from './request-key.ts';
 
 /** A part of the conversation keeps the global reference numbers, so citations survive map-reduce. */
-export function partOf(prepared: PreparedConversation, messages: readonly PreparedMessage[]): PreparedConversation {
+function partOf(prepared: PreparedConversation, messages: readonly PreparedMessage[]): PreparedConversation {
   const first = messages[0];
   const last = messages.at(-1);
   const { firstTimestamp: _f, lastTimestamp: _l, ...stats } = prepared.stats;

@@ -21,7 +21,15 @@ export type ContextWindowFor = (task: EngineTask, guildId: string | undefined) =
 
 export type EngineLogger = Pick<PluginLogger, 'debug' | 'warn'>;
 
-/** Where a summary's prompt came from, as shown in footers and stored with the summary. */
+/** What makes two requests the same, kept with the summary for people reading the table. */
+export interface SummaryRequestOptions {
+  type: string;
+  perspective: string;
+  category: string | null;
+  locale: string | null;
+}
+
+/** Which prompt served and how it was found: the resolution without its text, kept with each summary. */
 export type PromptReport = Pick<ResolvedPrompt, 'level' | 'repo' | 'ref' | 'commit' | 'path' | 'tried' | 'reasons'>;
 
 export function promptReport(prompt: ResolvedPrompt): PromptReport {

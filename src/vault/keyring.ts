@@ -4,7 +4,7 @@ import type { Secret } from '../config/secret.ts';
 export const KEY_BYTES = 32;
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
-export interface MasterKey {
+interface MasterKey {
   id: string;
   key: Uint8Array;
 }

@@ -3,14 +3,14 @@ import type { Database } from '../db/schema.ts';
 import type { Vault } from './vault.ts';
 import { VaultDecryptError } from './vault.ts';
 
-export interface RotationOptions {
+interface RotationOptions {
   batchSize: number;
   /** Called after each batch; throwing here (or aborting) stops the run, which a rerun resumes. */
   onBatch?: (progress: RotationProgress) => void | Promise<void>;
   signal?: AbortSignal;
 }
 
-export interface RotationProgress {
+interface RotationProgress {
   rotated: number;
   unchanged: number;
   failed: Array<{ guildId: string; purpose: string; reason: string }>;

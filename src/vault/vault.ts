@@ -5,9 +5,9 @@ import type { Keyring } from './keyring.ts';
 import type { Sodium } from './sodium.ts';
 
 /** What a stored secret is for; part of the binding, so a ciphertext cannot be reused for another purpose. */
-export type SecretPurpose = string;
+type SecretPurpose = string;
 
-export type DecryptFailure = 'wrong-guild' | 'wrong-purpose' | 'tampered' | 'unknown-key';
+type DecryptFailure = 'wrong-guild' | 'wrong-purpose' | 'tampered' | 'unknown-key';
 
 const FAILURE_TEXT: Record<DecryptFailure, string> = {
   'wrong-guild': 'it was sealed for another guild',
@@ -39,7 +39,7 @@ export class VaultLockedError extends Error {
   }
 }
 
-export interface SealedSecret {
+interface SealedSecret {
   keyId: string;
   aad: string;
   nonce: Uint8Array;
@@ -56,7 +56,7 @@ export interface SecretMetadata {
 }
 
 /** The authenticated binding of a ciphertext: which guild and what for. */
-export function bindingFor(guildId: string, purpose: SecretPurpose): string {
+function bindingFor(guildId: string, purpose: SecretPurpose): string {
   return `guild:${guildId}/${purpose}`;
 }
 
@@ -117,29 +117,12 @@ export class Vault {
   async put(guildId: string, purpose: SecretPurpose, plaintext: string, actorId: string | null): Promise<void> {
     const sealed = this.seal(guildId, purpose, plaintext);
     const now = new Date();
+    // A replaced secret keeps its row's key and first creation time; everything else is the new one's.
+    const replacement = { key_id: sealed.keyId, aad: sealed.aad, nonce: sealed.nonce, ciphertext: sealed.ciphertext, created_by: actorId, updated_at: now };
     await this.db
       .insertInto('secrets')
-      .values({
-        guild_id: guildId,
-        purpose,
-        key_id: sealed.keyId,
-        aad: sealed.aad,
-        nonce: sealed.nonce,
-        ciphertext: sealed.ciphertext,
-        created_by: actorId,
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict((oc) =>
-        oc.columns(['guild_id', 'purpose']).doUpdateSet({
-          key_id: sealed.keyId,
-          aad: sealed.aad,
-          nonce: sealed.nonce,
-          ciphertext: sealed.ciphertext,
-          created_by: actorId,
-          updated_at: now,
-        }),
-      )
+      .values({ guild_id: guildId, purpose, created_at: now, ...replacement })
+      .onConflict((oc) => oc.columns(['guild_id', 'purpose']).doUpdateSet(replacement))
       .execute();
   }
 

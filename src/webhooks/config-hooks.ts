@@ -6,7 +6,7 @@ import type { Vault } from '../vault/vault.ts';
 import type { PromptConfigWebhooksTable } from './tables.ts';
 
 /** The vault purpose of a config's webhook secret; part of the ciphertext's binding. */
-export const WEBHOOK_SECRET_PURPOSE = 'webhook-secret';
+const WEBHOOK_SECRET_PURPOSE = 'webhook-secret';
 
 /** 16 random bytes, base64url: the last segment of a config's payload URL. */
 export const HOOK_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -130,7 +130,7 @@ export class ConfigHookStore {
   }
 }
 
-export function newHookId(): string {
+function newHookId(): string {
   return randomBytes(16).toString('base64url');
 }
 

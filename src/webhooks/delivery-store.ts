@@ -49,15 +49,11 @@ export interface FailedDelivery {
 
 /** Deliveries in the database: the at-most-once record and the retry queue that survives restarts. */
 export class DeliveryStore {
-  private readonly db: Kysely<Database>;
-
   static over(db: Kysely<Database>): DeliveryStore {
     return new DeliveryStore(db);
   }
 
-  private constructor(db: Kysely<Database>) {
-    this.db = db;
-  }
+  private constructor(private readonly db: Kysely<Database>) {}
 
   /** False when the delivery id was seen before (a redelivery or a replay). */
   async insert(delivery: NewDelivery): Promise<boolean> {

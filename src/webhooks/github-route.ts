@@ -25,7 +25,7 @@ import type { CorrelationScope } from '../process/correlation.ts';
 import type { Database } from '../db/schema.ts';
 
 /** The operator's webhook (GITHUB_WEBHOOK_SECRET): for every config of the repository. */
-export const GITHUB_WEBHOOK_PATH = '/webhooks/github';
+const GITHUB_WEBHOOK_PATH = '/webhooks/github';
 /** A config's own webhook: `/webhooks/github/<hook id>`, verified with that config's secret only. */
 export const CONFIG_WEBHOOK_PREFIX = `${GITHUB_WEBHOOK_PATH}/`;
 

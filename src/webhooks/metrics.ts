@@ -11,7 +11,7 @@ export interface WebhookMetrics {
 /** Event names come from an unauthenticated header: only these become label values. */
 const KNOWN_EVENTS = new Set(['push', 'ping', 'repository']);
 
-export function eventLabel(event: string | undefined): string {
+function eventLabel(event: string | undefined): string {
   return event !== undefined && KNOWN_EVENTS.has(event) ? event : 'other';
 }
 

@@ -108,7 +108,7 @@ async function processRepositoryEvent(deps: ProcessorDeps, event: RepositoryEsse
 }
 
 /** `<action>: <details>`, shown by `/prompt-config status`: what happened and what to do. */
-export function describeRepositoryEvent(event: RepositoryEssentials): string {
+function describeRepositoryEvent(event: RepositoryEssentials): string {
   const old = `${event.owner}/${event.repo}`;
   const now = `${event.newOwner ?? event.owner}/${event.newRepo ?? event.repo}`;
   switch (event.action) {

@@ -2,7 +2,7 @@ import type { Clock } from '../resilience/clock.ts';
 
 export type Sleep = (ms: number) => Promise<void>;
 
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 
 export interface RefreshLimiterOptions {
   /** At most one delivery-caused refresh of a repository starts per this interval. */

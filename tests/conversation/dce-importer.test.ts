@@ -226,50 +226,24 @@ describe('importDiscordChatExporter: inputs that are not exports', () => {
     expect(error.details.byteOffset).toBe(0);
   });
 
-  it('recognises the exporter\'s HTML format and says how to get JSON', async () => {
-    const error = await importError(fixture('html-export.json'));
-    expect(error.code).toBe('not-json');
-    expect(error.message).toContain('this looks like a DiscordChatExporter HTML export: export the channel again with the JSON format (--format Json)');
-  });
-
-  it('recognises gzip', async () => {
-    const error = await importError(Readable.from([Buffer.from([0x1f, 0x8b, 0x08, 0x00])]));
-    expect(error.message).toContain('gzip-compressed');
+  it.each<[string, () => Parameters<typeof importDiscordChatExporter>[0], ImportError['code'], string]>([
+    ["recognises the exporter's HTML format and says how to get JSON", () => fixture('html-export.json'), 'not-json', 'this looks like a DiscordChatExporter HTML export: export the channel again with the JSON format (--format Json)'],
+    ['recognises gzip', () => Readable.from([Buffer.from([0x1f, 0x8b, 0x08, 0x00])]), 'not-json', 'gzip-compressed'],
+    ['rejects an empty file', () => Readable.from([Buffer.alloc(0)]), 'not-json', 'the file is empty'],
+    ['rejects a top-level array and says what an export looks like', () => fixture('array-of-messages.json'), 'wrong-format', 'the top level is an array; a DiscordChatExporter JSON export is an object with "guild", "channel" and "messages"'],
+    ['rejects another JSON object early, listing its keys', () => fixture('other-object.json'), 'wrong-format', 'its top-level keys start with "version", "conversations"'],
+    ['rejects an export-like object without messages', () => fixture('no-messages.json'), 'wrong-format', 'this JSON object has no "messages" (its top-level keys: "guild", "channel", "dateRange", "exportedAt", "messageCount")'],
+    ['rejects messages that are not an array', () => Readable.from([JSON.stringify({ ...HEADER, messages: {} })]), 'wrong-format', '"messages" is an object; expected an array of messages'],
+  ])('%s', async (_name, input, code, says) => {
+    const error = await importError(input());
+    expect(error.code).toBe(code);
+    expect(error.message).toContain(says);
   });
 
   it('locates a syntax error by byte range and by message', async () => {
     const error = await importError(fixture('syntax-error.json'));
     expect(error.code).toBe('not-json');
     expect(error.message).toMatch(/invalid JSON between bytes 0 and \d+, inside messages\[3\] \(expected an object key\); 3 messages read before it, the last with id 1290000000000000002$/);
-  });
-
-  it('rejects an empty file', async () => {
-    const error = await importError(Readable.from([Buffer.alloc(0)]));
-    expect(error.code).toBe('not-json');
-    expect(error.message).toContain('the file is empty');
-  });
-
-  it('rejects a top-level array and says what an export looks like', async () => {
-    const error = await importError(fixture('array-of-messages.json'));
-    expect(error.code).toBe('wrong-format');
-    expect(error.message).toContain('the top level is an array; a DiscordChatExporter JSON export is an object with "guild", "channel" and "messages"');
-  });
-
-  it('rejects another JSON object early, listing its keys', async () => {
-    const error = await importError(fixture('other-object.json'));
-    expect(error.code).toBe('wrong-format');
-    expect(error.message).toContain('its top-level keys start with "version", "conversations"');
-  });
-
-  it('rejects an export-like object without messages', async () => {
-    const error = await importError(fixture('no-messages.json'));
-    expect(error.code).toBe('wrong-format');
-    expect(error.message).toContain('this JSON object has no "messages" (its top-level keys: "guild", "channel", "dateRange", "exportedAt", "messageCount")');
-  });
-
-  it('rejects messages that are not an array', async () => {
-    const error = await importError(Readable.from([JSON.stringify({ ...HEADER, messages: {} })]));
-    expect(error.message).toContain('"messages" is an object; expected an array of messages');
   });
 
   it('names the message and field when an id is missing', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurationError, parseDuration } from '../../src/conversation/prepare.ts';
+import { DurationError, parseDuration } from '../../src/conversation/duration.ts';
 import { formatUtcMinute, parseTimestamp } from '../../src/conversation/timestamp.ts';
 import { buildJumpUrl, compareSnowflakes } from '../../src/conversation/snowflake.ts';
 

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { importDiscordChatExporter } from '../../src/conversation/dce-importer.ts';
-import { formatForModel, prepareConversation } from '../../src/conversation/prepare.ts';
+import { formatForModel } from '../../src/conversation/format-for-model.ts';
+import { prepareConversation } from '../../src/conversation/prepare.ts';
 import { dceExport, dceMessage } from './export-builder.ts';
 
 const alice = { id: '100000000000000001', name: 'alice', nickname: 'Alice' };

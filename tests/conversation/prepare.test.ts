@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { importDiscordChatExporter } from '../../src/conversation/dce-importer.ts';
 import type { Author, Conversation, Message } from '../../src/conversation/model.ts';
-import { formatForModel, prepareConversation, type PreparedConversation } from '../../src/conversation/prepare.ts';
+import { formatForModel } from '../../src/conversation/format-for-model.ts';
+import { prepareConversation, type PreparedConversation } from '../../src/conversation/prepare.ts';
+import { textMessage } from '../helpers/conversation-messages.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/exports/${name}`, import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../../examples/sample-export.json', import.meta.url));
@@ -13,19 +15,7 @@ const ciBot: Author = { id: '100000000000000009', displayName: 'CI', bot: true }
 const T0 = Date.UTC(2024, 2, 1, 10, 0, 0);
 
 function message(id: string, minute: number, author: Author, content: string, extra: Partial<Message> = {}): Message {
-  return {
-    id,
-    author,
-    timestamp: T0 + minute * 60_000,
-    content,
-    attachments: [],
-    embeds: [],
-    stickers: [],
-    reactions: [],
-    mentions: [],
-    jumpUrl: `https://discord.com/channels/1/2/${id}`,
-    ...extra,
-  };
+  return textMessage(id, author, T0 + minute * 60_000, content, { jumpUrl: `https://discord.com/channels/1/2/${id}`, ...extra });
 }
 
 function conversation(messages: Message[], extra: Partial<Conversation> = {}): Conversation {

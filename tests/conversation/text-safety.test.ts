@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Author, Conversation, Message } from '../../src/conversation/model.ts';
-import { formatForModel, prepareConversation } from '../../src/conversation/prepare.ts';
+import { formatForModel } from '../../src/conversation/format-for-model.ts';
+import { prepareConversation } from '../../src/conversation/prepare.ts';
+import { textMessage } from '../helpers/conversation-messages.ts';
 import { MAX_SYSTEM_VALUE_CHARS, neutraliseDelimiters, safeInline, safeName, stripControl, systemLine } from '../../src/conversation/text-safety.ts';
 
 describe('text safety', () => {
@@ -56,7 +58,7 @@ describe('text safety', () => {
       fc.property(fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 6 }), text, (rows, channelName) => {
         const messages: Message[] = rows.map(([name, content], i) => {
           const author: Author = { id: String(100 + i), displayName: name, bot: false };
-          return { id: String(1000 + i), author, timestamp: i * 60_000, content: `x${content}`, attachments: [{ fileName: name }], embeds: [], stickers: [], reactions: [], mentions: [] };
+          return textMessage(String(1000 + i), author, i * 60_000, `x${content}`, { attachments: [{ fileName: name }] });
         });
         const conversation: Conversation = { source: { channelId: '1', channelName }, messages };
         const out = formatForModel(prepareConversation(conversation), { header: true });

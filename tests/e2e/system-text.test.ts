@@ -1,5 +1,5 @@
 /**
- * Member text never becomes system text (issue 12 §6), end to end: the real
+ * Member text never becomes system text, end to end: the real
  * bot process, the Discord emulator, and the Anthropic emulator recording
  * exactly what was sent. A member's question names the /ask thread, which
  * reaches the system prompt as `{channel}`; a nickname reaches the

@@ -1,5 +1,5 @@
 /**
- * Issue 12 §2 end to end: a summary reaches only people who can read its
+ * Visibility end to end: a summary reaches only people who can read its
  * source. The real bot process against the Discord emulator (roles,
  * permission overwrites, categories, private threads and their members,
  * forum posts, as Discord shapes them), summarizing with the offline

@@ -377,6 +377,76 @@ export interface HttpError {
   headers?: Record<string, string>;
 }
 
+// ---------------------------------------------------------------------------
+// What both emulated APIs share
+
+export interface LlmEmulatorOptions {
+  /** label → key; null accepts any caller (like Ollama or a bare vLLM). */
+  keys?: KeySet;
+  responder?: Responder;
+  /** Model ids the server knows; others get the dialect's "no such model" 404. */
+  models?: readonly string[];
+  /** Prompts estimated above this many tokens get the context-length error without scripting. */
+  contextWindow?: number;
+}
+
+export interface LlmEmulator {
+  /** Give this to the client as its base URL. */
+  baseUrl: string;
+  faults: FaultScript;
+  /** Every request received, in order, credentials removed. */
+  readonly requests: readonly RecordedRequest[];
+  /** Only the completion calls. */
+  completions(): RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/** What an emulator keeps for its life: the accepted keys, the known models, the fault script and the recorded requests. */
+export function emulatorState(options: LlmEmulatorOptions, defaultKeys: KeySet, defaultModels: readonly string[]) {
+  return {
+    keys: options.keys === undefined ? defaultKeys : options.keys,
+    models: options.models ?? defaultModels,
+    faults: new FaultScript(),
+    requests: [] as RecordedRequest[],
+  };
+}
+
+/** Reads a request's JSON body onto its record; a body that is not JSON gives the reason to answer 400 with. */
+export async function readRecordedBody(req: IncomingMessage, record: RecordedRequest): Promise<{ ok: true; body: unknown } | { ok: false; message: string }> {
+  let body: unknown;
+  try {
+    body = await readJsonBody(req);
+  } catch (err) {
+    if (!(err instanceof BodyError)) throw err;
+    return { ok: false, message: err.message };
+  }
+  if (body !== undefined) record.body = body;
+  return { ok: true, body };
+}
+
+export type CompletionDecision = { kind: 'refuse'; error: HttpError } | { kind: 'serve'; behaviour: Behaviour; answer: Answer };
+
+/**
+ * What to do with a parsed completion call, in either dialect: the scripted
+ * behaviour; a context-length refusal when nothing is scripted and the
+ * prompt is over the window; else the answer the responder (or the
+ * script's text) gives.
+ */
+export function decideCompletion(
+  call: CompletionCall,
+  faults: FaultScript,
+  options: LlmEmulatorOptions,
+  errorFor: (b: ErrorBehaviour, promptTokens: number) => HttpError,
+): CompletionDecision {
+  const behaviour = faults.next(call);
+  const tokens = inputTokens(call);
+  if (behaviour.type === 'ok' && options.contextWindow !== undefined && tokens > options.contextWindow) {
+    return { kind: 'refuse', error: errorFor({ type: 'context_length', maxTokens: options.contextWindow }, tokens) };
+  }
+  const text = behaviour.type === 'ok' && behaviour.text !== undefined ? behaviour.text : (options.responder ?? defaultResponder)(call);
+  return { kind: 'serve', behaviour, answer: composeAnswer(call, text) };
+}
+
 /** A planned answer in one dialect, before any fault is applied to it. */
 export interface CompletionPlan {
   stream: boolean;

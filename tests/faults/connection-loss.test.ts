@@ -31,7 +31,7 @@ async function untilRunning(server: PrivatePostgres, fragment: string): Promise<
 }
 
 /**
- * Issue 13 §1 on a private Postgres cluster (terminating backends of the
+ * Connection loss, on a private Postgres cluster (terminating backends of the
  * shared server would hit other suites): a backend terminated mid-query
  * fails only that query; reads are repeated on a fresh connection, writes
  * fail with a clear "try again" for the member, and nothing reaches the

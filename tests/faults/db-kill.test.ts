@@ -3,7 +3,7 @@ import { findPostgresBinaries } from '../helpers/private-postgres.ts';
 import { runDbKillScenario } from './db-kill-scenario.ts';
 
 /**
- * Issue 13 §1 on a private Postgres cluster (never the shared server): a
+ * Losing the database, on a private Postgres cluster (never the shared server): a
  * webhook flood and concurrent /summarize requests while every backend of
  * the bot's database is terminated twice, then the server is restarted.
  * The process lives through all of it, /readyz recovers within 10 s, every

@@ -1,6 +1,6 @@
 /**
- * What a stranger can hold on the HTTP port before authenticating (issue 12
- * §5): the real app over real sockets, sending the hostile bytes.
+ * What a stranger can hold on the HTTP port before authenticating: the real
+ * app over real sockets, sending the hostile bytes.
  */
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';

@@ -26,10 +26,7 @@ import { Vault } from '../../src/vault/vault.ts';
 export const NOON = Date.UTC(2025, 5, 1, 12, 0, 0);
 export const NEXT_MIDNIGHT_ISO = '2025-06-02T00:00:00.000Z';
 
-/**
- * Until the lead registers 0003_llm_usage in migrations/index.ts, the test
- * databases (cloned from a template migrated without it) lack the table.
- */
+/** A vault over the test database with a fixed key. */
 export async function createVault(db: Kysely<Database>): Promise<Vault> {
   const keyring = Keyring.parse(new Secret(`t1:${Buffer.alloc(32, 7).toString('base64')}`));
   return new Vault(db, await loadSodium(), keyring);

@@ -1,6 +1,6 @@
 /**
  * GitHub App credentials are scoped to the guilds an installation was
- * linked to (issue 12 §4). The real prompt engine and the real setup route
+ * linked to. The real prompt engine and the real setup route
  * (over HTTP) against the GitHub emulator, on PGlite and on Postgres: the
  * install flow, every way to cheat it, and what a guild gets served.
  */

@@ -113,28 +113,18 @@ describe('PATH as line patterns', () => {
     expect(routing!.fallbackChain).toEqual(['line 3', 'line 4', 'line 6', 'line 8']);
   });
 
-  it('rejects inline comments, naming the column of the #', () => {
-    expect(lines('a.md\n  prompts/default.md # fallback\n')).toEqual([
-      'PATH:2:22: has a comment after a pattern; put comments on their own line starting with `#`',
-    ]);
-  });
-
-  it('locates path errors inside the line', () => {
-    expect(lines('ok.md\n  prompts/{category}/../x.md\n')).toEqual([
-      'PATH:2:22: pattern `prompts/{category}/../x.md` uses `..`; paths must stay inside the repository',
-    ]);
+  it.each([
+    ['rejects inline comments, naming the column of the #', 'a.md\n  prompts/default.md # fallback\n', 'PATH:2:22: has a comment after a pattern; put comments on their own line starting with `#`'],
+    ['locates path errors inside the line', 'ok.md\n  prompts/{category}/../x.md\n', 'PATH:2:22: pattern `prompts/{category}/../x.md` uses `..`; paths must stay inside the repository'],
+    ['needs at least one pattern', '# only comments\n\n', 'PATH:1:1: has no routes; add a pattern such as `prompts/{category}/default.md`'],
+  ])('%s', (_name, text, expected) => {
+    expect(lines(text)).toEqual([expected]);
   });
 
   it('warns about a repeated pattern', () => {
     const { problems, routing } = parse('a.md\nb.md\na.md\n');
     expect(routing!.routes).toHaveLength(2);
     expect(problems.map(formatProblem)).toEqual(['PATH:3:1: warning: repeats the pattern on line 1; the second copy is never used']);
-  });
-
-  it('needs at least one pattern', () => {
-    expect(lines('# only comments\n\n')).toEqual([
-      'PATH:1:1: has no routes; add a pattern such as `prompts/{category}/default.md`',
-    ]);
   });
 
   it('enforces the route count limit', () => {
@@ -165,28 +155,15 @@ routes:
     expect(routing!.routes[1]!.when).toBeNull();
   });
 
-  it('refuses route objects in v1', () => {
-    expect(lines('version: v1\nroutes:\n  a:\n    path: x.md\n')).toEqual([
-      'PATH:3:3: route `a` is an object (`path`/`when`), which needs `version: v2`',
-    ]);
-  });
-
-  it('reports bad `when` clauses where they are', () => {
-    expect(lines('version: v2\nroutes:\n  a:\n    path: x.md\n    when:\n      colour: red\n')).toEqual([
-      'PATH:6:7: route `a` has `when` on `colour`, which is not a variable',
-    ]);
-    expect(lines('version: v2\nroutes:\n  a:\n    path: x.md\n    when:\n      type: []\n')).toEqual([
-      'PATH:6:7: route `a` has `when: type` with no values',
-    ]);
-    expect(lines('version: v2\nroutes:\n  a:\n    path: x.md\n    when:\n      type: {x: 1}\n')).toEqual([
-      'PATH:6:13: route `a` has `when: type` with a value that is not plain text',
-    ]);
-    expect(lines('version: v2\nroutes:\n  a:\n    path: x.md\n    when: brief\n')).toEqual([
-      'PATH:5:5: route `a` has a `when` that is not a mapping of variables to values',
-    ]);
-    expect(lines('version: v2\nroutes:\n  a:\n    path: x.md\n    if: {}\n')).toEqual([
-      'PATH:5:5: route `a` has the key `if`; use `path` and `when`',
-    ]);
+  it.each([
+    ['a route object in v1', 'version: v1\nroutes:\n  a:\n    path: x.md\n', 'PATH:3:3: route `a` is an object (`path`/`when`), which needs `version: v2`'],
+    ['`when` on a name that is not a variable', 'version: v2\nroutes:\n  a:\n    path: x.md\n    when:\n      colour: red\n', 'PATH:6:7: route `a` has `when` on `colour`, which is not a variable'],
+    ['`when` with no values', 'version: v2\nroutes:\n  a:\n    path: x.md\n    when:\n      type: []\n', 'PATH:6:7: route `a` has `when: type` with no values'],
+    ['`when` with a value that is not text', 'version: v2\nroutes:\n  a:\n    path: x.md\n    when:\n      type: {x: 1}\n', 'PATH:6:13: route `a` has `when: type` with a value that is not plain text'],
+    ['`when` that is not a mapping', 'version: v2\nroutes:\n  a:\n    path: x.md\n    when: brief\n', 'PATH:5:5: route `a` has a `when` that is not a mapping of variables to values'],
+    ['an unknown route key', 'version: v2\nroutes:\n  a:\n    path: x.md\n    if: {}\n', 'PATH:5:5: route `a` has the key `if`; use `path` and `when`'],
+  ])('reports %s where it is', (_name, text, expected) => {
+    expect(lines(text)).toEqual([expected]);
   });
 });
 

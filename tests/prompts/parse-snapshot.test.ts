@@ -80,30 +80,28 @@ describe('snapshot failures', () => {
     expect(parseSnapshot(snap({ PATH: bigPath, 'prompts/default.md': 'x' })).repo).toBeNull();
   });
 
-  it('rejects a PATH that is not UTF-8 or holds NUL, naming the place', () => {
-    const latin1 = new Uint8Array([...enc('routes:\n  a: "caf'), 0xe9, ...enc('.md"\n')]);
-    expect(report(snap({ PATH: latin1 }))).toEqual([
-      'PATH:2:10: is not valid UTF-8 (byte 0xe9 at offset 17); save the file as UTF-8',
-    ]);
-    expect(report(snap({ PATH: 'routes:\n  a: x\0.md\n' }))).toEqual([
-      'PATH:2:7: contains a NUL byte; save the file as plain UTF-8 text',
-    ]);
+  it.each([
+    ['is not UTF-8', new Uint8Array([...enc('routes:\n  a: "caf'), 0xe9, ...enc('.md"\n')]), 'PATH:2:10: is not valid UTF-8 (byte 0xe9 at offset 17); save the file as UTF-8'],
+    ['holds NUL', enc('routes:\n  a: x\0.md\n'), 'PATH:2:7: contains a NUL byte; save the file as plain UTF-8 text'],
+  ])('rejects a PATH that %s, naming the place', (_name, path, expected) => {
+    expect(report(snap({ PATH: path }))).toEqual([expected]);
   });
 
-  it('checks schema-version against PATH', () => {
-    const base = { PATH: V1, ...CHAT, 'prompts/default.md': 'x' };
+  const base = { PATH: V1, ...CHAT, 'prompts/default.md': 'x' };
+
+  it('accepts a schema-version that agrees with PATH', () => {
     expect(parseSnapshot(snap({ ...base, 'schema-version': 'v1\r\n' })).problems).toEqual([]);
-    expect(report(snap({ ...base, 'schema-version': 'v2\n' }))).toEqual([
-      'schema-version:1:1: says `v2` but PATH says version v1; make them agree',
-    ]);
-    expect(report(snap({ PATH: 'prompts/default.md\n', 'prompts/default.md': 'x', 'schema-version': 'v2' }))).toEqual([
-      'schema-version:1:1: says `v2` but PATH holds line patterns, which are v1; make them agree',
-    ]);
-    expect(report(snap({ ...base, 'schema-version': 'version 3\n' }))).toEqual([
-      'schema-version:1:1: holds `version 3`; it must hold one line, `v1` or `v2`',
-    ]);
-    expect(parseSnapshot(snap({ ...base, 'schema-version': 'v2' })).repo).toBeNull();
     expect(parseSnapshot(snap({ PATH: V2, ...CHAT, 'prompts/default.md': 'x', 'schema-version': 'v2' })).repo).not.toBeNull();
+  });
+
+  it.each([
+    ['another version', { ...base, 'schema-version': 'v2\n' }, 'schema-version:1:1: says `v2` but PATH says version v1; make them agree'],
+    ['v2 for line patterns', { PATH: 'prompts/default.md\n', 'prompts/default.md': 'x', 'schema-version': 'v2' }, 'schema-version:1:1: says `v2` but PATH holds line patterns, which are v1; make them agree'],
+    ['something other than a version', { ...base, 'schema-version': 'version 3\n' }, 'schema-version:1:1: holds `version 3`; it must hold one line, `v1` or `v2`'],
+  ])('refuses a schema-version that says %s', (_name, files, expected) => {
+    const parsed = parseSnapshot(snap(files));
+    expect(parsed.problems.map(formatProblem)).toEqual([expected]);
+    expect(parsed.repo).toBeNull();
   });
 
   it('fails when no route reaches a usable prompt', () => {

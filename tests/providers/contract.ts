@@ -12,17 +12,8 @@ import {
   type StreamEvent,
 } from '../../src/llm/provider-spec/contract.ts';
 import type { PluginFactory, PluginManifest } from '../../src/llm/plugin-host/types.ts';
-import type { Behaviour, FaultScript, KeySet, RecordedRequest } from '../emulators/llm-faults.ts';
+import type { Behaviour, KeySet, LlmEmulator, RecordedRequest } from '../emulators/llm-faults.ts';
 import { collect, contextFor, failure, loadManifest, type LogEntry } from './support.ts';
-
-/** What the contract needs of an emulator; the Anthropic and OpenAI-style ones both offer it. */
-export interface LlmEmulator {
-  baseUrl: string;
-  faults: FaultScript;
-  readonly requests: readonly RecordedRequest[];
-  completions(): RecordedRequest[];
-  close(): Promise<void>;
-}
 
 /** A fault, the error kind it must map to, and the HTTP status the error carries. */
 export type FaultCase = [label: string, behaviour: Behaviour, kind: ProviderError['kind'], status: number | undefined];

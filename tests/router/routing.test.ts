@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RouterError } from '../../src/llm/router/errors.ts';
-import { TestBackend, ask, ctx, failure, model, world, type CallLog, type WorldOptions } from './support.ts';
+import { TestBackend, ask, ctx, failure, model, world, type CallLog, type Fault, type WorldOptions } from './support.ts';
 
 function pair(log: CallLog) {
   const primary = new TestBackend('primary', [model('p-large', 200_000, [3, 15])], log);
@@ -49,27 +49,23 @@ describe('fallback and retries', () => {
     expect(res.costUsd).toBeCloseTo((res.usage.inputTokens * 1 + res.usage.outputTokens * 5) / 1e6, 12);
   });
 
-  it('waits for retry-after with a single target, taking the larger of backoff and retry-after', async () => {
+  // With base 1 s and random 0.99 the jittered backoff is 990 ms.
+  it.each<[string, Fault, number]>([
+    ['retry-after when it is longer than the backoff', { kind: 'rate_limited', retryAfterMs: 3_000 }, 3_000],
+    ['the backoff when it is longer than retry-after', { kind: 'overloaded', retryAfterMs: 10 }, 990],
+  ])('with a single target, waits for %s', async (_name, fault, wait) => {
     const log: CallLog = [];
-    const only = new TestBackend('only', [model('m')], log).failNext({ kind: 'rate_limited', retryAfterMs: 3_000 });
+    const only = new TestBackend('only', [model('m')], log).failNext(fault);
     const w = world({ backends: [only], plan: [{ provider: 'only', model: 'm' }], options: { retry: { baseMs: 1_000 } }, random: 0.99 });
 
     const res = await w.router.generate(ask(), ctx());
 
-    expect(w.waits).toEqual([3_000]); // backoff would have been 990 ms
+    expect(w.waits).toEqual([wait]);
     expect(log).toEqual(['only:m', 'only:m']);
     expect(res.attempts.map((a) => [a.round, a.status])).toEqual([
       [0, 'failed'],
       [1, 'ok'],
     ]);
-  });
-
-  it('uses the backoff when it is longer than retry-after', async () => {
-    const log: CallLog = [];
-    const only = new TestBackend('only', [model('m')], log).failNext({ kind: 'overloaded', retryAfterMs: 10 });
-    const w = world({ backends: [only], plan: [{ provider: 'only', model: 'm' }], options: { retry: { baseMs: 1_000 } }, random: 0.99 });
-    await w.router.generate(ask(), ctx());
-    expect(w.waits).toEqual([990]);
   });
 
   it('fails at once, saying when to retry, when retry-after is past the deadline', async () => {

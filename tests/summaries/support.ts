@@ -13,21 +13,15 @@ import { PromptConfigStore } from '../../src/prompts/prompt-config-store.ts';
 import { createPromptResolver, type PromptResolver } from '../../src/prompts/resolver.ts';
 import { SnapshotCache } from '../../src/prompts/snapshot-cache.ts';
 import { KyselySnapshotStore } from '../../src/prompts/snapshot-store.ts';
-import {
-  ProviderError,
-  estimateTokens,
-  type GenerateRequest,
-  type GenerateResponse,
-  type ModelInfo,
-  type Provider,
-  type StreamEvent,
-} from '../../src/llm/provider-spec/contract.ts';
+import { ProviderError, estimateTokens } from '../../src/llm/provider-spec/contract.ts';
+import type { GenerateRequest, GenerateResponse, ModelInfo, Provider, StreamEvent } from '../../src/llm/provider-spec/contract.ts';
 import { systemClock } from '../../src/resilience/clock.ts';
 import { findModel } from '../../src/llm/router/targets.ts';
 import { createRouter, type Router } from '../../src/llm/router/router.ts';
 import { createSpendGuard } from '../../src/llm/router/spend-guard.ts';
 import type { RouterOptions } from '../../src/llm/router/options.ts';
 import type { Target, Task, UsageRecord } from '../../src/llm/router/types.ts';
+import { textMessage } from '../helpers/conversation-messages.ts';
 import { silentLogger } from '../helpers/databases.ts';
 
 export async function bundledResolver(db: DatabaseHandle['db'], dir = 'prompts'): Promise<PromptResolver> {
@@ -193,7 +187,7 @@ export const quietLogger: PluginLogger & { warnings: object[] } = {
 export interface TestRouter {
   router: Router;
   usage: UsageRecord[];
-  /** What the lead wires from the plan and the providers' model lists. */
+  /** What the service derives from the plan and the providers' model lists. */
   contextWindowFor(task: Task, guildId: string | undefined): number;
 }
 
@@ -236,19 +230,7 @@ const people: Author[] = [
 
 export function messageAt(index: number, content: string, extra: Partial<Message> = {}): Message {
   const id = String(1_200_000_000_000_000_000n + BigInt(index));
-  return {
-    id,
-    author: people[index % people.length]!,
-    timestamp: T0 + index * 60_000,
-    content,
-    attachments: [],
-    embeds: [],
-    stickers: [],
-    reactions: [],
-    mentions: [],
-    jumpUrl: `https://discord.com/channels/${GUILD}/${CHANNEL}/${id}`,
-    ...extra,
-  };
+  return textMessage(id, people[index % people.length]!, T0 + index * 60_000, content, { jumpUrl: `https://discord.com/channels/${GUILD}/${CHANNEL}/${id}`, ...extra });
 }
 
 export function conversationOf(messages: Message[]): Conversation {

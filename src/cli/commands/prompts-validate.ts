@@ -30,10 +30,6 @@ export const promptsValidateCommand: CliCommand = {
   run,
 };
 
-export default promptsValidateCommand;
-
-type Format = 'text' | 'github';
-
 async function run(ctx: CliContext): Promise<number> {
   let parsed;
   try {

@@ -50,8 +50,6 @@ export function createSummarizeCommand(buildDeps: BuildEngine): CliCommand {
 
 export const summarizeCommand: CliCommand = createSummarizeCommand(buildEngine);
 
-export default summarizeCommand;
-
 interface Parsed {
   file: string;
   type?: string;
@@ -204,7 +202,7 @@ function limitCut(prepared: PreparedConversation, args: { since?: number; limit?
 }
 
 /** `prompt: default bundled:summaries/default/brief.md · provider: local/local-extractive · 120 messages in 1 chunk · $0.0000` */
-export function footer(result: SummaryResult): string {
+function footer(result: SummaryResult): string {
   const parts = [
     `prompt: ${promptSource(result)}`,
     `provider: ${result.provider}/${result.model}`,

@@ -23,7 +23,7 @@ export interface ExportHeader {
   declaredMessageCount?: number;
 }
 
-export interface ExportReaderOptions {
+interface ExportReaderOptions {
   maxMessages: number;
   source?: string | undefined;
   /** Receives each raw message in file order; may throw an ImportError. */

@@ -12,7 +12,7 @@ import { ImportError } from '../import-error.ts';
  *   parser accumulates a whole value in memory before handing it over: one
  *   hostile 2 GB string would otherwise exhaust the heap.
  */
-export interface ByteGuardOptions {
+interface ByteGuardOptions {
   /** Largest string value, or run of bytes between strings, allowed. */
   maxRunBytes: number;
   /** Label for error messages (usually the file name). */

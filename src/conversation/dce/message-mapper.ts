@@ -19,14 +19,14 @@ import type { JsonObject, JsonValue } from './value-assembler.ts';
 
 export type WarningCode = 'naive-timestamp' | 'unknown-author' | 'invalid-author-id';
 
-export interface MapperSink {
+interface MapperSink {
   warn(code: WarningCode, messageIndex: number, message: string): void;
   /** Names the export reveals for ids, collected for mention rendering. */
   nameUser(id: string, displayName: string): void;
   nameRole(id: string, name: string): void;
 }
 
-export type MapOutcome =
+type MapOutcome =
   /** `replyChannelId`: the channel of the message replied to, when the export names it. */
   | { kind: 'message'; message: Message; replyChannelId?: string }
   | { kind: 'skipped'; id: string; reason: string };

@@ -20,7 +20,7 @@ export interface JsonToken {
   value?: string | boolean | null;
 }
 
-export interface AssemblyLimits {
+interface AssemblyLimits {
   maxDepth: number;
   /** Tokens kept (skipped parts do not count). */
   maxTokens: number;

@@ -9,7 +9,7 @@ import { openSecretModal, requireSecretStorage, storeSecret } from '../shared/se
 import { requireAiAdmin } from './access.ts';
 import { PROVIDER_NAME, keyModalId, parseKeyModalId } from './custom-ids.ts';
 
-export const KEY_INPUT_ID = 'key';
+const KEY_INPUT_ID = 'key';
 /** GuildKeys accepts 8 to 512 printable characters; the form says so up front. */
 const MIN_LENGTH = 8;
 const MAX_LENGTH = 512;

@@ -5,7 +5,7 @@ import { deferOnce } from '../respond.ts';
 import { requireAiAdmin } from './access.ts';
 import { usageEmbed } from './usage-report.ts';
 
-export const USAGE_DAYS = 30;
+const USAGE_DAYS = 30;
 
 /** `/ai-config usage`: today and the last 30 days. */
 export async function runUsage(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {

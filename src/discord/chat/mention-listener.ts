@@ -113,7 +113,7 @@ function mentionsBot(message: Message, botId: string): boolean {
 }
 
 /** The question without the bot's mention, other mentions shown as names; undefined when not addressed to the bot. */
-export function questionOf(message: Message, botId: string): string | undefined {
+function questionOf(message: Message, botId: string): string | undefined {
   if (!mentionsBot(message, botId)) return undefined;
   const stripped = message.content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ');
   return cleanContent(stripped, message.channel).replace(/[ \t]+/g, ' ').trim();

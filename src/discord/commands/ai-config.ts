@@ -23,7 +23,7 @@ import { runSubcommand, type SubcommandHandler } from '../shared/subcommands.ts'
 const MAX_BUDGET_USD = 1_000_000;
 
 /** The registered shape of /ai-config (Manage Server by default, servers only). */
-export function aiConfigDefinition(): SlashCommandBuilder {
+function aiConfigDefinition(): SlashCommandBuilder {
   const builder = adminCommandBuilder(COMMAND_NAME, "Manage this server's language-model providers, API keys, budget and usage");
   const providerOption = (description: string) => (o: SlashCommandStringOption) =>
     o.setName('provider').setDescription(description).setRequired(true).setAutocomplete(true).setMaxLength(63);

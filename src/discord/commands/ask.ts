@@ -26,10 +26,10 @@ import {
   threadNameFor,
 } from '../chat/conversation.ts';
 
-export const ASK_COMMAND = 'ask';
-export const MAX_QUESTION_CHARS = 4_000;
+const ASK_COMMAND = 'ask';
+const MAX_QUESTION_CHARS = 4_000;
 
-export function askDefinition(): SlashCommandBuilder {
+function askDefinition(): SlashCommandBuilder {
   const builder = new SlashCommandBuilder().setName(ASK_COMMAND).setDescription('Ask the bot; the conversation continues in a thread').setContexts(InteractionContextType.Guild);
   builder.addSubcommand((s) =>
     s

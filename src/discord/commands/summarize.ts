@@ -41,9 +41,9 @@ import { askerName, routingOptions, summaryRequest, type RoutingOptions, type Su
 import type { Visibility } from '../visibility/audience.ts';
 import { privateBecause, visibleToAudienceOf } from '../visibility/shown-to.ts';
 
-export const SUMMARIZE_COMMAND = 'summarize';
-export const MAX_MESSAGES = 10_000;
-export const DEFAULT_MESSAGES = 100;
+const SUMMARIZE_COMMAND = 'summarize';
+const MAX_MESSAGES = 10_000;
+const DEFAULT_MESSAGES = 100;
 
 export function summarizeDefinition(): SlashCommandBuilder {
   const builder = new SlashCommandBuilder()

@@ -76,20 +76,3 @@ export function embedLength(embed: APIEmbed): number {
     (embed.fields ?? []).reduce((sum, f) => sum + f.name.length + f.value.length, 0)
   );
 }
-
-/**
- * The embeds of one message: at most 10, and together within 6,000
- * characters. Embeds that do not fit are left out (callers send them in a
- * follow-up when they matter); the count of those left out is returned.
- */
-export function fitEmbeds(embeds: readonly APIEmbed[]): { embeds: APIEmbed[]; leftOut: number } {
-  const kept: APIEmbed[] = [];
-  let total = 0;
-  for (const embed of embeds) {
-    const length = embedLength(embed);
-    if (kept.length >= DiscordLimits.embeds || total + length > DiscordLimits.embedTotal) break;
-    kept.push(embed);
-    total += length;
-  }
-  return { embeds: kept, leftOut: embeds.length - kept.length };
-}

@@ -19,7 +19,7 @@ export function truncate(text: string, max: number, marker = '…'): string {
 const FENCE = '```';
 
 /** Breaks every run of three or more backticks with zero-width spaces, so it cannot open or close a block. */
-export function defuseFences(text: string): string {
+function defuseFences(text: string): string {
   return text.replace(/`{3,}/g, (run) => run.split('').join('\u200b'));
 }
 

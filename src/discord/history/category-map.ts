@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 
-export const CATEGORY_MAP_KEY = 'categoryMap';
+const CATEGORY_MAP_KEY = 'categoryMap';
 
 /** What a prompt category may look like (the segment shape prompt routes accept). */
 export const PROMPT_CATEGORY = /^[a-z0-9_-]{1,100}$/;

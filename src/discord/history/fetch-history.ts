@@ -11,7 +11,7 @@
 import { compareSnowflakes } from '../../conversation/snowflake.ts';
 import type { ReadEnd } from '../../summaries/history-cut.ts';
 
-export const PAGE_SIZE = 100;
+const PAGE_SIZE = 100;
 
 /** What paging needs of a message. */
 export interface HistoryItem {

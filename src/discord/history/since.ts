@@ -8,7 +8,7 @@ import { DurationError, parseDuration } from '../../conversation/duration.ts';
 import { isSnowflake } from '../../conversation/snowflake.ts';
 import { UserFacingError } from '../errors.ts';
 
-export const MAX_SINCE_MS = 14 * 24 * 3_600_000;
+const MAX_SINCE_MS = 14 * 24 * 3_600_000;
 
 export type SinceBoundary =
   | { kind: 'duration'; sinceMs: number; durationMs: number }
@@ -24,7 +24,7 @@ export function parseSince(text: string, now: number): SinceBoundary {
     if (match === null) {
       throw new UserFacingError('`since` takes a message link like https://discord.com/channels/<server>/<channel>/<message> (from "Copy Message Link"), or a duration like 2h.');
     }
-    const [, guildId, channelId, messageId] = match as unknown as [string, string, string, string];
+    const [, guildId = '', channelId = '', messageId = ''] = match;
     if (guildId === '@me' || !isSnowflake(channelId) || !isSnowflake(messageId)) {
       throw new UserFacingError('That message link does not point to a message on this server.');
     }

@@ -74,7 +74,7 @@ function contentOf(message: DiscordMessage): string {
  * what the client knows: the messages' own mention lists and the guild's
  * cached members, channels and roles. Only referenced ids are listed.
  */
-export function nameDirectory(messages: readonly DiscordMessage[], guild: Guild | null, memberName: (userId: string) => string | undefined): NameDirectory {
+function nameDirectory(messages: readonly DiscordMessage[], guild: Guild | null, memberName: (userId: string) => string | undefined): NameDirectory {
   const users: Record<string, string> = {};
   const channels: Record<string, string> = {};
   const roles: Record<string, string> = {};

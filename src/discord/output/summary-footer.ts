@@ -6,7 +6,7 @@ import { shortSha } from '../format/text.ts';
  * for a guild repository (marked when served from a stale snapshot),
  * `bundled:path` for the bot's own prompts, `fallback` for the compiled-in one.
  */
-export function promptSource(prompt: PromptReport): string {
+function promptSource(prompt: PromptReport): string {
   switch (prompt.level) {
     case 'custom':
     case 'cached': {
@@ -21,7 +21,7 @@ export function promptSource(prompt: PromptReport): string {
 }
 
 /** "$0.0042", "$1.25", "$0". */
-export function formatCost(usd: number): string {
+function formatCost(usd: number): string {
   if (!(usd > 0)) return '$0';
   if (usd < 0.0001) return '<$0.0001';
   return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;

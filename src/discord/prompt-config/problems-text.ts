@@ -3,7 +3,7 @@ import type { Problem } from '../../prompts/types.ts';
 import { boundedCodeLines } from '../format/text.ts';
 
 /** Errors before warnings, each group in the order the engine reported it. */
-export function errorsFirst(problems: readonly Problem[]): Problem[] {
+function errorsFirst(problems: readonly Problem[]): Problem[] {
   return [...problems.filter((p) => p.severity === 'error'), ...problems.filter((p) => p.severity !== 'error')];
 }
 

@@ -10,7 +10,7 @@ import { openSecretModal, requireSecretStorage, storeSecret } from '../shared/se
 import { requireGuildAdmin } from './access.ts';
 import { customId } from './custom-ids.ts';
 
-export const TOKEN_INPUT_ID = 'token';
+const TOKEN_INPUT_ID = 'token';
 const MIN_LENGTH = 20;
 const MAX_LENGTH = 255;
 const LOCKED = 'a token cannot be saved';
@@ -32,7 +32,7 @@ export async function openTokenModal(interaction: ChatInputCommandInteraction, c
 }
 
 /** Why a value cannot be a token, or undefined when its shape is plausible. Never repeats the value. */
-export function tokenShapeProblem(value: string): string | undefined {
+function tokenShapeProblem(value: string): string | undefined {
   if (value.length < MIN_LENGTH || value.length > MAX_LENGTH) {
     return `That does not look like a GitHub token: it has ${value.length} characters, and tokens have ${MIN_LENGTH} to ${MAX_LENGTH}.`;
   }

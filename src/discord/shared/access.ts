@@ -36,7 +36,7 @@ export function adminCheck(scope: AdminScope): AdminCheck {
   };
 }
 
-export function hasManageGuild(interaction: RepliableInteraction | AutocompleteInteraction): boolean {
+function hasManageGuild(interaction: RepliableInteraction | AutocompleteInteraction): boolean {
   return interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild, true) === true;
 }
 

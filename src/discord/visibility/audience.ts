@@ -101,8 +101,8 @@ export type Visibility = { visible: true } | { visible: false; why: HiddenReason
  * admin controls roles and overwrites): tens of milliseconds at most, see
  * `npm run bench -- visibility`.
  */
-export const MAX_ROLE_COMBINATIONS = 4_096;
-export const MAX_CHECKS = 500_000;
+const MAX_ROLE_COMBINATIONS = 4_096;
+const MAX_CHECKS = 500_000;
 
 export function audienceContained(question: VisibilityQuestion): Visibility {
   const { guild, destination, source } = question;

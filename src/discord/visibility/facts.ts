@@ -8,7 +8,7 @@
 import { ChannelType, OverwriteType, type Guild, type GuildBasedChannel, type ThreadChannel } from 'discord.js';
 import type { ChannelFacts, GuildFacts, OverwriteFacts, PlaceFacts, ThreadMembership } from './audience.ts';
 
-export const MAX_MEMBERSHIP_LOOKUPS = 25;
+const MAX_MEMBERSHIP_LOOKUPS = 25;
 
 export function guildFacts(guild: Guild): GuildFacts {
   return {
@@ -24,7 +24,7 @@ export function botsOf(guild: Guild): string[] {
   return [...new Set(guild.roles.cache.filter((role) => role.tags?.botId !== undefined).map((role) => role.tags!.botId!))];
 }
 
-export function channelFacts(channel: GuildBasedChannel): ChannelFacts | undefined {
+function channelFacts(channel: GuildBasedChannel): ChannelFacts | undefined {
   if (channel.isThread() || !('permissionOverwrites' in channel)) return undefined;
   const permissionOverwrites: OverwriteFacts[] = channel.permissionOverwrites.cache.map((o) => ({
     id: o.id,

@@ -14,7 +14,7 @@ import { PluginConfigError, typeName } from './problems.ts';
 import { parseYamlSource } from './yaml-source.ts';
 import { ROUTED_TASKS, type RoutedTask } from './tasks.ts';
 
-export const MAX_CONFIG_BYTES = 256 * 1024;
+const MAX_CONFIG_BYTES = 256 * 1024;
 export const BUILT_IN_CONFIG_FILE = '<built-in defaults>';
 
 export { ROUTED_TASKS, type RoutedTask };
@@ -83,7 +83,6 @@ export const pluginsConfigSchema = z
 
 export type PluginsConfig = z.output<typeof pluginsConfigSchema>;
 export type RouterConfig = PluginsConfig['router'];
-export type PluginEntryConfig = PluginsConfig['plugins'][string];
 
 /** A parsed config plus where it came from, so later checks can still point at lines. */
 export interface ConfigDocument {

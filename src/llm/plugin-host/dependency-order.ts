@@ -4,12 +4,12 @@
  * a cycle (spelled out as `a → b → a`).
  */
 
-export interface DependencyNode {
+interface DependencyNode {
   name: string;
   requires: readonly string[];
 }
 
-export interface DependencyOrder {
+interface DependencyOrder {
   /** Every node, dependencies first; ties keep the input order. */
   order: string[];
   /** Nodes that cannot load, with the reason. Dependents of these are not listed: they fail when loaded. */

@@ -10,7 +10,7 @@ import type { YamlSource } from './yaml-source.ts';
 
 type Issue = z.core.$ZodIssue;
 
-export interface DescribeOptions {
+interface DescribeOptions {
   /**
    * Whether offending values may be quoted. Manifests are code and safe to
    * echo; the config file may hold substituted secrets, so only types are named.
@@ -30,7 +30,7 @@ export function issuesToProblems(
   });
 }
 
-export function fieldName(path: readonly PropertyKey[]): string {
+function fieldName(path: readonly PropertyKey[]): string {
   return path.map(String).join('.');
 }
 

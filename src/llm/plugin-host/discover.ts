@@ -11,7 +11,7 @@ import { MAX_MANIFEST_BYTES, parseManifest } from './manifest.ts';
 import type { ConfigProblem } from './problems.ts';
 import { PluginConfigError } from './problems.ts';
 
-export const MANIFEST_FILE = 'plugin.yaml';
+const MANIFEST_FILE = 'plugin.yaml';
 
 export interface DiscoveredPlugin {
   /** The folder name (equals `manifest.name` when the manifest is valid). */
@@ -24,7 +24,7 @@ export interface DiscoveredPlugin {
   problems: ConfigProblem[];
 }
 
-export interface DiscoverOptions {
+interface DiscoverOptions {
   pluginsDir: string;
   /** File names in messages are relative to this directory. */
   displayRoot: string;

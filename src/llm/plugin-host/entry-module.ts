@@ -9,9 +9,10 @@ import { pathToFileURL } from 'node:url';
 import type { PluginFactory, PluginInstance, PluginManifest } from './types.ts';
 import { PLUGIN_NAME_PATTERN } from './manifest.ts';
 import { PROVIDER_SPECIFICATION_VERSION, SUPPORTED_PROVIDER_SPECIFICATIONS } from '../provider-spec/contract.ts';
+import { describeError } from '../../log/error-message.ts';
 
 /** Resolves the entry (following symlinks) and refuses anything outside the plugin folder. */
-export async function resolveEntry(pluginDir: string, manifest: PluginManifest): Promise<string> {
+async function resolveEntry(pluginDir: string, manifest: PluginManifest): Promise<string> {
   const root = await realpath(pluginDir);
   let entry: string;
   try {
@@ -96,7 +97,3 @@ function functionField(owner: Record<string, unknown>, field: string, ownerName:
   if (typeof owner[field] !== 'function') throw new Error(`${ownerName}.${field} must be a function`);
 }
 
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`;
-  return String(error);
-}

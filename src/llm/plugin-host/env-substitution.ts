@@ -38,7 +38,7 @@ export function substituteEnvironment(source: YamlSource, env: Environment): Con
   return problems;
 }
 
-export function substitute(text: string, env: Environment): { text: string; problems: string[] } {
+function substitute(text: string, env: Environment): { text: string; problems: string[] } {
   const problems: string[] = [];
   const out = text.replace(REFERENCE, (match: string, body: string | undefined) => {
     if (match === '$${') return '${';

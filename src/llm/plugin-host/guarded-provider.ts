@@ -9,14 +9,14 @@
  */
 import type { GenerateRequest, GenerateResponse, Provider, ProviderHealth, StreamEvent } from '../provider-spec/contract.ts';
 import { ProviderError } from '../provider-spec/contract.ts';
-import { describeError } from './entry-module.ts';
+import { describeError } from '../../log/error-message.ts';
 
-export interface InFlightTracker {
+interface InFlightTracker {
   enter(): void;
   leave(): void;
 }
 
-export interface ProviderGuardOptions {
+interface ProviderGuardOptions {
   crashThreshold: number;
   healthTimeoutMs: number;
   track: InFlightTracker;
@@ -97,7 +97,7 @@ export function guardProvider(inner: Provider, options: ProviderGuardOptions): P
 }
 
 /** A health probe that cannot hang the status page or throw into it. */
-export async function boundedHealth(provider: Provider, timeoutMs: number): Promise<ProviderHealth> {
+async function boundedHealth(provider: Provider, timeoutMs: number): Promise<ProviderHealth> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<ProviderHealth>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, detail: `health check did not answer within ${timeoutMs} ms` }), timeoutMs);

@@ -41,7 +41,7 @@ export interface PluginHostOptions {
 }
 
 /** One consistent view of the plugins, kept open until released. */
-export interface PluginLease {
+interface PluginLease {
   readonly router: ResolvedRouterConfig;
   getProvider(name: string): Provider | undefined;
   isHealthy(providerName: string): boolean | undefined;

@@ -7,7 +7,8 @@
 import type { Environment } from './env-substitution.ts';
 import type { PluginContext, PluginLogger, PluginManifest } from './types.ts';
 import { orderByDependencies } from './dependency-order.ts';
-import { checkInstance, describeError, importFactory } from './entry-module.ts';
+import { checkInstance, importFactory } from './entry-module.ts';
+import { describeError } from '../../log/error-message.ts';
 import { guardProvider } from './guarded-provider.ts';
 import { PluginLifecycle } from './lifecycle.ts';
 import type { LoadPlan } from './plan.ts';
@@ -15,7 +16,7 @@ import type { LoadedPlugin } from './plugin-set.ts';
 import { PluginSet } from './plugin-set.ts';
 import { formatProblem } from './problems.ts';
 
-export interface LoaderOptions {
+interface LoaderOptions {
   env: Environment;
   logger: PluginLogger;
   /** Unexpected (non-ProviderError) exceptions in a row before a provider plugin is taken out of service. */

@@ -76,7 +76,7 @@ const defaultRoute = z
   })
   .strict();
 
-export const manifestSchema = z
+const manifestSchema = z
   .object({
     name: pluginName,
     version: z.string().regex(SEMVER_PATTERN, 'must be a semantic version such as 1.0.0'),
@@ -133,7 +133,7 @@ export function matchesType(value: unknown, type: (typeof configFieldTypes)[numb
   }
 }
 
-export type ManifestResult = { ok: true; manifest: PluginManifest } | { ok: false; problems: ConfigProblem[] };
+type ManifestResult = { ok: true; manifest: PluginManifest } | { ok: false; problems: ConfigProblem[] };
 
 /**
  * Parses and validates one manifest. `folderName` is the plugin folder's

@@ -7,7 +7,6 @@ import type { Provider } from '../provider-spec/contract.ts';
 import type { Hooks, PluginInstance, PluginKind, PluginLogger, PluginManifest, PluginRole, RequestProcessor } from './types.ts';
 import type { PluginLifecycle, PluginState } from './lifecycle.ts';
 import type { ResolvedRouterConfig } from './plan.ts';
-import { describeError } from './entry-module.ts';
 
 export interface LoadedPlugin {
   name: string;
@@ -147,7 +146,7 @@ export class PluginSet {
       try {
         await close.call(plugin.instance);
       } catch (error) {
-        this.logger.warn({ plugin: plugin.name, err: describeError(error) }, 'plugin close failed');
+        this.logger.warn({ plugin: plugin.name, err: error }, 'plugin close failed');
       }
     }
     this.#resolveClosed?.();

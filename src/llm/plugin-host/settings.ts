@@ -7,7 +7,7 @@ import type { PluginManifest } from './types.ts';
 import { matchesType } from './manifest.ts';
 import { typeName } from './problems.ts';
 
-export interface SettingProblem {
+interface SettingProblem {
   /** The setting's name, or undefined for a problem with the whole block. */
   setting?: string;
   message: string;

@@ -31,7 +31,7 @@ import type { RoutedTask } from './tasks.ts';
 
 export type PluginKind = 'provider' | 'processor' | 'hooks';
 
-export type ConfigFieldType = 'string' | 'number' | 'boolean' | 'array' | 'object';
+type ConfigFieldType = 'string' | 'number' | 'boolean' | 'array' | 'object';
 
 export interface ConfigFieldSpec {
   type: ConfigFieldType;

@@ -19,7 +19,7 @@ export function modelConfigSchema(options: { pricesRequired: boolean }) {
   });
 }
 
-export type ModelConfig = z.output<ReturnType<typeof modelConfigSchema>>;
+type ModelConfig = z.output<ReturnType<typeof modelConfigSchema>>;
 
 /** The configured `models`, or a copy of the plugin's defaults when none are configured. */
 export function modelsFromConfig(models: readonly ModelConfig[] | undefined, defaults: readonly ModelInfo[]): ModelInfo[] {

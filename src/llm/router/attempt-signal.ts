@@ -4,7 +4,7 @@
  * attempt, and `firedBy` says which, so a timeout (try elsewhere) is told
  * apart from the caller leaving (stop).
  */
-export type AttemptPhase = 'connect' | 'firstToken' | 'attempt' | 'deadline';
+type AttemptPhase = 'connect' | 'firstToken' | 'attempt' | 'deadline';
 
 const PHASE_WORDS: Record<AttemptPhase, string> = {
   connect: 'no response',

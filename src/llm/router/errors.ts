@@ -1,7 +1,7 @@
 import type { ProviderError } from '../provider-spec/contract.ts';
 import type { AttemptRecord } from './types.ts';
 
-export type RouterErrorKind =
+type RouterErrorKind =
   /** Every target's circuit is open: nothing was called. */
   | 'unavailable'
   /** Targets were called and all failed, retries included. */

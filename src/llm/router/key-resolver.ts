@@ -5,7 +5,7 @@
  */
 import type { KeyResolution, KeyResolver } from './types.ts';
 
-export interface KeySources {
+interface KeySources {
   /** The guild's own key for a provider, from the vault. */
   guildKey(provider: string, guildId: string): string | undefined | Promise<string | undefined>;
   /** The operator's key for a provider, from the environment. */

@@ -32,16 +32,16 @@ export interface RouterOptions {
   hookTimeoutMs?: number;
 }
 
-export const DEFAULT_TIMEOUTS: TimeoutSettings = {
+const DEFAULT_TIMEOUTS: TimeoutSettings = {
   connectMs: 15_000,
   firstTokenMs: 45_000,
   attemptMs: 120_000,
   totalMs: 180_000,
 };
 
-export const DEFAULT_RETRY: RetrySettings = { rounds: 2, baseMs: 500, maxMs: 8_000 };
+const DEFAULT_RETRY: RetrySettings = { rounds: 2, baseMs: 500, maxMs: 8_000 };
 
-export interface ResolvedOptions {
+interface ResolvedOptions {
   timeouts: ReadonlyMap<Task, TimeoutSettings>;
   retry: RetrySettings;
   breaker: BreakerSettings;

@@ -7,7 +7,7 @@ import type { Clock } from '../../resilience/clock.ts';
 import { RouterRefusal, describeWhen } from './errors.ts';
 import { TokenBuckets, type BucketSettings } from './token-bucket.ts';
 
-/** Where spend lives; the lead wires a database implementation. */
+/** Where spend lives (the database in the service, memory in tests). */
 export interface SpendStore {
   /** USD spent by the guild since the last UTC midnight before `now`. */
   spentToday(guildId: string, now: number): Promise<number>;

@@ -1,7 +1,7 @@
 import type { ModelInfo } from '../provider-spec/contract.ts';
 import type { ProviderRegistry, Target, TaskRequest } from './types.ts';
 
-export interface OrderedTargets {
+interface OrderedTargets {
   targets: readonly Target[];
   /** Why a prompt's preference was not followed, when it was not. */
   preferredIgnored?: string;

@@ -5,7 +5,7 @@ export interface BucketSettings {
   refillPerSecond: number;
 }
 
-export type TakeResult = { ok: true } | { ok: false; availableAt: number };
+type TakeResult = { ok: true } | { ok: false; availableAt: number };
 
 interface Bucket {
   tokens: number;

@@ -22,7 +22,7 @@ import { findModel } from './targets.ts';
 import type { KeyResolver, ProviderRegistry, SkipReason } from './types.ts';
 import { messageOf } from '../../log/error-message.ts';
 
-export interface WalkerDeps {
+interface WalkerDeps {
   providers: ProviderRegistry;
   keys: KeyResolver;
   breakers: BreakerBank;
@@ -36,9 +36,9 @@ export interface WalkerDeps {
 }
 
 /** One attempt at a candidate: resolves with what the entry point needs, throws what the provider threw. */
-export type Attempt<T> = (c: Candidate, signal: AttemptSignal) => Promise<T>;
+type Attempt<T> = (c: Candidate, signal: AttemptSignal) => Promise<T>;
 
-export interface TargetWalker {
+interface TargetWalker {
   /** The first target that answers, or a RouterError explaining why none did. */
   run<T>(call: CallState, attempt: Attempt<T>): Promise<Won<T>>;
   /** Normalises whatever an attempt threw, using the attempt's own signal to tell timeouts from the caller leaving. */

@@ -38,18 +38,14 @@ export interface InstallationLink {
 }
 
 /** A guild may link this many installations; more is a misuse, not a setup. */
-export const MAX_LINKS_PER_GUILD = 20;
+const MAX_LINKS_PER_GUILD = 20;
 
 export class InstallationLinkStore {
-  private readonly db: Kysely<Database>;
-
   static over(db: Kysely<Database>): InstallationLinkStore {
     return new InstallationLinkStore(db);
   }
 
-  private constructor(db: Kysely<Database>) {
-    this.db = db;
-  }
+  private constructor(private readonly db: Kysely<Database>) {}
 
   /**
    * Links (or re-links, refreshing who and when) an installation to a guild.
@@ -65,9 +61,7 @@ export class InstallationLinkStore {
         .execute();
       const id = String(link.installationId);
       if (!existing.some((row) => row.installation_id === id) && existing.length >= MAX_LINKS_PER_GUILD) return false;
-      const row = {
-        guild_id: link.guildId,
-        installation_id: id,
+      const linked = {
         account_login: link.accountLogin,
         account_type: link.accountType,
         linked_by_discord_user: link.linkedByDiscordUser,
@@ -76,16 +70,8 @@ export class InstallationLinkStore {
       };
       await tx
         .insertInto('github_app_links')
-        .values(row)
-        .onConflict((c) =>
-          c.columns(['guild_id', 'installation_id']).doUpdateSet({
-            account_login: row.account_login,
-            account_type: row.account_type,
-            linked_by_discord_user: row.linked_by_discord_user,
-            linked_by_github_login: row.linked_by_github_login,
-            linked_at: row.linked_at,
-          }),
-        )
+        .values({ guild_id: link.guildId, installation_id: id, ...linked })
+        .onConflict((c) => c.columns(['guild_id', 'installation_id']).doUpdateSet(linked))
         .execute();
       return true;
     });

@@ -7,7 +7,7 @@ export interface BreakerRegistry {
 }
 
 /** Defaults for GitHub repositories: 5 outage failures within a minute open the circuit for 30 s. */
-export const defaultRepoBreakerOptions: CircuitBreakerOptions = {
+const defaultRepoBreakerOptions: CircuitBreakerOptions = {
   failureThreshold: 5,
   failureWindowMs: 60_000,
   coolDownMs: 30_000,

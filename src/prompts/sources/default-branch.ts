@@ -2,7 +2,7 @@ import type { Octokit } from 'octokit';
 import type { GitHubCredentials } from './credentials.ts';
 import { isHttpFailure, type RequestCounter } from './github-http.ts';
 
-export interface DefaultBranchLookup {
+interface DefaultBranchLookup {
   octokit: Octokit;
   /** The same credentials that will read the repository: another view could name another branch, or leak that a private repository exists. */
   credentials: GitHubCredentials;
@@ -13,7 +13,7 @@ export interface DefaultBranchLookup {
 }
 
 /** `GET /repos/{owner}/{repo}` → `default_branch`; undefined when GitHub does not show it (the caller picks a fallback). */
-export async function lookupDefaultBranch(lookup: DefaultBranchLookup): Promise<string | undefined> {
+async function lookupDefaultBranch(lookup: DefaultBranchLookup): Promise<string | undefined> {
   const signal = AbortSignal.timeout(lookup.timeoutMs);
   try {
     const authorization = await lookup.credentials.getAuthHeader(signal);

@@ -7,7 +7,7 @@ import { defaultGitHubApiUrl, isHttpFailure, isTimeoutError, networkReason, sile
 import { repoKey } from './repo-url.ts';
 import { SourceError } from './source.ts';
 
-export interface GitHubAppAuthOptions {
+interface GitHubAppAuthOptions {
   appId: string | number;
   /** The App's PEM private key. Kept inside octokit's App; never logged. */
   privateKey: string;

@@ -13,7 +13,7 @@ export interface GitHubLog {
 
 export const silentLog: GitHubLog = { warn: () => undefined, error: () => undefined };
 
-export interface GitHubClientOptions {
+interface GitHubClientOptions {
   /** REST root: https://api.github.com, `https://ghe.example/api/v3`, or an emulator. */
   baseUrl?: string;
   userAgent?: string;
@@ -45,7 +45,7 @@ export function stripTrailingSlash(url: string): string {
 export type HeaderBag = Record<string, string | number | undefined>;
 
 /** The fields of an HTTP failure the classifiers need; octokit's RequestError has this shape. */
-export interface HttpFailure {
+interface HttpFailure {
   status: number;
   response?: { headers: HeaderBag; data?: unknown };
 }
@@ -68,7 +68,7 @@ export function header(headers: HeaderBag | undefined, name: string): string | u
  * 403/429 that mentions a rate limit without saying how long (GitHub asks to
  * wait at least a minute then). Undefined when the answer is not a limit.
  */
-export function rateLimitedUntil(status: number, headers: HeaderBag | undefined, message: string, now: number): number | undefined {
+function rateLimitedUntil(status: number, headers: HeaderBag | undefined, message: string, now: number): number | undefined {
   if (status !== 403 && status !== 429) return undefined;
   const retryAfter = parseRetryAfter(header(headers, 'retry-after'), now);
   if (retryAfter !== undefined) return now + Math.max(retryAfter, 1000);

@@ -7,7 +7,7 @@ export interface LinkedInstallations {
   installationsOf(guildId: string): Promise<ReadonlySet<number>>;
 }
 
-export interface LinkedAppCredentialsInput {
+interface LinkedAppCredentialsInput {
   app: GitHubAppAuth;
   links: LinkedInstallations;
   guildId: string;

@@ -8,7 +8,7 @@ import { SnapshotCollector } from './snapshot-collector.ts';
 import type { FetchOutcome, FetchRequest, PromptSource, SourceLimits } from './source.ts';
 import { SourceError } from './source.ts';
 
-export interface LocalDirSourceOptions {
+interface LocalDirSourceOptions {
   /** The repository's root directory. */
   dir: string;
   limits: SourceLimits;
@@ -95,7 +95,7 @@ export async function readDirectorySnapshot(
 }
 
 /** sha256 over the sorted paths and contents, hex, first 40 characters (the width of a Git SHA). */
-export function contentHash(files: ReadonlyMap<string, Uint8Array>): string {
+function contentHash(files: ReadonlyMap<string, Uint8Array>): string {
   const hash = createHash('sha256');
   const paths = [...files.keys()].sort();
   for (const path of paths) {

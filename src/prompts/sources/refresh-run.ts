@@ -13,7 +13,7 @@ export interface RetryPolicy {
   random: () => number;
 }
 
-export interface RefreshRunOptions {
+interface RefreshRunOptions {
   gate: RateLimitGate;
   gateKey: string;
   clock: Clock;

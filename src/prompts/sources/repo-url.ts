@@ -1,5 +1,5 @@
 /** Where a repository lives, as an admin named it. */
-export interface RepoLocation {
+interface RepoLocation {
   /** `github.com`, or the GitHub Enterprise host (with port when one was given). */
   host: string;
   /** Web origin, e.g. `https://github.com` or `http://ghe.example:8080`. */
@@ -8,7 +8,7 @@ export interface RepoLocation {
   repo: string;
 }
 
-export type ParseRepoResult = ({ ok: true } & RepoLocation) | { ok: false; message: string };
+type ParseRepoResult = ({ ok: true } & RepoLocation) | { ok: false; message: string };
 
 const githubHosts = new Set(['github.com', 'www.github.com']);
 // GitHub logins: letters, digits, single hyphens. Enterprise instances

@@ -1,5 +1,5 @@
 /** Longest repo-relative path we accept; Git allows more, but no prompt repo needs it. */
-export const maxPathLength = 1024;
+const maxPathLength = 1024;
 
 // C0 controls and DEL: invisible in admin-facing messages and a classic
 // source of confusion (e.g. a name ending in "\r").

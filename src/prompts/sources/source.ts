@@ -63,7 +63,7 @@ const transientKinds: ReadonlySet<SourceErrorKind> = new Set([
   'invalid-archive',
 ]);
 
-export interface SourceErrorDetails {
+interface SourceErrorDetails {
   /** When trying again makes sense (ms since epoch, by the source's clock): rate limits and open circuits. */
   retryAt?: number;
   /** HTTP status, when one was received. */

@@ -10,7 +10,7 @@ import type { SourceLimits } from './source.ts';
 import { SourceError } from './source.ts';
 import { messageOf } from '../../log/error-message.ts';
 
-export interface ReadTarballOptions {
+interface ReadTarballOptions {
   limits: SourceLimits;
   /** Names the repository in messages, e.g. `owner/name`. */
   label: string;

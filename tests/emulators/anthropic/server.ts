@@ -8,73 +8,27 @@
  *   emu.faults.enqueue({ type: 'rate_limited', retryAfterSeconds: 7 });
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  admitRequest,
-  BodyError,
-  composeAnswer,
-  defaultResponder,
-  FaultScript,
-  inputTokens,
-  readJsonBody,
-  sendJson,
-  serveCompletion,
-  splitIntoDeltas,
-  sseFrame,
-  startHttpServer,
-  type Answer,
-  type CompletionCall,
-  type CompletionPlan,
-  type ErrorBehaviour,
-  type HttpError,
-  type KeySet,
-  type RecordedRequest,
-  type Responder,
-} from '../llm-faults.ts';
+import { admitRequest, decideCompletion, emulatorState, readRecordedBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
+import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-ant-emulator' };
 export const DEFAULT_MODELS: readonly string[] = ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-5'];
 
-export interface AnthropicEmulatorOptions {
-  /** label → key; null accepts any caller. */
-  keys?: KeySet;
-  responder?: Responder;
-  /** Model ids the server knows; others get a 404 like the real API. */
-  models?: readonly string[];
-  /** Prompts estimated above this many tokens get the context-length error without scripting. */
-  contextWindow?: number;
-}
+export type AnthropicEmulatorOptions = LlmEmulatorOptions;
 
-export interface AnthropicEmulator {
-  /** Give this to the SDK as `baseURL` (it appends `/v1/messages`). */
-  baseUrl: string;
-  faults: FaultScript;
-  /** Every request received, in order, credentials removed. */
-  readonly requests: readonly RecordedRequest[];
-  /** Only the `POST /v1/messages` calls. */
-  completions(): RecordedRequest[];
-  close(): Promise<void>;
-}
+/** `baseUrl` goes to the SDK as `baseURL` (it appends `/v1/messages`); `completions()` are the `POST /v1/messages` calls. */
+export type AnthropicEmulator = LlmEmulator;
 
 export async function start(options: AnthropicEmulatorOptions = {}): Promise<AnthropicEmulator> {
-  const keys = options.keys === undefined ? DEFAULT_KEYS : options.keys;
-  const responder = options.responder ?? defaultResponder;
-  const models = options.models ?? DEFAULT_MODELS;
-  const faults = new FaultScript();
-  const requests: RecordedRequest[] = [];
+  const { keys, models, faults, requests } = emulatorState(options, DEFAULT_KEYS, DEFAULT_MODELS);
   let counter = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const { url, auth, record } = admitRequest(req, res, signal, keys, requests);
     const requestId = `req_emu_${++counter}`;
-
-    let body: unknown;
-    try {
-      body = await readJsonBody(req);
-    } catch (err) {
-      if (!(err instanceof BodyError)) throw err;
-      return sendError(res, 400, 'invalid_request_error', err.message, requestId);
-    }
-    if (body !== undefined) record.body = body;
+    const read = await readRecordedBody(req, record);
+    if (!read.ok) return sendError(res, 400, 'invalid_request_error', read.message, requestId);
+    const body = read.body;
 
     if (!auth.ok) {
       return sendError(res, 401, 'authentication_error', 'invalid x-api-key', requestId);
@@ -109,15 +63,9 @@ export async function start(options: AnthropicEmulatorOptions = {}): Promise<Ant
       return sendError(res, 404, 'not_found_error', `model: ${parsed.model}`, requestId);
     }
 
-    const behaviour = faults.next(parsed);
-    const tokens = inputTokens(parsed);
-    if (behaviour.type === 'ok' && options.contextWindow !== undefined && tokens > options.contextWindow) {
-      const err = errorFor({ type: 'context_length', maxTokens: options.contextWindow }, tokens);
-      return sendJson(res, err.status, err.body, { 'request-id': requestId });
-    }
-    const text = behaviour.type === 'ok' && behaviour.text !== undefined ? behaviour.text : responder(parsed);
-    const answer = composeAnswer(parsed, text);
-    await serveCompletion(res, behaviour, plan(parsed, answer, `msg_emu_${counter}`, requestId), signal);
+    const decision = decideCompletion(parsed, faults, options, errorFor);
+    if (decision.kind === 'refuse') return sendJson(res, decision.error.status, decision.error.body, { 'request-id': requestId });
+    await serveCompletion(res, decision.behaviour, plan(parsed, decision.answer, `msg_emu_${counter}`, requestId), signal);
   };
 
   const server = await startHttpServer(handle);

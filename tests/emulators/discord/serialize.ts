@@ -1,17 +1,8 @@
 /** Renders stored records as the JSON Discord sends over REST and the gateway. */
 import { Permission } from './permissions.ts';
 import type { DiscordState } from './state.ts';
-import {
-  ChannelType,
-  THREAD_TYPES,
-  type ApiUser,
-  type JsonObject,
-  type StoredChannel,
-  type StoredGuild,
-  type StoredMember,
-  type StoredRole,
-  type StoredUser,
-} from './model.ts';
+import { ChannelType, THREAD_TYPES } from './model.ts';
+import type { ApiUser, JsonObject, StoredChannel, StoredGuild, StoredMember, StoredRole, StoredUser } from './model.ts';
 
 export function apiUser(user: StoredUser): ApiUser {
   return {

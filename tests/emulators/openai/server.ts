@@ -9,28 +9,8 @@
  *   fetch(`${emu.baseUrl}/chat/completions`, …)       // baseUrl ends in /v1
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  admitRequest,
-  BodyError,
-  composeAnswer,
-  defaultResponder,
-  FaultScript,
-  inputTokens,
-  readJsonBody,
-  sendJson,
-  serveCompletion,
-  splitIntoDeltas,
-  sseFrame,
-  startHttpServer,
-  type Answer,
-  type CompletionCall,
-  type CompletionPlan,
-  type ErrorBehaviour,
-  type HttpError,
-  type KeySet,
-  type RecordedRequest,
-  type Responder,
-} from '../llm-faults.ts';
+import { admitRequest, decideCompletion, emulatorState, readRecordedBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
+import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-openai-emulator' };
 export const DEFAULT_MODELS: readonly string[] = ['gpt-4o-mini', 'gpt-4.1-mini'];
@@ -38,45 +18,21 @@ export const DEFAULT_MODELS: readonly string[] = ['gpt-4o-mini', 'gpt-4.1-mini']
 /** Fixed so answers are byte-for-byte deterministic. */
 const CREATED = 1_700_000_000;
 
-export interface OpenAIEmulatorOptions {
-  /** label → key; null means no key is needed (like Ollama or a bare vLLM). */
-  keys?: KeySet;
-  responder?: Responder;
-  models?: readonly string[];
-  /** Prompts estimated above this many tokens get context_length_exceeded without scripting. */
-  contextWindow?: number;
-}
+export type OpenAIEmulatorOptions = LlmEmulatorOptions;
 
-export interface OpenAIEmulator {
-  /** Includes `/v1`, as OpenAI-compatible base URLs conventionally do. */
-  baseUrl: string;
-  faults: FaultScript;
-  readonly requests: readonly RecordedRequest[];
-  /** Only the `POST /v1/chat/completions` calls. */
-  completions(): RecordedRequest[];
-  close(): Promise<void>;
-}
+/** `baseUrl` includes `/v1`, as OpenAI-compatible base URLs conventionally do; `completions()` are the `POST /v1/chat/completions` calls. */
+export type OpenAIEmulator = LlmEmulator;
 
 export async function start(options: OpenAIEmulatorOptions = {}): Promise<OpenAIEmulator> {
-  const keys = options.keys === undefined ? DEFAULT_KEYS : options.keys;
-  const responder = options.responder ?? defaultResponder;
-  const models = options.models ?? DEFAULT_MODELS;
-  const faults = new FaultScript();
-  const requests: RecordedRequest[] = [];
+  const { keys, models, faults, requests } = emulatorState(options, DEFAULT_KEYS, DEFAULT_MODELS);
   let counter = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const { url, auth, record } = admitRequest(req, res, signal, keys, requests);
     const id = `chatcmpl-emu-${++counter}`;
-
-    let body: unknown;
-    try {
-      body = await readJsonBody(req);
-    } catch (err) {
-      if (!(err instanceof BodyError)) throw err;
-      return sendError(res, 400, { message: err.message, type: 'invalid_request_error' });
-    }
-    if (body !== undefined) record.body = body;
+    const read = await readRecordedBody(req, record);
+    if (!read.ok) return sendError(res, 400, { message: read.message, type: 'invalid_request_error' });
+    const body = read.body;
 
     if (!auth.ok) {
       return sendError(res, 401, {
@@ -106,15 +62,10 @@ export async function start(options: OpenAIEmulatorOptions = {}): Promise<OpenAI
       });
     }
 
-    const behaviour = faults.next(parsed);
-    const tokens = inputTokens(parsed);
-    if (behaviour.type === 'ok' && options.contextWindow !== undefined && tokens > options.contextWindow) {
-      const err = errorFor({ type: 'context_length', maxTokens: options.contextWindow }, tokens);
-      return sendJson(res, err.status, err.body);
-    }
-    const text = behaviour.type === 'ok' && behaviour.text !== undefined ? behaviour.text : responder(parsed);
+    const decision = decideCompletion(parsed, faults, options, errorFor);
+    if (decision.kind === 'refuse') return sendJson(res, decision.error.status, decision.error.body);
     const includeUsage = (body as { stream_options?: { include_usage?: unknown } }).stream_options?.include_usage === true;
-    await serveCompletion(res, behaviour, plan(parsed, composeAnswer(parsed, text), id, includeUsage), signal);
+    await serveCompletion(res, decision.behaviour, plan(parsed, decision.answer, id, includeUsage), signal);
   };
 
   const server = await startHttpServer(handle);
