@@ -35,7 +35,9 @@ export interface GenerateRequest {
 export interface RequestAttachments {
   task?: 'summarize' | 'summarize-map' | 'summarize-reduce' | 'chat';
   summaryType?: string;
-  messages?: ReadonlyArray<{ ref: number; author: string; content: string; timestamp: string }>;
+  /** Whose view the summary is for (general, developer, executive, support, …), so an offline summarizer can select by it. */
+  perspective?: string;
+  messages?: ReadonlyArray<{ ref: number; author: string; content: string; timestamp: string; notice?: boolean; replyTo?: number }>;
   /** Partial summaries being combined in a reduce step. */
   partials?: readonly string[];
 }
