@@ -130,31 +130,59 @@ function dropWorst(items: Item[]): void {
   items.splice(worst, 1);
 }
 
+/** The topic with fewer messages of a topic and its neighbour is folded into the neighbour, which keeps its points. */
+function foldSmallestTopic(outline: Outline): boolean {
+  const topics = outline.topics.filter((t) => t.points.length > 0);
+  if (topics.length < 2) return false;
+  let smallest = 0;
+  topics.forEach((t, i) => {
+    if (t.messages < topics[smallest]!.messages) smallest = i;
+  });
+  const left = topics[smallest - 1];
+  const right = topics[smallest + 1];
+  const into = !right || (left && left.messages <= right.messages) ? left! : right;
+  const gone = topics[smallest]!;
+  into.when = into === left ? joinWhen(into.when, gone.when) : joinWhen(gone.when, into.when);
+  into.messages += gone.messages;
+  outline.topics = outline.topics.filter((t) => t !== gone);
+  return true;
+}
+
+export function joinWhen(a: string, b: string): string {
+  const start = a.split('–')[0] ?? a;
+  const end = b.split('–').at(-1) ?? b;
+  return start && end ? `${start}–${end}` : a || b;
+}
+
+function dropBeyond(lists: Item[][], floor: number): boolean {
+  const longest = lists.reduce((best, list) => (list.length > best.length ? list : best), [] as Item[]);
+  if (longest.length <= floor) return false;
+  dropWorst(longest);
+  return true;
+}
+
+/**
+ * One step of trimming, least valuable first: extra points of the fullest
+ * topic, then questions and action items beyond three, then topics folded
+ * into their neighbours, then the lists down to one, then decisions. A
+ * decision is the last thing cut: it is what most readers came for.
+ */
 function dropOne(outline: Outline): boolean {
-  const lists: Item[][] = [outline.questions, outline.actions, outline.decisions, outline.moderation ?? []];
   const fullest = outline.topics.reduce<Topic | undefined>((best, t) => (t.points.length > (best?.points.length ?? 0) ? t : best), undefined);
-  const longestList = lists.reduce((best, list) => (list.length > best.length ? list : best), [] as Item[]);
-  if (fullest && fullest.points.length > 1 && fullest.points.length >= longestList.length / 2) {
+  if (fullest && fullest.points.length > 1) {
     dropWorst(fullest.points);
     return true;
   }
-  if (longestList.length > 2) {
-    dropWorst(longestList);
-    return true;
-  }
-  const covered = outline.topics.filter((t) => t.points.length > 0);
-  if (covered.length > 1) {
-    const smallest = covered.reduce((a, b) => (b.messages < a.messages ? b : a));
-    smallest.points = [];
-    return true;
-  }
-  const anyList = lists.find((list) => list.length > 0);
-  if (anyList) {
-    dropWorst(anyList);
-    return true;
-  }
-  if (covered[0] && covered[0].points.length > 0) {
-    dropWorst(covered[0].points);
+  const side = [outline.questions, outline.actions, outline.moderation ?? []];
+  if (dropBeyond(side, 3)) return true;
+  if (foldSmallestTopic(outline)) return true;
+  if (dropBeyond(side, 1)) return true;
+  if (dropBeyond([outline.decisions], 3)) return true;
+  if (dropBeyond(side, 0)) return true;
+  if (dropBeyond([outline.decisions], 0)) return true;
+  const last = outline.topics.find((t) => t.points.length > 0);
+  if (last) {
+    dropWorst(last.points);
     return true;
   }
   return false;

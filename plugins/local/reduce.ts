@@ -7,7 +7,7 @@
  * from a language model, so parsing is lenient: bullets under headings it
  * does not know become points of a topic named by that heading.
  */
-import { fitOutline, MODERATION_TITLE, SECTION_TITLES, type Item, type Outline, type Topic } from './outline.ts';
+import { fitOutline, joinWhen, MODERATION_TITLE, SECTION_TITLES, type Item, type Outline, type Topic } from './outline.ts';
 import { perspectiveOf, type Section } from './perspective.ts';
 import { clean, header, participantsLine } from './render.ts';
 import { shapeOf, type Shape } from './shapes.ts';
@@ -178,10 +178,4 @@ function mergeTopics(topics: readonly Topic[]): Topic[] {
   }
   for (const topic of merged) topic.points = dedupe(topic.points);
   return merged;
-}
-
-function joinWhen(a: string, b: string): string {
-  const start = a.split('–')[0] ?? a;
-  const end = b.split('–').at(-1) ?? b;
-  return start && end ? `${start}–${end}` : a || b;
 }

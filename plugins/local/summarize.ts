@@ -64,7 +64,8 @@ function buildOutline(input: readonly NumberedMessage[], shape: Shape, perspecti
   const messages = [...input].sort((a, b) => a.ref - b.ref);
   const kinds = classify(messages);
   const corpus = buildCorpus(messages.map((m) => m.content));
-  const quoteChars = QUOTE_CHARS[shape];
+  // Quotes in summaries of long conversations are cut shorter, so more of the window fits.
+  const quoteChars = messages.length > 500 ? Math.min(140, QUOTE_CHARS[shape]) : QUOTE_CHARS[shape];
   const limits = LIMITS[shape];
   const quote = (m: NumberedMessage): string => `${clean(m.author, 64)}: ${clean(m.content, quoteChars)}`;
   const substantive = (i: number): boolean => {
@@ -195,7 +196,7 @@ function keyMessages(
     const first = new Date(times[s.start] ?? 0);
     const last = new Date(times[s.end - 1] ?? 0);
     return {
-      when: `${clock(first, spansDays)}–${clock(last, false)}`,
+      when: `${clock(first, true)}–${clock(last, spansDays && first.toISOString().slice(0, 10) !== last.toISOString().slice(0, 10))}`,
       terms: segmentTerms(corpus, s.eligible.length > 0 ? s.eligible : range(s.start, s.end), 3).join(', ') || 'messages',
       messages: s.end - s.start,
       indices: picked.map((k) => candidates[k]!).sort((a, b) => a - b),
