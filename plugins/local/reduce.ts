@@ -15,6 +15,7 @@ import { tokenize } from './text-features.ts';
 
 const BULLET = /^\s*(?:[-*•]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?(.*)$/;
 const HEADING = /^\s*(?:\*\*([^*]{1,120})\*\*:?|#{1,6}\s+(.{1,120}?))\s*(?:\((\d{1,9}) messages?\))?\s*$/;
+const CHECKBOX = /^\s*(?:[-*•]|\d{1,3}[.)])\s+\[[ xX]\]\s/;
 const PARTICIPANTS = /^\s*\**participants\**:?\**\s*(.*)$/i;
 const PARTICIPANT_ENTRY = /([^,(]{1,80}?)\s*\((\d{1,7}) messages?\)/g;
 const CITATION = /\[(\d{1,7})\]/g;
@@ -124,7 +125,10 @@ function parsePartial(text: string, parsed: Parsed, knownRefs?: ReadonlySet<numb
     const body = clean(raw.replace(TRAILING_CITATIONS, ''), 300);
     if (!body) continue;
     const item: Item = { body, refs, rank: order++ };
-    if (section === 'topic-list') {
+    // A checklist line is an action item wherever it stands (an action-items partial has no section headings).
+    if (CHECKBOX.test(line)) {
+      parsed.actions.push(item);
+    } else if (section === 'topic-list') {
       if (!topic) {
         topic = { when: '', terms: 'key points', messages: 0, points: [] };
         parsed.topics.push(topic);

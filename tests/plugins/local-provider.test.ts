@@ -239,10 +239,7 @@ describe('local provider: reduce, chat, streaming and limits', () => {
       req({
         task: 'summarize-reduce',
         summaryType: 'action_items',
-        partials: [
-          "**Action items**\n- [ ] Dave: I'll fix the login tests by Thursday [6]",
-          "**Action items**\n- [ ] Dave: I'll fix the login tests by Thursday [6]\n- [ ] Carol: TODO announce the window [16]",
-        ],
+        partials: ["- [ ] Dave: I'll fix the login tests by Thursday [6]", "- [ ] Dave: I'll fix the login tests by Thursday [6]\n- [ ] Carol: TODO announce the window [16]"],
       }),
     );
     expect(response.text.split('\n').slice(2)).toEqual([
