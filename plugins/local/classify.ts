@@ -27,7 +27,7 @@ const URL = /https?:\/\/\S+/g;
 const MASS_MENTION = /@(?:\u200b)?(?:everyone|here)\b/;
 const GIVEAWAY = /\b(?:free\s+nitro|nitro\s+(?:giveaway|gift|drop)|giveaway|free\s+gift|claim\s+(?:your|now|it|free)|airdrop|steam\s+gift)\b/;
 const DECISION =
-  /\b(?:decision|decided|decide on|we(?:'ve| have)? agreed|agreed[:,]|let's go with|let us go with|we(?:'ll| will) go with|going with|settled on|final answer|conclusion|resolved:)/;
+  /\b(?:decision|decided|decide on|we(?:'ve| have)? agreed|agreed[:,]|let's go with|let us go with|we(?:'ll| will) go with|going with|(?:^|[.,!;]\s*)(?:ok|okay|fine|alright)?,?\s*go with (?:it|that|this|option)|settled on|final answer|conclusion|resolved:)/;
 const QUESTION_WORD = /^(?:who|what|when|where|why|how|which|does|do|did|is|are|can|could|should|would|will|has|have|any(?:one|body)|is there)\b/;
 const SOCIAL =
   /\b(?:thanks?|thank you|thx|ty|cheers|great (?:work|job|shot|meeting|stuff|discussion)|well done|impressive|amazing|awesome|congrat\w*|love (?:this|it|you)|gorgeous|beautiful|welcome|you (?:people|all|guys) are|one day i (?:will|want)|learned a lot|lol|lmao|haha\w*|rofl|nice)\b/;

@@ -49,6 +49,8 @@ const DEFAULT_MAX_TOKENS = 4000;
 /** A question counts as answered when a following message shares this much of its vocabulary. */
 const ANSWER_OVERLAP = 0.3;
 const ANSWER_WINDOW = 4;
+/** A reply that starts like an answer ("yes", "I can", "me", "it's …") answers the question before it. */
+const ANSWER_START = /^(?:yes|yeah|yep|yup|no|nope|nah|sure|me\b|i can|i'll|i will|i'm on|i am on|i think|it's|it is|that's|that is|because|probably|definitely|not yet|done|we do|we don't|you can|just)\b/;
 const SELF_COMMITMENT = /\b(?:i'll|i will|i'm going to|i can take)\b/;
 
 export function summarizeMessages(input: readonly NumberedMessage[], summaryType: string | undefined, options: SummaryOptions = {}): string {
@@ -142,7 +144,7 @@ function openQuestions(messages: readonly NumberedMessage[], kinds: readonly Mes
       seen++;
       let shared = 0;
       for (const stem of stems[next]!) if (asked.has(stem)) shared++;
-      if (shared >= needed || (perspective.unresolvedProblems && kinds[next]!.outcome)) {
+      if (shared >= needed || (kind.question && ANSWER_START.test(reply.content.toLowerCase().trim())) || (perspective.unresolvedProblems && kinds[next]!.outcome)) {
         answered = true;
         break;
       }
