@@ -224,6 +224,25 @@ describe('local provider: reduce, chat, streaming and limits', () => {
     expect(again.split('\n').slice(1)).toEqual((await merge('detailed')).slice(1));
   });
 
+  it('map then reduce: each part keeps its structure, the merge keeps decisions, action items and citations of every part', async () => {
+    const local = await provider();
+    const half = Math.ceil(SAMPLE_MESSAGES.length / 2);
+    const parts = [SAMPLE_MESSAGES.slice(0, half), SAMPLE_MESSAGES.slice(half)];
+    const partials = await Promise.all(
+      parts.map(async (messages) => (await local.generate(req({ task: 'summarize-map', summaryType: 'detailed', messages }, { maxTokens: 600 }))).text),
+    );
+    for (const partial of partials) expect(estimateTokens(partial)).toBeLessThanOrEqual(600);
+    const merged = (await local.generate(req({ task: 'summarize-reduce', summaryType: 'detailed', partials }, { maxTokens: 1500 }))).text;
+    const refs = citedRefs(merged);
+    expect(refs.some((ref) => ref <= half)).toBe(true);
+    expect(refs.some((ref) => ref > half)).toBe(true);
+    // The final decision and the owned action items survive the merge.
+    expect(merged).toContain('**Decisions**');
+    expect(refs).toContain(21);
+    expect(merged).toContain("- [ ] Dave: I'll fix the session cookie expiry in the login tests by Thursday. (due: by Thursday) [6]");
+    expect(merged.split('\n')[0]).toContain('of 21 messages quoted');
+  });
+
   it('reads partials from a language model: bullets under unknown headings become topic points', async () => {
     const local = await provider();
     const response = await local.generate(
