@@ -39,6 +39,8 @@ const AGREES = /^(?:sure|ok|okay|yes|yep|yeah|sounds good|no problem|np|got it)\
 const MIN_SCORE = 2;
 /** How many following messages may hold the "on it" that assigns a request. */
 const ACK_WINDOW = 3;
+/** …and how long after it. */
+const ACK_WINDOW_MS = 30 * 60_000;
 
 interface ActionItem {
   message: NumberedMessage;
@@ -96,9 +98,13 @@ export function findActionItems(input: readonly NumberedMessage[], limit: number
     if (SELF.test(text)) owner = message.author;
     owner ??= namedParticipant(text, message.author, participants);
     if (!owner && !FIRST_PERSON_NEED.test(text)) {
+      const askedAt = Date.parse(message.timestamp);
       for (let next = index + 1; next <= Math.min(messages.length - 1, index + ACK_WINDOW); next++) {
         const reply = messages[next];
-        if (reply && reply.author !== message.author && isAcknowledgement(texts[next] ?? '', REQUEST.test(text))) {
+        if (!reply || Date.parse(reply.timestamp) - askedAt > ACK_WINDOW_MS) break;
+        // A newer task in between is what a later "on it" answers.
+        if (!isAcknowledgement(texts[next] ?? '') && score(texts[next] ?? '') >= MIN_SCORE) break;
+        if (reply.author !== message.author && isAcknowledgement(texts[next] ?? '', REQUEST.test(text))) {
           owner = reply.author;
           acknowledgementsUsed.add(next);
           break;

@@ -13,9 +13,10 @@ const PROVIDER_NAME = 'local';
 
 export const LOCAL_MODEL: ModelInfo = {
   id: 'local-extractive',
-  // Ranking is linear-ish in the input (centroid ranking beyond a few thousand messages), so no real limit applies.
-  contextWindow: 1_000_000,
-  maxOutputTokens: 16_384,
+  // A window like a small hosted model's, so long conversations go through map-reduce as they would with one,
+  // and every part of a long window is read and cited rather than ranked as one bag of messages.
+  contextWindow: 32_768,
+  maxOutputTokens: 8_192,
   streaming: true,
   inputPricePerMTok: 0,
   outputPricePerMTok: 0,
@@ -30,11 +31,16 @@ function composeAnswer(request: GenerateRequest): string {
   if (task === 'chat') return chatReply(attachments);
   const messages = attachments?.messages ?? [];
   const partials = attachments?.partials ?? [];
+  const options = { perspective: attachments?.perspective, maxTokens: request.maxTokens };
   if (partials.length > 0 && (task === 'summarize-reduce' || messages.length === 0)) {
     const knownRefs = messages.length > 0 ? new Set(messages.map((message) => message.ref)) : undefined;
-    return reducePartials(partials, attachments?.summaryType, knownRefs);
+    return reducePartials(partials, attachments?.summaryType, knownRefs, options);
   }
-  return summarizeMessages(messages, attachments?.summaryType);
+  // A part of a longer conversation keeps all its structure (decisions, topics, questions, action items), so the
+  // reduce step can lay it out as the type asks; only action-item and moderation summaries stay as they are.
+  const type = attachments?.summaryType;
+  const partType = task === 'summarize-map' && type !== 'action_items' && type !== 'moderation' ? 'comprehensive' : type;
+  return summarizeMessages(messages, partType, options);
 }
 
 /** Cuts whole lines to respect `maxTokens`; the caller learns through `finishReason: 'length'`. */

@@ -1,13 +1,6 @@
-/** How each summary type is shaped: how many points, and which layout. */
+/** The layouts of the offline summaries, one per bundled summary type. */
 
 export type Shape = 'brief' | 'detailed' | 'comprehensive' | 'action_items';
-
-export const POINTS: Readonly<Record<Shape, number>> = {
-  brief: 3,
-  detailed: 8,
-  comprehensive: 15,
-  action_items: 15,
-};
 
 /** Types a prompt repo routes that we do not know get the middle ground. */
 export function shapeOf(summaryType: string | undefined): Shape {

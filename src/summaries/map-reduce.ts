@@ -95,7 +95,7 @@ async function mapParts(input: MapReduceInput, warnings: string[]): Promise<Part
         system,
         turn: chunk.turn,
         maxTokens: input.mapMaxTokens,
-        attachments: { task: 'summarize-map', summaryType: input.summaryType, messages: messageAttachments(chunk.messages) },
+        attachments: { task: 'summarize-map', summaryType: input.summaryType, perspective: input.requestOptions.perspective, messages: messageAttachments(chunk.messages) },
       });
       texts[index] = answer.text;
       await saveStored(input, keys[index]!, answer, stale.has(keys[index]!));
@@ -142,7 +142,7 @@ async function reduceParts(input: MapReduceInput, first: PartialForReduce[], war
           system: finalSystem,
           turn: partialsTurn(partials),
           maxTokens: input.finalMaxTokens,
-          attachments: { task: 'summarize-reduce', summaryType: input.summaryType, partials: partials.map((p) => p.text) },
+          attachments: { task: 'summarize-reduce', summaryType: input.summaryType, perspective: input.requestOptions.perspective, partials: partials.map((p) => p.text) },
         });
         input.onProgress?.({ stage: 'reduce', round, done: 1, total: 1 });
         return answer.text;
@@ -241,7 +241,7 @@ async function combineRound(
         system,
         turn: turns[index]!,
         maxTokens: input.mapMaxTokens,
-        attachments: { task: 'summarize-reduce', summaryType: input.summaryType, partials: group.map((p) => p.text) },
+        attachments: { task: 'summarize-reduce', summaryType: input.summaryType, perspective: input.requestOptions.perspective, partials: group.map((p) => p.text) },
       });
       merged[index] = spanOf(group, answer.text);
       await saveStored(input, keys[index]!, answer, stale.has(keys[index]!));

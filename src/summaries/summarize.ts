@@ -185,7 +185,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
           system,
           turn,
           maxTokens: finalMaxTokens,
-          attachments: { task: 'summarize', summaryType: requestOptions.type, messages: messageAttachments(prepared.messages) },
+          attachments: { task: 'summarize', summaryType: requestOptions.type, perspective: requestOptions.perspective, messages: messageAttachments(prepared.messages) },
         });
         return { text: answer.text, chunks: 1, warnings: [] };
       } catch (error) {

@@ -38,6 +38,8 @@ export function messageAttachments(messages: readonly PreparedMessage[]): NonNul
     author: m.authorName,
     content: m.notice !== undefined ? `(${m.notice})` : m.text,
     timestamp: new Date(m.timestamp).toISOString(),
+    ...(m.notice !== undefined ? { notice: true } : {}),
+    ...(m.reply?.kind === 'in-transcript' ? { replyTo: m.reply.ref } : {}),
   }));
 }
 

@@ -35,12 +35,14 @@ export interface GenerateRequest {
 export interface RequestAttachments {
   task?: 'summarize' | 'summarize-map' | 'summarize-reduce' | 'chat';
   summaryType?: string;
+  /** Whose view the summary is for (general, developer, executive, support, …), so an offline summarizer can select by it. */
+  perspective?: string;
   /**
    * The numbered messages. For chat: the channel messages that best match
    * the question, best first (their numbers are those of the transcript the
    * model is sent).
    */
-  messages?: ReadonlyArray<{ ref: number; author: string; content: string; timestamp: string }>;
+  messages?: ReadonlyArray<{ ref: number; author: string; content: string; timestamp: string; notice?: boolean; replyTo?: number }>;
   /** Chat: the member's question. */
   question?: string;
   /** Partial summaries being combined in a reduce step. */
