@@ -16,6 +16,7 @@ import {
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
   type GuildTextBasedChannel,
+  type MessageContextMenuCommandInteraction,
 } from 'discord.js';
 import { nothingToSummarize } from '../../summaries/summarize.ts';
 import { SummarizeError } from '../../summaries/errors.ts';
@@ -67,7 +68,11 @@ export interface SummarizeCommandOptions {
   progressIntervalMs?: number;
 }
 
-interface CheckedRequest {
+/** The interactions a summary answers: the slash command and the message context menus. */
+export type SummarizeInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction;
+
+/** A summary asked for, with the member's and the bot's access to the channel already checked. */
+export interface CheckedRequest {
   channel: GuildTextBasedChannel;
   maxMessages: number;
   since: SinceBoundary | undefined;
@@ -77,7 +82,28 @@ interface CheckedRequest {
 
 export function createSummarizeCommand(options: SummarizeCommandOptions = {}): SlashCommand {
   const execute = async (interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> => {
-    const request = await checkedRequest(interaction, ctx);
+    await summarizeAndPost(interaction, await checkedRequest(interaction, ctx), ctx, options);
+  };
+
+  return {
+    data: summarizeDefinition().toJSON(),
+    execute,
+    // Only a snapshot already in memory: a guild whose repository is not loaded yet sees the defaults.
+    autocomplete: (interaction, ctx) => answerRoutedChoices(interaction, ctx, (guildId) => snapshotInMemory(ctx.services.prompts, guildId)),
+  };
+}
+
+/**
+ * Reads the channel, summarizes it and posts the summary (publicly when
+ * everyone who can see it here may read the source), showing progress in
+ * the member's ephemeral reply meanwhile.
+ */
+export async function summarizeAndPost(
+  interaction: SummarizeInteraction,
+  request: CheckedRequest,
+  ctx: CommandContext,
+  options: SummarizeCommandOptions = {},
+): Promise<void> {
     await deferOnce(interaction, true);
     const { services, logger } = ctx;
     const progress = createProgress({
@@ -145,14 +171,6 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
       },
       'summary posted',
     );
-  };
-
-  return {
-    data: summarizeDefinition().toJSON(),
-    execute,
-    // Only a snapshot already in memory: a guild whose repository is not loaded yet sees the defaults.
-    autocomplete: (interaction, ctx) => answerRoutedChoices(interaction, ctx, (guildId) => snapshotInMemory(ctx.services.prompts, guildId)),
-  };
 }
 
 export const summarizeCommand: SlashCommand = createSummarizeCommand();
@@ -214,7 +232,7 @@ function capitalize(text: string): string {
  * undefined when everyone who can view the channel the command ran in (where
  * public follow-ups land) can read the summarized channel.
  */
-async function whyOnlyYou(interaction: ChatInputCommandInteraction, source: GuildTextBasedChannel, ctx: CommandContext): Promise<string | undefined> {
+async function whyOnlyYou(interaction: SummarizeInteraction, source: GuildTextBasedChannel, ctx: CommandContext): Promise<string | undefined> {
   const destination = !interaction.inCachedGuild() ? null : (interaction.channel ?? (await interaction.guild.channels.fetch(interaction.channelId).catch(() => null)));
   // Whatever goes wrong deciding, the summary is still delivered: privately.
   const verdict = await visibleToAudienceOf(destination, source).catch((error: unknown): Visibility => {
@@ -232,7 +250,7 @@ async function whyOnlyYou(interaction: ChatInputCommandInteraction, source: Guil
  * the ephemeral reply says where the summary is, and the summary follows as
  * public messages.
  */
-async function post(interaction: ChatInputCommandInteraction, messages: readonly EmbedMessage[], isPrivate: boolean, result: SummaryResult, reason?: string): Promise<void> {
+async function post(interaction: SummarizeInteraction, messages: readonly EmbedMessage[], isPrivate: boolean, result: SummaryResult, reason?: string): Promise<void> {
   if (isPrivate) {
     for (const [index, message] of messages.entries()) {
       await respond(interaction, { content: index === 0 && reason !== undefined ? reason : '', ...message, ephemeral: true });

@@ -4,7 +4,7 @@
  * /summarize would use. The engine turns it into the prompt context
  * (`summaryContext`).
  */
-import type { ChatInputCommandInteraction, GuildBasedChannel } from 'discord.js';
+import type { ChatInputCommandInteraction, CommandInteraction, GuildBasedChannel } from 'discord.js';
 import { routeChoice, summaryChoices, type PromptRequest, type SummaryChoices } from '../../summaries/summary-context.ts';
 import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
@@ -44,7 +44,7 @@ function routingOption(interaction: ChatInputCommandInteraction, name: string): 
  * the default; `{user}` is the asker's display name in the server.
  */
 export async function summaryRequest(
-  interaction: ChatInputCommandInteraction,
+  interaction: CommandInteraction,
   channel: GuildBasedChannel,
   options: RoutingOptions,
   ctx: CommandContext,
@@ -61,7 +61,7 @@ export async function summaryRequest(
   };
 }
 
-export function askerName(interaction: ChatInputCommandInteraction): string {
+export function askerName(interaction: CommandInteraction): string {
   return interaction.inCachedGuild() ? interaction.member.displayName : interaction.user.displayName;
 }
 
