@@ -12,6 +12,7 @@
  * Every failure is an ephemeral message naming what went wrong.
  */
 import {
+  ChannelType,
   InteractionContextType,
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
@@ -40,10 +41,13 @@ import { answerRoutedChoices } from '../shared/routed-autocomplete.ts';
 import { askerName, routingOptions, summaryRequest, type RoutingOptions, type SummaryRequest } from '../shared/summary-request.ts';
 import type { Visibility } from '../visibility/audience.ts';
 import { privateBecause, visibleToAudienceOf } from '../visibility/shown-to.ts';
+import { requirePostable, requireVisibleThere } from '../summarize/post-to.ts';
 
 export const SUMMARIZE_COMMAND = 'summarize';
 export const MAX_MESSAGES = 10_000;
 export const DEFAULT_MESSAGES = 100;
+/** Where `post_to` may point: channels and threads that hold messages. */
+const POSTABLE_TYPES = [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.PublicThread, ChannelType.PrivateThread, ChannelType.AnnouncementThread] as const;
 
 export function summarizeDefinition(): SlashCommandBuilder {
   const builder = new SlashCommandBuilder()
@@ -59,7 +63,8 @@ export function summarizeDefinition(): SlashCommandBuilder {
     .addStringOption((o) => o.setName('type').setDescription('brief, detailed, comprehensive, action_items, or a type your prompts add').setAutocomplete(true).setMaxLength(100))
     .addStringOption((o) => o.setName('perspective').setDescription('Who it is for (default: general)').setAutocomplete(true).setMaxLength(100))
     .addStringOption((o) => o.setName('category').setDescription('Prompt category (default: from the channel category, else discussion)').setAutocomplete(true).setMaxLength(100))
-    .addBooleanOption((o) => o.setName('private').setDescription('Only you see the summary'));
+    .addBooleanOption((o) => o.setName('private').setDescription('Only you see the summary'))
+    .addChannelOption((o) => o.setName('post_to').setDescription('Post the summary in this channel instead (everyone there must be able to read the source)').addChannelTypes(...POSTABLE_TYPES));
   return builder;
 }
 
@@ -78,6 +83,8 @@ export interface CheckedRequest {
   since: SinceBoundary | undefined;
   routing: RoutingOptions;
   private: boolean;
+  /** Post the summary here rather than where the command runs (checked with `requirePostable`). */
+  postTo?: GuildTextBasedChannel;
 }
 
 export function createSummarizeCommand(options: SummarizeCommandOptions = {}): SlashCommand {
@@ -146,7 +153,8 @@ export async function summarizeAndPost(
 
     // Permissions may have changed while the summary was written: the asker must still be able to read it.
     if (interaction.inCachedGuild()) await requireMemberCanRead(request.channel, interaction.member, request.channel.id === interaction.channelId);
-    const onlyYou = request.private ? undefined : await whyOnlyYou(interaction, request.channel, ctx);
+    const notPosted = request.postTo === undefined ? undefined : await notPostableNow(request.postTo, request.channel);
+    const onlyYou = request.private ? undefined : (notPosted ?? (request.postTo === undefined ? await whyOnlyYou(interaction, request.channel, ctx) : undefined));
     const isPrivate = request.private || onlyYou !== undefined;
     const messages = embedMessages({
       title: titleFor(asked.type, read.channelName),
@@ -157,7 +165,8 @@ export async function summarizeAndPost(
       color: EmbedColors.info,
       emptyText: '(The model returned an empty summary.)',
     });
-    await post(interaction, messages, isPrivate, result, onlyYou);
+    if (request.postTo !== undefined && !isPrivate) await postElsewhere(interaction, request.postTo, messages, result);
+    else await post(interaction, messages, isPrivate, result, onlyYou);
     logger.info(
       {
         channelId: read.channelId,
@@ -168,6 +177,7 @@ export async function summarizeAndPost(
         reused: result.reused,
         private: isPrivate,
         ...(onlyYou === undefined ? {} : { madePrivate: true }),
+        ...(request.postTo === undefined ? {} : { postedTo: request.postTo.id }),
       },
       'summary posted',
     );
@@ -192,6 +202,12 @@ async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: Com
   await requireMemberCanRead(channel, interaction.member, channel.id === interaction.channelId);
   await requireBotCanRead(channel);
 
+  const postToOption = interaction.options.getChannel('post_to');
+  const isPrivate = interaction.options.getBoolean('private') ?? false;
+  if (postToOption !== null && isPrivate) throw new UserFacingError('`post_to` posts the summary for others to see, so it cannot be combined with `private`.');
+  const postTo = postToOption === null ? undefined : await summarizableChannel(interaction.guild, postToOption.id);
+  if (postTo !== undefined) await requirePostable(postTo, channel, interaction.member);
+
   const count = interaction.options.getInteger('messages');
   if (count !== null && (count < 1 || count > MAX_MESSAGES)) throw new UserFacingError(`\`messages\` must be between 1 and ${MAX_MESSAGES.toLocaleString('en-US')}.`);
   return {
@@ -199,8 +215,31 @@ async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: Com
     maxMessages: count ?? (since === undefined ? DEFAULT_MESSAGES : MAX_MESSAGES),
     since,
     routing: routingOptions(interaction),
-    private: interaction.options.getBoolean('private') ?? false,
+    private: isPrivate,
+    ...(postTo === undefined ? {} : { postTo }),
   };
+}
+
+/** Permissions may have changed while the summary was written: the reason it may no longer be posted there, if any. */
+async function notPostableNow(destination: GuildTextBasedChannel, source: GuildTextBasedChannel): Promise<string | undefined> {
+  try {
+    await requireVisibleThere(destination, source);
+    return undefined;
+  } catch (error) {
+    if (error instanceof UserFacingError) return `${error.message} Here it is for you alone.`;
+    throw error;
+  }
+}
+
+/** `post_to`: the summary goes to that channel, and the member's reply links to it. */
+async function postElsewhere(interaction: SummarizeInteraction, destination: GuildTextBasedChannel, messages: readonly EmbedMessage[], result: SummaryResult): Promise<void> {
+  let first: string | undefined;
+  for (const message of messages) {
+    const sent = await destination.send(message);
+    first ??= sent.url;
+  }
+  const parts = messages.length === 1 ? '' : ` in ${messages.length} messages`;
+  await respond(interaction, { content: `Summarized ${result.messages.toLocaleString('en-US')} messages; posted the summary in <#${destination.id}>${parts}: ${first ?? ''}`, embeds: [] });
 }
 
 async function requireMessage(channel: GuildTextBasedChannel, messageId: string): Promise<void> {

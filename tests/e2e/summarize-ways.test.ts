@@ -1,0 +1,72 @@
+/**
+ * The ways of asking for a summary beyond the channel at hand, end to end:
+ * `post_to` (allowed, and refused under the visibility invariant) and
+ * `format:file`. The real bot process against the Discord emulator and an
+ * Anthropic emulator.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ApiMessage } from '../emulators/discord/server.ts';
+import { modelAnswer } from '../discord/responders.ts';
+import { EPHEMERAL, privateReply, WAIT_MS } from '../helpers/discord-messages.ts';
+import type { E2E } from './harness.ts';
+import { startE2EWithAnthropicForFile } from './with-anthropic.ts';
+
+const API_KEY = `sk-ant-e2e-${'k'.repeat(24)}`;
+
+let e2e: E2E;
+
+startE2EWithAnthropicForFile({ keys: { operator: API_KEY }, responder: modelAnswer }, (started) => ({ e2e } = started));
+
+const jump = (channelId: string, messageId: string) => `https://discord.com/channels/${e2e.world.guild.id}/${channelId}/${messageId}`;
+const text = (messages: readonly ApiMessage[]) => messages.flatMap((m) => m.embeds.map((e) => e.description ?? '')).join('\n');
+
+describe('/summarize post_to end to end', () => {
+  it('posts the summary in another channel when everyone there can read the source, and tells the asker where', async () => {
+    const { world, discord } = e2e;
+    const ids = discord
+      .seedMessages(world.general.id, [
+        { authorId: world.member.id, content: 'Release on Friday?' },
+        { authorId: world.admin.id, content: 'Yes, Friday.' },
+      ])
+      .map((m) => m.id);
+    const before = discord.botMessages.length;
+    const handle = e2e.command(world.admin.id, 'summarize', { options: { post_to: world.staff.id } });
+    const reply = await handle.waitForFinal((m) => m.content.includes('posted the summary'), WAIT_MS);
+    expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
+    const posted = discord.botMessages.slice(before).filter((m) => m.channel_id === world.staff.id && m.embeds.length > 0);
+    expect(posted.length).toBeGreaterThan(0);
+    expect(reply.content).toMatch(new RegExp(`^Summarized \\d+ messages; posted the summary in <#${world.staff.id}>: https://discord\\.com/channels/${world.guild.id}/${world.staff.id}/${posted[0]!.id}$`));
+    expect(posted[0]!.embeds[0]!.title).toBe('Brief summary of #general');
+    for (const id of ids) expect(text(posted)).toContain(jump(world.general.id, id));
+    expect(posted.at(-1)!.embeds.at(-1)!.footer!.text).toMatch(/^Asked by admin · /);
+    // Nothing public where the command ran.
+    expect(handle.followUps.every((f) => (f.message.flags & EPHEMERAL) === EPHEMERAL)).toBe(true);
+  });
+
+  it('refuses to post where someone who can see the destination cannot read the source, saying who', async () => {
+    const { world, discord } = e2e;
+    discord.seedMessages(world.staff.id, [{ authorId: world.admin.id, content: 'Salary bands for next year' }]);
+    const before = discord.botMessages.length;
+    const handle = e2e.command(world.admin.id, 'summarize', { channelId: world.staff.id, options: { post_to: world.general.id } });
+    await privateReply(handle, new RegExp(`^I won't post a summary of <#${world.staff.id}> in <#${world.general.id}>: <@${world.restricted.id}> can see <#${world.general.id}> but can't see <#${world.staff.id}>\\. \\(ref \`[0-9a-f]{8}\`\\)$`));
+    expect(discord.botMessages.slice(before).filter((m) => m.channel_id === world.general.id)).toEqual([]);
+  });
+
+  it('refuses to post where the asker cannot send messages', async () => {
+    const { world, discord } = e2e;
+    const announcements = discord.addChannel(world.guild.id, {
+      kind: 'text',
+      name: 'announcements',
+      parentId: world.category.id,
+      overwrites: [{ id: world.guild.id, type: 'role', deny: ['SendMessages'] }],
+    });
+    const handle = e2e.command(world.member.id, 'summarize', { options: { post_to: announcements.id } });
+    await privateReply(handle, new RegExp(`^You can't send messages in <#${announcements.id}>, so I won't post there for you\\. \\(ref \`[0-9a-f]{8}\`\\)$`));
+  });
+
+  it('refuses `post_to` together with `private`', async () => {
+    const { world } = e2e;
+    const handle = e2e.command(world.admin.id, 'summarize', { options: { post_to: world.staff.id, private: true } });
+    await privateReply(handle, /^`post_to` posts the summary for others to see, so it cannot be combined with `private`\. \(ref `[0-9a-f]{8}`\)$/);
+  });
+});
