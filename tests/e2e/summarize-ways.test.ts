@@ -70,3 +70,29 @@ describe('/summarize post_to end to end', () => {
     await privateReply(handle, /^`post_to` posts the summary for others to see, so it cannot be combined with `private`\. \(ref `[0-9a-f]{8}`\)$/);
   });
 });
+
+describe('/summarize format:file end to end', () => {
+  it('sends the summary as a Markdown attachment, citations as jump links, with the title and footer in the message', async () => {
+    const { world, discord } = e2e;
+    const notes = discord.addChannel(world.guild.id, { kind: 'text', name: 'notes', parentId: world.category.id });
+    const ids = discord
+      .seedMessages(notes.id, [
+        { authorId: world.member.id, content: 'Draft the changelog' },
+        { authorId: world.admin.id, content: 'Changelog drafted' },
+      ])
+      .map((m) => m.id);
+    const handle = e2e.command(world.member.id, 'summarize', { channelId: notes.id, options: { format: 'file' } });
+    const withFile = await handle.waitFor((h) => h.followUps.find((f) => f.files.length > 0), WAIT_MS, 'the summary file');
+    expect(withFile.message.flags & EPHEMERAL).toBe(0);
+    const [file] = withFile.files;
+    expect(file!.filename).toBe('summary-notes.md');
+    const markdown = file!.content.toString('utf8');
+    expect(markdown.startsWith('# Brief summary of #notes\n')).toBe(true);
+    expect(markdown).toContain(`- 2 messages discussed: [[1]](${jump(notes.id, ids[0]!)})[[2]](${jump(notes.id, ids[1]!)})`);
+    expect(markdown).toMatch(/\n---\nAsked by member · Prompt bundled:summaries\/discussion\/brief\.md · .* · 2 messages · /);
+    const embed = withFile.message.embeds[0]!;
+    expect(embed.title).toBe('Brief summary of #notes');
+    expect(embed.description).toBe(`The summary is attached as \`summary-notes.md\` (${markdown.length.toLocaleString('en-US')} characters of Markdown).`);
+    expect(withFile.message.attachments.map((a) => a.filename)).toEqual(['summary-notes.md']);
+  });
+});

@@ -34,6 +34,7 @@ import { summarizeFailureText } from '../output/failure-text.ts';
 import { createProgress, summarizeProgressText } from '../output/progress.ts';
 import { summaryFooter } from '../output/summary-footer.ts';
 import { embedMessages, type EmbedMessage } from '../output/summary-messages.ts';
+import { summaryFileMessage } from '../output/summary-file.ts';
 import { deferOnce, respond } from '../respond.ts';
 import { SUMMARIZABLE_TYPES, summarizableChannel } from '../shared/channel-kinds.ts';
 import { snapshotInMemory } from '../shared/prompt-snapshot.ts';
@@ -64,6 +65,9 @@ export function summarizeDefinition(): SlashCommandBuilder {
     .addStringOption((o) => o.setName('perspective').setDescription('Who it is for (default: general)').setAutocomplete(true).setMaxLength(100))
     .addStringOption((o) => o.setName('category').setDescription('Prompt category (default: from the channel category, else discussion)').setAutocomplete(true).setMaxLength(100))
     .addBooleanOption((o) => o.setName('private').setDescription('Only you see the summary'))
+    .addStringOption((o) =>
+      o.setName('format').setDescription('How the summary is sent (default: embed)').addChoices({ name: 'embed', value: 'embed' }, { name: 'file (Markdown attachment)', value: 'file' }),
+    )
     .addChannelOption((o) => o.setName('post_to').setDescription('Post the summary in this channel instead (everyone there must be able to read the source)').addChannelTypes(...POSTABLE_TYPES));
   return builder;
 }
@@ -83,6 +87,8 @@ export interface CheckedRequest {
   since: SinceBoundary | undefined;
   routing: RoutingOptions;
   private: boolean;
+  /** `file`: one Markdown attachment instead of embeds. */
+  format?: 'embed' | 'file';
   /** Post the summary here rather than where the command runs (checked with `requirePostable`). */
   postTo?: GuildTextBasedChannel;
 }
@@ -156,7 +162,7 @@ export async function summarizeAndPost(
     const notPosted = request.postTo === undefined ? undefined : await notPostableNow(request.postTo, request.channel);
     const onlyYou = request.private ? undefined : (notPosted ?? (request.postTo === undefined ? await whyOnlyYou(interaction, request.channel, ctx) : undefined));
     const isPrivate = request.private || onlyYou !== undefined;
-    const messages = embedMessages({
+    const document = {
       title: titleFor(asked.type, read.channelName),
       url: request.channel.url,
       text: renderCitations(result.text, result.citations, discordCitationStyle),
@@ -164,7 +170,8 @@ export async function summarizeAndPost(
       notes: result.warnings,
       color: EmbedColors.info,
       emptyText: '(The model returned an empty summary.)',
-    });
+    };
+    const messages: EmbedMessage[] = request.format === 'file' ? [summaryFileMessage(document, read.channelName)] : embedMessages(document);
     if (request.postTo !== undefined && !isPrivate) await postElsewhere(interaction, request.postTo, messages, result);
     else await post(interaction, messages, isPrivate, result, onlyYou);
     logger.info(
@@ -216,6 +223,7 @@ async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: Com
     since,
     routing: routingOptions(interaction),
     private: isPrivate,
+    ...(interaction.options.getString('format') === 'file' ? { format: 'file' as const } : {}),
     ...(postTo === undefined ? {} : { postTo }),
   };
 }
