@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiMessage } from '../emulators/discord/server.ts';
 import { modelAnswer } from '../discord/responders.ts';
-import { EPHEMERAL, privateReply, WAIT_MS } from '../helpers/discord-messages.ts';
+import { EPHEMERAL, privateReply, summaryOf, WAIT_MS } from '../helpers/discord-messages.ts';
 import type { E2E } from './harness.ts';
 import { startE2EWithAnthropicForFile } from './with-anthropic.ts';
 
@@ -94,5 +94,53 @@ describe('/summarize format:file end to end', () => {
     expect(embed.title).toBe('Brief summary of #notes');
     expect(embed.description).toBe(`The summary is attached as \`summary-notes.md\` (${markdown.length.toLocaleString('en-US')} characters of Markdown).`);
     expect(withFile.message.attachments.map((a) => a.filename)).toEqual(['summary-notes.md']);
+  });
+});
+
+describe('/summarize in_category end to end', () => {
+  it('summarizes every channel of a category that the member and the bot can read, a section each, skipping `exclude`', async () => {
+    const { world, discord } = e2e;
+    const team = discord.addChannel(world.guild.id, { kind: 'category', name: 'team' });
+    const frontend = discord.addChannel(world.guild.id, { kind: 'text', name: 'frontend', parentId: team.id });
+    const backend = discord.addChannel(world.guild.id, { kind: 'text', name: 'backend', parentId: team.id });
+    const random = discord.addChannel(world.guild.id, { kind: 'text', name: 'random', parentId: team.id });
+    const botless = discord.addChannel(world.guild.id, {
+      kind: 'text',
+      name: 'botless',
+      parentId: team.id,
+      overwrites: [{ id: discord.bot.id, type: 'member', deny: ['ViewChannel'] }],
+    });
+    const secret = discord.addChannel(world.guild.id, {
+      kind: 'text',
+      name: 'secret',
+      parentId: team.id,
+      overwrites: [{ id: world.member.id, type: 'member', deny: ['ViewChannel'] }],
+    });
+    const [fe] = discord.seedMessages(frontend.id, [{ authorId: world.member.id, content: 'Button styles merged' }]).map((m) => m.id);
+    const [be] = discord.seedMessages(backend.id, [{ authorId: world.admin.id, content: 'API rate limits raised' }]).map((m) => m.id);
+    discord.seedMessages(random.id, [{ authorId: world.admin.id, content: 'Cat pictures' }]);
+    discord.seedMessages(secret.id, [{ authorId: world.admin.id, content: 'Hidden plans' }]);
+    const handle = e2e.command(world.member.id, 'summarize', { options: { in_category: team.id, exclude: `<#${random.id}>` } });
+    const messages = await summaryOf(handle);
+    expect(messages.every((m) => (m.flags & EPHEMERAL) === 0)).toBe(true);
+    expect(messages[0]!.embeds[0]!.title).toBe('Brief summary of the team category');
+    const body = text(messages);
+    expect(body).toBe(`## #frontend\n- 1 messages discussed: [[1]](${jump(frontend.id, fe!)})\n\n## #backend\n- 1 messages discussed: [[1]](${jump(backend.id, be!)})`);
+    const all = JSON.stringify(messages);
+    expect(all).toContain(`I can't read <#${botless.id}>, so it is left out.`);
+    // A channel the member cannot read is not even named.
+    expect(all).not.toContain(secret.id);
+    expect(messages.at(-1)!.embeds.at(-1)!.footer!.text).toMatch(/^Asked by member · .* · 2 messages · 2 chunks · /);
+  });
+
+  it('bounds a category summary to 10 channels and says which were left out', async () => {
+    const { world, discord } = e2e;
+    const big = discord.addChannel(world.guild.id, { kind: 'category', name: 'big' });
+    const channels = Array.from({ length: 11 }, (_, i) => discord.addChannel(world.guild.id, { kind: 'text', name: `room-${i}`, parentId: big.id }));
+    for (const channel of channels) discord.seedMessages(channel.id, [{ authorId: world.member.id, content: `hello from ${channel.name}` }]);
+    const handle = e2e.command(world.member.id, 'summarize', { options: { in_category: big.id } });
+    const messages = await summaryOf(handle);
+    expect(text(messages).match(/^## #room-/gm)).toHaveLength(10);
+    expect(JSON.stringify(messages)).toContain(`A category summary covers at most 10 channels; left out: <#${channels[10]!.id}> (use \`exclude\` to choose).`);
   });
 });

@@ -16,6 +16,7 @@ import {
   InteractionContextType,
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
+  type CategoryChannel,
   type GuildTextBasedChannel,
   type MessageContextMenuCommandInteraction,
 } from 'discord.js';
@@ -43,6 +44,7 @@ import { askerName, routingOptions, summaryRequest, type RoutingOptions, type Su
 import type { Visibility } from '../visibility/audience.ts';
 import { privateBecause, visibleToAudienceOf } from '../visibility/shown-to.ts';
 import { requirePostable, requireVisibleThere } from '../summarize/post-to.ts';
+import { categoryChannels, MAX_CATEGORY_CHANNELS } from '../summarize/category-channels.ts';
 
 export const SUMMARIZE_COMMAND = 'summarize';
 export const MAX_MESSAGES = 10_000;
@@ -68,6 +70,8 @@ export function summarizeDefinition(): SlashCommandBuilder {
     .addStringOption((o) =>
       o.setName('format').setDescription('How the summary is sent (default: embed)').addChoices({ name: 'embed', value: 'embed' }, { name: 'file (Markdown attachment)', value: 'file' }),
     )
+    .addChannelOption((o) => o.setName('in_category').setDescription(`Every channel of this category you and I can read (at most ${MAX_CATEGORY_CHANNELS}), one section each`).addChannelTypes(ChannelType.GuildCategory))
+    .addStringOption((o) => o.setName('exclude').setDescription('With in_category: channels to skip, e.g. #random #memes').setMaxLength(1000))
     .addChannelOption((o) => o.setName('post_to').setDescription('Post the summary in this channel instead (everyone there must be able to read the source)').addChannelTypes(...POSTABLE_TYPES));
   return builder;
 }
@@ -87,6 +91,8 @@ export interface CheckedRequest {
   since: SinceBoundary | undefined;
   routing: RoutingOptions;
   private: boolean;
+  /** `in_category`: one combined summary of these channels (`channel` is the first), a section each. */
+  category?: { channel: CategoryChannel; channels: GuildTextBasedChannel[]; notes: string[] };
   /** `file`: one Markdown attachment instead of embeds. */
   format?: 'embed' | 'file';
   /** Post the summary here rather than where the command runs (checked with `requirePostable`). */
@@ -130,7 +136,11 @@ export async function summarizeAndPost(
     let read: ChannelRead;
     let asked: SummaryRequest;
     let result: SummaryResult;
+    let rendered: string | undefined;
     try {
+      if (request.category !== undefined) {
+        ({ read, asked, result, rendered } = await summarizeSections(interaction, request, request.category, ctx, (text) => progress.update(text)));
+      } else {
       if (request.since?.kind === 'after-message') await requireMessage(request.channel, request.since.messageId);
       read = await readChannel({
         channel: request.channel,
@@ -150,6 +160,7 @@ export async function summarizeAndPost(
         correlationId: ctx.correlationId,
         onProgress: (p) => progress.update(summarizeProgressText(p, count)),
       });
+      }
     } catch (error) {
       if (error instanceof SummarizeError) throw new UserFacingError(summarizeFailureText(error), { cause: error });
       throw error;
@@ -158,16 +169,21 @@ export async function summarizeAndPost(
     }
 
     // Permissions may have changed while the summary was written: the asker must still be able to read it.
-    if (interaction.inCachedGuild()) await requireMemberCanRead(request.channel, interaction.member, request.channel.id === interaction.channelId);
-    const notPosted = request.postTo === undefined ? undefined : await notPostableNow(request.postTo, request.channel);
-    const onlyYou = request.private ? undefined : (notPosted ?? (request.postTo === undefined ? await whyOnlyYou(interaction, request.channel, ctx) : undefined));
+    const sources = request.category?.channels ?? [request.channel];
+    if (interaction.inCachedGuild()) for (const source of sources) await requireMemberCanRead(source, interaction.member, source.id === interaction.channelId);
+    let onlyYou: string | undefined;
+    for (const source of sources) {
+      if (request.private || onlyYou !== undefined) break;
+      const notPosted = request.postTo === undefined ? undefined : await notPostableNow(request.postTo, source);
+      onlyYou = notPosted ?? (request.postTo === undefined ? await whyOnlyYou(interaction, source, ctx) : undefined);
+    }
     const isPrivate = request.private || onlyYou !== undefined;
     const document = {
-      title: titleFor(asked.type, read.channelName),
-      url: request.channel.url,
-      text: renderCitations(result.text, result.citations, discordCitationStyle),
+      title: request.category === undefined ? titleFor(asked.type, read.channelName) : titleFor(asked.type, request.category.channel.name, 'category'),
+      url: request.category?.channel.url ?? request.channel.url,
+      text: rendered ?? renderCitations(result.text, result.citations, discordCitationStyle),
       footer: isPrivate ? summaryFooter(result) : `Asked by ${askerName(interaction)} · ${summaryFooter(result)}`,
-      notes: result.warnings,
+      notes: [...(request.category?.notes ?? []), ...result.warnings],
       color: EmbedColors.info,
       emptyText: '(The model returned an empty summary.)',
     };
@@ -198,13 +214,20 @@ async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: Com
   const sinceText = interaction.options.getString('since');
   const since = sinceText === null || sinceText.trim() === '' ? undefined : parseSince(sinceText, ctx.services.clock.now());
   const chosen = interaction.options.getChannel('channel');
+  const inCategory = interaction.options.getChannel('in_category');
+  const excludeText = interaction.options.getString('exclude');
+  if (inCategory !== null && (chosen !== null || since?.kind === 'after-message')) {
+    throw new UserFacingError('`in_category` summarizes every channel of a category: leave out `channel` and message links.');
+  }
+  if (inCategory === null && excludeText !== null) throw new UserFacingError('`exclude` goes with `in_category`.');
+  const category = inCategory === null ? undefined : await categoryRequest(interaction, inCategory.id, excludeText);
   if (since?.kind === 'after-message') {
     if (since.guildId !== interaction.guildId) throw new UserFacingError('That message link is from another server.');
     if (chosen !== null && chosen.id !== since.channelId) {
       throw new UserFacingError(`That message link is in <#${since.channelId}>, not in <#${chosen.id}>; leave out \`channel\` or pick the link's channel.`);
     }
   }
-  const channelId = chosen?.id ?? (since?.kind === 'after-message' ? since.channelId : interaction.channelId);
+  const channelId = category?.channels[0]?.id ?? chosen?.id ?? (since?.kind === 'after-message' ? since.channelId : interaction.channelId);
   const channel = await summarizableChannel(interaction.guild, channelId);
   await requireMemberCanRead(channel, interaction.member, channel.id === interaction.channelId);
   await requireBotCanRead(channel);
@@ -213,7 +236,7 @@ async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: Com
   const isPrivate = interaction.options.getBoolean('private') ?? false;
   if (postToOption !== null && isPrivate) throw new UserFacingError('`post_to` posts the summary for others to see, so it cannot be combined with `private`.');
   const postTo = postToOption === null ? undefined : await summarizableChannel(interaction.guild, postToOption.id);
-  if (postTo !== undefined) await requirePostable(postTo, channel, interaction.member);
+  if (postTo !== undefined) for (const source of category?.channels ?? [channel]) await requirePostable(postTo, source, interaction.member);
 
   const count = interaction.options.getInteger('messages');
   if (count !== null && (count < 1 || count > MAX_MESSAGES)) throw new UserFacingError(`\`messages\` must be between 1 and ${MAX_MESSAGES.toLocaleString('en-US')}.`);
@@ -223,9 +246,70 @@ async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: Com
     since,
     routing: routingOptions(interaction),
     private: isPrivate,
+    ...(category === undefined ? {} : { category }),
     ...(interaction.options.getString('format') === 'file' ? { format: 'file' as const } : {}),
     ...(postTo === undefined ? {} : { postTo }),
   };
+}
+
+async function categoryRequest(interaction: ChatInputCommandInteraction<'cached'>, categoryId: string, exclude: string | null): Promise<NonNullable<CheckedRequest['category']>> {
+  const channel = interaction.guild.channels.cache.get(categoryId);
+  if (channel?.type !== ChannelType.GuildCategory) throw new UserFacingError(`<#${categoryId}> is not a category I can see.`);
+  return { channel, ...(await categoryChannels(channel, interaction.member, exclude)) };
+}
+
+/**
+ * A category summary: each channel read and summarized on its own, then one
+ * document with a section per channel, citations linking into each, and a
+ * result adding up their size and cost.
+ */
+async function summarizeSections(
+  interaction: SummarizeInteraction,
+  request: CheckedRequest,
+  category: NonNullable<CheckedRequest['category']>,
+  ctx: CommandContext,
+  show: (text: string) => void,
+): Promise<{ read: ChannelRead; asked: SummaryRequest; result: SummaryResult; rendered: string }> {
+  const sections: string[] = [];
+  const results: SummaryResult[] = [];
+  let first: { read: ChannelRead; asked: SummaryRequest } | undefined;
+  for (const [index, channel] of category.channels.entries()) {
+    const where = `<#${channel.id}> (${index + 1} of ${category.channels.length})`;
+    const read = await readChannel({
+      channel,
+      maxMessages: request.maxMessages,
+      ...(request.since === undefined ? {} : { since: request.since }),
+      memberNames: ctx.memory.memberNames,
+      onProgress: (count) => show(`Reading ${where}… ${count.toLocaleString('en-US')} messages so far`),
+    });
+    if (read.prepared.messages.length === 0) {
+      sections.push(`## #${channel.name}
+${capitalize(nothingToSummarize(read.prepared, read.channelName))}.`);
+      continue;
+    }
+    const asked = await summaryRequest(interaction, channel, request.routing, ctx);
+    first ??= { read, asked };
+    const count = read.prepared.messages.length;
+    show(`Summarizing ${where}…`);
+    const result = await ctx.services.summarizer.summarize(read.prepared, { ...asked, userId: interaction.user.id, correlationId: ctx.correlationId });
+    results.push(result);
+    sections.push(`## #${channel.name}
+${renderCitations(result.text, result.citations, discordCitationStyle)}`);
+    ctx.logger.debug({ channelId: channel.id, messages: count }, 'category section summarized');
+  }
+  const lead = results[0];
+  if (first === undefined || lead === undefined) {
+    throw new UserFacingError(`Nothing to summarize in the ${category.channel.name} category: its channels have no messages in the requested range.${windowNote(request)}`);
+  }
+  const result: SummaryResult = {
+    ...lead,
+    messages: results.reduce((n, r) => n + r.messages, 0),
+    chunks: results.reduce((n, r) => n + r.chunks, 0),
+    costUsd: results.reduce((n, r) => n + r.costUsd, 0),
+    reused: results.every((r) => r.reused),
+    warnings: results.flatMap((r) => r.warnings),
+  };
+  return { ...first, result, rendered: sections.join('\n\n') };
 }
 
 /** Permissions may have changed while the summary was written: the reason it may no longer be posted there, if any. */
@@ -264,8 +348,8 @@ function windowNote(request: CheckedRequest): string {
   return '';
 }
 
-function titleFor(type: string, channelName: string): string {
-  const where = `#${channelName}`;
+function titleFor(type: string, channelName: string, kind: 'channel' | 'category' = 'channel'): string {
+  const where = kind === 'category' ? `the ${channelName} category` : `#${channelName}`;
   if (type === 'action_items') return `Action items from ${where}`;
   return `${capitalize(type.replace(/_/g, ' '))} summary of ${where}`;
 }
