@@ -5,6 +5,7 @@
  * Anthropic emulator.
  */
 import { describe, expect, it } from 'vitest';
+import type { AnthropicEmulator } from '../emulators/anthropic/server.ts';
 import type { ApiMessage } from '../emulators/discord/server.ts';
 import { modelAnswer } from '../discord/responders.ts';
 import { EPHEMERAL, privateReply, summaryOf, WAIT_MS } from '../helpers/discord-messages.ts';
@@ -14,8 +15,9 @@ import { startE2EWithAnthropicForFile } from './with-anthropic.ts';
 const API_KEY = `sk-ant-e2e-${'k'.repeat(24)}`;
 
 let e2e: E2E;
+let anthropic: AnthropicEmulator;
 
-startE2EWithAnthropicForFile({ keys: { operator: API_KEY }, responder: modelAnswer }, (started) => ({ e2e } = started));
+startE2EWithAnthropicForFile({ keys: { operator: API_KEY }, responder: modelAnswer }, (started) => ({ e2e, anthropic } = started));
 
 const jump = (channelId: string, messageId: string) => `https://discord.com/channels/${e2e.world.guild.id}/${channelId}/${messageId}`;
 const text = (messages: readonly ApiMessage[]) => messages.flatMap((m) => m.embeds.map((e) => e.description ?? '')).join('\n');
@@ -142,5 +144,29 @@ describe('/summarize in_category end to end', () => {
     const messages = await summaryOf(handle);
     expect(text(messages).match(/^## #room-/gm)).toHaveLength(10);
     expect(JSON.stringify(messages)).toContain(`A category summary covers at most 10 channels; left out: <#${channels[10]!.id}> (use \`exclude\` to choose).`);
+  });
+});
+
+describe('/summarize language end to end', () => {
+  it('offers languages by autocomplete, and the chosen one reaches the prompt as {locale} (default: the server\'s)', async () => {
+    const { world, discord } = e2e;
+    expect(await e2e.autocomplete(world.member.id, 'summarize', { focused: 'language', options: { language: 'deu' } })).toEqual(['de']);
+    const lang = discord.addChannel(world.guild.id, { kind: 'text', name: 'lang', parentId: world.category.id });
+    discord.seedMessages(lang.id, [{ authorId: world.member.id, content: 'Guten Morgen' }]);
+    await summaryOf(e2e.command(world.member.id, 'summarize', { channelId: lang.id, options: { language: 'de' } }));
+    expect(JSON.stringify(anthropic.completions().at(-1)!.body)).toContain('locale is \\"de\\"');
+    await summaryOf(e2e.command(world.member.id, 'summarize', { channelId: lang.id }));
+    expect(JSON.stringify(anthropic.completions().at(-1)!.body)).toContain('locale is \\"en-US\\"');
+    const refused = e2e.command(world.member.id, 'summarize', { channelId: lang.id, options: { language: 'klingon' } });
+    await privateReply(refused, /^`language`: pick one of the suggested languages/);
+  });
+
+  it('registers /summarize and /ask with names and descriptions in de, fr, es-ES, pt-BR and ja', () => {
+    const registered = e2e.discord.commands.list(e2e.world.guild.id);
+    for (const name of ['summarize', 'ask']) {
+      const command = registered.find((c) => c['name'] === name)!;
+      expect(Object.keys(command['name_localizations'] as object).sort()).toEqual(['de', 'es-ES', 'fr', 'ja', 'pt-BR']);
+      expect(Object.keys(command['description_localizations'] as object).sort()).toEqual(['de', 'es-ES', 'fr', 'ja', 'pt-BR']);
+    }
   });
 });

@@ -8,7 +8,7 @@ import type { CommandContext, MessageMenuCommand } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { requireBotCanRead, requireMemberCanRead } from '../history/channel-access.ts';
 import { summarizableChannel } from '../shared/channel-kinds.ts';
-import { menuLocalizations } from '../shared/menu-localizations.ts';
+import { commandLocalizations } from '../shared/command-localizations.ts';
 import { MAX_MESSAGES, summarizeAndPost, type SummarizeCommandOptions } from './summarize.ts';
 
 export const SUMMARIZE_FROM_HERE = 'Summarize from here';
@@ -34,7 +34,7 @@ export function createSummarizeFromHereCommand(options: SummarizeCommandOptions 
       .setName(SUMMARIZE_FROM_HERE)
       .setType(ApplicationCommandType.Message)
       .setContexts(InteractionContextType.Guild)
-      .setNameLocalizations(menuLocalizations.fromHere)
+      .setNameLocalizations(commandLocalizations.menus.fromHere)
       .toJSON(),
     executeOnMessage,
   };

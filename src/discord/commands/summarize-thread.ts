@@ -15,7 +15,7 @@ import type { CommandContext, MessageMenuCommand } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { requireBotCanRead, requireMemberCanRead } from '../history/channel-access.ts';
 import { summarizableChannel } from '../shared/channel-kinds.ts';
-import { menuLocalizations } from '../shared/menu-localizations.ts';
+import { commandLocalizations } from '../shared/command-localizations.ts';
 import { MAX_MESSAGES, summarizeAndPost, type SummarizeCommandOptions } from './summarize.ts';
 
 export const SUMMARIZE_THREAD = 'Summarize this thread';
@@ -44,7 +44,7 @@ export function createSummarizeThreadCommand(options: SummarizeCommandOptions = 
       .setName(SUMMARIZE_THREAD)
       .setType(ApplicationCommandType.Message)
       .setContexts(InteractionContextType.Guild)
-      .setNameLocalizations(menuLocalizations.thread)
+      .setNameLocalizations(commandLocalizations.menus.thread)
       .toJSON(),
     executeOnMessage,
   };

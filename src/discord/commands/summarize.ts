@@ -45,6 +45,8 @@ import type { Visibility } from '../visibility/audience.ts';
 import { privateBecause, visibleToAudienceOf } from '../visibility/shown-to.ts';
 import { requirePostable, requireVisibleThere } from '../summarize/post-to.ts';
 import { categoryChannels, MAX_CATEGORY_CHANNELS } from '../summarize/category-channels.ts';
+import { answerLanguages, languageCode } from '../shared/languages.ts';
+import { commandLocalizations } from '../shared/command-localizations.ts';
 
 export const SUMMARIZE_COMMAND = 'summarize';
 export const MAX_MESSAGES = 10_000;
@@ -56,6 +58,8 @@ export function summarizeDefinition(): SlashCommandBuilder {
   const builder = new SlashCommandBuilder()
     .setName(SUMMARIZE_COMMAND)
     .setDescription('Summarize a channel, thread or forum post')
+    .setNameLocalizations(commandLocalizations.summarize.name)
+    .setDescriptionLocalizations(commandLocalizations.summarize.description)
     .setContexts(InteractionContextType.Guild);
   builder
     .addChannelOption((o) => o.setName('channel').setDescription('Channel, thread or forum post (default: this one)').addChannelTypes(...SUMMARIZABLE_TYPES))
@@ -70,6 +74,7 @@ export function summarizeDefinition(): SlashCommandBuilder {
     .addStringOption((o) =>
       o.setName('format').setDescription('How the summary is sent (default: embed)').addChoices({ name: 'embed', value: 'embed' }, { name: 'file (Markdown attachment)', value: 'file' }),
     )
+    .addStringOption((o) => o.setName('language').setDescription("Language of the summary (default: the server's language)").setAutocomplete(true).setMaxLength(40))
     .addChannelOption((o) => o.setName('in_category').setDescription(`Every channel of this category you and I can read (at most ${MAX_CATEGORY_CHANNELS}), one section each`).addChannelTypes(ChannelType.GuildCategory))
     .addStringOption((o) => o.setName('exclude').setDescription('With in_category: channels to skip, e.g. #random #memes').setMaxLength(1000))
     .addChannelOption((o) => o.setName('post_to').setDescription('Post the summary in this channel instead (everyone there must be able to read the source)').addChannelTypes(...POSTABLE_TYPES));
@@ -93,6 +98,8 @@ export interface CheckedRequest {
   private: boolean;
   /** `in_category`: one combined summary of these channels (`channel` is the first), a section each. */
   category?: { channel: CategoryChannel; channels: GuildTextBasedChannel[]; notes: string[] };
+  /** `language`: the prompt's `{locale}` instead of the guild's preferred locale. */
+  language?: string;
   /** `file`: one Markdown attachment instead of embeds. */
   format?: 'embed' | 'file';
   /** Post the summary here rather than where the command runs (checked with `requirePostable`). */
@@ -108,7 +115,10 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
     data: summarizeDefinition().toJSON(),
     execute,
     // Only a snapshot already in memory: a guild whose repository is not loaded yet sees the defaults.
-    autocomplete: (interaction, ctx) => answerRoutedChoices(interaction, ctx, (guildId) => snapshotInMemory(ctx.services.prompts, guildId)),
+    autocomplete: (interaction, ctx) =>
+      interaction.options.getFocused(true).name === 'language'
+        ? answerLanguages(interaction)
+        : answerRoutedChoices(interaction, ctx, (guildId) => snapshotInMemory(ctx.services.prompts, guildId)),
   };
 }
 
@@ -151,7 +161,7 @@ export async function summarizeAndPost(
       });
       const { prepared } = read;
       if (prepared.messages.length === 0) throw new UserFacingError(`${capitalize(nothingToSummarize(prepared, read.channelName))}.${windowNote(request)}`);
-      asked = await summaryRequest(interaction, request.channel, request.routing, ctx);
+      asked = withLanguage(await summaryRequest(interaction, request.channel, request.routing, ctx), request);
       const count = prepared.messages.length;
       progress.update(summarizeProgressText({ stage: 'single' }, count));
       result = await services.summarizer.summarize(prepared, {
@@ -238,6 +248,7 @@ async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: Com
   const postTo = postToOption === null ? undefined : await summarizableChannel(interaction.guild, postToOption.id);
   if (postTo !== undefined) for (const source of category?.channels ?? [channel]) await requirePostable(postTo, source, interaction.member);
 
+  const languageText = interaction.options.getString('language');
   const count = interaction.options.getInteger('messages');
   if (count !== null && (count < 1 || count > MAX_MESSAGES)) throw new UserFacingError(`\`messages\` must be between 1 and ${MAX_MESSAGES.toLocaleString('en-US')}.`);
   return {
@@ -246,10 +257,15 @@ async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: Com
     since,
     routing: routingOptions(interaction),
     private: isPrivate,
+    ...(languageText === null ? {} : { language: languageCode(languageText) }),
     ...(category === undefined ? {} : { category }),
     ...(interaction.options.getString('format') === 'file' ? { format: 'file' as const } : {}),
     ...(postTo === undefined ? {} : { postTo }),
   };
+}
+
+function withLanguage(asked: SummaryRequest, request: CheckedRequest): SummaryRequest {
+  return request.language === undefined ? asked : { ...asked, locale: request.language };
 }
 
 async function categoryRequest(interaction: ChatInputCommandInteraction<'cached'>, categoryId: string, exclude: string | null): Promise<NonNullable<CheckedRequest['category']>> {
@@ -287,7 +303,7 @@ async function summarizeSections(
 ${capitalize(nothingToSummarize(read.prepared, read.channelName))}.`);
       continue;
     }
-    const asked = await summaryRequest(interaction, channel, request.routing, ctx);
+    const asked = withLanguage(await summaryRequest(interaction, channel, request.routing, ctx), request);
     first ??= { read, asked };
     const count = read.prepared.messages.length;
     show(`Summarizing ${where}…`);

@@ -57,7 +57,8 @@ export async function summaryRequest(
     channelName: channel.name,
     ...summaryChoices({ ...options, category }),
     userName: askerName(interaction),
-    locale: interaction.locale,
+    // The summary is read by the whole server: its language, not the asker's client's.
+    locale: interaction.guildLocale ?? interaction.locale,
   };
 }
 
