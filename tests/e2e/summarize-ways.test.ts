@@ -170,3 +170,28 @@ describe('/summarize language end to end', () => {
     }
   });
 });
+
+describe('/prompt-config category-map end to end', () => {
+  it('maps a Discord category to a prompt category that summaries there then use, lists it, and removes it', async () => {
+    const { world, discord } = e2e;
+    const meetings = discord.addChannel(world.guild.id, { kind: 'category', name: 'meetings' });
+    const standup = discord.addChannel(world.guild.id, { kind: 'text', name: 'standup', parentId: meetings.id });
+    discord.seedMessages(standup.id, [{ authorId: world.member.id, content: 'Yesterday: reviews. Today: release notes.' }]);
+
+    const set = await e2e.runCommand(world.admin.id, 'prompt-config', { subcommand: 'category-map-set', options: { discord_category: meetings.id, prompt_category: 'Meeting' } });
+    expect(set.reply.flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(set.reply.content).toBe('Summaries of channels in **meetings** now use the `meeting` prompt category (unless a member picks another).');
+    const list = await e2e.runCommand(world.admin.id, 'prompt-config', { subcommand: 'category-map-list' });
+    expect(list.reply.content).toBe(`Prompt categories by Discord category:\n- <#${meetings.id}> → \`meeting\``);
+
+    const mapped = await summaryOf(e2e.command(world.member.id, 'summarize', { channelId: standup.id }));
+    expect(mapped.at(-1)!.embeds.at(-1)!.footer!.text).toContain('Prompt bundled:summaries/meeting/');
+
+    const refused = e2e.command(world.member.id, 'prompt-config', { subcommand: 'category-map-remove', options: { discord_category: meetings.id } });
+    await privateReply(refused, /Manage Server/);
+    const removed = await e2e.runCommand(world.admin.id, 'prompt-config', { subcommand: 'category-map-remove', options: { discord_category: meetings.id } });
+    expect(removed.reply.content).toBe('**meetings** no longer has a prompt category mapped.');
+    const unmapped = await summaryOf(e2e.command(world.member.id, 'summarize', { channelId: standup.id }));
+    expect(unmapped.at(-1)!.embeds.at(-1)!.footer!.text).toContain('Prompt bundled:summaries/discussion/');
+  });
+});
