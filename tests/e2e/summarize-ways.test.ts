@@ -194,4 +194,17 @@ describe('/prompt-config category-map end to end', () => {
     const unmapped = await summaryOf(e2e.command(world.member.id, 'summarize', { channelId: standup.id }));
     expect(unmapped.at(-1)!.embeds.at(-1)!.footer!.text).toContain('Prompt bundled:summaries/discussion/');
   });
+
+  it('without a mapping, uses the Discord category\'s own name when the prompts route it', async () => {
+    const { world, discord } = e2e;
+    const mods = discord.addChannel(world.guild.id, { kind: 'category', name: 'Moderation!' });
+    const reports = discord.addChannel(world.guild.id, { kind: 'text', name: 'reports', parentId: mods.id });
+    const other = discord.addChannel(world.guild.id, { kind: 'category', name: 'Water Cooler' });
+    const chatter = discord.addChannel(world.guild.id, { kind: 'text', name: 'chatter', parentId: other.id });
+    for (const channel of [reports, chatter]) discord.seedMessages(channel.id, [{ authorId: world.member.id, content: 'Someone posted spam' }]);
+    const routed = await summaryOf(e2e.command(world.member.id, 'summarize', { channelId: reports.id }));
+    expect(routed.at(-1)!.embeds.at(-1)!.footer!.text).toContain('Prompt bundled:summaries/moderation/');
+    const unrouted = await summaryOf(e2e.command(world.member.id, 'summarize', { channelId: chatter.id }));
+    expect(unrouted.at(-1)!.embeds.at(-1)!.footer!.text).toContain('Prompt bundled:summaries/discussion/');
+  });
 });

@@ -10,6 +10,8 @@ import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { PROMPT_CATEGORY, mappedCategory, readCategoryMap } from '../history/category-map.ts';
 import { categoryOf } from '../history/channel-access.ts';
+import { snapshotInMemory } from './prompt-snapshot.ts';
+import { DEFAULT_VALUES } from './routed-values.ts';
 
 /** The `category`, `type` and `perspective` options the member gave, as route segments. */
 export interface RoutingOptions {
@@ -66,11 +68,30 @@ export function askerName(interaction: CommandInteraction): string {
   return interaction.inCachedGuild() ? interaction.member.displayName : interaction.user.displayName;
 }
 
+/**
+ * Without a mapping, the Discord category's own name, reduced to a route
+ * segment ("Team Meetings!" → `team-meetings`), when the guild's prompts
+ * (or, with no repository, the bundled ones) route that category.
+ */
+async function routedCategoryName(channel: GuildBasedChannel, ctx: CommandContext): Promise<string | undefined> {
+  const name = sanitizedCategoryName(categoryOf(channel)?.name);
+  if (name === undefined) return undefined;
+  const repo = await snapshotInMemory(ctx.services.prompts, channel.guild.id);
+  const routed = repo === null ? DEFAULT_VALUES.category : ctx.memory.routedValues(repo, 'category');
+  return routed.includes(name) ? name : undefined;
+}
+
+export function sanitizedCategoryName(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const segment = name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100);
+  return PROMPT_CATEGORY.test(segment) ? segment : undefined;
+}
+
 /** A broken map must not block summaries: it counts as no mapping. */
 async function mappedCategoryOf(channel: GuildBasedChannel, ctx: CommandContext): Promise<string | undefined> {
   try {
     const map = await readCategoryMap(ctx.services.db, channel.guild.id);
-    return mappedCategory(map, categoryOf(channel));
+    return mappedCategory(map, categoryOf(channel)) ?? (await routedCategoryName(channel, ctx));
   } catch (error) {
     ctx.logger.warn({ err: error }, 'could not read the category map; using the default category');
     return undefined;
