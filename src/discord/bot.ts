@@ -1,7 +1,7 @@
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
 import type { Secret } from '../config/secret.ts';
 import type { Logger } from '../log/logger.ts';
-import type { SlashCommand } from './command.ts';
+import type { BotCommand } from './command.ts';
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import type { DiscordMetrics } from './metrics.ts';
 import { registerCommands } from './register.ts';
@@ -13,7 +13,7 @@ export interface BotOptions {
   apiUrl?: string;
   devGuildId?: string;
   registerCommands: boolean;
-  commands: readonly SlashCommand[];
+  commands: readonly BotCommand[];
   services: BotServices;
   logger: Logger;
   /** Extra listeners (mentions for chat) attached before login. */

@@ -2,8 +2,10 @@ import type {
   AutocompleteInteraction,
   ButtonInteraction,
   ChatInputCommandInteraction,
+  MessageContextMenuCommandInteraction,
   ModalSubmitInteraction,
   RESTPostAPIChatInputApplicationCommandsJSONBody,
+  RESTPostAPIContextMenuApplicationCommandsJSONBody,
   StringSelectMenuInteraction,
 } from 'discord.js';
 import type { Logger } from '../log/logger.ts';
@@ -35,4 +37,21 @@ export interface SlashCommand {
    * come back here (e.g. `prompt-config:remove-confirm:<nonce>`).
    */
   handleComponent?(interaction: ComponentInteraction, ctx: CommandContext): Promise<void>;
+}
+
+/**
+ * One message context-menu command ("Apps" on a message): one file under
+ * src/discord/commands/ like a slash command; the member's message arrives
+ * as `interaction.targetMessage`.
+ */
+export interface MessageMenuCommand {
+  data: RESTPostAPIContextMenuApplicationCommandsJSONBody;
+  executeOnMessage(interaction: MessageContextMenuCommandInteraction, ctx: CommandContext): Promise<void>;
+}
+
+/** Everything the bot registers with Discord. */
+export type BotCommand = SlashCommand | MessageMenuCommand;
+
+export function isMessageMenuCommand(command: BotCommand): command is MessageMenuCommand {
+  return 'executeOnMessage' in command;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
 import { CONNECTION_LOST_MESSAGE, isConnectionLost } from '../db/connection-errors.ts';
 import type { Logger } from '../log/logger.ts';
-import type { CommandContext, SlashCommand } from './command.ts';
+import { isMessageMenuCommand, type BotCommand, type CommandContext, type MessageMenuCommand, type SlashCommand } from './command.ts';
 import { GENERIC_FAILURE, UserFacingError } from './errors.ts';
 import { createInteractionMemory } from './memory.ts';
 import type { DiscordMetrics, InteractionKind, InteractionOutcome } from './metrics.ts';
@@ -10,7 +10,7 @@ import { deferOnce, respond } from './respond.ts';
 import type { BotServices } from './services.ts';
 
 export interface DispatcherOptions {
-  commands: readonly SlashCommand[];
+  commands: readonly BotCommand[];
   services: BotServices;
   logger: Logger;
   /**
@@ -36,7 +36,8 @@ export function newCorrelationId(): string {
 }
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
-  const byName = new Map(options.commands.map((c) => [c.data.name, c]));
+  const byName = new Map(options.commands.filter((c): c is SlashCommand => !isMessageMenuCommand(c)).map((c) => [c.data.name, c]));
+  const messageMenus = new Map(options.commands.filter((c): c is MessageMenuCommand => isMessageMenuCommand(c)).map((c) => [c.data.name, c]));
   // One per bot: what its handlers keep between interactions.
   const memory = createInteractionMemory();
   const running = new Set<Promise<void>>();
@@ -91,6 +92,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (interaction.isChatInputCommand()) {
       const command = byName.get(interaction.commandName);
       if (command !== undefined) handler = () => command.execute(interaction, ctx);
+    } else if (interaction.isMessageContextMenuCommand()) {
+      const command = messageMenus.get(interaction.commandName);
+      if (command !== undefined) handler = () => command.executeOnMessage(interaction, ctx);
     } else if (interaction.isButton() || interaction.isModalSubmit() || interaction.isStringSelectMenu()) {
       const prefix = interaction.customId.split(':', 1)[0] ?? '';
       const command = byName.get(prefix);
@@ -104,7 +108,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
     const safety = setTimeout(() => {
       // Modals must be the first answer, so never defer a component that might open one.
-      if (interaction.isChatInputCommand() || interaction.isModalSubmit()) {
+      if (interaction.isChatInputCommand() || interaction.isMessageContextMenuCommand() || interaction.isModalSubmit()) {
         deferOnce(interaction, true).catch((error: unknown) => logger.warn({ err: error }, 'safety defer failed'));
       }
     }, options.safetyDeferMs ?? 2_200);
@@ -158,7 +162,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 }
 
 function kindOf(interaction: Interaction): InteractionKind | undefined {
-  if (interaction.isChatInputCommand()) return 'command';
+  if (interaction.isChatInputCommand() || interaction.isMessageContextMenuCommand()) return 'command';
   if (interaction.isAutocomplete()) return 'autocomplete';
   if (interaction.isButton() || interaction.isModalSubmit() || interaction.isStringSelectMenu()) return 'component';
   return undefined;

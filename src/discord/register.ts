@@ -1,5 +1,5 @@
 import { REST, Routes } from 'discord.js';
-import type { SlashCommand } from './command.ts';
+import type { BotCommand } from './command.ts';
 
 export interface RegistrationTarget {
   token: string;
@@ -20,7 +20,7 @@ function route(target: RegistrationTarget): `/${string}` {
 }
 
 /** Replaces the registered set with exactly these commands (Discord's bulk overwrite). */
-export async function registerCommands(target: RegistrationTarget, commands: readonly SlashCommand[]): Promise<number> {
+export async function registerCommands(target: RegistrationTarget, commands: readonly BotCommand[]): Promise<number> {
   const body = commands.map((c) => c.data);
   await restFor(target).put(route(target), { body });
   return body.length;

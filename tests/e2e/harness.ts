@@ -346,6 +346,8 @@ export interface CommandSpec {
   options?: Record<string, string | number | boolean>;
   /** Default `#general`. */
   channelId?: string;
+  /** A message context-menu command, used on this message (in `channelId`). */
+  targetMessageId?: string;
 }
 
 export interface E2E {
@@ -469,6 +471,7 @@ export async function startE2E(options: StartE2EOptions = {}): Promise<E2E> {
         ...(spec.subcommand === undefined ? {} : { subcommand: spec.subcommand }),
         ...(spec.group === undefined ? {} : { group: spec.group }),
         ...(spec.options === undefined ? {} : { options: spec.options }),
+        ...(spec.targetMessageId === undefined ? {} : { commandType: 'message' as const, targetId: spec.targetMessageId }),
       });
 
     const e2e: E2E = {

@@ -29,7 +29,7 @@ describe('/summarize end to end', () => {
     const registered = e2e.discord.commands.list(e2e.world.guild.id).find((c) => c['name'] === 'summarize');
     expect(registered?.['contexts']).toEqual([0]);
     const options = (registered?.['options'] as Array<{ name: string }>).map((o) => o.name);
-    expect(options).toEqual(['channel', 'messages', 'since', 'type', 'perspective', 'category', 'private']);
+    expect(options).toEqual(['channel', 'messages', 'since', 'type', 'perspective', 'category', 'private', 'format', 'language', 'in_category', 'exclude', 'post_to']);
   });
 
   it('summarizes a channel: public summary citing messages by jump link, footer with prompt, model, size and cost', async () => {

@@ -25,12 +25,14 @@ import {
   sendParts,
   threadNameFor,
 } from '../chat/conversation.ts';
+import { commandLocalizations } from '../shared/command-localizations.ts';
 
 const ASK_COMMAND = 'ask';
 const MAX_QUESTION_CHARS = 4_000;
 
 function askDefinition(): SlashCommandBuilder {
   const builder = new SlashCommandBuilder().setName(ASK_COMMAND).setDescription('Ask the bot; the conversation continues in a thread').setContexts(InteractionContextType.Guild);
+  builder.setNameLocalizations(commandLocalizations.ask.name).setDescriptionLocalizations(commandLocalizations.ask.description);
   builder.addSubcommand((s) =>
     s
       .setName('question')

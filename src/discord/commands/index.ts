@@ -1,8 +1,10 @@
-import type { SlashCommand } from '../command.ts';
+import type { BotCommand } from '../command.ts';
 import { aiConfigCommand } from './ai-config.ts';
 import { askCommand } from './ask.ts';
 import { promptConfigCommand } from './prompt-config.ts';
 import { summarizeCommand } from './summarize.ts';
+import { summarizeFromHereCommand } from './summarize-from-here.ts';
+import { summarizeThreadCommand } from './summarize-thread.ts';
 
-/** Every slash command of the bot; one file each in this folder. */
-export const commands: readonly SlashCommand[] = [promptConfigCommand, summarizeCommand, askCommand, aiConfigCommand];
+/** Every command of the bot (slash commands, then message context menus); one file each in this folder. */
+export const commands: readonly BotCommand[] = [promptConfigCommand, summarizeCommand, askCommand, aiConfigCommand, summarizeFromHereCommand, summarizeThreadCommand];

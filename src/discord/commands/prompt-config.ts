@@ -1,8 +1,9 @@
-import type { SlashCommandBuilder } from 'discord.js';
+import { ChannelType, type SlashCommandBuilder } from 'discord.js';
 import type { CommandContext, ComponentInteraction, SlashCommand } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { COMMAND_NAME, parseCustomId } from '../prompt-config/custom-ids.ts';
 import { runGithubApp } from '../prompt-config/github-app.ts';
+import { runCategoryMapList, runCategoryMapRemove, runCategoryMapSet } from '../prompt-config/category-map.ts';
 import { runRefresh } from '../prompt-config/refresh.ts';
 import { onRemoveButton, runRemove, type RemoveTarget } from '../prompt-config/remove.ts';
 import { onSetButton, runSet, type SetCandidate } from '../prompt-config/set.ts';
@@ -55,6 +56,20 @@ export function promptConfigDefinition(): SlashCommandBuilder {
       .setDescription('This server’s own GitHub webhook: payload URL, and a secret shown once')
       .addBooleanOption((o) => o.setName('rotate').setDescription('Replace the secret now (the old one stops working at once)')),
   );
+  builder.addSubcommand((s) =>
+    s
+      .setName('category-map-set')
+      .setDescription('Use a prompt category for summaries of channels in a Discord category')
+      .addChannelOption((o) => o.setName('discord_category').setDescription('The Discord channel category').setRequired(true).addChannelTypes(ChannelType.GuildCategory))
+      .addStringOption((o) => o.setName('prompt_category').setDescription('Prompt category, e.g. meeting or support').setRequired(true).setMaxLength(100)),
+  );
+  builder.addSubcommand((s) =>
+    s
+      .setName('category-map-remove')
+      .setDescription('Stop mapping a Discord category to a prompt category')
+      .addChannelOption((o) => o.setName('discord_category').setDescription('The Discord channel category').setRequired(true).addChannelTypes(ChannelType.GuildCategory)),
+  );
+  builder.addSubcommand((s) => s.setName('category-map-list').setDescription('Which Discord categories use which prompt category'));
   return builder;
 }
 
@@ -81,6 +96,9 @@ export function createPromptConfigCommand(options: PromptConfigCommandOptions = 
     remove: (interaction, ctx) => runRemove(interaction, ctx, removeConfirm),
     refresh: runRefresh,
     test: runTest,
+    'category-map-set': runCategoryMapSet,
+    'category-map-remove': runCategoryMapRemove,
+    'category-map-list': runCategoryMapList,
     'github-app': runGithubApp,
     webhook: runWebhook,
   };

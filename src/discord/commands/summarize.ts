@@ -12,10 +12,13 @@
  * Every failure is an ephemeral message naming what went wrong.
  */
 import {
+  ChannelType,
   InteractionContextType,
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
+  type CategoryChannel,
   type GuildTextBasedChannel,
+  type MessageContextMenuCommandInteraction,
 } from 'discord.js';
 import { nothingToSummarize } from '../../summaries/summarize.ts';
 import { SummarizeError } from '../../summaries/errors.ts';
@@ -33,6 +36,7 @@ import { createProgress, summarizeProgressText } from '../output/progress.ts';
 import { historyCut } from '../../summaries/history-cut.ts';
 import { summaryFooter } from '../output/summary-footer.ts';
 import { embedMessages, type EmbedMessage } from '../output/summary-messages.ts';
+import { summaryFileMessage } from '../output/summary-file.ts';
 import { deferOnce, respond } from '../respond.ts';
 import { SUMMARIZABLE_TYPES, summarizableChannel } from '../shared/channel-kinds.ts';
 import { snapshotInMemory } from '../shared/prompt-snapshot.ts';
@@ -40,15 +44,23 @@ import { answerRoutedChoices } from '../shared/routed-autocomplete.ts';
 import { askerName, routingOptions, summaryRequest, type RoutingOptions, type SummaryRequest } from '../shared/summary-request.ts';
 import type { Visibility } from '../visibility/audience.ts';
 import { privateBecause, visibleToAudienceOf } from '../visibility/shown-to.ts';
+import { requirePostable, requireVisibleThere } from '../summarize/post-to.ts';
+import { categoryChannels, MAX_CATEGORY_CHANNELS } from '../summarize/category-channels.ts';
+import { answerLanguages, languageCode } from '../shared/languages.ts';
+import { commandLocalizations } from '../shared/command-localizations.ts';
 
-const SUMMARIZE_COMMAND = 'summarize';
-const MAX_MESSAGES = 10_000;
-const DEFAULT_MESSAGES = 100;
+export const SUMMARIZE_COMMAND = 'summarize';
+export const MAX_MESSAGES = 10_000;
+export const DEFAULT_MESSAGES = 100;
+/** Where `post_to` may point: channels and threads that hold messages. */
+const POSTABLE_TYPES = [ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.PublicThread, ChannelType.PrivateThread, ChannelType.AnnouncementThread] as const;
 
 export function summarizeDefinition(): SlashCommandBuilder {
   const builder = new SlashCommandBuilder()
     .setName(SUMMARIZE_COMMAND)
     .setDescription('Summarize a channel, thread or forum post')
+    .setNameLocalizations(commandLocalizations.summarize.name)
+    .setDescriptionLocalizations(commandLocalizations.summarize.description)
     .setContexts(InteractionContextType.Guild);
   builder
     .addChannelOption((o) => o.setName('channel').setDescription('Channel, thread or forum post (default: this one)').addChannelTypes(...SUMMARIZABLE_TYPES))
@@ -59,7 +71,14 @@ export function summarizeDefinition(): SlashCommandBuilder {
     .addStringOption((o) => o.setName('type').setDescription('brief, detailed, comprehensive, action_items, or a type your prompts add').setAutocomplete(true).setMaxLength(100))
     .addStringOption((o) => o.setName('perspective').setDescription('Who it is for (default: general)').setAutocomplete(true).setMaxLength(100))
     .addStringOption((o) => o.setName('category').setDescription('Prompt category (default: from the channel category, else discussion)').setAutocomplete(true).setMaxLength(100))
-    .addBooleanOption((o) => o.setName('private').setDescription('Only you see the summary'));
+    .addBooleanOption((o) => o.setName('private').setDescription('Only you see the summary'))
+    .addStringOption((o) =>
+      o.setName('format').setDescription('How the summary is sent (default: embed)').addChoices({ name: 'embed', value: 'embed' }, { name: 'file (Markdown attachment)', value: 'file' }),
+    )
+    .addStringOption((o) => o.setName('language').setDescription("Language of the summary (default: the server's language)").setAutocomplete(true).setMaxLength(40))
+    .addChannelOption((o) => o.setName('in_category').setDescription(`Every channel of this category you and I can read (at most ${MAX_CATEGORY_CHANNELS}), one section each`).addChannelTypes(ChannelType.GuildCategory))
+    .addStringOption((o) => o.setName('exclude').setDescription('With in_category: channels to skip, e.g. #random #memes').setMaxLength(1000))
+    .addChannelOption((o) => o.setName('post_to').setDescription('Post the summary in this channel instead (everyone there must be able to read the source)').addChannelTypes(...POSTABLE_TYPES));
   return builder;
 }
 
@@ -68,17 +87,53 @@ export interface SummarizeCommandOptions {
   progressIntervalMs?: number;
 }
 
-interface CheckedRequest {
+/** The interactions a summary answers: the slash command and the message context menus. */
+export type SummarizeInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction;
+
+/** A summary asked for, with the member's and the bot's access to the channel already checked. */
+export interface CheckedRequest {
   channel: GuildTextBasedChannel;
   maxMessages: number;
   since: SinceBoundary | undefined;
   routing: RoutingOptions;
   private: boolean;
+  /** `in_category`: one combined summary of these channels (`channel` is the first), a section each. */
+  category?: { channel: CategoryChannel; channels: GuildTextBasedChannel[]; notes: string[] };
+  /** `language`: the prompt's `{locale}` instead of the guild's preferred locale. */
+  language?: string;
+  /** `file`: one Markdown attachment instead of embeds. */
+  format?: 'embed' | 'file';
+  /** Post the summary here rather than where the command runs (checked with `requirePostable`). */
+  postTo?: GuildTextBasedChannel;
 }
 
 export function createSummarizeCommand(options: SummarizeCommandOptions = {}): SlashCommand {
   const execute = async (interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> => {
-    const request = await checkedRequest(interaction, ctx);
+    await summarizeAndPost(interaction, await checkedRequest(interaction, ctx), ctx, options);
+  };
+
+  return {
+    data: summarizeDefinition().toJSON(),
+    execute,
+    // Only a snapshot already in memory: a guild whose repository is not loaded yet sees the defaults.
+    autocomplete: (interaction, ctx) =>
+      interaction.options.getFocused(true).name === 'language'
+        ? answerLanguages(interaction)
+        : answerRoutedChoices(interaction, ctx, (guildId) => snapshotInMemory(ctx.services.prompts, guildId)),
+  };
+}
+
+/**
+ * Reads the channel, summarizes it and posts the summary (publicly when
+ * everyone who can see it here may read the source), showing progress in
+ * the member's ephemeral reply meanwhile.
+ */
+export async function summarizeAndPost(
+  interaction: SummarizeInteraction,
+  request: CheckedRequest,
+  ctx: CommandContext,
+  options: SummarizeCommandOptions = {},
+): Promise<void> {
     await deferOnce(interaction, true);
     const { services, logger } = ctx;
     const progress = createProgress({
@@ -92,7 +147,11 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
     let read: ChannelRead;
     let asked: SummaryRequest;
     let result: SummaryResult;
+    let rendered: string | undefined;
     try {
+      if (request.category !== undefined) {
+        ({ read, asked, result, rendered } = await summarizeSections(interaction, request, request.category, ctx, (text) => progress.update(text)));
+      } else {
       if (request.since?.kind === 'after-message') await requireMessage(request.channel, request.since.messageId);
       read = await readChannel({
         channel: request.channel,
@@ -103,7 +162,7 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
       });
       const { prepared } = read;
       if (prepared.messages.length === 0) throw new UserFacingError(`${capitalize(nothingToSummarize(prepared, read.channelName))}.${windowNote(request)}`);
-      asked = await summaryRequest(interaction, request.channel, request.routing, ctx);
+      asked = withLanguage(await summaryRequest(interaction, request.channel, request.routing, ctx), request);
       const count = prepared.messages.length;
       progress.update(summarizeProgressText({ stage: 'single' }, count));
       result = await services.summarizer.summarize(prepared, {
@@ -112,6 +171,7 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
         correlationId: ctx.correlationId,
         onProgress: (p) => progress.update(summarizeProgressText(p, count)),
       });
+      }
     } catch (error) {
       if (error instanceof SummarizeError) throw new UserFacingError(summarizeFailureText(error), { cause: error });
       throw error;
@@ -120,21 +180,29 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
     }
 
     // Permissions may have changed while the summary was written: the asker must still be able to read it.
-    if (interaction.inCachedGuild()) await requireMemberCanRead(request.channel, interaction.member, request.channel.id === interaction.channelId);
-    const onlyYou = request.private ? undefined : await whyOnlyYou(interaction, request.channel, ctx);
-    // Reading stopped short of what was asked for: said in the reply, the notes and the footer.
-    const cut = historyCut(read, request.since, request.maxMessages);
+    const sources = request.category?.channels ?? [request.channel];
+    if (interaction.inCachedGuild()) for (const source of sources) await requireMemberCanRead(source, interaction.member, source.id === interaction.channelId);
+    let onlyYou: string | undefined;
+    for (const source of sources) {
+      if (request.private || onlyYou !== undefined) break;
+      const notPosted = request.postTo === undefined ? undefined : await notPostableNow(request.postTo, source);
+      onlyYou = notPosted ?? (request.postTo === undefined ? await whyOnlyYou(interaction, source, ctx) : undefined);
+    }
     const isPrivate = request.private || onlyYou !== undefined;
-    const messages = embedMessages({
-      title: titleFor(asked.type, read.channelName),
-      url: request.channel.url,
-      text: renderCitations(result.text, result.citations, discordCitationStyle),
+    // Reading stopped short of what was asked for: said in the reply, the notes and the footer.
+    const cut = request.category === undefined ? historyCut(read, request.since, request.maxMessages) : undefined;
+    const document = {
+      title: request.category === undefined ? titleFor(asked.type, read.channelName) : titleFor(asked.type, request.category.channel.name, 'category'),
+      url: request.category?.channel.url ?? request.channel.url,
+      text: rendered ?? renderCitations(result.text, result.citations, discordCitationStyle),
       footer: isPrivate ? summaryFooter(result, cut) : `Asked by ${askerName(interaction)} · ${summaryFooter(result, cut)}`,
-      notes: cut === undefined ? result.warnings : [cut, ...result.warnings],
+      notes: [...(cut === undefined ? [] : [cut]), ...(request.category?.notes ?? []), ...result.warnings],
       color: EmbedColors.info,
       emptyText: '(The model returned an empty summary.)',
-    });
-    await post(interaction, messages, isPrivate, result, onlyYou, cut);
+    };
+    const messages: EmbedMessage[] = request.format === 'file' ? [summaryFileMessage(document, read.channelName)] : embedMessages(document);
+    if (request.postTo !== undefined && !isPrivate) await postElsewhere(interaction, request.postTo, messages, result);
+    else await post(interaction, messages, isPrivate, result, onlyYou, cut);
     logger.info(
       {
         channelId: read.channelId,
@@ -146,17 +214,10 @@ export function createSummarizeCommand(options: SummarizeCommandOptions = {}): S
         reused: result.reused,
         private: isPrivate,
         ...(onlyYou === undefined ? {} : { madePrivate: true }),
+        ...(request.postTo === undefined ? {} : { postedTo: request.postTo.id }),
       },
       'summary posted',
     );
-  };
-
-  return {
-    data: summarizeDefinition().toJSON(),
-    execute,
-    // Only a snapshot already in memory: a guild whose repository is not loaded yet sees the defaults.
-    autocomplete: (interaction, ctx) => answerRoutedChoices(interaction, ctx, (guildId) => snapshotInMemory(ctx.services.prompts, guildId)),
-  };
 }
 
 export const summarizeCommand: SlashCommand = createSummarizeCommand();
@@ -167,17 +228,31 @@ async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: Com
   const sinceText = interaction.options.getString('since');
   const since = sinceText === null || sinceText.trim() === '' ? undefined : parseSince(sinceText, ctx.services.clock.now());
   const chosen = interaction.options.getChannel('channel');
+  const inCategory = interaction.options.getChannel('in_category');
+  const excludeText = interaction.options.getString('exclude');
+  if (inCategory !== null && (chosen !== null || since?.kind === 'after-message')) {
+    throw new UserFacingError('`in_category` summarizes every channel of a category: leave out `channel` and message links.');
+  }
+  if (inCategory === null && excludeText !== null) throw new UserFacingError('`exclude` goes with `in_category`.');
+  const category = inCategory === null ? undefined : await categoryRequest(interaction, inCategory.id, excludeText);
   if (since?.kind === 'after-message') {
     if (since.guildId !== interaction.guildId) throw new UserFacingError('That message link is from another server.');
     if (chosen !== null && chosen.id !== since.channelId) {
       throw new UserFacingError(`That message link is in <#${since.channelId}>, not in <#${chosen.id}>; leave out \`channel\` or pick the link's channel.`);
     }
   }
-  const channelId = chosen?.id ?? (since?.kind === 'after-message' ? since.channelId : interaction.channelId);
+  const channelId = category?.channels[0]?.id ?? chosen?.id ?? (since?.kind === 'after-message' ? since.channelId : interaction.channelId);
   const channel = await summarizableChannel(interaction.guild, channelId);
   await requireMemberCanRead(channel, interaction.member, channel.id === interaction.channelId);
   await requireBotCanRead(channel);
 
+  const postToOption = interaction.options.getChannel('post_to');
+  const isPrivate = interaction.options.getBoolean('private') ?? false;
+  if (postToOption !== null && isPrivate) throw new UserFacingError('`post_to` posts the summary for others to see, so it cannot be combined with `private`.');
+  const postTo = postToOption === null ? undefined : await summarizableChannel(interaction.guild, postToOption.id);
+  if (postTo !== undefined) for (const source of category?.channels ?? [channel]) await requirePostable(postTo, source, interaction.member);
+
+  const languageText = interaction.options.getString('language');
   const count = interaction.options.getInteger('messages');
   if (count !== null && (count < 1 || count > MAX_MESSAGES)) throw new UserFacingError(`\`messages\` must be between 1 and ${MAX_MESSAGES.toLocaleString('en-US')}.`);
   return {
@@ -185,8 +260,98 @@ async function checkedRequest(interaction: ChatInputCommandInteraction, ctx: Com
     maxMessages: count ?? (since === undefined ? DEFAULT_MESSAGES : MAX_MESSAGES),
     since,
     routing: routingOptions(interaction),
-    private: interaction.options.getBoolean('private') ?? false,
+    private: isPrivate,
+    ...(languageText === null ? {} : { language: languageCode(languageText) }),
+    ...(category === undefined ? {} : { category }),
+    ...(interaction.options.getString('format') === 'file' ? { format: 'file' as const } : {}),
+    ...(postTo === undefined ? {} : { postTo }),
   };
+}
+
+function withLanguage(asked: SummaryRequest, request: CheckedRequest): SummaryRequest {
+  return request.language === undefined ? asked : { ...asked, locale: request.language };
+}
+
+async function categoryRequest(interaction: ChatInputCommandInteraction<'cached'>, categoryId: string, exclude: string | null): Promise<NonNullable<CheckedRequest['category']>> {
+  const channel = interaction.guild.channels.cache.get(categoryId);
+  if (channel?.type !== ChannelType.GuildCategory) throw new UserFacingError(`<#${categoryId}> is not a category I can see.`);
+  return { channel, ...(await categoryChannels(channel, interaction.member, exclude)) };
+}
+
+/**
+ * A category summary: each channel read and summarized on its own, then one
+ * document with a section per channel, citations linking into each, and a
+ * result adding up their size and cost.
+ */
+async function summarizeSections(
+  interaction: SummarizeInteraction,
+  request: CheckedRequest,
+  category: NonNullable<CheckedRequest['category']>,
+  ctx: CommandContext,
+  show: (text: string) => void,
+): Promise<{ read: ChannelRead; asked: SummaryRequest; result: SummaryResult; rendered: string }> {
+  const sections: string[] = [];
+  const results: SummaryResult[] = [];
+  let first: { read: ChannelRead; asked: SummaryRequest } | undefined;
+  for (const [index, channel] of category.channels.entries()) {
+    const where = `<#${channel.id}> (${index + 1} of ${category.channels.length})`;
+    const read = await readChannel({
+      channel,
+      maxMessages: request.maxMessages,
+      ...(request.since === undefined ? {} : { since: request.since }),
+      memberNames: ctx.memory.memberNames,
+      onProgress: (count) => show(`Reading ${where}… ${count.toLocaleString('en-US')} messages so far`),
+    });
+    if (read.prepared.messages.length === 0) {
+      sections.push(`## #${channel.name}
+${capitalize(nothingToSummarize(read.prepared, read.channelName))}.`);
+      continue;
+    }
+    const asked = withLanguage(await summaryRequest(interaction, channel, request.routing, ctx), request);
+    first ??= { read, asked };
+    const count = read.prepared.messages.length;
+    show(`Summarizing ${where}…`);
+    const result = await ctx.services.summarizer.summarize(read.prepared, { ...asked, userId: interaction.user.id, correlationId: ctx.correlationId });
+    results.push(result);
+    sections.push(`## #${channel.name}
+${renderCitations(result.text, result.citations, discordCitationStyle)}`);
+    ctx.logger.debug({ channelId: channel.id, messages: count }, 'category section summarized');
+  }
+  const lead = results[0];
+  if (first === undefined || lead === undefined) {
+    throw new UserFacingError(`Nothing to summarize in the ${category.channel.name} category: its channels have no messages in the requested range.${windowNote(request)}`);
+  }
+  const result: SummaryResult = {
+    ...lead,
+    messages: results.reduce((n, r) => n + r.messages, 0),
+    chunks: results.reduce((n, r) => n + r.chunks, 0),
+    costUsd: results.reduce((n, r) => n + r.costUsd, 0),
+    reused: results.every((r) => r.reused),
+    warnings: results.flatMap((r) => r.warnings),
+  };
+  return { ...first, result, rendered: sections.join('\n\n') };
+}
+
+/** Permissions may have changed while the summary was written: the reason it may no longer be posted there, if any. */
+async function notPostableNow(destination: GuildTextBasedChannel, source: GuildTextBasedChannel): Promise<string | undefined> {
+  try {
+    await requireVisibleThere(destination, source);
+    return undefined;
+  } catch (error) {
+    if (error instanceof UserFacingError) return `${error.message} Here it is for you alone.`;
+    throw error;
+  }
+}
+
+/** `post_to`: the summary goes to that channel, and the member's reply links to it. */
+async function postElsewhere(interaction: SummarizeInteraction, destination: GuildTextBasedChannel, messages: readonly EmbedMessage[], result: SummaryResult): Promise<void> {
+  let first: string | undefined;
+  for (const message of messages) {
+    const sent = await destination.send(message);
+    first ??= sent.url;
+  }
+  const parts = messages.length === 1 ? '' : ` in ${messages.length} messages`;
+  await respond(interaction, { content: `Summarized ${result.messages.toLocaleString('en-US')} messages; posted the summary in <#${destination.id}>${parts}: ${first ?? ''}`, embeds: [] });
 }
 
 async function requireMessage(channel: GuildTextBasedChannel, messageId: string): Promise<void> {
@@ -203,8 +368,8 @@ function windowNote(request: CheckedRequest): string {
   return '';
 }
 
-function titleFor(type: string, channelName: string): string {
-  const where = `#${channelName}`;
+function titleFor(type: string, channelName: string, kind: 'channel' | 'category' = 'channel'): string {
+  const where = kind === 'category' ? `the ${channelName} category` : `#${channelName}`;
   if (type === 'action_items') return `Action items from ${where}`;
   return `${capitalize(type.replace(/_/g, ' '))} summary of ${where}`;
 }
@@ -218,7 +383,7 @@ function capitalize(text: string): string {
  * undefined when everyone who can view the channel the command ran in (where
  * public follow-ups land) can read the summarized channel.
  */
-async function whyOnlyYou(interaction: ChatInputCommandInteraction, source: GuildTextBasedChannel, ctx: CommandContext): Promise<string | undefined> {
+async function whyOnlyYou(interaction: SummarizeInteraction, source: GuildTextBasedChannel, ctx: CommandContext): Promise<string | undefined> {
   const destination = !interaction.inCachedGuild() ? null : (interaction.channel ?? (await interaction.guild.channels.fetch(interaction.channelId).catch(() => null)));
   // Whatever goes wrong deciding, the summary is still delivered: privately.
   const verdict = await visibleToAudienceOf(destination, source).catch((error: unknown): Visibility => {
@@ -237,7 +402,7 @@ async function whyOnlyYou(interaction: ChatInputCommandInteraction, source: Guil
  * public messages.
  */
 async function post(
-  interaction: ChatInputCommandInteraction,
+  interaction: SummarizeInteraction,
   messages: readonly EmbedMessage[],
   isPrivate: boolean,
   result: SummaryResult,

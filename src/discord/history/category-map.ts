@@ -45,3 +45,29 @@ function safeJson(text: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * Sets (or, with `promptCategory` null, removes) one entry of the guild's
+ * map, keyed by the Discord category's id; the guild's other settings are
+ * kept. The row is locked so two admins' edits do not overwrite each other.
+ */
+export async function writeCategoryMapEntry(
+  db: Kysely<Database>,
+  change: { guildId: string; discordCategoryId: string; promptCategory: string | null; actorId: string; now: Date },
+): Promise<CategoryMap> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('guild_settings').select('settings').where('guild_id', '=', change.guildId).forUpdate().executeTakeFirst();
+    const parsed = typeof row?.settings === 'string' ? safeJson(row.settings) : row?.settings;
+    const settings: Record<string, unknown> = isRecord(parsed) ? { ...parsed } : {};
+    const current = isRecord(settings[CATEGORY_MAP_KEY]) ? { ...(settings[CATEGORY_MAP_KEY] as Record<string, unknown>) } : {};
+    if (change.promptCategory === null) delete current[change.discordCategoryId];
+    else current[change.discordCategoryId] = change.promptCategory;
+    settings[CATEGORY_MAP_KEY] = current;
+    await trx
+      .insertInto('guild_settings')
+      .values({ guild_id: change.guildId, settings: JSON.stringify(settings), updated_at: change.now, updated_by: change.actorId })
+      .onConflict((oc) => oc.column('guild_id').doUpdateSet({ settings: JSON.stringify(settings), updated_at: change.now, updated_by: change.actorId }))
+      .execute();
+    return readCategoryMap(trx, change.guildId);
+  });
+}

@@ -4,12 +4,14 @@
  * /summarize would use. The engine turns it into the prompt context
  * (`summaryContext`).
  */
-import type { ChatInputCommandInteraction, GuildBasedChannel } from 'discord.js';
+import type { ChatInputCommandInteraction, CommandInteraction, GuildBasedChannel } from 'discord.js';
 import { routeChoice, summaryChoices, type PromptRequest, type SummaryChoices } from '../../summaries/summary-context.ts';
 import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { PROMPT_CATEGORY, mappedCategory, readCategoryMap } from '../history/category-map.ts';
 import { categoryOf } from '../history/channel-access.ts';
+import { snapshotInMemory } from './prompt-snapshot.ts';
+import { DEFAULT_VALUES } from './routed-values.ts';
 
 /** The `category`, `type` and `perspective` options the member gave, as route segments. */
 export interface RoutingOptions {
@@ -44,7 +46,7 @@ function routingOption(interaction: ChatInputCommandInteraction, name: string): 
  * the default; `{user}` is the asker's display name in the server.
  */
 export async function summaryRequest(
-  interaction: ChatInputCommandInteraction,
+  interaction: CommandInteraction,
   channel: GuildBasedChannel,
   options: RoutingOptions,
   ctx: CommandContext,
@@ -57,19 +59,39 @@ export async function summaryRequest(
     channelName: channel.name,
     ...summaryChoices({ ...options, category }),
     userName: askerName(interaction),
-    locale: interaction.locale,
+    // The summary is read by the whole server: its language, not the asker's client's.
+    locale: interaction.guildLocale ?? interaction.locale,
   };
 }
 
-export function askerName(interaction: ChatInputCommandInteraction): string {
+export function askerName(interaction: CommandInteraction): string {
   return interaction.inCachedGuild() ? interaction.member.displayName : interaction.user.displayName;
+}
+
+/**
+ * Without a mapping, the Discord category's own name, reduced to a route
+ * segment ("Team Meetings!" → `team-meetings`), when the guild's prompts
+ * (or, with no repository, the bundled ones) route that category.
+ */
+async function routedCategoryName(channel: GuildBasedChannel, ctx: CommandContext): Promise<string | undefined> {
+  const name = sanitizedCategoryName(categoryOf(channel)?.name);
+  if (name === undefined) return undefined;
+  const repo = await snapshotInMemory(ctx.services.prompts, channel.guild.id);
+  const routed = repo === null ? DEFAULT_VALUES.category : ctx.memory.routedValues(repo, 'category');
+  return routed.includes(name) ? name : undefined;
+}
+
+export function sanitizedCategoryName(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const segment = name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100);
+  return PROMPT_CATEGORY.test(segment) ? segment : undefined;
 }
 
 /** A broken map must not block summaries: it counts as no mapping. */
 async function mappedCategoryOf(channel: GuildBasedChannel, ctx: CommandContext): Promise<string | undefined> {
   try {
     const map = await readCategoryMap(ctx.services.db, channel.guild.id);
-    return mappedCategory(map, categoryOf(channel));
+    return mappedCategory(map, categoryOf(channel)) ?? (await routedCategoryName(channel, ctx));
   } catch (error) {
     ctx.logger.warn({ err: error }, 'could not read the category map; using the default category');
     return undefined;

@@ -27,9 +27,17 @@ export async function visibleToAudienceOf(destination: GuildBasedChannel | null,
  * must be sent with no allowed mentions.
  */
 export function privateBecause(why: HiddenReason, destinationId: string, sourceId: string): string {
+  return hiddenBecause('Only you can see this summary:', why, destinationId, sourceId);
+}
+
+/** One line for the member who asked to post a summary of `source` in `destination`: why it was refused. */
+export function notPostedBecause(why: HiddenReason, destinationId: string, sourceId: string): string {
+  return hiddenBecause(`I won't post a summary of <#${sourceId}> in <#${destinationId}>:`, why, destinationId, sourceId);
+}
+
+function hiddenBecause(lead: string, why: HiddenReason, destinationId: string, sourceId: string): string {
   const here = `<#${destinationId}>`;
   const there = `<#${sourceId}>`;
-  const lead = 'Only you can see this summary:';
   switch (why.kind) {
     case 'roles': {
       const who = why.roleIds.length === 0 ? 'some members' : `members with ${why.roleIds.map((id) => `<@&${id}>`).join(' + ')}`;

@@ -4,6 +4,8 @@ import { isRecord } from './json-input.ts';
 import type { JsonObject } from './model.ts';
 
 const NAME = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
+/** User and message (context-menu) command names may be mixed case and hold spaces, as Discord documents. */
+const MENU_NAME = /^(?! )[-_' \p{L}\p{N}\p{P}\p{sc=Deva}\p{sc=Thai}]{1,32}(?<! )$/u;
 const CHAT_INPUT = 1;
 const MAX_COMMANDS = 100;
 const MAX_OPTIONS = 25;
@@ -119,7 +121,10 @@ function checkCommand(problems: FieldProblem[], path: (string | number)[], comma
     return;
   }
   const type = command['type'] ?? CHAT_INPUT;
-  checkName(problems, [...path, 'name'], command['name'], type === CHAT_INPUT);
+  if (type === CHAT_INPUT) checkName(problems, [...path, 'name'], command['name'], true);
+  else if (typeof command['name'] !== 'string' || !MENU_NAME.test(command['name'])) {
+    problems.push({ path: [...path, 'name'], code: 'APPLICATION_COMMAND_INVALID_NAME', message: `Command name is invalid` });
+  }
   if (type === CHAT_INPUT) checkDescription(problems, [...path, 'description'], command['description']);
   checkOptions(problems, [...path, 'options'], command['options']);
 }
