@@ -296,7 +296,8 @@ describe('local provider: reduce, chat, streaming and limits', () => {
     // Best first, as the engine ranked them.
     expect(lines.filter((l) => l.startsWith('> '))).toEqual([
       '> ok, decision: we release 2.0 on Friday',
-      '> Should the release wait? `\u200b``js ship()',
+      // The cut fence is closed (balanced), and both fences are defused: the quote stays one line of text.
+      '> Should the release wait? `\u200b``js ship()`\u200b``',
       '> release notes are (3) drafted',
     ]);
     expect(lines.filter((l) => l.startsWith('— '))).toEqual(['— Bob, 2026-12-01 09:21 UTC [4]', '— Alice, 2026-12-01 09:20 UTC [2]', '— Carol, 2026-12-01 09:30 UTC [7]']);
