@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,8 @@ import { UsageError, type CliContext } from '../../src/cli/command.ts';
 import { createSummarizeCommand, summarizeCommand } from '../../src/cli/commands/summarize.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import type { EngineRuntime, EngineRuntimeOptions } from '../../src/cli/engine-runtime.ts';
+import { loadLocalRepo } from '../../src/prompts/bundled.ts';
+import { routedCategories } from '../../src/prompts/routed-values.ts';
 import { KyselySummaryStore } from '../../src/summaries/store.ts';
 import { createSummarizer } from '../../src/summaries/summarize.ts';
 import { systemClock } from '../../src/resilience/clock.ts';
@@ -53,7 +55,8 @@ describe('recap summarize', () => {
       clock: systemClock,
       logger: quietLogger,
     });
-    return { summarizer, close: async () => void closed++ };
+    const bundled = await loadLocalRepo('prompts');
+    return { summarizer, routesCategory: async (category) => routedCategories(bundled.repo).includes(category), close: async () => void closed++ };
   }
 
   async function run(argv: string[], tty = false) {
@@ -184,6 +187,43 @@ describe('recap summarize', () => {
     const bad = new Capture();
     expect(await summarizeCommand.run({ argv: [join(process.cwd(), 'examples/sample-export.json'), '--provider', 'nope'], env, stdout: new Capture(), stderr: bad, cwd: process.cwd() })).not.toBe(0);
     expect(bad.text).toMatch(/"nope" is not an enabled provider; enabled: .*local/);
+  }, 60_000);
+});
+
+describe('recap summarize: the export\'s Discord category', () => {
+  let dir: string;
+  const bundledDir = join(process.cwd(), 'prompts');
+  const env: Record<string, string> = { PROMPTS_DIR: bundledDir };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'recap-summarize-category-'));
+    env.DATA_DIR = dir;
+    const quirks = JSON.parse(await readFile(join(fixtures, 'quirks.json'), 'utf8')) as { channel: { category: string } };
+    for (const [file, category] of [['meeting.json', 'Meeting!'], ['engineering.json', 'Engineering'], ['stand-up.json', 'Stand-up']] as const) {
+      await writeFile(join(dir, file), JSON.stringify({ ...quirks, channel: { ...quirks.channel, category } }));
+    }
+    // A prompt repository that routes one more category than the bundled prompts.
+    await cp(bundledDir, join(dir, 'repo'), { recursive: true });
+    await cp(join(dir, 'repo/summaries/meeting'), join(dir, 'repo/summaries/stand-up'), { recursive: true });
+  });
+
+  async function promptPath(argv: string[]): Promise<string> {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await summarizeCommand.run({ argv: [...argv, '--json', '--provider', 'local'], env, stdout, stderr, cwd: dir });
+    expect(stderr.text).not.toMatch(/error/i);
+    expect(code).toBe(0);
+    return (JSON.parse(stdout.text) as { prompt: { path: string } }).prompt.path;
+  }
+
+  it('uses the sanitised category name when the prompts in use route it; --category wins', async () => {
+    expect(await promptPath(['meeting.json'])).toBe('summaries/meeting/brief.md');
+    expect(await promptPath(['engineering.json'])).toBe('summaries/discussion/brief.md');
+    expect(await promptPath(['meeting.json', '--category', 'chat'])).toBe('summaries/chat/brief.md');
+    // `stand-up` is routed by the --prompts repository only.
+    expect(await promptPath(['stand-up.json'])).toBe('summaries/discussion/brief.md');
+    expect(await promptPath(['stand-up.json', '--prompts', 'repo'])).toBe('summaries/stand-up/brief.md');
+    expect(await promptPath(['meeting.json', '--prompts', 'repo', '--type', 'detailed'])).toBe('summaries/meeting/detailed.md');
   }, 60_000);
 });
 
