@@ -15,6 +15,8 @@ import { KyselySummaryStore } from '../../src/summaries/store.ts';
 import { createSummarizer } from '../../src/summaries/summarize.ts';
 import { systemClock } from '../../src/resilience/clock.ts';
 import { createPgliteDatabase, createPostgresDatabase } from '../helpers/databases.ts';
+import { GitHubEmulator } from '../emulators/github/server.ts';
+import { buildEngine as buildPromptEngine, configureGuild } from '../prompts/engine-helpers.ts';
 import { EchoProvider, bundledResolver, quietLogger, testRouter } from './support.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/exports/', import.meta.url));
@@ -251,6 +253,42 @@ describe.skipIf(inject('postgresUrl') === '')('recap summarize with DATABASE_URL
       expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
       expect(existsSync(join(dataDir, 'cache'))).toBe(false);
     } finally {
+      await created.drop();
+    }
+  }, 120_000);
+
+  it("checks the export's Discord category against the guild's prompt repository", async () => {
+    const created = await createPostgresDatabase();
+    const github = new GitHubEmulator();
+    const running = await github.start();
+    const dir = await mkdtemp(join(tmpdir(), 'recap-summarize-guild-'));
+    try {
+      github.createRepo('acme/recaps', {
+        files: {
+          PATH: ['version: v1', 'routes:', '  category_type: "summaries/{category}/{type}.md"', 'fallback_chain:', '  - category_type', ''].join('\n'),
+          'summaries/stand-up/brief.md': 'Stand-up notes for {guild_name}.\n{messages}\n',
+          'summaries/default/brief.md': 'Summarize #{channel}.\n{messages}\n',
+        },
+      });
+      // The service saved the repository for the export's guild and holds its snapshot in the shared store.
+      const service = await buildPromptEngine(created.handle, { apiUrl: running.baseUrl, clock: systemClock });
+      await configureGuild(service.engine, '810000000000000001', 'acme/recaps');
+      await service.engine.settle();
+      const quirks = JSON.parse(await readFile(join(fixtures, 'quirks.json'), 'utf8')) as { channel: { category: string } };
+      await writeFile(join(dir, 'stand-up.json'), JSON.stringify({ ...quirks, channel: { ...quirks.channel, category: 'Stand-up' } }));
+      const env = { DATA_DIR: dir, DATABASE_URL: created.url, GITHUB_API_URL: running.baseUrl, PROMPTS_DIR: join(process.cwd(), 'prompts') };
+      const promptPath = async (argv: string[]) => {
+        const stdout = new Capture();
+        const stderr = new Capture();
+        const code = await summarizeCommand.run({ argv: [...argv, '--json', '--provider', 'local'], env, stdout, stderr, cwd: dir });
+        expect(stderr.text).not.toMatch(/error/i);
+        expect(code).toBe(0);
+        return (JSON.parse(stdout.text) as { prompt: { path: string } }).prompt.path;
+      };
+      expect(await promptPath(['stand-up.json'])).toBe('summaries/stand-up/brief.md');
+      expect(await promptPath(['stand-up.json', '--category', 'retro'])).toBe('summaries/default/brief.md');
+    } finally {
+      await running.close();
       await created.drop();
     }
   }, 120_000);
