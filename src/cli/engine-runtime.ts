@@ -1,8 +1,12 @@
 import { environmentWithDotenv } from '../config/env.ts';
 import { createCore } from '../core.ts';
 import type { DatabaseHandle } from '../db/database.ts';
+import type { Logger } from '../log/logger.ts';
 import { createMetricsRegistry } from '../metrics/registry.ts';
 import { fixedRepoResolver, loadFixedRepo, RepoSpecError, type FixedRepo } from '../prompts/fixed-repo.ts';
+import type { PromptEngine } from '../prompts/engine.ts';
+import type { ParsedRepo } from '../prompts/parsed.ts';
+import { routedCategories } from '../prompts/routed-values.ts';
 import { describeProblems } from '../prompts/snapshot-cache.ts';
 import { systemClock } from '../resilience/clock.ts';
 import { keyringFrom } from '../vault/keyring.ts';
@@ -19,6 +23,11 @@ export interface EngineRuntimeOptions {
 
 export interface EngineRuntime {
   summarizer: Summarizer;
+  /**
+   * Whether the prompts this run uses route `category` (a route segment): the
+   * `--prompts` repository when given, else the guild's, else the bundled ones.
+   */
+  routesCategory(category: string, guildId: string | undefined): Promise<boolean>;
   /** Closes what `buildEngine` opened (database, plugins). */
   close(): Promise<void>;
 }
@@ -65,12 +74,34 @@ export const buildEngine: BuildEngine = async (ctx, options) => {
     if (options.provider !== undefined && !core.llm.enabledProviders().includes(options.provider)) {
       throw new UsageError(`--provider: "${options.provider}" is not an enabled provider; enabled: ${core.llm.enabledProviders().join(', ') || 'none'}`);
     }
-    return { summarizer: core.summarizer, close };
+    const routesCategory = async (category: string, guildId: string | undefined): Promise<boolean> => {
+      const repo = fixed !== undefined ? fixed.repo : guildId === undefined ? null : await guildRepo(core.prompts, guildId, logger);
+      return routedCategories(repo).includes(category);
+    };
+    return { summarizer: core.summarizer, routesCategory, close };
   } catch (error) {
     await close();
     throw error;
   }
 };
+
+/** A person waits at a terminal: the shared snapshot store may take this long before the bundled prompts' categories count. */
+const SNAPSHOT_WAIT_MS = 3_000;
+
+/**
+ * The guild's enabled repository as the service last stored it (never fetched
+ * from GitHub here), or null. A store that cannot be read must not stop the
+ * summary: it then counts as no repository.
+ */
+async function guildRepo(prompts: PromptEngine, guildId: string, logger: Logger): Promise<ParsedRepo | null> {
+  try {
+    const held = await prompts.heldSnapshot(guildId, { storeWaitMs: SNAPSHOT_WAIT_MS });
+    return held !== null && held.config.enabled ? held.parsed : null;
+  } catch (error) {
+    logger.warn({ err: error }, 'could not read the guild prompt repository; the export category is checked against the default categories');
+    return null;
+  }
+}
 
 async function loadPromptsOption(ctx: CliContext, spec: string, apiUrl: string): Promise<FixedRepo> {
   let fixed;

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -9,10 +9,14 @@ import { UsageError, type CliContext } from '../../src/cli/command.ts';
 import { createSummarizeCommand, summarizeCommand } from '../../src/cli/commands/summarize.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import type { EngineRuntime, EngineRuntimeOptions } from '../../src/cli/engine-runtime.ts';
+import { loadLocalRepo } from '../../src/prompts/bundled.ts';
+import { routedCategories } from '../../src/prompts/routed-values.ts';
 import { KyselySummaryStore } from '../../src/summaries/store.ts';
 import { createSummarizer } from '../../src/summaries/summarize.ts';
 import { systemClock } from '../../src/resilience/clock.ts';
 import { createPgliteDatabase, createPostgresDatabase } from '../helpers/databases.ts';
+import { GitHubEmulator } from '../emulators/github/server.ts';
+import { buildEngine as buildPromptEngine, configureGuild } from '../prompts/engine-helpers.ts';
 import { EchoProvider, bundledResolver, quietLogger, testRouter } from './support.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/exports/', import.meta.url));
@@ -53,7 +57,8 @@ describe('recap summarize', () => {
       clock: systemClock,
       logger: quietLogger,
     });
-    return { summarizer, close: async () => void closed++ };
+    const bundled = await loadLocalRepo('prompts');
+    return { summarizer, routesCategory: async (category) => routedCategories(bundled.repo).includes(category), close: async () => void closed++ };
   }
 
   async function run(argv: string[], tty = false) {
@@ -187,6 +192,43 @@ describe('recap summarize', () => {
   }, 60_000);
 });
 
+describe('recap summarize: the export\'s Discord category', () => {
+  let dir: string;
+  const bundledDir = join(process.cwd(), 'prompts');
+  const env: Record<string, string> = { PROMPTS_DIR: bundledDir };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'recap-summarize-category-'));
+    env.DATA_DIR = dir;
+    const quirks = JSON.parse(await readFile(join(fixtures, 'quirks.json'), 'utf8')) as { channel: { category: string } };
+    for (const [file, category] of [['meeting.json', 'Meeting!'], ['engineering.json', 'Engineering'], ['stand-up.json', 'Stand-up']] as const) {
+      await writeFile(join(dir, file), JSON.stringify({ ...quirks, channel: { ...quirks.channel, category } }));
+    }
+    // A prompt repository that routes one more category than the bundled prompts.
+    await cp(bundledDir, join(dir, 'repo'), { recursive: true });
+    await cp(join(dir, 'repo/summaries/meeting'), join(dir, 'repo/summaries/stand-up'), { recursive: true });
+  });
+
+  async function promptPath(argv: string[]): Promise<string> {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await summarizeCommand.run({ argv: [...argv, '--json', '--provider', 'local'], env, stdout, stderr, cwd: dir });
+    expect(stderr.text).not.toMatch(/error/i);
+    expect(code).toBe(0);
+    return (JSON.parse(stdout.text) as { prompt: { path: string } }).prompt.path;
+  }
+
+  it('uses the sanitised category name when the prompts in use route it; --category wins', async () => {
+    expect(await promptPath(['meeting.json'])).toBe('summaries/meeting/brief.md');
+    expect(await promptPath(['engineering.json'])).toBe('summaries/discussion/brief.md');
+    expect(await promptPath(['meeting.json', '--category', 'chat'])).toBe('summaries/chat/brief.md');
+    // `stand-up` is routed by the --prompts repository only.
+    expect(await promptPath(['stand-up.json'])).toBe('summaries/discussion/brief.md');
+    expect(await promptPath(['stand-up.json', '--prompts', 'repo'])).toBe('summaries/stand-up/brief.md');
+    expect(await promptPath(['meeting.json', '--prompts', 'repo', '--type', 'detailed'])).toBe('summaries/meeting/detailed.md');
+  }, 60_000);
+});
+
 describe.skipIf(inject('postgresUrl') === '')('recap summarize with DATABASE_URL [postgres]', () => {
   it('shares the configured database: the same export again is answered from the stored summary', async () => {
     const created = await createPostgresDatabase();
@@ -211,6 +253,42 @@ describe.skipIf(inject('postgresUrl') === '')('recap summarize with DATABASE_URL
       expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
       expect(existsSync(join(dataDir, 'cache'))).toBe(false);
     } finally {
+      await created.drop();
+    }
+  }, 120_000);
+
+  it("checks the export's Discord category against the guild's prompt repository", async () => {
+    const created = await createPostgresDatabase();
+    const github = new GitHubEmulator();
+    const running = await github.start();
+    const dir = await mkdtemp(join(tmpdir(), 'recap-summarize-guild-'));
+    try {
+      github.createRepo('acme/recaps', {
+        files: {
+          PATH: ['version: v1', 'routes:', '  category_type: "summaries/{category}/{type}.md"', 'fallback_chain:', '  - category_type', ''].join('\n'),
+          'summaries/stand-up/brief.md': 'Stand-up notes for {guild_name}.\n{messages}\n',
+          'summaries/default/brief.md': 'Summarize #{channel}.\n{messages}\n',
+        },
+      });
+      // The service saved the repository for the export's guild and holds its snapshot in the shared store.
+      const service = await buildPromptEngine(created.handle, { apiUrl: running.baseUrl, clock: systemClock });
+      await configureGuild(service.engine, '810000000000000001', 'acme/recaps');
+      await service.engine.settle();
+      const quirks = JSON.parse(await readFile(join(fixtures, 'quirks.json'), 'utf8')) as { channel: { category: string } };
+      await writeFile(join(dir, 'stand-up.json'), JSON.stringify({ ...quirks, channel: { ...quirks.channel, category: 'Stand-up' } }));
+      const env = { DATA_DIR: dir, DATABASE_URL: created.url, GITHUB_API_URL: running.baseUrl, PROMPTS_DIR: join(process.cwd(), 'prompts') };
+      const promptPath = async (argv: string[]) => {
+        const stdout = new Capture();
+        const stderr = new Capture();
+        const code = await summarizeCommand.run({ argv: [...argv, '--json', '--provider', 'local'], env, stdout, stderr, cwd: dir });
+        expect(stderr.text).not.toMatch(/error/i);
+        expect(code).toBe(0);
+        return (JSON.parse(stdout.text) as { prompt: { path: string } }).prompt.path;
+      };
+      expect(await promptPath(['stand-up.json'])).toBe('summaries/stand-up/brief.md');
+      expect(await promptPath(['stand-up.json', '--category', 'retro'])).toBe('summaries/default/brief.md');
+    } finally {
+      await running.close();
       await created.drop();
     }
   }, 120_000);

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ImportError, importDiscordChatExporter } from '../../conversation/dce-importer.ts';
 import { DurationError, parseDuration } from '../../conversation/duration.ts';
+import type { ConversationSource } from '../../conversation/model.ts';
 import { prepareConversation, type PrepareOptions, type PreparedConversation } from '../../conversation/prepare.ts';
 import { SummarizeError } from '../../summaries/errors.ts';
 import { historyCut } from '../../summaries/history-cut.ts';
+import { sanitizedCategoryName } from '../../prompts/routed-values.ts';
 import { buildEngine, type BuildEngine, type EngineRuntime } from '../engine-runtime.ts';
 import { nothingToSummarize } from '../../summaries/summarize.ts';
 import type { SummarizeProgress, SummaryResult } from '../../summaries/types.ts';
@@ -24,6 +26,8 @@ Options:
                       or any type your prompt repository routes
   --perspective <p>   general (default), developer, product, executive, …
   --category <c>      prompt category: discussion, meeting, moderation, chat, …
+                      (default: the export's Discord category, reduced to a
+                      route segment, when the prompts route it)
   --prompts <dir|url> use this prompt repository (a folder or a GitHub URL)
   --provider <name>   send every call to this provider only (e.g. local)
   --since <duration>  only the last 30m, 2h, 3d, 1w … of the export, counted
@@ -169,7 +173,7 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
       channelName,
       type: args.type,
       perspective: args.perspective,
-      category: args.category,
+      category: args.category ?? (await exportCategory(runtime, source)),
       correlationId: `cli-${randomUUID()}`,
       onProgress: progress.update,
     });
@@ -187,6 +191,17 @@ async function run(ctx: CliContext, buildDeps: BuildEngine): Promise<number> {
   } finally {
     await runtime.close().catch(() => undefined);
   }
+}
+
+/**
+ * Without `--category`, the export's Discord category name as a route
+ * segment ("Team Meetings!" → `team-meetings`) when the prompts in use route
+ * it, as /summarize does for a channel without a category mapping.
+ */
+async function exportCategory(runtime: EngineRuntime, source: ConversationSource): Promise<string | undefined> {
+  const name = sanitizedCategoryName(source.channelCategory);
+  if (name === undefined) return undefined;
+  return (await runtime.routesCategory(name, source.guildId)) ? name : undefined;
 }
 
 function renderText(result: SummaryResult, cut: string | undefined): string {

@@ -6,11 +6,9 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { PROMPT_CATEGORY } from '../../prompts/routed-values.ts';
 
 const CATEGORY_MAP_KEY = 'categoryMap';
-
-/** What a prompt category may look like (the segment shape prompt routes accept). */
-export const PROMPT_CATEGORY = /^[a-z0-9_-]{1,100}$/;
 
 export type CategoryMap = ReadonlyMap<string, string>;
 

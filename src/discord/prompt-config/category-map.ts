@@ -7,7 +7,8 @@
 import { ChannelType, type ChatInputCommandInteraction } from 'discord.js';
 import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
-import { PROMPT_CATEGORY, readCategoryMap, writeCategoryMapEntry } from '../history/category-map.ts';
+import { PROMPT_CATEGORY } from '../../prompts/routed-values.ts';
+import { readCategoryMap, writeCategoryMapEntry } from '../history/category-map.ts';
 import { routeChoice } from '../../summaries/summary-context.ts';
 import { replyPrivately } from '../shared/private-reply.ts';
 import { requireGuildAdmin } from './access.ts';

@@ -10,7 +10,7 @@ import type { AutocompleteInteraction } from 'discord.js';
 import type { ParsedRepo } from '../../prompts/parsed.ts';
 import type { CommandContext } from '../command.ts';
 import { DiscordLimits } from '../format/limits.ts';
-import { DEFAULT_VALUES, routedValues, suggest, type RoutedVariable } from './routed-values.ts';
+import { DEFAULT_VALUES, routedValues, type RoutedVariable } from '../../prompts/routed-values.ts';
 
 /** `routedValues`, worked out once per snapshot (a new commit is a new ParsedRepo). */
 export type RoutedValuesMemo = (repo: ParsedRepo, variable: RoutedVariable) => string[];
@@ -55,4 +55,17 @@ export async function answerRoutedChoices(
   const routed = repo === null ? [] : ctx.memory.routedValues(repo, focused.name);
   const choices = suggest(String(focused.value), routed, DEFAULT_VALUES[focused.name], DiscordLimits.autocompleteChoices);
   await interaction.respond(choices.map((value) => ({ name: value, value })));
+}
+
+/**
+ * Autocomplete choices: the repository's values first, then the defaults,
+ * those starting with what the member typed before those merely containing
+ * it, at most `limit`.
+ */
+function suggest(typed: string, routed: readonly string[], defaults: readonly string[], limit = 25): string[] {
+  const query = typed.trim().toLowerCase();
+  const all = [...new Set([...routed, ...defaults])].filter((v) => v.length >= 1 && v.length <= 100);
+  const starts = all.filter((v) => v.startsWith(query));
+  const contains = all.filter((v) => !v.startsWith(query) && v.includes(query));
+  return [...starts, ...contains].slice(0, limit);
 }

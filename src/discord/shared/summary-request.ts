@@ -8,10 +8,10 @@ import type { ChatInputCommandInteraction, CommandInteraction, GuildBasedChannel
 import { routeChoice, summaryChoices, type PromptRequest, type SummaryChoices } from '../../summaries/summary-context.ts';
 import type { CommandContext } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
-import { PROMPT_CATEGORY, mappedCategory, readCategoryMap } from '../history/category-map.ts';
+import { mappedCategory, readCategoryMap } from '../history/category-map.ts';
 import { categoryOf } from '../history/channel-access.ts';
 import { snapshotInMemory } from './prompt-snapshot.ts';
-import { DEFAULT_VALUES } from './routed-values.ts';
+import { PROMPT_CATEGORY, routedCategories, sanitizedCategoryName } from '../../prompts/routed-values.ts';
 
 /** The `category`, `type` and `perspective` options the member gave, as route segments. */
 export interface RoutingOptions {
@@ -77,14 +77,7 @@ async function routedCategoryName(channel: GuildBasedChannel, ctx: CommandContex
   const name = sanitizedCategoryName(categoryOf(channel)?.name);
   if (name === undefined) return undefined;
   const repo = await snapshotInMemory(ctx.services.prompts, channel.guild.id);
-  const routed = repo === null ? DEFAULT_VALUES.category : ctx.memory.routedValues(repo, 'category');
-  return routed.includes(name) ? name : undefined;
-}
-
-export function sanitizedCategoryName(name: string | undefined): string | undefined {
-  if (name === undefined) return undefined;
-  const segment = name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100);
-  return PROMPT_CATEGORY.test(segment) ? segment : undefined;
+  return routedCategories(repo, ctx.memory.routedValues).includes(name) ? name : undefined;
 }
 
 /** A broken map must not block summaries: it counts as no mapping. */

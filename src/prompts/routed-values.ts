@@ -1,5 +1,11 @@
-import type { ParsedRepo } from '../../prompts/parsed.ts';
-import { DEFAULT_SEGMENT } from '../../prompts/sanitize.ts';
+/**
+ * Which values of the request's routed variables (category, type,
+ * perspective) a prompt repository routes, and how a Discord category's name
+ * becomes a prompt category: what /summarize, its autocomplete and
+ * `recap summarize` all decide with.
+ */
+import type { ParsedRepo } from './parsed.ts';
+import { DEFAULT_SEGMENT } from './sanitize.ts';
 
 /** The request fields /summarize and `/prompt-config test` let a member pick. */
 export type RoutedVariable = 'category' | 'type' | 'perspective';
@@ -10,6 +16,9 @@ export const DEFAULT_VALUES: Readonly<Record<RoutedVariable, readonly string[]>>
   type: ['brief', 'detailed', 'comprehensive', 'action_items'],
   perspective: ['general', 'developer', 'marketing', 'product', 'finance', 'executive', 'support'],
 };
+
+/** What a prompt category may look like (the segment shape prompt routes accept). */
+export const PROMPT_CATEGORY = /^[a-z0-9_-]{1,100}$/;
 
 /** `summary_type` is another name for `type` in route templates. */
 const NAMES: Readonly<Record<RoutedVariable, readonly string[]>> = {
@@ -74,16 +83,21 @@ export function routedValues(repo: ParsedRepo, variable: RoutedVariable): string
 }
 
 /**
- * Autocomplete choices: the repository's values first, then the defaults,
- * those starting with what the member typed before those merely containing
- * it, at most `limit`.
+ * The categories a repository routes; with none (the guild has no usable
+ * repository, so the bundled prompts answer), the contract's categories.
  */
-export function suggest(typed: string, routed: readonly string[], defaults: readonly string[], limit = 25): string[] {
-  const query = typed.trim().toLowerCase();
-  const all = [...new Set([...routed, ...defaults])].filter((v) => v.length >= 1 && v.length <= 100);
-  const starts = all.filter((v) => v.startsWith(query));
-  const contains = all.filter((v) => !v.startsWith(query) && v.includes(query));
-  return [...starts, ...contains].slice(0, limit);
+export function routedCategories(repo: ParsedRepo | null, routed: typeof routedValues = routedValues): readonly string[] {
+  return repo === null ? DEFAULT_VALUES.category : routed(repo, 'category');
+}
+
+/**
+ * A Discord category's name reduced to a route segment ("Team Meetings!" →
+ * `team-meetings`); undefined when nothing usable is left.
+ */
+export function sanitizedCategoryName(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const segment = name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100);
+  return PROMPT_CATEGORY.test(segment) ? segment : undefined;
 }
 
 function escapeRegExp(text: string): string {
