@@ -15,6 +15,7 @@ import type { LoadPlan } from './plan.ts';
 import type { LoadedPlugin } from './plugin-set.ts';
 import { PluginSet } from './plugin-set.ts';
 import { formatProblem } from './problems.ts';
+import { PluginSettingsError } from '../provider-spec/model-config.ts';
 
 interface LoaderOptions {
   env: Environment;
@@ -137,6 +138,7 @@ async function activate(
     }
     plugin.lifecycle.activate();
   } catch (error) {
+    if (error instanceof PluginSettingsError) plugin.settingsError = error;
     plugin.lifecycle.fail(`failed to load: ${describeError(error)}`);
   }
 }
