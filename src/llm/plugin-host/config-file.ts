@@ -68,7 +68,7 @@ const pluginEntry = z.preprocess(
     .object({
       enabled: z.boolean().default(true),
       /** When its settings are refused: warn and run without it, instead of refusing the whole config. */
-      optional: z.boolean().default(false),
+      optional: z.boolean().optional(),
       config: z.preprocess((value) => (value === null ? {} : value), z.record(z.string(), z.unknown())).default({}),
     })
     .strict(),
