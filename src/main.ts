@@ -82,7 +82,10 @@ async function main(): Promise<void> {
     role.forward('SIGHUP');
     running.llm
       .reload()
-      .then((result) => running.logger.info({ result }, 'plugins config reloaded'))
+      .then((result) => {
+        if (result.ok) running.logger.info({ result }, 'plugins config reloaded');
+        else running.logger.error({ error: result.error }, 'plugins reload refused; keeping the previous set');
+      })
       .catch((error: unknown) => running.logger.error({ err: error }, 'plugins reload failed; keeping the previous set'));
   });
 }

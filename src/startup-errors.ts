@@ -4,6 +4,8 @@ import { MigrationError } from './db/migrate.ts';
 import { KeyringError } from './vault/keyring.ts';
 import { redactString } from './log/redact.ts';
 import { messageOf } from './log/error-message.ts';
+import { PluginConfigError, formatProblem } from './llm/plugin-host/problems.ts';
+import { BUILT_IN_CONFIG_FILE } from './llm/plugin-host/config-file.ts';
 
 /**
  * Errors an operator causes and can fix get one clear line; anything else is
@@ -12,6 +14,10 @@ import { messageOf } from './log/error-message.ts';
 function describeStartupError(error: unknown): string | undefined {
   if (error instanceof ConfigError) return error.message;
   if (error instanceof KeyringError) return `configuration: ${error.message}`;
+  if (error instanceof PluginConfigError) {
+    const fromFile = error.problems.some((problem) => problem.file !== BUILT_IN_CONFIG_FILE);
+    return `configuration: ${fromFile ? 'PLUGINS_CONFIG ' : ''}${error.problems.map(formatProblem).join('; ')}`;
+  }
   if (error instanceof DatabaseUnavailableError) return `database: ${error.message}`;
   if (error instanceof MigrationError) return `database: ${error.message}`;
   const e = error as { code?: unknown; address?: unknown; port?: unknown } | null;

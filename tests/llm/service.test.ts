@@ -33,7 +33,7 @@ const GUILD_A_ANTHROPIC = 'sk-ant-guild-a-9876543210';
 const OPERATOR_OPENAI = 'sk-openai-operator-0123456789';
 const ADMIN = { actorId: 'admin-1' };
 
-function pluginsConfig(options: { summarize?: string[]; piiRedactor?: boolean } = {}): string {
+function pluginsConfig(options: { summarize?: string[]; piiRedactor?: boolean; anthropicModels?: string; anthropicOptional?: boolean } = {}): string {
   const summarize = options.summarize ?? ['anthropic/claude-sonnet-4-6', 'openai-compatible/gpt-4o-mini'];
   return `
 router:
@@ -42,8 +42,10 @@ router:
     chat: [anthropic/claude-sonnet-4-6, openai-compatible/gpt-4o-mini]
   retry: { max_rounds: 1, base_ms: 10, max_ms: 20 }
 plugins:
-  anthropic:
-    config: { base_url: "\${ANTHROPIC_BASE_URL}", timeout_ms: 5000 }
+  anthropic:${options.anthropicOptional ? '\n    optional: true' : ''}
+    config:
+      base_url: "\${ANTHROPIC_BASE_URL}"
+      timeout_ms: 5000${options.anthropicModels ?? ''}
   openai-compatible:
     config: { base_url: "\${OPENAI_BASE_URL}", timeout_ms: 5000 }
   local: { enabled: false }
@@ -424,5 +426,47 @@ describeEachDatabase('LLM service', (database) => {
     const res = await router.generate(ask('reach me at bob@example.org'), ctx(newGuild()));
     expect(res.provider).toBe('openai-compatible');
     expect(openai.completions().at(-1)?.call?.messages[0]?.content).toContain('bob@example.org');
+  });
+
+  const modelWithoutWindow = `
+      models:
+        - id: claude-sonnet-4-6
+          max_output_tokens: 64000
+          input_price: 3
+          output_price: 15`;
+
+  it('refuses a reload whose anthropic models entry lacks context_window, keeps the running set and names file and line', async () => {
+    const router = t.service.router;
+    const path = t.configPath;
+    if (path === undefined) throw new Error('the test service has a config file');
+    const text = pluginsConfig({ summarize: ['anthropic/claude-sonnet-4-6'], anthropicModels: modelWithoutWindow });
+    await writeFile(path, text);
+    const entryLine = text.split('\n').findIndex((line) => line.includes('- id: claude-sonnet-4-6')) + 1;
+
+    const result = await t.service.reload();
+
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatchObject({ line: entryLine, message: expect.stringMatching(/^anthropic: models\.0\.context_window: /) });
+    expect(result.error).toContain(`:${entryLine}: anthropic: models.0.context_window`);
+    // The previous set (anthropic first for summarize) still answers.
+    const res = await router.generate(ask('still anthropic'), ctx(newGuild()));
+    expect(res.provider).toBe('anthropic');
+    expect(t.service.enabledProviders()).toContain('anthropic');
+  });
+
+  it('reloads without an optional plugin whose settings are refused', async () => {
+    const router = t.service.router;
+    const path = t.configPath;
+    if (path === undefined) throw new Error('the test service has a config file');
+    await writeFile(path, pluginsConfig({ summarize: ['anthropic/claude-sonnet-4-6', 'openai-compatible/gpt-4o-mini'], anthropicModels: modelWithoutWindow, anthropicOptional: true }));
+
+    const result = await t.service.reload();
+
+    expect(result.ok).toBe(true);
+    const res = await router.generate(ask('anthropic is out'), ctx(newGuild()));
+    expect(res.provider).toBe('openai-compatible');
+    expect(t.service.enabledProviders()).not.toContain('anthropic');
   });
 });

@@ -5,7 +5,7 @@ import localPlugin from '../../plugins/local/index.ts';
 import type { PluginManifest } from '../../src/llm/plugin-host/types.ts';
 import { SAMPLE_MESSAGES } from './fixtures/sample-conversation.ts';
 
-const MANIFEST: PluginManifest = { name: 'local', version: '1.0.0', kind: 'provider', entry: 'index.ts', requires: [], config: {}, secrets: [], enabled_by_default: true, enabled_by_env: [], env_settings: {}, roles: [] };
+const MANIFEST: PluginManifest = { name: 'local', version: '1.0.0', kind: 'provider', entry: 'index.ts', host: '>=1 <2', requires: [], config: {}, secrets: [], enabled_by_default: true, enabled_by_env: [], env_settings: {}, roles: [] };
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 async function provider() {

@@ -22,7 +22,7 @@ describe('parseManifest', () => {
     const result = parseManifest(VALID, FILE, 'foo');
     expect(result).toEqual({
       ok: true,
-      manifest: { name: 'foo', version: '1.2.3', kind: 'provider', entry: 'index.ts', requires: [], config: {}, secrets: [], enabled_by_default: false, enabled_by_env: [], env_settings: {}, roles: [] },
+      manifest: { name: 'foo', version: '1.2.3', kind: 'provider', entry: 'index.ts', host: '>=1 <2', requires: [], config: {}, secrets: [], enabled_by_default: false, enabled_by_env: [], env_settings: {}, roles: [] },
     });
   });
 

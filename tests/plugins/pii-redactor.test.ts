@@ -9,7 +9,7 @@ import type { PluginManifest, RequestProcessor } from '../../src/llm/plugin-host
 const redact = createRedactor(new Set<PiiKind>(['email', 'phone', 'ip', 'secret']));
 const clean = (text: string) => redact(text).text;
 
-const MANIFEST: PluginManifest = { name: 'pii-redactor', version: '1.0.0', kind: 'processor', entry: 'index.ts', requires: [], config: {}, secrets: [], enabled_by_default: true, enabled_by_env: [], env_settings: {}, roles: [] };
+const MANIFEST: PluginManifest = { name: 'pii-redactor', version: '1.0.0', kind: 'processor', entry: 'index.ts', host: '>=1 <2', requires: [], config: {}, secrets: [], enabled_by_default: true, enabled_by_env: [], env_settings: {}, roles: [] };
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 async function processor(config: Record<string, unknown> = { redact: ['email', 'phone', 'ip', 'secret'] }): Promise<RequestProcessor> {

@@ -67,6 +67,8 @@ const pluginEntry = z.preprocess(
   z
     .object({
       enabled: z.boolean().default(true),
+      /** When its settings are refused: warn and run without it, instead of refusing the whole config. */
+      optional: z.boolean().optional(),
       config: z.preprocess((value) => (value === null ? {} : value), z.record(z.string(), z.unknown())).default({}),
     })
     .strict(),

@@ -21,6 +21,7 @@ import type { ResolvedRouterConfig } from './plan.ts';
 import { planPlugins } from './plan.ts';
 import type { PluginSet, PluginStatus } from './plugin-set.ts';
 import { PluginConfigError } from './problems.ts';
+import { settingsRefusals } from './settings-refusals.ts';
 import { messageOf } from '../../log/error-message.ts';
 
 export interface PluginHostOptions {
@@ -67,7 +68,11 @@ export class PluginHost {
     this.#current = initial;
   }
 
-  /** Loads everything; throws PluginConfigError when the config or a setting is invalid. Plugin failures do not throw. */
+  /**
+   * Loads everything; throws PluginConfigError when the config or a setting is
+   * invalid, including settings an enabled plugin's factory refuses (unless the
+   * config marks it `optional: true`). Other plugin failures do not throw.
+   */
   static async start(options: PluginHostOptions): Promise<PluginHost> {
     const resolved = {
       pluginsDir: path.resolve(options.pluginsDir),
@@ -133,7 +138,8 @@ export class PluginHost {
 
   /**
    * Re-reads the config (and the manifests) and swaps in a new set. An invalid
-   * config keeps the current set and is reported in the result. Reloads run
+   * config, or settings an enabled plugin refuses, keeps the current set and
+   * is reported in the result. Reloads run
    * one at a time. Module code is not re-imported: Node caches ES modules.
    */
   reload(): Promise<ReloadResult> {
@@ -183,5 +189,11 @@ async function buildSet(options: {
     ? await loadConfigFile(path.resolve(options.configPath), options.env, options.displayRoot)
     : builtInConfig(discovered, options.env);
   const plan = planPlugins(discovered, doc, options.env);
-  return loadPluginSet(plan, options);
+  const set = await loadPluginSet(plan, options);
+  const refused = settingsRefusals(set, doc, options.logger);
+  if (refused.length > 0) {
+    await set.closeNow();
+    throw new PluginConfigError(refused);
+  }
+  return set;
 }

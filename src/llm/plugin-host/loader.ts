@@ -14,7 +14,10 @@ import { PluginLifecycle } from './lifecycle.ts';
 import type { LoadPlan } from './plan.ts';
 import type { LoadedPlugin } from './plugin-set.ts';
 import { PluginSet } from './plugin-set.ts';
+import semver from 'semver';
 import { formatProblem } from './problems.ts';
+import { hostApiMismatch } from './host-api.ts';
+import { PluginSettingsError } from '../provider-spec/model-config.ts';
 
 interface LoaderOptions {
   env: Environment;
@@ -44,7 +47,7 @@ export async function loadPluginSet(plan: LoadPlan, options: LoaderOptions): Pro
 
   const candidates = plan.plugins.filter((plugin) => plugin.enabled && plugin.discovered.manifest);
   const { order, failures } = orderByDependencies(
-    candidates.map(({ discovered }) => ({ name: discovered.name, requires: discovered.manifest?.requires ?? [] })),
+    candidates.map(({ discovered }) => ({ name: discovered.name, requires: (discovered.manifest?.requires ?? []).map((r) => r.plugin) })),
     (name) => {
       const plugin = loaded.get(name);
       if (!plugin) return 'is not installed';
@@ -66,7 +69,12 @@ export async function loadPluginSet(plan: LoadPlan, options: LoaderOptions): Pro
       plugin.lifecycle.fail(failure);
       continue;
     }
-    const brokenDependency = plugin.manifest.requires.find((dependency) => !loaded.get(dependency)?.lifecycle.isActive);
+    const incompatible = hostApiMismatch(name, plugin.manifest.host) ?? versionMismatch(plugin.manifest, loaded);
+    if (incompatible !== undefined) {
+      plugin.lifecycle.fail(incompatible);
+      continue;
+    }
+    const brokenDependency = plugin.manifest.requires.map((r) => r.plugin).find((dependency) => !loaded.get(dependency)?.lifecycle.isActive);
     if (brokenDependency !== undefined) {
       const dependency = loaded.get(brokenDependency);
       plugin.lifecycle.fail(`dependency "${brokenDependency}" is not active${dependency?.lifecycle.reason ? ` (${dependency.lifecycle.reason})` : ''}`);
@@ -100,6 +108,16 @@ export async function loadPluginSet(plan: LoadPlan, options: LoaderOptions): Pro
     });
   }
   return set;
+}
+
+/** Why an installed dependency's version is outside the range the manifest asks for; undefined when all fit. */
+function versionMismatch(manifest: PluginManifest, loaded: ReadonlyMap<string, LoadedPlugin>): string | undefined {
+  const reasons = manifest.requires.flatMap(({ plugin, version }) => {
+    const installed = loaded.get(plugin)?.manifest?.version;
+    if (installed === undefined || semver.satisfies(installed, version)) return [];
+    return [`requires "${plugin}" version "${version}", but ${plugin} ${installed} is installed`];
+  });
+  return reasons.length > 0 ? reasons.join('; ') : undefined;
 }
 
 async function activate(
@@ -137,6 +155,7 @@ async function activate(
     }
     plugin.lifecycle.activate();
   } catch (error) {
+    if (error instanceof PluginSettingsError) plugin.settingsError = error;
     plugin.lifecycle.fail(`failed to load: ${describeError(error)}`);
   }
 }

@@ -3,7 +3,9 @@
  * parser. Strict on purpose: a typo such as `requries:` is an error instead
  * of a silently ignored key.
  */
+import semver from 'semver';
 import { z } from 'zod';
+import { DEFAULT_HOST_RANGE } from './host-api.ts';
 import type { PluginManifest } from './types.ts';
 import { PLUGIN_ROLES } from './types.ts';
 import { ROUTED_TASKS } from './tasks.ts';
@@ -23,6 +25,18 @@ export const MAX_MANIFEST_BYTES = 64 * 1024;
 const pluginName = z
   .string()
   .regex(PLUGIN_NAME_PATTERN, 'must be a lowercase identifier (a-z, 0-9 and "-", starting with a letter)');
+
+/** A semver range as npm reads it: "*", ">=1 <2", "^1.2". */
+const versionRange = z
+  .string()
+  .max(200, 'must be at most 200 characters')
+  .refine((range) => semver.validRange(range) !== null, { message: 'must be a semver range such as ">=1 <2" or "^1.2"' });
+
+/** `pii-redactor` (any version) or `{ plugin: pii-redactor, version: ">=1 <2" }`. */
+const requirement = z.union([
+  pluginName.transform((plugin) => ({ plugin, version: '*' })),
+  z.object({ plugin: pluginName, version: versionRange.default('*') }).strict(),
+]);
 
 const configFieldTypes = ['string', 'number', 'boolean', 'array', 'object'] as const;
 
@@ -83,7 +97,8 @@ const manifestSchema = z
     kind: z.enum(['provider', 'processor', 'hooks']),
     entry: entryPath,
     description: z.string().optional(),
-    requires: z.array(pluginName).default([]),
+    host: versionRange.default(DEFAULT_HOST_RANGE),
+    requires: z.array(requirement).default([]),
     config: z.record(z.string().regex(SETTING_NAME_PATTERN, 'must be a lowercase identifier (a-z, 0-9 and "_")'), configField).default({}),
     secrets: z.array(secretSpec).default([]),
     enabled_by_default: z.boolean().default(false),
@@ -108,9 +123,15 @@ const manifestSchema = z
     if (manifest.roles.includes('pii-processor') && manifest.kind !== 'processor') {
       ctx.addIssue({ code: 'custom', path: ['roles'], message: 'role "pii-processor" needs kind "processor"' });
     }
-    if (manifest.requires.includes(manifest.name)) {
-      ctx.addIssue({ code: 'custom', path: ['requires'], message: 'must not name the plugin itself' });
-    }
+    const required = new Set<string>();
+    manifest.requires.forEach((requirement, index) => {
+      if (requirement.plugin === manifest.name) {
+        ctx.addIssue({ code: 'custom', path: ['requires', index], message: 'must not name the plugin itself' });
+      } else if (required.has(requirement.plugin)) {
+        ctx.addIssue({ code: 'custom', path: ['requires', index], message: `names "${requirement.plugin}" twice` });
+      }
+      required.add(requirement.plugin);
+    });
     const secretNames = new Set<string>();
     manifest.secrets.forEach((secret, index) => {
       if (secretNames.has(secret.name)) {

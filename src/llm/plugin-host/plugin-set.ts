@@ -7,6 +7,7 @@ import type { Provider } from '../provider-spec/contract.ts';
 import type { Hooks, PluginInstance, PluginKind, PluginLogger, PluginManifest, PluginRole, RequestProcessor } from './types.ts';
 import type { PluginLifecycle, PluginState } from './lifecycle.ts';
 import type { ResolvedRouterConfig } from './plan.ts';
+import type { PluginSettingsError } from '../provider-spec/model-config.ts';
 
 export interface LoadedPlugin {
   name: string;
@@ -15,6 +16,8 @@ export interface LoadedPlugin {
   instance?: PluginInstance;
   /** The guarded provider, for provider plugins that loaded. */
   provider?: Provider;
+  /** Set when the plugin's factory refused its settings; the host then refuses the whole config. */
+  settingsError?: PluginSettingsError;
 }
 
 export interface PluginStatus {

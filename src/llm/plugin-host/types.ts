@@ -11,7 +11,10 @@
  *   kind: provider                 # provider | processor | hooks
  *   entry: index.ts                # relative to the plugin folder
  *   description: Claude models through @anthropic-ai/sdk
- *   requires: []                   # names of other plugins this one needs
+ *   host: ">=1 <2"                 # host API versions it supports (semver range; see host-api.ts)
+ *   requires:                      # other plugins this one needs, by name or with a semver range
+ *     - pii-redactor
+ *     - { plugin: pii-redactor, version: ">=1 <2" }
  *   config:                        # settings this plugin accepts (validated at start-up)
  *     base_url: { type: string, default: "https://api.anthropic.com", description: "API base URL" }
  *     timeout_ms: { type: number, default: 60000 }
@@ -60,13 +63,21 @@ export interface DefaultRoute {
   models: { [task in RoutedTask]?: string | undefined };
 }
 
+/** Another plugin this one needs, and the versions of it that will do ("*": any). */
+export interface PluginRequirement {
+  plugin: string;
+  version: string;
+}
+
 export interface PluginManifest {
   name: string;
   version: string;
   kind: PluginKind;
   entry: string;
   description?: string | undefined;
-  requires: string[];
+  /** Semver range of HOST_API_VERSION (./host-api.ts) the plugin was written for. */
+  host: string;
+  requires: PluginRequirement[];
   config: Record<string, ConfigFieldSpec>;
   secrets: SecretSpec[];
   /** Runs when the plugins config does not mention it (or there is no config file). */

@@ -34,8 +34,25 @@ export function modelsFromConfig(models: readonly ModelConfig[] | undefined, def
   }));
 }
 
+/**
+ * A plugin's settings failed its own validation. Carries each problem's path
+ * inside the plugin's `config:` block, so the host can point at the YAML line
+ * and refuse the whole config instead of running without the plugin.
+ */
+export class PluginSettingsError extends Error {
+  override readonly name = 'PluginSettingsError';
+  constructor(
+    readonly plugin: string,
+    readonly issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  ) {
+    super(`${plugin} config: ${issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+}
+
 /** An Error naming every bad field: `anthropic config: models.1.input_price: …`. */
-export function settingsError(plugin: string, error: z.ZodError): Error {
-  const problems = error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  return new Error(`${plugin} config: ${problems.join('; ')}`);
+export function settingsError(plugin: string, error: z.ZodError): PluginSettingsError {
+  return new PluginSettingsError(
+    plugin,
+    error.issues.map((i) => ({ path: i.path, message: i.message })),
+  );
 }
