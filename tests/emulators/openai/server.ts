@@ -190,7 +190,7 @@ function errorFor(b: ErrorBehaviour, promptTokens: number): HttpError {
       });
     }
     case 'bad_request':
-      return error(400, { message: b.message ?? "Invalid value for 'temperature'.", type: 'invalid_request_error' });
+      return error(400, { message: b.message ?? "Invalid 'messages': the last message must be from the user.", type: 'invalid_request_error' });
   }
 }
 
