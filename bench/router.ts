@@ -1,15 +1,19 @@
 /**
- * `npm run bench -- router [--calls 2000] [--seconds 10] [--concurrency 200]`
+ * `npm run bench -- router [--overhead-calls 20000] [--seconds 10] [--concurrency 200]`
  *
- * The provider router's own cost, against the LLM emulators on loopback
- * (run in a child process, so their work does not count against this
- * process's event loop), with the real plugins loaded by the plugin host,
- * the pii-redactor included, and an in-memory usage sink:
+ * The provider router's own cost. The overhead figures time the router
+ * in-process around a provider that answers at once, so network noise does
+ * not swamp a fraction of a millisecond; the rest run against the LLM
+ * emulators on loopback (in a child process, so their work does not count
+ * against this process's event loop), with the real plugins loaded by the
+ * plugin host, the pii-redactor included, and an in-memory usage sink:
  *
- *   router-overhead-p50/p99   router.generate minus a direct provider.generate
- *                              (same emulator, same run, interleaved), ms
- *   failover-added             primary answers 529, secondary answers: time
- *                              added over calling the secondary directly, ms
+ *   router-overhead-p50/p99   router.generate around an instant in-process
+ *                              provider (`--overhead-calls`, default 20000), ms
+ *   failover-added             in-process primary answers 529, secondary answers:
+ *                              p50 added over the single-target call, ms
+ *   fallback-on-retired-model  ok when a retired primary model (emulator 404
+ *                              not_found_error) is served by the secondary
  *   breaker-open-added-p99     primary hangs and its breaker is open: time
  *                              added over calling the secondary directly, ms
  *   router-throughput          requests/s at `concurrency` callers
@@ -26,7 +30,7 @@ import { DEFAULT_PLUGINS_DIR } from '../src/llm/service.ts';
 import { createGuildPlan } from '../src/llm/target-plan.ts';
 import { PluginHost } from '../src/llm/plugin-host/host.ts';
 import type { PluginLogger } from '../src/llm/plugin-host/types.ts';
-import type { GenerateRequest, Provider } from '../src/llm/provider-spec/contract.ts';
+import { ProviderError, type GenerateRequest, type Provider } from '../src/llm/provider-spec/contract.ts';
 import { systemClock } from '../src/resilience/clock.ts';
 import { createKeyResolver } from '../src/llm/router/key-resolver.ts';
 import { createRouterMetrics } from '../src/llm/router/metrics.ts';
@@ -48,6 +52,8 @@ interface Emulators {
   overloaded: string;
   /** Anthropic, completions never answered. */
   hanging: string;
+  /** Anthropic with its default models: any other model id is answered 404 not_found_error. */
+  anthropic: string;
 }
 
 /** Starts the emulators in a child process and returns their URLs; the child ends when `stop` is called. */
@@ -62,7 +68,8 @@ async function startEmulators(): Promise<{ urls: Emulators; stop(): void }> {
     overloaded.faults.setDefault({ type: 'overloaded' });
     const hanging = await anthropic.start({ keys });
     hanging.faults.setDefault({ type: 'hang' });
-    process.stdout.write(JSON.stringify({ openai: ok.baseUrl, overloaded: overloaded.baseUrl, hanging: hanging.baseUrl }) + '\\n');
+    const plain = await anthropic.start({ keys });
+    process.stdout.write(JSON.stringify({ openai: ok.baseUrl, overloaded: overloaded.baseUrl, hanging: hanging.baseUrl, anthropic: plain.baseUrl }) + '\\n');
     process.stdin.resume();
     process.stdin.on('end', () => process.exit(0));
   `;
@@ -127,7 +134,11 @@ async function rig(dir: string, name: string, config: string): Promise<Rig> {
   return { router, host, secondary, recorded: () => records, close: () => host.close() };
 }
 
-function pluginsConfig(urls: Emulators, options: { summarize: string[]; anthropicUrl?: string; anthropicTimeoutMs?: number; breaker?: string }): string {
+function pluginsConfig(
+  urls: Emulators,
+  options: { summarize: string[]; anthropicUrl?: string; anthropicTimeoutMs?: number; anthropicModel?: string; breaker?: string },
+): string {
+  const model = options.anthropicModel !== undefined ? `, model: "${options.anthropicModel}"` : '';
   return `
 router:
   tasks:
@@ -135,7 +146,7 @@ router:
   ${options.breaker ?? ''}
 plugins:
   local: { enabled: false }
-  anthropic: { enabled: ${options.anthropicUrl !== undefined}, config: { base_url: "${options.anthropicUrl ?? 'http://127.0.0.1:9'}", timeout_ms: ${options.anthropicTimeoutMs ?? 60_000} } }
+  anthropic: { enabled: ${options.anthropicUrl !== undefined}, config: { base_url: "${options.anthropicUrl ?? 'http://127.0.0.1:9'}", timeout_ms: ${options.anthropicTimeoutMs ?? 60_000}${model} } }
   openai-compatible: { enabled: true, config: { base_url: "${urls.openai}" } }
 `;
 }
@@ -173,6 +184,50 @@ async function interleaved(r: Rig, rounds: number): Promise<{ routed: number[]; 
   return { routed, direct: plain };
 }
 
+/** An in-process provider: answers at once, or fails every call as overloaded. */
+function inProcessProvider(name: 'instant' | 'overloaded'): Provider {
+  const models = [{ id: 'm', contextWindow: 200_000, maxOutputTokens: 4_096, streaming: true, inputPricePerMTok: 1, outputPricePerMTok: 5 }];
+  const answer = async (r: GenerateRequest) => {
+    if (name === 'overloaded') throw new ProviderError('overloaded', 'overloaded', { provider: name, model: r.model, status: 529 });
+    return { text: 'Done.', finishReason: 'stop' as const, usage: { inputTokens: 40, outputTokens: 2 }, provider: name, model: r.model };
+  };
+  return {
+    name,
+    models,
+    requiresKey: false,
+    generate: answer,
+    async *stream() {
+      throw new Error('not used');
+    },
+    health: async () => ({ ok: true }),
+  };
+}
+
+/** The router composed as the service composes it, over in-process providers tried in the given order. */
+function inProcessRouter(order: Array<'instant' | 'overloaded'>): Router {
+  const providers = new Map(order.map((n) => [n, inProcessProvider(n)] as const));
+  const targets = order.map((provider) => ({ provider, model: 'm' }));
+  return createRouter({
+    providers: { getProvider: (name) => providers.get(name as 'instant') },
+    plan: () => targets,
+    keys: createKeyResolver({ guildKey: () => undefined, operatorKey: () => undefined, mayUseOperatorKey: () => true }),
+    spendGuard: createSpendGuard({ store: { spentToday: async () => 0, budgetFor: () => 1_000 }, clock: systemClock }),
+    usage: { record: () => undefined },
+    metrics: createRouterMetrics(new Registry()),
+    clock: systemClock,
+    random: Math.random,
+    logger: quiet,
+    options: { breaker: { failureThreshold: 1_000_000_000, failureWindowMs: 1 } },
+  });
+}
+
+/** Wall time of each routed call, in order; with an instant provider this is the router's own span. */
+async function routedTimes(router: Router, calls: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < calls; i++) times.push(await timed(() => router.generate(request(), ctx())));
+  return times;
+}
+
 function option(args: string[], name: string, fallback: number): number {
   const at = args.indexOf(`--${name}`);
   const value = at === -1 ? undefined : Number(args[at + 1]);
@@ -182,7 +237,7 @@ function option(args: string[], name: string, fallback: number): number {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const calls = Math.max(2_000, Math.floor(option(args, 'calls', 2_000)));
+  const overheadCalls = Math.max(1_000, Math.floor(option(args, 'overhead-calls', 20_000)));
   const seconds = option(args, 'seconds', 10);
   const concurrency = Math.floor(option(args, 'concurrency', 200));
   const dir = await mkdtemp(path.join(tmpdir(), 'bench-router-'));
@@ -191,28 +246,38 @@ export async function run(args: string[]): Promise<void> {
   try {
     const { urls } = emulators;
 
-    // ---- overhead: one target, router vs the provider itself --------------------------------
-    const plain = await rig(dir, 'plain', pluginsConfig(urls, { summarize: [`${SECONDARY}/${SECONDARY_MODEL}`] }));
-    rigs.push(plain);
-    await interleaved(plain, 300);
-    const overhead = await interleaved(plain, calls);
-    report('router-overhead-p50', quantile(overhead.routed, 0.5) - quantile(overhead.direct, 0.5), 'ms');
-    report('router-overhead-p99', quantile(overhead.routed, 0.99) - quantile(overhead.direct, 0.99), 'ms');
+    // ---- overhead: the router's own span around a provider that answers at once --------------
+    const single = inProcessRouter(['instant']);
+    await routedTimes(single, 2_000);
+    const overhead = await routedTimes(single, overheadCalls);
+    report('router-overhead-p50', quantile(overhead, 0.5), 'ms');
+    report('router-overhead-p99', quantile(overhead, 0.99), 'ms');
 
-    // ---- failover: primary answers 529 on every call; its breaker never opens ---------------
-    const failover = await rig(
+    // ---- failover: in-process primary answers 529 on every call; its breaker never opens ----
+    const failover = inProcessRouter(['overloaded', 'instant']);
+    await routedTimes(failover, 2_000);
+    const fo = await routedTimes(failover, 10_000);
+    const base = await routedTimes(single, 10_000);
+    report('failover-added', Math.max(0, quantile(fo, 0.5) - quantile(base, 0.5)), 'ms');
+
+    // ---- a retired model on the primary (emulator 404 not_found_error): the secondary serves --
+    const retired = await rig(
       dir,
-      'failover',
+      'retired',
       pluginsConfig(urls, {
-        summarize: ['anthropic/claude-sonnet-4-6', `${SECONDARY}/${SECONDARY_MODEL}`],
-        anthropicUrl: urls.overloaded,
-        breaker: 'breaker: { failure_threshold: 1000000 }',
+        summarize: ['anthropic/claude-3-opus-20240229', `${SECONDARY}/${SECONDARY_MODEL}`],
+        anthropicUrl: urls.anthropic,
+        anthropicModel: 'claude-3-opus-20240229',
       }),
     );
-    rigs.push(failover);
-    await interleaved(failover, 100);
-    const fo = await interleaved(failover, 500);
-    report('failover-added', quantile(fo.routed, 0.5) - quantile(fo.direct, 0.5), 'ms');
+    rigs.push(retired);
+    const served = await retired.router.generate(request(), ctx()).catch(() => undefined);
+    const retiredOk =
+      served?.provider === SECONDARY && served.attempts[0]?.reason === 'model_unavailable' && served.attempts[0]?.status === 'failed';
+    process.stdout.write(`fallback-on-retired-model: ${retiredOk ? 'ok' : 'failed'}\n`);
+
+    const plain = await rig(dir, 'plain', pluginsConfig(urls, { summarize: [`${SECONDARY}/${SECONDARY_MODEL}`] }));
+    rigs.push(plain);
 
     // ---- breaker open: primary hangs; after the threshold its circuit stays open ------------
     const open = await rig(

@@ -11,7 +11,7 @@ import {
 } from '@anthropic-ai/sdk';
 import { ProviderError, type ProviderErrorKind } from '../../src/llm/provider-spec/contract.ts';
 import { messageOf } from '../../src/log/error-message.ts';
-import { clipServerText, connectionCause, kindForHttpStatus, parseRetryAfter } from '../../src/llm/provider-spec/http-failure.ts';
+import { clipServerText, connectionCause, kindForHttpStatus, parseRetryAfter, refusalKind } from '../../src/llm/provider-spec/http-failure.ts';
 
 interface FailureContext {
   provider: string;
@@ -48,7 +48,8 @@ export function toProviderError(err: unknown, at: FailureContext): ProviderError
       return make(kindForStreamError(err.type, apiMessage), `stream error ${err.type ?? 'unknown'}: ${apiMessage}`);
     }
     const status = err.status;
-    const kind = kindForHttpStatus(status, CONTEXT_MESSAGE.test(apiMessage));
+    // Anthropic names the failure in the error `type` (`not_found_error` for a retired model).
+    const kind = kindForHttpStatus(status, CONTEXT_MESSAGE.test(apiMessage), { message: apiMessage, code: err.type ?? undefined });
     const retryAfterMs = parseRetryAfter(err.headers, at.now);
     const message = kind === 'auth' ? `API key rejected (${status})` : `${status} ${apiMessage}`;
     return make(kind, message, { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
@@ -73,8 +74,10 @@ function kindForStreamError(type: string | null, message: string): ProviderError
       return 'auth';
     case 'timeout_error':
       return 'timeout';
+    case 'not_found_error':
+      return 'model_unavailable';
     case 'invalid_request_error':
-      return CONTEXT_MESSAGE.test(message) ? 'context_length' : 'bad_request';
+      return CONTEXT_MESSAGE.test(message) ? 'context_length' : (refusalKind({ message }) ?? 'bad_request');
     default:
       return 'server';
   }

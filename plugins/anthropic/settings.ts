@@ -13,14 +13,17 @@ export interface AnthropicSettings {
   models: ModelInfo[];
 }
 
+/** The Messages API takes temperature 0–1; a model that takes none at all is configured with `temperature: false`. */
+const ANTHROPIC_TEMPERATURE = { max: 1 } as const;
+
 /**
  * Public list prices (USD per million tokens) and limits as published by
  * Anthropic for these models; operators override them through `models`.
  */
 const DEFAULT_MODELS: readonly ModelInfo[] = [
-  { id: 'claude-sonnet-4-6', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 3, outputPricePerMTok: 15 },
-  { id: 'claude-haiku-4-5', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 1, outputPricePerMTok: 5 },
-  { id: 'claude-opus-4-5', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 5, outputPricePerMTok: 25 },
+  { id: 'claude-sonnet-4-6', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 3, outputPricePerMTok: 15, temperature: ANTHROPIC_TEMPERATURE },
+  { id: 'claude-haiku-4-5', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 1, outputPricePerMTok: 5, temperature: ANTHROPIC_TEMPERATURE },
+  { id: 'claude-opus-4-5', contextWindow: 200_000, maxOutputTokens: 64_000, streaming: true, inputPricePerMTok: 5, outputPricePerMTok: 25, temperature: ANTHROPIC_TEMPERATURE },
 ];
 
 const modelSchema = modelConfigSchema({ pricesRequired: true });
@@ -37,7 +40,9 @@ export function parseSettings(config: Record<string, unknown>): AnthropicSetting
   const parsed = schema.safeParse(config);
   if (!parsed.success) throw settingsError('anthropic', parsed.error);
   const { base_url, timeout_ms, models, model } = parsed.data;
-  const offered = modelsFromConfig(models, DEFAULT_MODELS);
+  const offered = modelsFromConfig(models, DEFAULT_MODELS).map((m) =>
+    m.temperature === undefined ? { ...m, temperature: ANTHROPIC_TEMPERATURE } : m,
+  );
   return { baseUrl: base_url.replace(/\/+$/, ''), timeoutMs: timeout_ms, models: withModel(offered, model) };
 }
 

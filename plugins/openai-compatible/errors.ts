@@ -7,7 +7,7 @@
  */
 import { ProviderError, type ProviderErrorKind } from '../../src/llm/provider-spec/contract.ts';
 import { messageOf } from '../../src/log/error-message.ts';
-import { clipServerText, connectionCause, kindForHttpStatus } from '../../src/llm/provider-spec/http-failure.ts';
+import { clipServerText, connectionCause, kindForHttpStatus, refusalKind } from '../../src/llm/provider-spec/http-failure.ts';
 
 /** OpenAI, vLLM, Ollama and OpenRouter phrasings of "the prompt does not fit". */
 const CONTEXT_MESSAGE =
@@ -16,6 +16,8 @@ const CONTEXT_MESSAGE =
 interface ErrorInfo {
   message: string;
   code?: string | number;
+  /** The request field the server objects to, when it says. */
+  param?: string;
 }
 
 /** Pulls a message and code out of any of the known error shapes; falls back to the raw text. */
@@ -35,18 +37,20 @@ export function readErrorBody(text: string): ErrorInfo {
 export function errorInfo(obj: Record<string, unknown>): ErrorInfo {
   const message = typeof obj.message === 'string' ? clipServerText(obj.message) : '(no message)';
   const code = typeof obj.code === 'string' || typeof obj.code === 'number' ? obj.code : undefined;
-  return { message, ...(code !== undefined ? { code } : {}) };
+  const param = typeof obj.param === 'string' ? clipServerText(obj.param, 60) : undefined;
+  return { message, ...(code !== undefined ? { code } : {}), ...(param !== undefined ? { param } : {}) };
 }
 
 export function kindForStatus(status: number, info: ErrorInfo): ProviderErrorKind {
-  return kindForHttpStatus(status, isContextError(info));
+  return kindForHttpStatus(status, isContextError(info), info);
 }
 
 /** An error object inside a 200 stream: a numeric code is an HTTP status, else the text decides. */
 export function kindForStreamError(info: ErrorInfo): ProviderErrorKind {
   if (typeof info.code === 'number' && info.code >= 400) return kindForStatus(info.code, info);
   if (info.code === 'rate_limit_exceeded') return 'rate_limited';
-  return isContextError(info) ? 'context_length' : 'server';
+  if (isContextError(info)) return 'context_length';
+  return refusalKind(info) ?? 'server';
 }
 
 function isContextError(info: ErrorInfo): boolean {

@@ -17,6 +17,7 @@ import { PluginHost, type ReloadResult } from './plugin-host/host.ts';
 import type { PluginLogger } from './plugin-host/types.ts';
 import type { Clock } from '../resilience/clock.ts';
 import { BreakerBank, DEFAULT_BREAKER } from './router/breakers.ts';
+import { ModelAvailability } from './router/model-availability.ts';
 import { createRouterMetrics, type RouterMetrics } from './router/metrics.ts';
 import type { RouterOptions } from './router/options.ts';
 import { createRouter, type Router } from './router/router.ts';
@@ -158,6 +159,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
     });
     const routerMetrics: RouterMetrics = createRouterMetrics(deps.metrics);
     const breakers = new BreakerBank(DEFAULT_BREAKER, clock);
+    const availability = new ModelAvailability(clock);
 
     const buildRouter = (): Router =>
       createRouter({
@@ -177,6 +179,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         logger,
         ...(deps.sleep !== undefined ? { sleep: deps.sleep } : {}),
         breakers,
+        availability,
         options: routerOptions(host),
       });
     let current = buildRouter();

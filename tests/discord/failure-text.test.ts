@@ -23,6 +23,8 @@ describe('what members read when a summary or an answer fails', () => {
       'The model providers are unavailable right now; please try again in a few minutes. (3 of 8 parts were done and are kept, so a retry is quicker)',
     );
     expect(summarizeFailureText(new SummarizeError('too_large', 'x'))).toMatch(/too large for the available models/);
+    const refused = new SummarizeError('failed', 'refused', { cause: new RouterError('bad_request', 'no provider accepted the request') });
+    expect(summarizeFailureText(refused)).toMatch(/^None of the configured model providers accepted this request/);
   });
 
   it('passes a question problem through and points chat overflows at /ask reset', () => {

@@ -388,6 +388,8 @@ export interface LlmEmulatorOptions {
   models?: readonly string[];
   /** Prompts estimated above this many tokens get the context-length error without scripting. */
   contextWindow?: number;
+  /** Models that refuse any `temperature` (newer models take only their default), with the dialect's 400. */
+  defaultTemperatureOnly?: readonly string[];
 }
 
 export interface LlmEmulator {

@@ -115,7 +115,7 @@ describe('env-only setup (no PLUGINS_CONFIG)', () => {
     expect(anthropic).toEqual({ model: 'claude-next' });
     expect(anthropicSettings(anthropic ?? {}).models).toEqual(
       expect.arrayContaining([
-        { id: 'claude-next', contextWindow: 200_000, maxOutputTokens: 64_000, inputPricePerMTok: 3, outputPricePerMTok: 15, streaming: true },
+        { id: 'claude-next', contextWindow: 200_000, maxOutputTokens: 64_000, inputPricePerMTok: 3, outputPricePerMTok: 15, streaming: true, temperature: { max: 1 } },
         expect.objectContaining({ id: 'claude-sonnet-4-6' }),
       ]),
     );

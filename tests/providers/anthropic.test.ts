@@ -57,8 +57,15 @@ describe('anthropic plugin settings', () => {
       models: [{ id: 'claude-x', context_window: 1000, max_output_tokens: 100, input_price: 0.5, output_price: 2 }],
     });
     expect(custom.models).toEqual([
-      { id: 'claude-x', contextWindow: 1000, maxOutputTokens: 100, streaming: true, inputPricePerMTok: 0.5, outputPricePerMTok: 2 },
+      { id: 'claude-x', contextWindow: 1000, maxOutputTokens: 100, streaming: true, inputPricePerMTok: 0.5, outputPricePerMTok: 2, temperature: { max: 1 } },
     ]);
+    const fixed = await f.makeProvider({
+      models: [{ id: 'claude-y', context_window: 1000, max_output_tokens: 100, input_price: 0.5, output_price: 2, temperature: false }],
+    });
+    expect(fixed.models[0]?.temperature).toBe(false);
+    await expect(
+      f.makeProvider({ models: [{ id: 'claude-y', context_window: 1000, max_output_tokens: 100, input_price: 0.5, output_price: 2, temperature: { max: 3 } }] }),
+    ).rejects.toThrow(/anthropic config: models\.0\.temperature/);
     await expect(
       f.makeProvider({ models: [{ id: 'claude-x', context_window: 1000, max_output_tokens: 100, input_price: -1, output_price: 2 }] }),
     ).rejects.toThrow(/anthropic config: models\.0\.input_price/);

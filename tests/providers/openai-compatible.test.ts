@@ -107,9 +107,9 @@ describe('openai-compatible plugin settings', () => {
     }
   });
 
-  it('maps an unknown model (404) to bad_request', async () => {
+  it('maps an unknown model (404 model_not_found) to model_unavailable', async () => {
     const err = await failure(f.provider.generate(f.request({ model: 'gpt-nonexistent' })));
-    expect(err.kind).toBe('bad_request');
+    expect(err.kind).toBe('model_unavailable');
     expect(err.details.status).toBe(404);
     expect(err.message).toContain('does not exist');
   });

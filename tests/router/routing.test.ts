@@ -161,16 +161,63 @@ describe('request errors', () => {
     expect(JSON.stringify(w.logger.entries)).not.toContain('revoked');
   });
 
-  it('does not retry or fall back on a bad request', async () => {
+  it('falls back once when the primary refuses the request, and never asks it again', async () => {
     const log: CallLog = [];
     const { primary, secondary } = pair(log);
     primary.failNext({ kind: 'bad_request' });
     const w = world({ backends: [primary, secondary], plan: PLAN });
+    const res = await w.router.generate(ask(), ctx());
+    expect(res.provider).toBe('secondary');
+    expect(log).toEqual(['primary:p-large', 'secondary:s-large']);
+    expect(res.attempts.map((a) => a.reason)).toEqual(['bad_request', undefined]);
+  });
+
+  it('stops with bad_request only when no target accepts the request, without retry rounds', async () => {
+    const log: CallLog = [];
+    const { primary, secondary } = pair(log);
+    primary.failNext({ kind: 'bad_request' });
+    secondary.failNext({ kind: 'unsupported_parameter', status: 400 });
+    const w = world({ backends: [primary, secondary], plan: PLAN });
     const err = (await failure(w.router.generate(ask(), ctx()))) as RouterError;
     expect(err.kind).toBe('bad_request');
-    expect(err.message).toContain('primary/p-large rejected the request itself (HTTP 400');
-    expect(log).toEqual(['primary:p-large']);
+    expect(err.message).toContain('no provider accepted the request: secondary/s-large rejected the request itself (HTTP 400');
+    expect(log).toEqual(['primary:p-large', 'secondary:s-large']);
+    expect(w.waits).toEqual([]);
     expect(w.ledger.records.at(-1)?.outcome).toBe('error:bad_request');
+  });
+
+  it('passes over a model reported gone for ten minutes, then asks it again', async () => {
+    const log: CallLog = [];
+    const { primary, secondary } = pair(log);
+    primary.failNext({ kind: 'model_unavailable', status: 404 });
+    const w = world({ backends: [primary, secondary], plan: PLAN });
+    const first = await w.router.generate(ask(), ctx());
+    expect(first.provider).toBe('secondary');
+    expect(first.attempts.map((a) => a.reason)).toEqual(['model_unavailable', undefined]);
+
+    w.clock.advance(9 * 60_000);
+    const second = await w.router.generate(ask(), ctx());
+    expect(second.provider).toBe('secondary');
+    expect(second.attempts[0]).toMatchObject({ provider: 'primary', status: 'skipped', reason: 'model_unavailable' });
+
+    w.clock.advance(60_000);
+    const third = await w.router.generate(ask(), ctx());
+    expect(third.provider).toBe('primary');
+    expect(log).toEqual(['primary:p-large', 'secondary:s-large', 'secondary:s-large', 'primary:p-large']);
+    // The provider is fine: its circuit did not count the missing model.
+    expect(w.router.circuits().every((c) => c.state === 'closed')).toBe(true);
+  });
+
+  it('clamps or omits temperature per the model declaration', async () => {
+    const log: CallLog = [];
+    const capped = new TestBackend('capped', [{ ...model('c'), temperature: { max: 1 } }], log);
+    const fixed = new TestBackend('fixed', [{ ...model('f'), temperature: false }], log);
+    const free = new TestBackend('free', [model('o')], log);
+    for (const [backend, expected] of [[capped, 1], [fixed, undefined], [free, 1.5]] as const) {
+      const w = world({ backends: [backend], plan: [{ provider: backend.name, model: backend.models[0]!.id }] });
+      await w.router.generate(ask('hi', { temperature: 1.5 }), ctx());
+      expect(backend.calls.at(-1)?.temperature).toBe(expected);
+    }
   });
 
   it('refuses a malformed request with a clear message', async () => {

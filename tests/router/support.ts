@@ -41,6 +41,8 @@ const STATUS: Partial<Record<ProviderErrorKind, number>> = {
   server: 500,
   auth: 401,
   bad_request: 400,
+  unsupported_parameter: 400,
+  model_unavailable: 404,
   context_length: 400,
 };
 

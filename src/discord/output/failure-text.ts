@@ -27,6 +27,10 @@ function refusalText(refusal: RouterRefusal): string {
 function unavailableText(cause: unknown): string {
   // A lost database connection is not the providers' fault: say what happened.
   if (isConnectionLost(cause)) return CONNECTION_LOST_MESSAGE;
+  // Every provider refused the request itself: waiting will not help, a settings change might.
+  if (cause instanceof RouterError && cause.kind === 'bad_request') {
+    return "None of the configured model providers accepted this request; an admin can check the server's prompt settings (model, temperature) and the bot's logs.";
+  }
   const retryAt = cause instanceof RouterError ? cause.retryAt : undefined;
   return retryAt === undefined
     ? 'The model providers are unavailable right now; please try again in a few minutes.'

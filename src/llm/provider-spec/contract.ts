@@ -77,6 +77,12 @@ export interface ModelInfo {
   /** USD per million tokens. */
   inputPricePerMTok: number;
   outputPricePerMTok: number;
+  /**
+   * What `temperature` the model accepts: a range's upper bound (requests
+   * above it are clamped), or `false` when it refuses anything but its
+   * default (the parameter is left out). Absent: sent as asked.
+   */
+  temperature?: { max: number } | false;
 }
 
 export interface ProviderHealth {
@@ -120,6 +126,8 @@ export type ProviderErrorKind =
   | 'context_length' // the request does not fit the model's window
   | 'auth' // 401/403: the key was rejected
   | 'bad_request' // other 4xx: retrying the same request cannot help
+  | 'model_unavailable' // 404 / not found / retired / unsupported model: another target may serve it
+  | 'unsupported_parameter' // this provider refuses a parameter (temperature out of its range...): another target may accept it
   | 'invalid_response' // garbage JSON, malformed SSE
   | 'aborted'; // the caller gave up
 

@@ -10,19 +10,55 @@ import type { ProviderErrorKind } from './contract.ts';
 /** Longest wait passed on; a hostile header must not become an absurd timer. */
 const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
 
+/** What the server said about a refusal, as far as its body could be read. */
+export interface ServerRefusal {
+  message: string;
+  /** OpenAI's `code`, Anthropic's error `type`. */
+  code?: string | number | undefined;
+  /** OpenAI's `param`: the field the server objects to. */
+  param?: string | null | undefined;
+}
+
+/** Codes meaning "this model is not (or no longer) served here". */
+const MODEL_GONE_CODES = new Set(['model_not_found', 'not_found_error', 'model_not_available', 'model_deprecated']);
+/** Codes meaning "this parameter or its value is not accepted here". */
+const PARAMETER_CODES = new Set(['unsupported_parameter', 'unsupported_value']);
+/** "model: x is not supported", "The model `x` has been deprecated", "model x does not exist". */
+const MODEL_GONE_MESSAGE =
+  /\bmodel\b[^.]{0,120}?\b(not found|does not exist|not supported|unsupported|is not available|no longer available|deprecated|retired|decommissioned)/i;
+/** Sampling parameters a provider may refuse, named the way the APIs name them in messages. */
+const PARAMETER_MESSAGE =
+  /\b(temperature|top_p|top_k|frequency_penalty|presence_penalty|seed|logprobs|stop_sequences)\b|unsupported parameter|unsupported value/i;
+
 /**
  * The kind of a failed HTTP answer. `contextMessage` says whether the
  * server's own words (or code) describe a prompt that does not fit: how a
- * backend phrases that is its own affair.
+ * backend phrases that is its own affair. `refusal` lets a 4xx be told
+ * apart: a model that is gone or a parameter this provider refuses is worth
+ * another target, other bad requests are not.
  */
-export function kindForHttpStatus(status: number, contextMessage: boolean): ProviderErrorKind {
+export function kindForHttpStatus(status: number, contextMessage: boolean, refusal?: ServerRefusal): ProviderErrorKind {
   if (status === 408) return 'timeout';
   if (status === 429) return 'rate_limited';
   if (status === 503 || status === 529) return 'overloaded';
   if (status >= 500) return 'server';
   if (status === 401 || status === 403) return 'auth';
   if (status === 413 || contextMessage) return 'context_length';
+  if (status === 404) return 'model_unavailable';
+  if (refusal !== undefined) return refusalKind(refusal) ?? 'bad_request';
   return 'bad_request';
+}
+
+/** A 4xx body that says the model is gone or a parameter is refused; undefined for any other refusal. */
+export function refusalKind(refusal: ServerRefusal): 'model_unavailable' | 'unsupported_parameter' | undefined {
+  const code = typeof refusal.code === 'string' ? refusal.code : undefined;
+  if (code !== undefined && MODEL_GONE_CODES.has(code)) return 'model_unavailable';
+  if (code !== undefined && PARAMETER_CODES.has(code)) return 'unsupported_parameter';
+  if (refusal.param === 'model' || MODEL_GONE_MESSAGE.test(refusal.message)) return 'model_unavailable';
+  if ((typeof refusal.param === 'string' && PARAMETER_MESSAGE.test(refusal.param)) || PARAMETER_MESSAGE.test(refusal.message)) {
+    return 'unsupported_parameter';
+  }
+  return undefined;
 }
 
 /** `retry-after-ms` (milliseconds), else `retry-after` in seconds or as an HTTP date; bounded. */

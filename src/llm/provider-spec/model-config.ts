@@ -16,6 +16,8 @@ export function modelConfigSchema(options: { pricesRequired: boolean }) {
     input_price: price,
     output_price: price,
     streaming: z.boolean().default(true),
+    /** `{ max: 1 }`: higher requested temperatures are clamped; `false`: the model takes only its default, none is sent. */
+    temperature: z.union([z.strictObject({ max: z.number().min(0).max(2) }), z.literal(false)]).optional(),
   });
 }
 
@@ -31,6 +33,7 @@ export function modelsFromConfig(models: readonly ModelConfig[] | undefined, def
     streaming: m.streaming,
     inputPricePerMTok: m.input_price,
     outputPricePerMTok: m.output_price,
+    ...(m.temperature !== undefined ? { temperature: m.temperature } : {}),
   }));
 }
 

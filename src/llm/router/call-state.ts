@@ -37,6 +37,8 @@ export class CallState {
   /** After a context_length error, only larger windows are worth trying. */
   minWindow = 0;
   contextSkips = 0;
+  /** Targets that refused the request itself (bad_request, unsupported_parameter). */
+  refusals = 0;
   earliestOpen = Number.POSITIVE_INFINITY;
   calledAny = false;
   lastError: ProviderError | undefined;

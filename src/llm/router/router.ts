@@ -40,6 +40,7 @@ import type {
 import { cleanUsage, costOf, recordUsage } from './usage.ts';
 import { closeStream, nextEvent, openStream } from './stream-attempt.ts';
 import { createTargetWalker } from './walk.ts';
+import { ModelAvailability } from './model-availability.ts';
 
 export interface RouterDeps {
   providers: ProviderRegistry;
@@ -60,6 +61,8 @@ export interface RouterDeps {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Pass the previous router's bank on a reload to keep breaker state. */
   breakers?: BreakerBank;
+  /** Pass the previous router's record of models reported gone on a reload. */
+  availability?: ModelAvailability;
   options?: RouterOptions | undefined;
 }
 
@@ -79,12 +82,14 @@ export function createRouter(deps: RouterDeps): Router {
   const { providers, clock, logger } = deps;
   const options = resolveOptions(deps.options);
   const bank = deps.breakers ?? new BreakerBank(options.breaker, clock);
+  const availability = deps.availability ?? new ModelAvailability(clock);
   const hooks = createHookRunner(deps.hooks ?? [], options.hookTimeoutMs, logger);
   const processors = deps.processors ?? [];
   const walker = createTargetWalker({
     providers,
     keys: deps.keys,
     breakers: bank,
+    availability,
     hooks,
     metrics: deps.metrics,
     retry: options.retry,

@@ -77,6 +77,7 @@ export type SkipReason =
   | 'provider_missing'
   | 'provider_unhealthy'
   | 'model_unknown'
+  | 'model_unavailable'
   | 'no_key'
   | 'context_window'
   | 'retry_after_past_deadline';

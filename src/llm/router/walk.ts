@@ -18,6 +18,8 @@ import type { HookRunner } from './hooks.ts';
 import type { RouterMetrics } from './metrics.ts';
 import type { RetrySettings } from './options.ts';
 import { describeAttempts, providerDetail, retryHint } from './outcome.ts';
+import type { ModelAvailability } from './model-availability.ts';
+import { fitTemperature } from './parameters.ts';
 import { findModel } from './targets.ts';
 import type { KeyResolver, ProviderRegistry, SkipReason } from './types.ts';
 import { messageOf } from '../../log/error-message.ts';
@@ -26,6 +28,8 @@ interface WalkerDeps {
   providers: ProviderRegistry;
   keys: KeyResolver;
   breakers: BreakerBank;
+  /** Models a provider said are gone, passed over for a while. */
+  availability: ModelAvailability;
   hooks: HookRunner;
   metrics: RouterMetrics | undefined;
   retry: RetrySettings;
@@ -44,6 +48,9 @@ interface TargetWalker {
   /** Normalises whatever an attempt threw, using the attempt's own signal to tell timeouts from the caller leaving. */
   classify(raw: unknown, signal: AttemptSignal, c: Candidate): ProviderError;
 }
+
+/** Failures that say nothing about a later try at the same target. */
+const NOT_WORTH_RETRYING: ReadonlySet<string> = new Set(['bad_request', 'unsupported_parameter', 'model_unavailable', 'auth', 'context_length']);
 
 export function createTargetWalker(deps: WalkerDeps): TargetWalker {
   const { providers, clock, logger, hooks, retry, pause } = deps;
@@ -66,6 +73,11 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
     const model = findModel(provider.models, target.model);
     if (model === undefined) {
       return skip(call, state, round, 'model_unknown', `provider "${target.provider}" does not list model "${target.model}"`);
+    }
+    const goneUntil = deps.availability.unavailableUntil(target.provider, target.model);
+    if (goneUntil !== undefined) {
+      const until = new Date(goneUntil).toISOString();
+      return skip(call, state, round, 'model_unavailable', `the provider reported this model unavailable; passed over until ${until}`);
     }
     if (providers.isHealthy?.(target.provider) === false) {
       return skip(call, state, round, 'provider_unhealthy', 'its last health check failed');
@@ -112,7 +124,13 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
     const breaker = (state.breaker = bank.get(target, key.source === 'guild' ? call.ctx.guildId : undefined));
     if (!breaker.tryAcquire()) return skipOpen(call, state, round, breaker);
     const processed = call.processed as GenerateRequest;
-    const request: GenerateRequest = { ...processed, model: target.model, maxTokens, apiKey: key.apiKey };
+    const request: GenerateRequest = {
+      ...processed,
+      model: target.model,
+      maxTokens,
+      apiKey: key.apiKey,
+      temperature: fitTemperature(processed.temperature, model),
+    };
     return { target, provider, model, key, breaker, request };
   }
 
@@ -208,12 +226,26 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
         c.breaker.releaseProbe();
         logger.warn({ target: name, keySource: c.key.source, correlationId: call.ctx.correlationId }, 'provider rejected the API key');
         return;
-      case 'bad_request':
+      case 'model_unavailable': {
+        // The model is gone from this provider for every call, not just this one; the provider itself is fine.
         c.breaker.releaseProbe();
-        throw new RouterError('bad_request', `${name} rejected the request itself (${providerDetail(err)}); it was not retried`, {
-          attempts: call.attempts,
-          lastError: err,
-        });
+        const until = deps.availability.markUnavailable(c.target.provider, c.target.model);
+        logger.warn(
+          { target: name, status: err.details.status, until: new Date(until).toISOString(), correlationId: call.ctx.correlationId },
+          'provider reports the model unavailable; passing it over',
+        );
+        return;
+      }
+      case 'unsupported_parameter':
+      case 'bad_request':
+        // This target refused this request: asking it again cannot help, another provider may accept it.
+        c.breaker.releaseProbe();
+        call.refusals++;
+        logger.warn(
+          { target: name, kind: err.kind, status: err.details.status, correlationId: call.ctx.correlationId },
+          'provider refused the request; trying the next target',
+        );
+        return;
       default:
         if (err.kind === 'timeout' && signal.firedBy === 'deadline') {
           // The call's budget ran out, which says nothing about the target's health.
@@ -330,6 +362,17 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
         'context_too_large',
         `the request (~${call.estimate} tokens plus ${call.request.maxTokens} for the answer) does not fit any configured model; ` +
           `the largest window is ${largest} tokens. Summarize fewer messages or configure a model with a larger window.`,
+        { attempts, lastError: call.lastError },
+      );
+    }
+    const retryableFailure = attempts.some((a) => a.status === 'failed' && !NOT_WORTH_RETRYING.has(a.reason ?? ''));
+    if (call.refusals > 0 && !retryableFailure && call.lastError !== undefined) {
+      const refused = attempts.filter((a) => a.reason === 'bad_request' || a.reason === 'unsupported_parameter');
+      const last = refused.at(-1);
+      const name = last !== undefined ? `${last.provider}/${last.model}` : 'the provider';
+      return new RouterError(
+        'bad_request',
+        `no provider accepted the request: ${name} rejected the request itself (${last?.detail ?? 'refused'}); ${summary}`,
         { attempts, lastError: call.lastError },
       );
     }

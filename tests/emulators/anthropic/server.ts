@@ -62,6 +62,8 @@ export async function start(options: AnthropicEmulatorOptions = {}): Promise<Ant
     if (!models.includes(parsed.model)) {
       return sendError(res, 404, 'not_found_error', `model: ${parsed.model}`, requestId);
     }
+    const refused = temperatureRefusal(body, parsed.model, options.defaultTemperatureOnly ?? []);
+    if (refused !== undefined) return sendError(res, 400, 'invalid_request_error', refused, requestId);
 
     const decision = decideCompletion(parsed, faults, options, errorFor);
     if (decision.kind === 'refuse') return sendJson(res, decision.error.status, decision.error.body, { 'request-id': requestId });
@@ -175,6 +177,17 @@ function textOf(content: unknown, where: string): string | Error {
     parts.push(b.text);
   }
   return parts.join('');
+}
+
+/** The Messages API's words for a temperature it will not take: outside 0–1, or any at all for a model that takes only its default. */
+function temperatureRefusal(body: unknown, model: string, defaultOnly: readonly string[]): string | undefined {
+  const t = (body as { temperature?: unknown }).temperature;
+  if (t === undefined) return undefined;
+  if (typeof t !== 'number') return 'temperature: Input should be a valid number';
+  if (defaultOnly.includes(model)) return `temperature: not supported for model ${model}; omit it to use the default`;
+  if (t < 0) return 'temperature: Input should be greater than or equal to 0';
+  if (t > 1) return 'temperature: Input should be less than or equal to 1';
+  return undefined;
 }
 
 /** Returns the call, or the error message the real API would give. */

@@ -61,6 +61,8 @@ export async function start(options: OpenAIEmulatorOptions = {}): Promise<OpenAI
         code: 'model_not_found',
       });
     }
+    const refused = temperatureRefusal(body, parsed.model, options.defaultTemperatureOnly ?? []);
+    if (refused !== undefined) return sendError(res, 400, refused);
 
     const decision = decideCompletion(parsed, faults, options, errorFor);
     if (decision.kind === 'refuse') return sendJson(res, decision.error.status, decision.error.body);
@@ -83,6 +85,24 @@ interface ErrorPayload {
   type: string;
   code?: string;
   param?: string;
+}
+
+/** OpenAI's refusals of a temperature: outside 0–2, or any but the default for models that take only that. */
+function temperatureRefusal(body: unknown, model: string, defaultOnly: readonly string[]): ErrorPayload | undefined {
+  const t = (body as { temperature?: unknown }).temperature;
+  if (typeof t !== 'number') return undefined;
+  const base = { type: 'invalid_request_error', param: 'temperature' };
+  if (defaultOnly.includes(model) && t !== 1) {
+    const message = `Unsupported value: 'temperature' does not support ${t} with this model. Only the default (1) value is supported.`;
+    return { ...base, message, code: 'unsupported_value' };
+  }
+  if (t > 2) {
+    return { ...base, message: `Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got ${t} instead.`, code: 'decimal_above_max_value' };
+  }
+  if (t < 0) {
+    return { ...base, message: `Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got ${t} instead.`, code: 'decimal_below_min_value' };
+  }
+  return undefined;
 }
 
 function errorBody(e: ErrorPayload): unknown {
@@ -170,7 +190,7 @@ function errorFor(b: ErrorBehaviour, promptTokens: number): HttpError {
       });
     }
     case 'bad_request':
-      return error(400, { message: b.message ?? "Invalid value for 'temperature'.", type: 'invalid_request_error' });
+      return error(400, { message: b.message ?? "Invalid 'messages': the last message must be from the user.", type: 'invalid_request_error' });
   }
 }
 
