@@ -88,14 +88,17 @@ export class AnthropicProvider implements PluginProvider {
         const event = next.value;
         if (event.type === 'message_start') {
           model = event.message.model || model;
-          usage = { inputTokens: event.message.usage.input_tokens, outputTokens: event.message.usage.output_tokens };
+          usage = usageOf(event.message.usage);
         } else if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
           yield { type: 'text', delta: event.delta.text };
         } else if (event.type === 'message_delta') {
           stopReason = event.delta.stop_reason ?? stopReason;
+          // message_delta carries cumulative counts; a field it leaves out keeps message_start's value.
           usage = {
             inputTokens: event.usage.input_tokens ?? usage.inputTokens,
             outputTokens: event.usage.output_tokens,
+            cacheReadTokens: event.usage.cache_read_input_tokens ?? usage.cacheReadTokens,
+            cacheWriteTokens: event.usage.cache_creation_input_tokens ?? usage.cacheWriteTokens,
           };
         } else if (event.type === 'message_stop') {
           stopped = true;
@@ -174,8 +177,11 @@ export class AnthropicProvider implements PluginProvider {
     return {
       model: request.model,
       max_tokens: request.maxTokens,
-      messages: request.turns.map((t) => ({ role: t.role, content: t.content })),
-      ...(request.system ? { system: request.system } : {}),
+      messages: request.turns.map((t) =>
+        t.cache ? { role: t.role, content: [{ type: 'text', text: t.content, cache_control: EPHEMERAL }] } : { role: t.role, content: t.content },
+      ),
+      // The system prompt is the same for every call of a task: always a cache breakpoint (the API ignores prefixes under its minimum).
+      ...(request.system ? { system: [{ type: 'text', text: request.system, cache_control: EPHEMERAL }] } : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       ...(request.stop?.length ? { stop_sequences: request.stop } : {}),
     };
@@ -202,7 +208,7 @@ export class AnthropicProvider implements PluginProvider {
     return {
       text,
       finishReason: finishReason(message.stop_reason),
-      usage: { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens },
+      usage: usageOf(message.usage),
       provider: this.name,
       model: typeof message.model === 'string' && message.model ? message.model : requested,
     };
@@ -217,6 +223,19 @@ export class AnthropicProvider implements PluginProvider {
       now: this.#deps.clock.now(),
     });
   }
+}
+
+/** Anthropic's 5-minute prompt cache. */
+const EPHEMERAL = { type: 'ephemeral' } as const;
+
+/** `input_tokens` excludes cache reads and writes, which the API counts (and bills) apart. */
+function usageOf(u: Anthropic.Usage): Usage {
+  return {
+    inputTokens: u.input_tokens,
+    outputTokens: u.output_tokens,
+    ...(typeof u.cache_read_input_tokens === 'number' ? { cacheReadTokens: u.cache_read_input_tokens } : {}),
+    ...(typeof u.cache_creation_input_tokens === 'number' ? { cacheWriteTokens: u.cache_creation_input_tokens } : {}),
+  };
 }
 
 function finishReason(reason: Anthropic.StopReason | null | undefined): FinishReason {
