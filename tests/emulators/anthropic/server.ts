@@ -8,13 +8,16 @@
  *   emu.faults.enqueue({ type: 'rate_limited', retryAfterSeconds: 7 });
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { admitRequest, decideCompletion, emulatorState, readRecordedBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
+import { admitRequest, countTokens, decideCompletion, emulatorState, readRecordedBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
 import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-ant-emulator' };
 export const DEFAULT_MODELS: readonly string[] = ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-5'];
 
-export type AnthropicEmulatorOptions = LlmEmulatorOptions;
+export interface AnthropicEmulatorOptions extends LlmEmulatorOptions {
+  /** The shortest prefix the prompt cache stores, in tokens (the API's minimum for Sonnet and Opus is 1,024). */
+  minCacheTokens?: number;
+}
 
 /** `baseUrl` goes to the SDK as `baseURL` (it appends `/v1/messages`); `completions()` are the `POST /v1/messages` calls. */
 export type AnthropicEmulator = LlmEmulator;
@@ -22,6 +25,7 @@ export type AnthropicEmulator = LlmEmulator;
 export async function start(options: AnthropicEmulatorOptions = {}): Promise<AnthropicEmulator> {
   const { keys, models, faults, requests } = emulatorState(options, DEFAULT_KEYS, DEFAULT_MODELS);
   let counter = 0;
+  const cache = new PromptCache(options.minCacheTokens ?? 1_024);
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const { url, auth, record } = admitRequest(req, res, signal, keys, requests);
@@ -65,7 +69,8 @@ export async function start(options: AnthropicEmulatorOptions = {}): Promise<Ant
 
     const decision = decideCompletion(parsed, faults, options, errorFor);
     if (decision.kind === 'refuse') return sendJson(res, decision.error.status, decision.error.body, { 'request-id': requestId });
-    await serveCompletion(res, decision.behaviour, plan(parsed, decision.answer, `msg_emu_${counter}`, requestId), signal);
+    const cacheUsage = cache.use(`${auth.label ?? ''}\u0000${parsed.model}`, cachePrefixes(body), decision.answer.inputTokens);
+    await serveCompletion(res, decision.behaviour, plan(parsed, decision.answer, cacheUsage, `msg_emu_${counter}`, requestId), signal);
   };
 
   const server = await startHttpServer(handle);
@@ -88,14 +93,14 @@ const STOP_REASON: Record<Answer['finish'], string> = {
   stop_sequence: 'stop_sequence',
 };
 
-function plan(call: CompletionCall, answer: Answer, id: string, requestId: string): CompletionPlan {
+function plan(call: CompletionCall, answer: Answer, cached: CacheUsage, id: string, requestId: string): CompletionPlan {
   const stopReason = STOP_REASON[answer.finish];
   const stopSequence = answer.stopSequence ?? null;
   const usage = {
-    input_tokens: answer.inputTokens,
+    input_tokens: answer.inputTokens - cached.read - cached.write,
     output_tokens: answer.outputTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
+    cache_creation_input_tokens: cached.write,
+    cache_read_input_tokens: cached.read,
   };
   const message = (content: unknown[], partial: boolean) => ({
     id,
@@ -161,6 +166,67 @@ function errorFor(b: ErrorBehaviour, promptTokens: number): HttpError {
     case 'bad_request':
       return error(400, 'invalid_request_error', b.message ?? 'messages: roles must alternate');
   }
+}
+
+interface CacheUsage {
+  read: number;
+  write: number;
+}
+
+/**
+ * The prompt cache as the API keeps it: each `cache_control` breakpoint
+ * names a prefix (system, then messages, up to and including the marked
+ * block). The longest marked prefix seen before is read; the last marked
+ * prefix, when at least the minimum long, is written (beyond what was read).
+ * Entries are per key and model. Time-to-live is not modelled: tests run
+ * well inside five minutes.
+ */
+class PromptCache {
+  readonly #stored = new Set<string>();
+  constructor(readonly minTokens: number) {}
+
+  use(scope: string, prefixes: readonly string[], totalTokens: number): CacheUsage {
+    let read = 0;
+    for (const prefix of prefixes) {
+      if (this.#stored.has(`${scope}\u0000${prefix}`)) read = Math.max(read, countTokens(prefix));
+    }
+    let write = 0;
+    for (const prefix of prefixes) {
+      const tokens = countTokens(prefix);
+      if (tokens < this.minTokens) continue;
+      const key = `${scope}\u0000${prefix}`;
+      if (!this.#stored.has(key)) {
+        this.#stored.add(key);
+        write = Math.max(write, tokens - read);
+      }
+    }
+    // Never more than the whole prompt: the emulator's count of the parts and of the whole can differ by rounding.
+    read = Math.min(read, totalTokens);
+    return { read, write: Math.min(write, totalTokens - read) };
+  }
+}
+
+/** The text of each cached prefix the request marks with `cache_control`, shortest first. */
+function cachePrefixes(body: unknown): string[] {
+  const b = body as { system?: unknown; messages?: unknown };
+  const blocks: Array<{ text: string; mark: boolean }> = [];
+  const collect = (content: unknown) => {
+    if (typeof content === 'string') blocks.push({ text: content, mark: false });
+    else if (Array.isArray(content)) {
+      for (const block of content as Array<{ text?: unknown; cache_control?: unknown } | null>) {
+        blocks.push({ text: typeof block?.text === 'string' ? block.text : '', mark: block?.cache_control != null });
+      }
+    }
+  };
+  collect(b.system);
+  if (Array.isArray(b.messages)) for (const m of b.messages as Array<{ content?: unknown } | null>) collect(m?.content);
+  const prefixes: string[] = [];
+  let text = '';
+  for (const block of blocks) {
+    text += block.text;
+    if (block.mark) prefixes.push(text);
+  }
+  return prefixes;
 }
 
 function textOf(content: unknown, where: string): string | Error {
