@@ -97,3 +97,26 @@ describe('anthropic prompt caching', () => {
     expect(again.usage.cacheWriteTokens ?? 0).toBe(0);
   });
 });
+
+describe('anthropic prompt caching across a conversation', () => {
+  const f = useProviderFixture(target);
+
+  it('reads the previous call\'s history prefix after the breakpoint has moved on (chat memory marks)', async () => {
+    const { requestTurns } = await import('../../src/chat/chat-memory.ts');
+    type Memory = Parameters<typeof requestTurns>[0];
+    const remembered: Memory['turns'] = [];
+    const reads: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const memory = { runningSummary: '', turns: [...remembered], tokens: 0 } as Memory;
+      const question = `Question ${i}: ${'what did the team decide about the rollout schedule? '.repeat(8)}`;
+      const answer = await f.provider.generate(f.request({ system: LONG_SYSTEM, turns: requestTurns(memory, 'ana', question) }));
+      reads.push(answer.usage.cacheReadTokens ?? 0);
+      remembered.push({ role: 'user', author: 'ana', content: question } as Memory['turns'][number]);
+      remembered.push({ role: 'assistant', content: answer.text } as Memory['turns'][number]);
+    }
+    // The first call writes the system prompt; every later one reads at least it, and from the third on the history too.
+    expect(reads[0]).toBe(0);
+    for (const read of reads.slice(1)) expect(read).toBeGreaterThanOrEqual(countTokens(LONG_SYSTEM));
+    for (let i = 3; i < reads.length; i++) expect(reads[i]!).toBeGreaterThan(reads[i - 1]!);
+  });
+});

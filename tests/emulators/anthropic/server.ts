@@ -69,7 +69,7 @@ export async function start(options: AnthropicEmulatorOptions = {}): Promise<Ant
 
     const decision = decideCompletion(parsed, faults, options, errorFor);
     if (decision.kind === 'refuse') return sendJson(res, decision.error.status, decision.error.body, { 'request-id': requestId });
-    const cacheUsage = cache.use(`${auth.label ?? ''}\u0000${parsed.model}`, cachePrefixes(body), decision.answer.inputTokens);
+    const cacheUsage = cache.use(`${auth.label ?? ''}\u0000${parsed.model}`, contentBlocks(body), decision.answer.inputTokens);
     await serveCompletion(res, decision.behaviour, plan(parsed, decision.answer, cacheUsage, `msg_emu_${counter}`, requestId), signal);
   };
 
@@ -173,43 +173,61 @@ interface CacheUsage {
   write: number;
 }
 
+/** How far back from a breakpoint the API looks for an earlier cached prefix, in content blocks. */
+const LOOKBACK_BLOCKS = 20;
+
+interface Block {
+  text: string;
+  mark: boolean;
+}
+
 /**
  * The prompt cache as the API keeps it: each `cache_control` breakpoint
  * names a prefix (system, then messages, up to and including the marked
- * block). The longest marked prefix seen before is read; the last marked
- * prefix, when at least the minimum long, is written (beyond what was read).
- * Entries are per key and model. Time-to-live is not modelled: tests run
- * well inside five minutes.
+ * block). A breakpoint reads the longest stored prefix ending at it or at
+ * one of the 20 block boundaries before it (so a conversation whose
+ * breakpoint moved on still hits what the last call stored); a marked
+ * prefix at least the minimum long that is not stored yet is written,
+ * beyond what was read. Entries are per key and model. Time-to-live is not
+ * modelled: tests run well inside five minutes.
  */
 class PromptCache {
   readonly #stored = new Set<string>();
   constructor(readonly minTokens: number) {}
 
-  use(scope: string, prefixes: readonly string[], totalTokens: number): CacheUsage {
+  use(scope: string, blocks: readonly Block[], totalTokens: number): CacheUsage {
+    const prefixes: string[] = [];
+    let text = '';
+    for (const block of blocks) prefixes.push((text += block.text));
     let read = 0;
-    for (const prefix of prefixes) {
-      if (this.#stored.has(`${scope}\u0000${prefix}`)) read = Math.max(read, countTokens(prefix));
-    }
     let write = 0;
-    for (const prefix of prefixes) {
-      const tokens = countTokens(prefix);
-      if (tokens < this.minTokens) continue;
-      const key = `${scope}\u0000${prefix}`;
-      if (!this.#stored.has(key)) {
-        this.#stored.add(key);
-        write = Math.max(write, tokens - read);
+    blocks.forEach((block, at) => {
+      if (!block.mark) return;
+      for (let back = at; back >= 0 && back > at - LOOKBACK_BLOCKS; back--) {
+        if (this.#stored.has(`${scope}\u0000${prefixes[back]!}`)) {
+          read = Math.max(read, countTokens(prefixes[back]!));
+          break;
+        }
       }
-    }
+    });
+    blocks.forEach((block, at) => {
+      const tokens = countTokens(prefixes[at]!);
+      if (!block.mark || tokens < this.minTokens) return;
+      const key = `${scope}\u0000${prefixes[at]!}`;
+      if (this.#stored.has(key)) return;
+      this.#stored.add(key);
+      write = Math.max(write, tokens - read);
+    });
     // Never more than the whole prompt: the emulator's count of the parts and of the whole can differ by rounding.
     read = Math.min(read, totalTokens);
     return { read, write: Math.min(write, totalTokens - read) };
   }
 }
 
-/** The text of each cached prefix the request marks with `cache_control`, shortest first. */
-function cachePrefixes(body: unknown): string[] {
+/** The request's content blocks in cache order (system, then messages), each with whether it carries `cache_control`. */
+function contentBlocks(body: unknown): Block[] {
   const b = body as { system?: unknown; messages?: unknown };
-  const blocks: Array<{ text: string; mark: boolean }> = [];
+  const blocks: Block[] = [];
   const collect = (content: unknown) => {
     if (typeof content === 'string') blocks.push({ text: content, mark: false });
     else if (Array.isArray(content)) {
@@ -220,13 +238,7 @@ function cachePrefixes(body: unknown): string[] {
   };
   collect(b.system);
   if (Array.isArray(b.messages)) for (const m of b.messages as Array<{ content?: unknown } | null>) collect(m?.content);
-  const prefixes: string[] = [];
-  let text = '';
-  for (const block of blocks) {
-    text += block.text;
-    if (block.mark) prefixes.push(text);
-  }
-  return prefixes;
+  return blocks;
 }
 
 function textOf(content: unknown, where: string): string | Error {
