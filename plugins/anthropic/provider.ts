@@ -112,7 +112,7 @@ export class AnthropicProvider implements PluginProvider {
           model: request.model,
         });
       }
-      yield { type: 'finish', finishReason: finishReason(stopReason), usage, provider: this.name, model };
+      yield { type: 'finish', finishReason: finishReason(stopReason), usage: withoutEmptyCache(usage), provider: this.name, model };
     } catch (err) {
       throw this.#fail(err, request.model, deadline);
     } finally {
@@ -230,11 +230,21 @@ const EPHEMERAL = { type: 'ephemeral' } as const;
 
 /** `input_tokens` excludes cache reads and writes, which the API counts (and bills) apart. */
 function usageOf(u: Anthropic.Usage): Usage {
-  return {
+  return withoutEmptyCache({
     inputTokens: u.input_tokens,
     outputTokens: u.output_tokens,
-    ...(typeof u.cache_read_input_tokens === 'number' ? { cacheReadTokens: u.cache_read_input_tokens } : {}),
-    ...(typeof u.cache_creation_input_tokens === 'number' ? { cacheWriteTokens: u.cache_creation_input_tokens } : {}),
+    cacheReadTokens: u.cache_read_input_tokens ?? undefined,
+    cacheWriteTokens: u.cache_creation_input_tokens ?? undefined,
+  });
+}
+
+/** The API reports 0 (or null) cache counts on every call; only real cache traffic is kept. */
+function withoutEmptyCache(usage: Usage): Usage {
+  const { cacheReadTokens, cacheWriteTokens, ...plain } = usage;
+  return {
+    ...plain,
+    ...(typeof cacheReadTokens === 'number' && cacheReadTokens > 0 ? { cacheReadTokens } : {}),
+    ...(typeof cacheWriteTokens === 'number' && cacheWriteTokens > 0 ? { cacheWriteTokens } : {}),
   };
 }
 

@@ -72,7 +72,9 @@ export class OpenAICompatibleProvider implements PluginProvider {
     this.#deps = deps;
     this.name = deps.settings.name;
     // OpenAI bills cached input at half the input price unless the model declares its own cached price.
-    this.models = deps.settings.models.map((m) => ({ ...m, cacheReadPricePerMTok: m.cacheReadPricePerMTok ?? m.inputPricePerMTok * 0.5 }));
+    this.models = deps.settings.models.map((m) =>
+      m.inputPricePerMTok > 0 && m.cacheReadPricePerMTok === undefined ? { ...m, cacheReadPricePerMTok: m.inputPricePerMTok * 0.5 } : m,
+    );
     this.requiresKey = deps.settings.requireKey;
   }
 
@@ -268,5 +270,5 @@ function readUsage(usage: ChatChunk['usage']): Usage | undefined {
 /** For servers that report no usage: the project's rough estimate beats a zero that hides cost. */
 function estimatedUsage(request: GenerateRequest, text: string): Usage {
   const prompt = request.system + request.turns.map((t) => t.content).join('');
-  return { inputTokens: estimateTokens(prompt), outputTokens: estimateTokens(text) };
+  return { inputTokens: estimateTokens(prompt), outputTokens: estimateTokens(text), estimated: true };
 }

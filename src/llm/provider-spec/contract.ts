@@ -65,6 +65,8 @@ export interface Usage {
   cacheReadTokens?: number | undefined;
   /** Input tokens written to the provider's prompt cache. */
   cacheWriteTokens?: number | undefined;
+  /** The provider reported no usage and these are the project's estimate. */
+  estimated?: boolean | undefined;
 }
 
 export interface GenerateResponse {

@@ -30,8 +30,13 @@ export function cleanUsage(usage: Partial<Usage> | undefined, fallback: Usage): 
   return clean;
 }
 
+/** Whether a provider's count is one to believe (else the estimate stands in for it). */
+export function reportedCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0;
+}
+
 function countOr(n: unknown, fallback: number): number {
-  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? Math.round(n) : fallback;
+  return reportedCount(n) ? Math.round(n) : fallback;
 }
 
 /**
