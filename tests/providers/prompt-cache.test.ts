@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import createAnthropicPlugin from '../../plugins/anthropic/index.ts';
 import { start } from '../emulators/anthropic/server.ts';
+import createOpenAIPlugin from '../../plugins/openai-compatible/index.ts';
+import { start as startOpenAI } from '../emulators/openai/server.ts';
 import { countTokens } from '../emulators/llm-faults.ts';
 import type { GenerateRequest, Usage } from '../../src/llm/provider-spec/contract.ts';
 import { useProviderFixture, type ProviderTarget } from './contract.ts';
@@ -118,5 +120,27 @@ describe('anthropic prompt caching across a conversation', () => {
     expect(reads[0]).toBe(0);
     for (const read of reads.slice(1)) expect(read).toBeGreaterThanOrEqual(countTokens(LONG_SYSTEM));
     for (let i = 3; i < reads.length; i++) expect(reads[i]!).toBeGreaterThan(reads[i - 1]!);
+  });
+});
+
+describe('openai-compatible cached input', () => {
+  const f = useProviderFixture({
+    ...target,
+    plugin: 'openai-compatible',
+    factory: createOpenAIPlugin,
+    startEmulator: (keys) => startOpenAI({ keys }),
+    keys: { operator: 'sk-openai-operator-0123456789', guild: 'sk-openai-guild-9876543210', rejected: 'sk-openai-wrong-555' },
+    model: 'gpt-4o-mini',
+  });
+
+  it('reads usage.prompt_tokens_details.cached_tokens apart from plain input, priced at half the input price', async () => {
+    const request = f.request({ system: LONG_SYSTEM, turns: [{ role: 'user', content: 'first part' }] });
+    const first = await f.provider.generate(request);
+    expect(first.usage.cacheReadTokens).toBeUndefined();
+    const second = await f.provider.generate({ ...request, turns: [{ role: 'user', content: 'second part' }] });
+    const total = countTokens(LONG_SYSTEM) + countTokens('second part');
+    expect(second.usage.cacheReadTokens).toBeGreaterThanOrEqual(1_024);
+    expect(second.usage.inputTokens + second.usage.cacheReadTokens!).toBe(total);
+    expect(f.provider.models.find((m) => m.id === 'gpt-4o-mini')?.cacheReadPricePerMTok).toBeCloseTo(0.075, 9);
   });
 });
