@@ -88,14 +88,17 @@ export class AnthropicProvider implements PluginProvider {
         const event = next.value;
         if (event.type === 'message_start') {
           model = event.message.model || model;
-          usage = { inputTokens: event.message.usage.input_tokens, outputTokens: event.message.usage.output_tokens };
+          usage = usageOf(event.message.usage);
         } else if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
           yield { type: 'text', delta: event.delta.text };
         } else if (event.type === 'message_delta') {
           stopReason = event.delta.stop_reason ?? stopReason;
+          // message_delta carries cumulative counts; a field it leaves out keeps message_start's value.
           usage = {
             inputTokens: event.usage.input_tokens ?? usage.inputTokens,
             outputTokens: event.usage.output_tokens,
+            cacheReadTokens: event.usage.cache_read_input_tokens ?? usage.cacheReadTokens,
+            cacheWriteTokens: event.usage.cache_creation_input_tokens ?? usage.cacheWriteTokens,
           };
         } else if (event.type === 'message_stop') {
           stopped = true;
@@ -109,7 +112,7 @@ export class AnthropicProvider implements PluginProvider {
           model: request.model,
         });
       }
-      yield { type: 'finish', finishReason: finishReason(stopReason), usage, provider: this.name, model };
+      yield { type: 'finish', finishReason: finishReason(stopReason), usage: withoutEmptyCache(usage), provider: this.name, model };
     } catch (err) {
       throw this.#fail(err, request.model, deadline);
     } finally {
@@ -174,8 +177,11 @@ export class AnthropicProvider implements PluginProvider {
     return {
       model: request.model,
       max_tokens: request.maxTokens,
-      messages: request.turns.map((t) => ({ role: t.role, content: t.content })),
-      ...(request.system ? { system: request.system } : {}),
+      messages: request.turns.map((t) =>
+        t.cache ? { role: t.role, content: [{ type: 'text', text: t.content, cache_control: EPHEMERAL }] } : { role: t.role, content: t.content },
+      ),
+      // The system prompt is the same for every call of a task: always a cache breakpoint (the API ignores prefixes under its minimum).
+      ...(request.system ? { system: [{ type: 'text', text: request.system, cache_control: EPHEMERAL }] } : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       ...(request.stop?.length ? { stop_sequences: request.stop } : {}),
     };
@@ -202,7 +208,7 @@ export class AnthropicProvider implements PluginProvider {
     return {
       text,
       finishReason: finishReason(message.stop_reason),
-      usage: { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens },
+      usage: usageOf(message.usage),
       provider: this.name,
       model: typeof message.model === 'string' && message.model ? message.model : requested,
     };
@@ -217,6 +223,29 @@ export class AnthropicProvider implements PluginProvider {
       now: this.#deps.clock.now(),
     });
   }
+}
+
+/** Anthropic's 5-minute prompt cache. */
+const EPHEMERAL = { type: 'ephemeral' } as const;
+
+/** `input_tokens` excludes cache reads and writes, which the API counts (and bills) apart. */
+function usageOf(u: Anthropic.Usage): Usage {
+  return withoutEmptyCache({
+    inputTokens: u.input_tokens,
+    outputTokens: u.output_tokens,
+    cacheReadTokens: u.cache_read_input_tokens ?? undefined,
+    cacheWriteTokens: u.cache_creation_input_tokens ?? undefined,
+  });
+}
+
+/** The API reports 0 (or null) cache counts on every call; only real cache traffic is kept. */
+function withoutEmptyCache(usage: Usage): Usage {
+  const { cacheReadTokens, cacheWriteTokens, ...plain } = usage;
+  return {
+    ...plain,
+    ...(typeof cacheReadTokens === 'number' && cacheReadTokens > 0 ? { cacheReadTokens } : {}),
+    ...(typeof cacheWriteTokens === 'number' && cacheWriteTokens > 0 ? { cacheWriteTokens } : {}),
+  };
 }
 
 function finishReason(reason: Anthropic.StopReason | null | undefined): FinishReason {

@@ -42,17 +42,23 @@ const FINISH = new Map<string, FinishReason>([
   ['content_filter', 'content_filter'],
 ]);
 
+interface ReportedUsage {
+  prompt_tokens?: unknown;
+  completion_tokens?: unknown;
+  prompt_tokens_details?: { cached_tokens?: unknown } | null;
+}
+
 interface ChatCompletion {
   model?: unknown;
   choices?: Array<{ message?: { content?: unknown }; finish_reason?: unknown }>;
-  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
+  usage?: ReportedUsage;
 }
 
 interface ChatChunk {
   model?: unknown;
   error?: unknown;
   choices?: Array<{ delta?: { content?: unknown }; finish_reason?: unknown }>;
-  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
+  usage?: ReportedUsage | null;
 }
 
 export class OpenAICompatibleProvider implements PluginProvider {
@@ -65,7 +71,10 @@ export class OpenAICompatibleProvider implements PluginProvider {
   constructor(deps: OpenAICompatibleProviderDeps) {
     this.#deps = deps;
     this.name = deps.settings.name;
-    this.models = deps.settings.models;
+    // OpenAI bills cached input at half the input price unless the model declares its own cached price.
+    this.models = deps.settings.models.map((m) =>
+      m.inputPricePerMTok > 0 && m.cacheReadPricePerMTok === undefined ? { ...m, cacheReadPricePerMTok: m.inputPricePerMTok * 0.5 } : m,
+    );
     this.requiresKey = deps.settings.requireKey;
   }
 
@@ -246,13 +255,20 @@ function finishReason(reason: unknown): FinishReason {
   return (typeof reason === 'string' && FINISH.get(reason)) || 'other';
 }
 
+/** `prompt_tokens` includes the cached ones; the contract counts them apart, as they are billed apart. */
 function readUsage(usage: ChatChunk['usage']): Usage | undefined {
   if (typeof usage?.prompt_tokens !== 'number' || typeof usage.completion_tokens !== 'number') return undefined;
-  return { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens };
+  const reported = usage.prompt_tokens_details?.cached_tokens;
+  const cached = typeof reported === 'number' && reported > 0 ? Math.min(reported, usage.prompt_tokens) : 0;
+  return {
+    inputTokens: usage.prompt_tokens - cached,
+    outputTokens: usage.completion_tokens,
+    ...(cached > 0 ? { cacheReadTokens: cached } : {}),
+  };
 }
 
 /** For servers that report no usage: the project's rough estimate beats a zero that hides cost. */
 function estimatedUsage(request: GenerateRequest, text: string): Usage {
   const prompt = request.system + request.turns.map((t) => t.content).join('');
-  return { inputTokens: estimateTokens(prompt), outputTokens: estimateTokens(text) };
+  return { inputTokens: estimateTokens(prompt), outputTokens: estimateTokens(text), estimated: true };
 }

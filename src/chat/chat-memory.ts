@@ -33,15 +33,23 @@ export function requestTurns(memory: ChatMemory, author: string, question: strin
   }));
   rendered.push({ role: 'user', content: memberTurn(author, question) });
   const turns: Turn[] = [];
+  let questionMerged = false;
   for (const turn of rendered) {
     const previous = turns.at(-1);
+    questionMerged = false;
     if (previous === undefined && turn.role === 'assistant') continue;
-    if (previous !== undefined && previous.role === turn.role) previous.content = `${previous.content}\n\n${turn.content}`;
-    else turns.push({ ...turn });
+    if (previous !== undefined && previous.role === turn.role) {
+      previous.content = `${previous.content}\n\n${turn.content}`;
+      questionMerged = true;
+    } else turns.push({ ...turn });
   }
   if (memory.runningSummary.trim() !== '' && turns[0] !== undefined) {
     turns[0].content = `${earlierBlock(memory.runningSummary)}\n\n${turns[0].content}`;
   }
+  // The history is the same on the next question: mark its end as a cacheable prefix
+  // (only when the question is a turn of its own, so the prefix holds no new text).
+  const lastOfHistory = turns.at(-2);
+  if (!questionMerged && lastOfHistory !== undefined) lastOfHistory.cache = true;
   return turns;
 }
 

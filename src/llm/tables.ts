@@ -16,6 +16,11 @@ export interface LlmCallsTable {
   model: string | null;
   input_tokens: ColumnType<number, number | undefined, number>;
   output_tokens: ColumnType<number, number | undefined, number>;
+  /** Input tokens read from / written to the provider's prompt cache (not in input_tokens). */
+  cache_read_tokens: ColumnType<number, number | undefined, number>;
+  cache_write_tokens: ColumnType<number, number | undefined, number>;
+  /** The token counts (and so the cost) are the project's estimate: the provider reported none. */
+  estimated: ColumnType<boolean, boolean | undefined, boolean>;
   cost_usd: Numeric;
   latency_ms: number;
   /** A UsageOutcome: ok, error:<kind>, refused:budget, refused:rate, unavailable. */

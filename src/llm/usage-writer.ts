@@ -43,7 +43,7 @@ interface UsageWriterOptions {
 /** A row as inserted. */
 type Row = Insertable<LlmCallsTable>;
 
-/** Postgres allows 65,535 parameters per statement; 13 columns a row. */
+/** Postgres allows 65,535 parameters per statement; 16 columns a row. */
 const ROWS_PER_INSERT = 1_000;
 
 export function createUsageWriter(options: UsageWriterOptions): UsageWriter {
@@ -143,6 +143,9 @@ function toRow(e: UsageRecord): Row {
     model,
     input_tokens: clampInt(e.inputTokens),
     output_tokens: clampInt(e.outputTokens),
+    cache_read_tokens: clampInt(e.cacheReadTokens ?? 0),
+    cache_write_tokens: clampInt(e.cacheWriteTokens ?? 0),
+    estimated: e.estimated === true,
     // numeric(12,6): six decimals, and never a value the column would reject.
     cost_usd: (Number.isFinite(e.costUsd) && e.costUsd > 0 ? Math.min(e.costUsd, 999_999) : 0).toFixed(6),
     latency_ms: clampInt(e.latencyMs),

@@ -5,7 +5,8 @@
  * call either. Every finished partial is stored under a key of its content
  * and the prompt, so a retry after a provider failure starts where it stopped.
  */
-import type { PreparedConversation } from '../conversation/prepare.ts';
+import type { PreparedConversation, PreparedMessage } from '../conversation/prepare.ts';
+import { RouterError } from '../llm/router/errors.ts';
 import { estimateTokens } from '../llm/provider-spec/contract.ts';
 import { runBounded } from './bounded.ts';
 import type { CallOutcome, RequestCalls } from './calls.ts';
@@ -80,31 +81,56 @@ async function mapParts(input: MapReduceInput, warnings: string[]): Promise<Part
   const total = plan.chunks.length;
   const keys = plan.chunks.map((chunk) => keyFor(input, 'map', chunk.turn));
   const { found: stored, stale } = await findStored(input, keys, 'summarize-map');
-  const texts: Array<string | undefined> = keys.map((key) => stored.get(key)?.text);
-  const reused = texts.filter((t) => t !== undefined).length;
+  const parts: Array<PartialForReduce[] | undefined> = plan.chunks.map((chunk, index) => {
+    const text = stored.get(keys[index]!)?.text;
+    return text === undefined ? undefined : [spanOfMessages(chunk.messages, text)];
+  });
+  const reused = parts.filter((t) => t !== undefined).length;
   let done = reused;
   input.onProgress?.({ stage: 'map', done, total, reused });
 
-  const pending = plan.chunks.map((chunk, index) => ({ chunk, index })).filter(({ index }) => texts[index] === undefined);
+  /**
+   * Maps one part. The estimate can be short of the model's real count (a
+   * script it tokenizes densely, a different tokenizer): when every model
+   * answers "too long", the part is halved and each half mapped instead.
+   */
+  const mapMessages = async (messages: PreparedMessage[], turn: string, key: string, replace: boolean): Promise<PartialForReduce[]> => {
+    try {
+      const answer = await calls.call({
+        task: 'summarize-map',
+        system,
+        turn,
+        maxTokens: input.mapMaxTokens,
+        attachments: { task: 'summarize-map', summaryType: input.summaryType, perspective: input.requestOptions.perspective, messages: messageAttachments(messages) },
+      });
+      await saveStored(input, key, answer, replace);
+      return [spanOfMessages(messages, answer.text)];
+    } catch (error) {
+      if (!(error instanceof RouterError && error.kind === 'context_too_large') || messages.length < 2) throw error;
+      if (!warnings.includes(SPLIT_AGAIN)) warnings.push(SPLIT_AGAIN);
+      const middle = Math.ceil(messages.length / 2);
+      const halves = [messages.slice(0, middle), messages.slice(middle)];
+      const mapped: PartialForReduce[] = [];
+      for (const half of halves) {
+        const halfTurn = chunkTurn(prepared, half);
+        mapped.push(...(await mapMessages(half, halfTurn, keyFor(input, 'map', halfTurn), false)));
+      }
+      return mapped;
+    }
+  };
+
+  const pending = plan.chunks.map((chunk, index) => ({ chunk, index })).filter(({ index }) => parts[index] === undefined);
   const outcome = await runBounded(
     pending,
     input.concurrency,
     async ({ chunk, index }) => {
-      const answer = await calls.call({
-        task: 'summarize-map',
-        system,
-        turn: chunk.turn,
-        maxTokens: input.mapMaxTokens,
-        attachments: { task: 'summarize-map', summaryType: input.summaryType, perspective: input.requestOptions.perspective, messages: messageAttachments(chunk.messages) },
-      });
-      texts[index] = answer.text;
-      await saveStored(input, keys[index]!, answer, stale.has(keys[index]!));
+      parts[index] = await mapMessages(chunk.messages, chunk.turn, keys[index]!, stale.has(keys[index]!));
       done++;
       input.onProgress?.({ stage: 'map', done, total, reused });
     },
     () => input.signal?.aborted === true,
   );
-  if (outcome.error !== undefined || texts.some((t) => t === undefined)) {
+  if (outcome.error !== undefined || parts.some((t) => t === undefined)) {
     const cause = outcome.error ?? new SummarizeError('aborted', 'the request was cancelled');
     const kept = done > 0 ? `; the ${done} finished part${done === 1 ? ' is' : 's are'} kept, so trying again continues from there` : '';
     throw new SummarizeError(
@@ -113,11 +139,13 @@ async function mapParts(input: MapReduceInput, warnings: string[]): Promise<Part
       { chunksDone: done, chunksTotal: total, cause },
     );
   }
-  return plan.chunks.map((chunk, index) => ({
-    text: texts[index]!,
-    firstRef: chunk.messages[0]!.ref,
-    lastRef: chunk.messages.at(-1)!.ref,
-  }));
+  return parts.flatMap((p) => p!);
+}
+
+const SPLIT_AGAIN = 'the model counted a part of the conversation as longer than estimated; that part was split into smaller ones';
+
+function spanOfMessages(messages: readonly PreparedMessage[], text: string): PartialForReduce {
+  return { text, firstRef: messages[0]!.ref, lastRef: messages.at(-1)!.ref };
 }
 
 // ---- reduce ---------------------------------------------------------------------------------

@@ -10,6 +10,12 @@ export type Role = 'user' | 'assistant';
 export interface Turn {
   role: Role;
   content: string;
+  /**
+   * Marks the end of a prefix (everything up to and including this turn)
+   * that later calls repeat unchanged, so providers with prompt caching
+   * (Anthropic `cache_control`) may cache it. Providers without it ignore the mark.
+   */
+  cache?: true | undefined;
 }
 
 export interface GenerateRequest {
@@ -52,8 +58,15 @@ export interface RequestAttachments {
 export type FinishReason = 'stop' | 'length' | 'stop_sequence' | 'content_filter' | 'error' | 'other';
 
 export interface Usage {
+  /** Input tokens billed at the full input price (cache reads and writes are counted apart). */
   inputTokens: number;
   outputTokens: number;
+  /** Input tokens read from the provider's prompt cache. */
+  cacheReadTokens?: number | undefined;
+  /** Input tokens written to the provider's prompt cache. */
+  cacheWriteTokens?: number | undefined;
+  /** The provider reported no usage and these are the project's estimate. */
+  estimated?: boolean | undefined;
 }
 
 export interface GenerateResponse {
@@ -83,6 +96,10 @@ export interface ModelInfo {
    * default (the parameter is left out). Absent: sent as asked.
    */
   temperature?: { max: number } | false;
+  /** USD per million input tokens read from the prompt cache; default 0.1 × input (Anthropic's rule). */
+  cacheReadPricePerMTok?: number | undefined;
+  /** USD per million input tokens written to the prompt cache; default 1.25 × input (Anthropic's 5-minute cache). */
+  cacheWritePricePerMTok?: number | undefined;
 }
 
 export interface ProviderHealth {
@@ -161,7 +178,34 @@ export class ProviderError extends Error {
   }
 }
 
-/** Rough token estimate used where no tokenizer is at hand: about four characters a token. */
+/**
+ * Token estimate used where no tokenizer is at hand, aware of scripts:
+ * Latin text runs about four characters a token, but Han, kana and Hangul
+ * run about one token a character, and an emoji costs two or more. A flat
+ * four-characters rule would let a Chinese chunk overflow the model's window.
+ */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+  let dense = 0;
+  let emoji = 0;
+  let other = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (isDenseScript(cp)) dense++;
+    else if (cp >= 0x1f000 && cp <= 0x1faff) emoji++;
+    else if (cp >= 0x0400 && cp <= 0x1fff) other += 2; // Cyrillic, Greek extended, Indic, Thai…: about two characters a token
+    else other++;
+  }
+  return dense + emoji * 2 + Math.ceil(other / 4);
+}
+
+function isDenseScript(cp: number): boolean {
+  return (
+    (cp >= 0x3040 && cp <= 0x30ff) || // Hiragana, Katakana
+    (cp >= 0x3400 && cp <= 0x4dbf) || // CJK Extension A
+    (cp >= 0x4e00 && cp <= 0x9fff) || // CJK Unified Ideographs
+    (cp >= 0xac00 && cp <= 0xd7af) || // Hangul syllables
+    (cp >= 0xf900 && cp <= 0xfaff) || // CJK compatibility
+    (cp >= 0xff00 && cp <= 0xffef) || // full-width forms
+    (cp >= 0x20000 && cp <= 0x2ffff) // CJK Extensions B–F
+  );
 }

@@ -35,9 +35,10 @@ import type {
   TargetPlan,
   TaskRequest,
   UsageOutcome,
+  UsageRecord,
   UsageSink,
 } from './types.ts';
-import { cleanUsage, costOf, recordUsage } from './usage.ts';
+import { cleanUsage, costOf, recordUsage, reportedCount } from './usage.ts';
 import { closeStream, nextEvent, openStream } from './stream-attempt.ts';
 import { createTargetWalker } from './walk.ts';
 import { ModelAvailability } from './model-availability.ts';
@@ -158,7 +159,14 @@ export function createRouter(deps: RouterDeps): Router {
 
   // ---- accounting ---------------------------------------------------------------------------
 
-  function account(call: CallState, outcome: UsageOutcome, input: number, output: number, costUsd: number): void {
+  function account(
+    call: CallState,
+    outcome: UsageOutcome,
+    input: number,
+    output: number,
+    costUsd: number,
+    extra: Pick<UsageRecord, 'cacheReadTokens' | 'cacheWriteTokens' | 'estimated'> = {},
+  ): void {
     const target = call.lastTarget;
     const { ctx } = call;
     const now = clock.now();
@@ -176,6 +184,7 @@ export function createRouter(deps: RouterDeps): Router {
       correlationId: ctx.correlationId,
       keySource: call.keySource,
       at: new Date(now),
+      ...extra,
     };
     recordUsage(deps.usage, entry, logger);
   }
@@ -202,10 +211,16 @@ export function createRouter(deps: RouterDeps): Router {
     const c = won.candidate;
     const latencyMs = clock.now() - won.attemptStart;
     const usage = cleanUsage(finish.usage, { inputTokens: call.estimate, outputTokens: estimateTokens(text) });
+    const estimated =
+      finish.usage?.estimated === true || !reportedCount(finish.usage?.inputTokens) || !reportedCount(finish.usage?.outputTokens);
     const costUsd = costOf(c.model, usage);
     call.attempts.push({ provider: c.target.provider, model: c.target.model, round: won.round, status: 'ok', latencyMs });
     deps.metrics?.recordCall(callSample(c.target, call, 'ok', latencyMs, usage.inputTokens, usage.outputTokens, costUsd));
-    account(call, 'ok', usage.inputTokens, usage.outputTokens, costUsd);
+    account(call, 'ok', usage.inputTokens, usage.outputTokens, costUsd, {
+      cacheReadTokens: usage.cacheReadTokens,
+      cacheWriteTokens: usage.cacheWriteTokens,
+      estimated,
+    });
     // The backend's own name for the model (e.g. a dated snapshot) when it gives a sane one.
     const reported = typeof finish.model === 'string' && finish.model.length > 0 && finish.model.length <= 200;
     const response: RouterResponse = {
@@ -235,7 +250,7 @@ export function createRouter(deps: RouterDeps): Router {
     const detail = providerDetail(err);
     call.attempts.push({ provider, model, round: won.round, status: 'failed', reason: err.kind, detail, latencyMs });
     deps.metrics?.recordCall(callSample(c.target, call, outcome, latencyMs, input, output, cost));
-    account(call, outcome, input, output, cost);
+    account(call, outcome, input, output, cost, { estimated: true });
   }
 
   // ---- the two entry points -----------------------------------------------------------------

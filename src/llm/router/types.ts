@@ -123,6 +123,11 @@ export interface UsageRecord {
   model: string | null;
   inputTokens: number;
   outputTokens: number;
+  /** Input tokens read from / written to the provider's prompt cache, apart from inputTokens. */
+  cacheReadTokens?: number | undefined;
+  cacheWriteTokens?: number | undefined;
+  /** The counts are the project's estimate, not the provider's report. */
+  estimated?: boolean | undefined;
   costUsd: number;
   latencyMs: number;
   outcome: UsageOutcome;

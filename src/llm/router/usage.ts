@@ -6,18 +6,37 @@ import { messageOf } from '../../log/error-message.ts';
 /** USD for a call at the model's list prices (per million tokens). */
 export function costOf(model: ModelInfo | undefined, usage: Usage): number {
   if (model === undefined) return 0;
-  return (usage.inputTokens * model.inputPricePerMTok + usage.outputTokens * model.outputPricePerMTok) / 1_000_000;
+  const readPrice = model.cacheReadPricePerMTok ?? model.inputPricePerMTok * 0.1;
+  const writePrice = model.cacheWritePricePerMTok ?? model.inputPricePerMTok * 1.25;
+  return (
+    (usage.inputTokens * model.inputPricePerMTok +
+      usage.outputTokens * model.outputPricePerMTok +
+      (usage.cacheReadTokens ?? 0) * readPrice +
+      (usage.cacheWriteTokens ?? 0) * writePrice) /
+    1_000_000
+  );
 }
 
 /** Providers report usage from hostile responses; only finite, non-negative whole numbers are believed. */
 export function cleanUsage(usage: Partial<Usage> | undefined, fallback: Usage): Usage {
-  const input = usage?.inputTokens;
-  const output = usage?.outputTokens;
-  return {
-    inputTokens: typeof input === 'number' && Number.isFinite(input) && input >= 0 ? Math.round(input) : fallback.inputTokens,
-    outputTokens:
-      typeof output === 'number' && Number.isFinite(output) && output >= 0 ? Math.round(output) : fallback.outputTokens,
+  const clean: Usage = {
+    inputTokens: countOr(usage?.inputTokens, fallback.inputTokens),
+    outputTokens: countOr(usage?.outputTokens, fallback.outputTokens),
   };
+  const read = countOr(usage?.cacheReadTokens, 0);
+  const write = countOr(usage?.cacheWriteTokens, 0);
+  if (read > 0) clean.cacheReadTokens = read;
+  if (write > 0) clean.cacheWriteTokens = write;
+  return clean;
+}
+
+/** Whether a provider's count is one to believe (else the estimate stands in for it). */
+export function reportedCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0;
+}
+
+function countOr(n: unknown, fallback: number): number {
+  return reportedCount(n) ? Math.round(n) : fallback;
 }
 
 /**

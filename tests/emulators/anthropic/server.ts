@@ -8,13 +8,16 @@
  *   emu.faults.enqueue({ type: 'rate_limited', retryAfterSeconds: 7 });
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { admitRequest, decideCompletion, emulatorState, readRecordedBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
+import { admitRequest, countTokens, decideCompletion, emulatorState, readRecordedBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
 import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-ant-emulator' };
 export const DEFAULT_MODELS: readonly string[] = ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-5'];
 
-export type AnthropicEmulatorOptions = LlmEmulatorOptions;
+export interface AnthropicEmulatorOptions extends LlmEmulatorOptions {
+  /** The shortest prefix the prompt cache stores, in tokens (the API's minimum for Sonnet and Opus is 1,024). */
+  minCacheTokens?: number;
+}
 
 /** `baseUrl` goes to the SDK as `baseURL` (it appends `/v1/messages`); `completions()` are the `POST /v1/messages` calls. */
 export type AnthropicEmulator = LlmEmulator;
@@ -22,6 +25,7 @@ export type AnthropicEmulator = LlmEmulator;
 export async function start(options: AnthropicEmulatorOptions = {}): Promise<AnthropicEmulator> {
   const { keys, models, faults, requests } = emulatorState(options, DEFAULT_KEYS, DEFAULT_MODELS);
   let counter = 0;
+  const cache = new PromptCache(options.minCacheTokens ?? 1_024);
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const { url, auth, record } = admitRequest(req, res, signal, keys, requests);
@@ -67,7 +71,8 @@ export async function start(options: AnthropicEmulatorOptions = {}): Promise<Ant
 
     const decision = decideCompletion(parsed, faults, options, errorFor);
     if (decision.kind === 'refuse') return sendJson(res, decision.error.status, decision.error.body, { 'request-id': requestId });
-    await serveCompletion(res, decision.behaviour, plan(parsed, decision.answer, `msg_emu_${counter}`, requestId), signal);
+    const cacheUsage = cache.use(`${auth.label ?? ''}\u0000${parsed.model}`, contentBlocks(body), decision.answer.inputTokens);
+    await serveCompletion(res, decision.behaviour, plan(parsed, decision.answer, cacheUsage, `msg_emu_${counter}`, requestId), signal);
   };
 
   const server = await startHttpServer(handle);
@@ -90,14 +95,14 @@ const STOP_REASON: Record<Answer['finish'], string> = {
   stop_sequence: 'stop_sequence',
 };
 
-function plan(call: CompletionCall, answer: Answer, id: string, requestId: string): CompletionPlan {
+function plan(call: CompletionCall, answer: Answer, cached: CacheUsage, id: string, requestId: string): CompletionPlan {
   const stopReason = STOP_REASON[answer.finish];
   const stopSequence = answer.stopSequence ?? null;
   const usage = {
-    input_tokens: answer.inputTokens,
+    input_tokens: answer.inputTokens - cached.read - cached.write,
     output_tokens: answer.outputTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
+    cache_creation_input_tokens: cached.write,
+    cache_read_input_tokens: cached.read,
   };
   const message = (content: unknown[], partial: boolean) => ({
     id,
@@ -163,6 +168,79 @@ function errorFor(b: ErrorBehaviour, promptTokens: number): HttpError {
     case 'bad_request':
       return error(400, 'invalid_request_error', b.message ?? 'messages: roles must alternate');
   }
+}
+
+interface CacheUsage {
+  read: number;
+  write: number;
+}
+
+/** How far back from a breakpoint the API looks for an earlier cached prefix, in content blocks. */
+const LOOKBACK_BLOCKS = 20;
+
+interface Block {
+  text: string;
+  mark: boolean;
+}
+
+/**
+ * The prompt cache as the API keeps it: each `cache_control` breakpoint
+ * names a prefix (system, then messages, up to and including the marked
+ * block). A breakpoint reads the longest stored prefix ending at it or at
+ * one of the 20 block boundaries before it (so a conversation whose
+ * breakpoint moved on still hits what the last call stored); a marked
+ * prefix at least the minimum long that is not stored yet is written,
+ * beyond what was read. Entries are per key and model. Time-to-live is not
+ * modelled: tests run well inside five minutes.
+ */
+class PromptCache {
+  readonly #stored = new Set<string>();
+  constructor(readonly minTokens: number) {}
+
+  use(scope: string, blocks: readonly Block[], totalTokens: number): CacheUsage {
+    const prefixes: string[] = [];
+    let text = '';
+    for (const block of blocks) prefixes.push((text += block.text));
+    let read = 0;
+    let write = 0;
+    blocks.forEach((block, at) => {
+      if (!block.mark) return;
+      for (let back = at; back >= 0 && back > at - LOOKBACK_BLOCKS; back--) {
+        if (this.#stored.has(`${scope}\u0000${prefixes[back]!}`)) {
+          read = Math.max(read, countTokens(prefixes[back]!));
+          break;
+        }
+      }
+    });
+    blocks.forEach((block, at) => {
+      const tokens = countTokens(prefixes[at]!);
+      if (!block.mark || tokens < this.minTokens) return;
+      const key = `${scope}\u0000${prefixes[at]!}`;
+      if (this.#stored.has(key)) return;
+      this.#stored.add(key);
+      write = Math.max(write, tokens - read);
+    });
+    // Never more than the whole prompt: the emulator's count of the parts and of the whole can differ by rounding.
+    read = Math.min(read, totalTokens);
+    return { read, write: Math.min(write, totalTokens - read) };
+  }
+}
+
+/** The request's content blocks in cache order (system, then messages), each with whether it carries `cache_control`. */
+function contentBlocks(body: unknown): Block[] {
+  const b = body as { system?: unknown; messages?: unknown };
+  const blocks: Block[] = [];
+  const collect = (content: unknown) => {
+    if (typeof content === 'string') blocks.push({ text: content, mark: false });
+    else if (Array.isArray(content)) {
+      for (const block of content as Array<{ text?: unknown; cache_control?: unknown } | null>) {
+        blocks.push({ text: typeof block?.text === 'string' ? block.text : '', mark: block?.cache_control != null });
+      }
+    }
+  };
+  collect(b.system);
+  if (Array.isArray(b.messages)) for (const m of b.messages as Array<{ content?: unknown } | null>) collect(m?.content);
+  return blocks;
 }
 
 function textOf(content: unknown, where: string): string | Error {

@@ -9,7 +9,7 @@
  *   fetch(`${emu.baseUrl}/chat/completions`, …)       // baseUrl ends in /v1
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { admitRequest, decideCompletion, emulatorState, readRecordedBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
+import { countTokens, admitRequest, decideCompletion, emulatorState, readRecordedBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
 import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-openai-emulator' };
@@ -26,6 +26,7 @@ export type OpenAIEmulator = LlmEmulator;
 export async function start(options: OpenAIEmulatorOptions = {}): Promise<OpenAIEmulator> {
   const { keys, models, faults, requests } = emulatorState(options, DEFAULT_KEYS, DEFAULT_MODELS);
   let counter = 0;
+  const seenPrompts: string[] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const { url, auth, record } = admitRequest(req, res, signal, keys, requests);
@@ -67,7 +68,8 @@ export async function start(options: OpenAIEmulatorOptions = {}): Promise<OpenAI
     const decision = decideCompletion(parsed, faults, options, errorFor);
     if (decision.kind === 'refuse') return sendJson(res, decision.error.status, decision.error.body);
     const includeUsage = (body as { stream_options?: { include_usage?: unknown } }).stream_options?.include_usage === true;
-    await serveCompletion(res, decision.behaviour, plan(parsed, decision.answer, id, includeUsage), signal);
+    const cached = cachedTokens(seenPrompts, `${auth.label ?? ''}\u0000${parsed.model}\u0000${parsed.system}${parsed.messages.map((m) => m.content).join('')}`, decision.answer.inputTokens);
+    await serveCompletion(res, decision.behaviour, plan(parsed, decision.answer, cached, id, includeUsage), signal);
   };
 
   const server = await startHttpServer(handle);
@@ -115,12 +117,33 @@ function sendError(res: ServerResponse, status: number, e: ErrorPayload): void {
 
 const FINISH: Record<Answer['finish'], string> = { stop: 'stop', length: 'length', stop_sequence: 'stop' };
 
-function plan(call: CompletionCall, answer: Answer, id: string, includeUsage: boolean): CompletionPlan {
+/**
+ * OpenAI's automatic prompt caching: prompts of 1,024 tokens or more are
+ * cached; a later prompt sharing a prefix with one gets that prefix (in
+ * 128-token steps from 1,024) reported as `cached_tokens`, still counted in
+ * `prompt_tokens`. Per key and model; no expiry modelled.
+ */
+function cachedTokens(seen: string[], prompt: string, promptTokens: number): number {
+  let longest = 0;
+  for (const earlier of seen) {
+    let i = 0;
+    const end = Math.min(earlier.length, prompt.length);
+    while (i < end && earlier.charCodeAt(i) === prompt.charCodeAt(i)) i++;
+    if (i > longest) longest = i;
+  }
+  if (countTokens(prompt) >= 1_024) seen.push(prompt);
+  const shared = countTokens(prompt.slice(0, longest));
+  if (shared < 1_024) return 0;
+  return Math.min(promptTokens, 1_024 + Math.floor((shared - 1_024) / 128) * 128);
+}
+
+function plan(call: CompletionCall, answer: Answer, cached: number, id: string, includeUsage: boolean): CompletionPlan {
   const finish = FINISH[answer.finish];
   const usage = {
     prompt_tokens: answer.inputTokens,
     completion_tokens: answer.outputTokens,
     total_tokens: answer.inputTokens + answer.outputTokens,
+    prompt_tokens_details: { cached_tokens: cached },
   };
   const chunk = (choices: unknown[], extra: object = {}) =>
     sseFrame({
