@@ -7,6 +7,7 @@ import { retrieveContext, type ChannelHistory } from '../../src/chat/channel-con
 import { bm25Scores, terms } from '../../src/chat/relevance.ts';
 import type { Message } from '../../src/conversation/model.ts';
 import { prepareConversation } from '../../src/conversation/prepare.ts';
+import { CHANNEL_CHATTER } from '../helpers/conversation-messages.ts';
 
 const GUILD = '900000000000000001';
 const T0 = Date.UTC(2026, 11, 1, 9, 0);
@@ -32,20 +33,10 @@ function history(channelId: string, channelName: string, lines: ReadonlyArray<[a
   return { channelId, channelName, prepared };
 }
 
-const FILLER = [
-  'anyone up for lunch at the thai place?',
-  'the coffee machine on floor 3 is broken again',
-  'I pushed a fix for the login timeout, review welcome',
-  'staging database is back up',
-  'can we move the retro to Thursday?',
-  'benchmarks look 12% faster after the cache change',
-  'docs for the new API are in the wiki',
-  'who is on call this weekend?',
-];
 
 function general(): ChannelHistory {
   const lines: Array<[string, string, number?]> = [];
-  for (let i = 0; i < 40; i++) lines.push([i % 2 === 0 ? 'Carol' : 'Dan', FILLER[i % FILLER.length]!]);
+  for (let i = 0; i < 40; i++) lines.push([i % 2 === 0 ? 'Carol' : 'Dan', CHANNEL_CHATTER[i % CHANNEL_CHATTER.length]!]);
   lines.splice(20, 0, ['Alice', 'Should the 2.0 release go out on Friday or wait for the migration?']);
   lines.splice(21, 0, ['Bob', 'ok, decision: we release 2.0 on Friday; the migration ships in 2.1', 21]);
   return history('800000000000000001', 'general', lines);

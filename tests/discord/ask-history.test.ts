@@ -14,6 +14,7 @@ import { createMemberNames } from '../../src/discord/history/member-names.ts';
 import { createPgliteDatabase } from '../helpers/databases.ts';
 import type { ApiMessage, StoredChannel } from '../emulators/discord/server.ts';
 import { EPHEMERAL, TranscribingProvider, startInProcessBot, type InProcessBot } from './support.ts';
+import { CHANNEL_CHATTER } from '../helpers/conversation-messages.ts';
 
 let database: DatabaseHandle;
 let harness: InProcessBot;
@@ -24,16 +25,6 @@ let question: ApiMessage;
 let faraway: ApiMessage;
 let releaseNote: ApiMessage;
 
-const FILLER = [
-  'anyone up for lunch at the thai place?',
-  'the coffee machine on floor 3 is broken again',
-  'I pushed a fix for the login timeout, review welcome',
-  'staging database is back up',
-  'can we move the retro to Thursday?',
-  'benchmarks look 12% faster after the cache change',
-  'docs for the new API are in the wiki',
-  'who is on call this weekend?',
-];
 
 beforeAll(async () => {
   database = await createPgliteDatabase();
@@ -42,10 +33,10 @@ beforeAll(async () => {
   const { discord, world } = harness;
   const now = Date.now();
   const said = [
-    ...Array.from({ length: 30 }, (_, i) => ({ authorId: i % 2 === 0 ? world.alice.id : world.bob.id, content: FILLER[i % FILLER.length]! })),
+    ...Array.from({ length: 30 }, (_, i) => ({ authorId: i % 2 === 0 ? world.alice.id : world.bob.id, content: CHANNEL_CHATTER[i % CHANNEL_CHATTER.length]! })),
     { authorId: world.alice.id, content: 'Should the 2.0 release go out on Friday or wait for the migration?' },
     { authorId: world.bob.id, content: 'ok, decision: we release 2.0 on Friday; the migration ships in 2.1' },
-    ...Array.from({ length: 10 }, (_, i) => ({ authorId: i % 2 === 0 ? world.alice.id : world.bob.id, content: FILLER[(i + 3) % FILLER.length]! })),
+    ...Array.from({ length: 10 }, (_, i) => ({ authorId: i % 2 === 0 ? world.alice.id : world.bob.id, content: CHANNEL_CHATTER[(i + 3) % CHANNEL_CHATTER.length]! })),
   ];
   const seeded = discord.seedMessages(
     world.general.id,

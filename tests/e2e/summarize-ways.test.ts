@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AnthropicEmulator } from '../emulators/anthropic/server.ts';
-import type { ApiMessage } from '../emulators/discord/server.ts';
+import { text } from './summary-output.ts';
 import { modelAnswer } from '../discord/responders.ts';
 import { EPHEMERAL, privateReply, summaryOf, WAIT_MS } from '../helpers/discord-messages.ts';
 import type { E2E } from './harness.ts';
@@ -20,7 +20,6 @@ let anthropic: AnthropicEmulator;
 startE2EWithAnthropicForFile({ keys: { operator: API_KEY }, responder: modelAnswer }, (started) => ({ e2e, anthropic } = started));
 
 const jump = (channelId: string, messageId: string) => `https://discord.com/channels/${e2e.world.guild.id}/${channelId}/${messageId}`;
-const text = (messages: readonly ApiMessage[]) => messages.flatMap((m) => m.embeds.map((e) => e.description ?? '')).join('\n');
 
 describe('/summarize post_to end to end', () => {
   it('posts the summary in another channel when everyone there can read the source, and tells the asker where', async () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AnthropicEmulator } from '../emulators/anthropic/server.ts';
-import type { ApiMessage } from '../emulators/discord/server.ts';
+import { footerOf, text } from './summary-output.ts';
 import { modelAnswer } from '../discord/responders.ts';
 import { EPHEMERAL, summaryOf, WAIT_MS } from '../helpers/discord-messages.ts';
 import type { E2E } from './harness.ts';
@@ -21,8 +21,6 @@ startE2EWithAnthropicForFile({ keys: { operator: API_KEY }, responder: modelAnsw
 
 const jump = (channelId: string, messageId: string) => `https://discord.com/channels/${e2e.world.guild.id}/${channelId}/${messageId}`;
 
-const footerOf = (messages: ApiMessage[]) => messages.flatMap((m) => m.embeds).find((e) => e.footer)!.footer!.text;
-const text = (messages: ApiMessage[]) => messages.flatMap((m) => m.embeds.map((e) => e.description ?? '')).join('\n');
 
 describe('/summarize end to end', () => {
   it('is registered for servers, with its options', () => {
