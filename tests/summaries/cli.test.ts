@@ -209,14 +209,7 @@ describe('recap summarize: the export\'s Discord category', () => {
     await cp(join(dir, 'repo/summaries/meeting'), join(dir, 'repo/summaries/stand-up'), { recursive: true });
   });
 
-  async function promptPath(argv: string[]): Promise<string> {
-    const stdout = new Capture();
-    const stderr = new Capture();
-    const code = await summarizeCommand.run({ argv: [...argv, '--json', '--provider', 'local'], env, stdout, stderr, cwd: dir });
-    expect(stderr.text).not.toMatch(/error/i);
-    expect(code).toBe(0);
-    return (JSON.parse(stdout.text) as { prompt: { path: string } }).prompt.path;
-  }
+  const promptPath = (argv: string[]): Promise<string> => promptPathOf(argv, env, dir);
 
   it('uses the sanitised category name when the prompts in use route it; --category wins', async () => {
     expect(await promptPath(['meeting.json'])).toBe('summaries/meeting/brief.md');
@@ -277,14 +270,7 @@ describe.skipIf(inject('postgresUrl') === '')('recap summarize with DATABASE_URL
       const quirks = JSON.parse(await readFile(join(fixtures, 'quirks.json'), 'utf8')) as { channel: { category: string } };
       await writeFile(join(dir, 'stand-up.json'), JSON.stringify({ ...quirks, channel: { ...quirks.channel, category: 'Stand-up' } }));
       const env = { DATA_DIR: dir, DATABASE_URL: created.url, GITHUB_API_URL: running.baseUrl, PROMPTS_DIR: join(process.cwd(), 'prompts') };
-      const promptPath = async (argv: string[]) => {
-        const stdout = new Capture();
-        const stderr = new Capture();
-        const code = await summarizeCommand.run({ argv: [...argv, '--json', '--provider', 'local'], env, stdout, stderr, cwd: dir });
-        expect(stderr.text).not.toMatch(/error/i);
-        expect(code).toBe(0);
-        return (JSON.parse(stdout.text) as { prompt: { path: string } }).prompt.path;
-      };
+      const promptPath = (argv: string[]): Promise<string> => promptPathOf(argv, env, dir);
       expect(await promptPath(['stand-up.json'])).toBe('summaries/stand-up/brief.md');
       expect(await promptPath(['stand-up.json', '--category', 'retro'])).toBe('summaries/default/brief.md');
     } finally {
@@ -293,3 +279,13 @@ describe.skipIf(inject('postgresUrl') === '')('recap summarize with DATABASE_URL
     }
   }, 120_000);
 });
+
+/** The prompt file `recap summarize` used, from its --json output (offline provider). */
+async function promptPathOf(argv: string[], env: Record<string, string>, cwd: string): Promise<string> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await summarizeCommand.run({ argv: [...argv, '--json', '--provider', 'local'], env, stdout, stderr, cwd });
+  expect(stderr.text).not.toMatch(/error/i);
+  expect(code).toBe(0);
+  return (JSON.parse(stdout.text) as { prompt: { path: string } }).prompt.path;
+}
