@@ -7,7 +7,7 @@ import { retrieveContext, type ChannelHistory } from '../../src/chat/channel-con
 import { bm25Scores, terms } from '../../src/chat/relevance.ts';
 import type { Message } from '../../src/conversation/model.ts';
 import { prepareConversation } from '../../src/conversation/prepare.ts';
-import { CHANNEL_CHATTER } from '../helpers/conversation-messages.ts';
+import { CHANNEL_CHATTER, textMessage } from '../helpers/conversation-messages.ts';
 
 const GUILD = '900000000000000001';
 const T0 = Date.UTC(2026, 11, 1, 9, 0);
@@ -15,19 +15,11 @@ const T0 = Date.UTC(2026, 11, 1, 9, 0);
 function history(channelId: string, channelName: string, lines: ReadonlyArray<[author: string, content: string, replyTo?: number]>): ChannelHistory {
   const messages: Message[] = lines.map(([author, content, replyTo], i) => {
     const id = `${channelId.slice(0, 10)}${String(i + 1).padStart(8, '0')}`;
-    return {
-      id,
-      author: { id: `7000000000000000${author.length}${author.charCodeAt(0)}`, displayName: author, bot: false },
-      timestamp: T0 + i * 60_000,
-      content,
-      attachments: [],
-      embeds: [],
-      stickers: [],
-      reactions: [],
-      mentions: [],
+    const who = { id: `7000000000000000${author.length}${author.charCodeAt(0)}`, displayName: author, bot: false };
+    return textMessage(id, who, T0 + i * 60_000, content, {
       jumpUrl: `https://discord.com/channels/${GUILD}/${channelId}/${id}`,
       ...(replyTo === undefined ? {} : { replyTo: `${channelId.slice(0, 10)}${String(replyTo).padStart(8, '0')}` }),
-    };
+    });
   });
   const prepared = prepareConversation({ source: { guildId: GUILD, channelId, channelName }, messages, names: { users: {}, channels: {}, roles: {} } });
   return { channelId, channelName, prepared };

@@ -9,6 +9,7 @@ import type { PromptResolver } from '../../src/prompts/resolver.ts';
 import { systemClock } from '../../src/resilience/clock.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { EchoProvider, GUILD, bundledResolver, quietLogger, testRouter } from '../summaries/support.ts';
+import { textMessage } from '../helpers/conversation-messages.ts';
 
 describeEachDatabase('chat', (database) => {
   let db: Kysely<Database>;
@@ -131,18 +132,11 @@ describeEachDatabase('chat', (database) => {
     const channel = '800000000000000006';
     const at = Date.UTC(2026, 11, 1, 9, 0);
     const said = ['lunch at noon?', 'the printer is jammed', 'ok, decision: the release ships on Friday', 'sounds good', 'coffee, anyone?', 'has anyone seen my keys', 'I will write the release notes'];
-    const messages = said.map((content, i) => ({
-      id: `81000000000000000${i}`,
-      author: { id: `70000000000000000${i % 2}`, displayName: i % 2 === 0 ? 'Carol' : 'Dan', bot: false },
-      timestamp: at + i * 60_000,
-      content,
-      attachments: [],
-      embeds: [],
-      stickers: [],
-      reactions: [],
-      mentions: [],
-      jumpUrl: `https://discord.com/channels/${GUILD}/${channel}/81000000000000000${i}`,
-    }));
+    const messages = said.map((content, i) =>
+      textMessage(`81000000000000000${i}`, { id: `70000000000000000${i % 2}`, displayName: i % 2 === 0 ? 'Carol' : 'Dan', bot: false }, at + i * 60_000, content, {
+        jumpUrl: `https://discord.com/channels/${GUILD}/${channel}/81000000000000000${i}`,
+      }),
+    );
     const prepared = prepareConversation({ source: { guildId: GUILD, channelId: channel, channelName: 'general' }, messages, names: { users: {}, channels: {}, roles: {} } });
 
     const answer = await engine.ask({ ...ask(channel, 'What did we decide about the release?'), history: [{ channelId: channel, channelName: 'general', prepared }] });

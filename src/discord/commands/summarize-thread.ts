@@ -3,20 +3,12 @@
  * from its start, chosen by the message it is used on: a message inside the
  * thread, or the message in a channel that the thread was started from.
  */
-import {
-  ApplicationCommandType,
-  ContextMenuCommandBuilder,
-  InteractionContextType,
-  type AnyThreadChannel,
-  type Message,
-  type MessageContextMenuCommandInteraction,
-} from 'discord.js';
+import type { AnyThreadChannel, Message, MessageContextMenuCommandInteraction } from 'discord.js';
 import type { CommandContext, MessageMenuCommand } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
-import { requireBotCanRead, requireMemberCanRead } from '../history/channel-access.ts';
-import { summarizableChannel } from '../shared/channel-kinds.ts';
 import { commandLocalizations } from '../shared/command-localizations.ts';
-import { MAX_MESSAGES, summarizeAndPost, type SummarizeCommandOptions } from './summarize.ts';
+import { menuCommandData, summarizeFromMenu } from '../summarize/menu-summary.ts';
+import type { SummarizeCommandOptions } from './summarize.ts';
 
 export const SUMMARIZE_THREAD = 'Summarize this thread';
 
@@ -27,25 +19,10 @@ export function createSummarizeThreadCommand(options: SummarizeCommandOptions = 
     if (thread === undefined) {
       throw new UserFacingError('That message is not in a thread and no thread was started from it; use this on a message inside a thread or on the message a thread was started from.');
     }
-    const channel = await summarizableChannel(interaction.guild, thread.id);
-    await requireMemberCanRead(channel, interaction.member, channel.id === interaction.channelId);
-    await requireBotCanRead(channel);
-    const request = {
-      channel,
-      maxMessages: MAX_MESSAGES,
-      since: undefined,
-      routing: { category: undefined, type: undefined, perspective: undefined },
-      private: false,
-    };
-    await summarizeAndPost(interaction, request, ctx, options);
+    await summarizeFromMenu(interaction, ctx, options, thread.id);
   };
   return {
-    data: new ContextMenuCommandBuilder()
-      .setName(SUMMARIZE_THREAD)
-      .setType(ApplicationCommandType.Message)
-      .setContexts(InteractionContextType.Guild)
-      .setNameLocalizations(commandLocalizations.menus.thread)
-      .toJSON(),
+    data: menuCommandData(SUMMARIZE_THREAD, commandLocalizations.menus.thread),
     executeOnMessage,
   };
 }
