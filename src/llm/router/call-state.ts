@@ -65,6 +65,8 @@ export interface Won<T> {
   info: CallInfo | undefined;
   attemptStart: number;
   round: number;
+  /** Ends the deployment's in-flight count; called when the answer (or stream) is finished. */
+  release: () => void;
 }
 
 export interface OpenedStream {

@@ -42,6 +42,7 @@ import { cleanUsage, costOf, recordUsage, reportedCount } from './usage.ts';
 import { closeStream, nextEvent, openStream } from './stream-attempt.ts';
 import { createTargetWalker } from './walk.ts';
 import { ModelAvailability } from './model-availability.ts';
+import { DeploymentStats, arrangeDeployments } from './deployments.ts';
 
 export interface RouterDeps {
   providers: ProviderRegistry;
@@ -64,6 +65,8 @@ export interface RouterDeps {
   breakers?: BreakerBank;
   /** Pass the previous router's record of models reported gone on a reload. */
   availability?: ModelAvailability;
+  /** Pass the previous router's deployment stats (in-flight counts, latency) on a reload. */
+  deployments?: DeploymentStats;
   options?: RouterOptions | undefined;
 }
 
@@ -86,6 +89,7 @@ export function createRouter(deps: RouterDeps): Router {
   const availability = deps.availability ?? new ModelAvailability(clock);
   const hooks = createHookRunner(deps.hooks ?? [], options.hookTimeoutMs, logger);
   const processors = deps.processors ?? [];
+  const deployments = deps.deployments ?? new DeploymentStats();
   const walker = createTargetWalker({
     providers,
     keys: deps.keys,
@@ -98,6 +102,8 @@ export function createRouter(deps: RouterDeps): Router {
     random: deps.random,
     logger,
     pause: deps.sleep ?? realSleep,
+    stats: deployments,
+    fallbackOn: options.fallbackOn,
   });
   deps.metrics?.watchCircuits(() => bank.snapshot());
 
@@ -120,12 +126,14 @@ export function createRouter(deps: RouterDeps): Router {
     if (ordered.targets.length === 0) {
       throw new RouterError('no_targets', `no language-model targets are configured for the "${ctx.task}" task`);
     }
-    call.states = ordered.targets.map((target) => ({ target, retryable: false, readyAt: 0, key: undefined, breaker: undefined }));
+    const strategy = options.strategies.get(ctx.task) ?? 'ordered';
+    const targets = arrangeDeployments(ordered.targets, strategy, deployments, deps.random);
+    call.states = targets.map((target) => ({ target, retryable: false, readyAt: 0, key: undefined, breaker: undefined }));
 
     const base: GenerateRequest = {
       system: request.system,
       turns: request.turns,
-      model: ordered.targets[0]?.model ?? '',
+      model: targets[0]?.model ?? '',
       maxTokens: request.maxTokens,
       temperature: request.temperature,
       stop: request.stop,
@@ -271,6 +279,7 @@ export function createRouter(deps: RouterDeps): Router {
     } catch (err) {
       throw failed(call, err);
     }
+    won.release();
     won.signal.dispose();
     won.candidate.breaker.recordSuccess();
     const res = won.value;
@@ -312,6 +321,7 @@ export function createRouter(deps: RouterDeps): Router {
       if (yielding) throw raw; // thrown in by the consumer: settled below as a departure
       failure = walker.classify(raw, signal, c);
     } finally {
+      won.release();
       if (finish === undefined && failure === undefined) {
         // The consumer stopped reading: stop the provider too, and account for what it produced.
         signal.cancel();
