@@ -135,6 +135,8 @@ export type RouterStreamEvent =
 export type UsageOutcome =
   | 'ok'
   | `error:${string}`
+  /** A failed attempt inside a call, billed because the provider had reported usage (e.g. a stream's input count). */
+  | `attempt-failed:${string}`
   | 'refused:budget'
   | 'refused:rate'
   | 'unavailable';

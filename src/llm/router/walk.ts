@@ -42,6 +42,13 @@ interface WalkerDeps {
   stats: DeploymentStats;
   /** Statuses that move a call on (router.fallback_on); undefined: the built-in classification. */
   fallbackOn: ReadonlySet<number> | undefined;
+  /** Records a failed attempt the provider had already reported usage for (it is billed all the same). */
+  billFailedAttempt: (
+    call: CallState,
+    c: Candidate,
+    err: ProviderError,
+    latencyMs: number,
+  ) => { inputTokens: number; outputTokens: number; costUsd: number } | undefined;
 }
 
 /** One attempt at a candidate: resolves with what the entry point needs, throws what the provider threw. */
@@ -227,7 +234,10 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
         detail: err.kind === 'timeout' ? err.message : providerDetail(err),
         latencyMs,
       });
-      deps.metrics?.recordCall(callSample(c.target, call, `error:${err.kind}`, latencyMs, 0, 0, 0));
+      const billed = c.reported !== undefined ? deps.billFailedAttempt(call, c, err, latencyMs) : undefined;
+      deps.metrics?.recordCall(
+        callSample(c.target, call, `error:${err.kind}`, latencyMs, billed?.inputTokens ?? 0, billed?.outputTokens ?? 0, billed?.costUsd ?? 0),
+      );
       if (info !== undefined) await hooks.after(info, { error: err, latencyMs });
       settleFailure(call, state, c, err, signal);
       return undefined;
