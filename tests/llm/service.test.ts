@@ -392,7 +392,8 @@ describeEachDatabase('LLM service', (database) => {
     expect(text).toMatch(/recap_llm_tokens_total\{direction="input"\} [1-9]/);
     expect(text).toMatch(/recap_llm_cost_usd_total [0-9.e-]+/);
     expect(text).toContain('recap_llm_request_duration_seconds_count{provider="anthropic",model="claude-sonnet-4-6",task="summarize"} 1');
-    expect(text).toContain('recap_circuit_state{target="anthropic/claude-sonnet-4-6"} 0');
+    expect(text).toContain('recap_circuit_state{target="anthropic/claude-sonnet-4-6",state="closed"} 1');
+    expect(text).toContain('recap_circuit_state{target="anthropic/claude-sonnet-4-6",state="open"} 0');
   });
 
   it('routes around a provider that fails its health check, without calling it', async () => {
