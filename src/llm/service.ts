@@ -178,6 +178,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       sharedStore === 'postgres'
         ? new PostgresTargets({ db, clock, logger, ...(deps.sharedTtlMs !== undefined ? { ttlMs: deps.sharedTtlMs } : {}) })
         : undefined;
+    postgresTargets?.start();
     const latency = new LatencyWindow(() => clock.now());
     const baseMetrics: RouterMetrics = createRouterMetrics(deps.metrics);
     const routerMetrics: RouterMetrics = {
@@ -302,7 +303,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       },
       async close() {
         health.stop();
-        await postgresTargets?.flush();
+        await postgresTargets?.close();
         await host.close();
         try {
           await writer.close();

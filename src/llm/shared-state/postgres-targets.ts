@@ -1,8 +1,8 @@
 /**
  * The router's shared target view on Postgres (`llm_target_state`). Reads
- * come from memory; when the view is older than `ttlMs` a read starts one
- * refresh query in the background and answers from what it has, so a call
- * never waits on the database here. Writes update the view at once and go to
+ * come from memory, which a timer refreshes every `ttlMs` with one small
+ * query (and a read finding the view older than that starts a refresh in the
+ * background), so a call never waits on the database here. Writes update the view at once and go to
  * the database without the caller waiting. Only claiming the half-open
  * probe is a query the caller waits for, and it happens once per cool-down.
  * Another process therefore sees a cooldown or an opened circuit within
@@ -38,6 +38,7 @@ export class PostgresTargets implements SharedTargets {
   private readonly writes = new Set<Promise<void>>();
   /** Bumped by every local write, so a refresh that started earlier does not undo it. */
   private seq = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(options: PostgresTargetsOptions) {
     this.db = options.db;
@@ -164,6 +165,21 @@ export class PostgresTargets implements SharedTargets {
     })();
     this.refreshing = run;
     return run;
+  }
+
+  /** Keeps the view fresh while nothing reads it, so the first call after a quiet spell sees what others did. */
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => void this.refresh(), this.ttlMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for the writes. */
+  async close(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+    await this.refreshing;
   }
 
   /** Waits for every write started so far (shutdown, tests). */
