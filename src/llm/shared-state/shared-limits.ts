@@ -39,29 +39,40 @@ function build(settings: LimitSettings, make: LimiterFactory, clock: Clock, logg
   const users = userPoints !== undefined ? make('u', userPoints) : undefined;
   const guilds = guildPoints !== undefined ? make('g', guildPoints) : undefined;
 
-  async function take(limiter: RateLimiterAbstract, id: string, scope: 'user' | 'guild'): Promise<void> {
-    let refusedFor: number | undefined;
+  /** ms until the key's window lets it in again, or undefined when admitted. */
+  async function take(limiter: RateLimiterAbstract, key: string, scope: 'user' | 'guild'): Promise<number | undefined> {
     try {
-      await limiter.consume(keyOf(id));
+      await limiter.consume(key);
+      return undefined;
     } catch (res) {
-      if (!(res instanceof RateLimiterRes)) {
-        // The store failed and so did the insurance limiter: let the call through rather than refuse everyone.
-        logger.warn({ scope, err: messageOf(res) }, 'rate limit could not be checked; admitting the call');
-        return;
-      }
-      refusedFor = res.msBeforeNext;
+      if (res instanceof RateLimiterRes) return Math.max(0, res.msBeforeNext);
+      // The store failed and so did the insurance limiter: let the call through rather than refuse everyone.
+      logger.warn({ scope, err: messageOf(res) }, 'rate limit could not be checked; admitting the call');
+      return undefined;
     }
-    if (refusedFor === undefined) return;
+  }
+
+  function refuse(scope: 'user' | 'guild', waitMs: number): RouterRefusal {
     const now = clock.now();
-    const at = now + Math.max(0, refusedFor);
+    const at = now + waitMs;
     const who = scope === 'user' ? 'you' : 'this server';
-    throw new RouterRefusal('rate', scope, at, `Too many requests from ${who}; try again at ${describeWhen(at, now)}.`);
+    return new RouterRefusal('rate', scope, at, `Too many requests from ${who}; try again at ${describeWhen(at, now)}.`);
   }
 
   return {
     async admit(ctx: CallContext) {
-      if (users !== undefined && ctx.userId !== undefined) await take(users, ctx.userId, 'user');
-      if (guilds !== undefined && ctx.guildId !== undefined) await take(guilds, ctx.guildId, 'guild');
+      const userKey = users !== undefined && ctx.userId !== undefined ? keyOf(ctx.userId) : undefined;
+      const guildKey = guilds !== undefined && ctx.guildId !== undefined ? keyOf(ctx.guildId) : undefined;
+      // Both counters at once: one round trip of latency, not two.
+      const [userWait, guildWait] = await Promise.all([
+        userKey !== undefined && users !== undefined ? take(users, userKey, 'user') : undefined,
+        guildKey !== undefined && guilds !== undefined ? take(guilds, guildKey, 'guild') : undefined,
+      ]);
+      if (userWait === undefined && guildWait === undefined) return;
+      // A refused call must not use up the other scope's allowance: hand back the point it took.
+      if (userWait !== undefined && guildWait === undefined && guildKey !== undefined) await guilds?.reward(guildKey, 1).catch(() => undefined);
+      if (guildWait !== undefined && userWait === undefined && userKey !== undefined) await users?.reward(userKey, 1).catch(() => undefined);
+      throw userWait !== undefined ? refuse('user', userWait) : refuse('guild', guildWait ?? 0);
     },
   };
 }
