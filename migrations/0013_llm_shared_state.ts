@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /**
  * Router state every process reads: rate-limit counters (the layout
@@ -7,8 +7,11 @@ import type { Kysely } from 'kysely';
  * a provider's Retry-After and the shared side of its circuit breaker.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // Unlogged: counters for a one-minute window need no crash safety, and a write that waits for no WAL
+  // flush keeps the per-call check well under a millisecond (a crash empties the table, which only forgives).
   await db.schema
     .createTable('llm_rate_limits')
+    .modifyFront(sql`unlogged`)
     .addColumn('key', 'varchar(255)', (c) => c.primaryKey())
     .addColumn('points', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('expire', 'bigint')
