@@ -4,7 +4,8 @@
  * never echoed, and the answer shows every target's circuit, cooldown and
  * recent latency.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/env.ts';
 import { createHttpServer, type HttpServer } from '../../src/http/server.ts';
 import { mountStatusRoute } from '../../src/http/status-route.ts';
 import { Secret } from '../../src/config/secret.ts';
@@ -100,5 +101,21 @@ describeEachDatabase('GET /status', (database) => {
     expect(body.shared.store).toBe('process');
     expect(body.shared.latencyMs.find((l) => l.target === 'anthropic/claude-sonnet-4-6')?.calls).toBe(1);
     expect(JSON.stringify(body)).not.toContain(OPERATOR_KEY);
+  });
+});
+
+describe('RECAP_STATUS_TOKEN', () => {
+  it('is read as a secret, and a short one is refused without echoing it', () => {
+    expect(loadConfig({}).http.statusToken).toBeUndefined();
+    expect(loadConfig({ RECAP_STATUS_TOKEN: TOKEN }).http.statusToken?.reveal()).toBe(TOKEN);
+    let error: unknown;
+    try {
+      loadConfig({ RECAP_STATUS_TOKEN: 'short-secret' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(/^configuration: RECAP_STATUS_TOKEN: expected a token of at least 16 characters/);
+    expect((error as ConfigError).message).not.toContain('short-secret');
   });
 });
