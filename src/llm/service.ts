@@ -6,7 +6,9 @@
  * The router handed out is a stable facade. A reload (SIGHUP) swaps the
  * plugin set and rebuilds the router behind the facade from the new set's
  * processors, hooks, timeouts and retries, keeping the breaker bank, the
- * rate buckets and the metrics; providers are looked up per call anyway.
+ * rate limits and the metrics; providers are looked up per call anyway.
+ * With `sharedState: 'postgres'` the limits, cooldowns and circuit
+ * transitions are shared with the deployment's other processes.
  */
 import path from 'node:path';
 import type { Kysely } from 'kysely';
