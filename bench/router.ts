@@ -18,6 +18,8 @@
  *                              added over calling the secondary directly, ms
  *   router-throughput          requests/s at `concurrency` callers
  *   router-loop-lag-p99        event-loop delay during the throughput run, ms
+ *   rate-limit-excess          2 processes over one member's limit, on real Postgres (see _router-shared.ts)
+ *   shared-check-p99           latency the shared limit, cooldown and circuit checks add per call, ms
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -38,6 +40,7 @@ import { createRouter, type Router } from '../src/llm/router/router.ts';
 import { createSpendGuard } from '../src/llm/router/spend-guard.ts';
 import type { TaskRequest } from '../src/llm/router/types.ts';
 import { quantile, report } from './_report.ts';
+import { runSharedFigures } from './_router-shared.ts';
 
 const OPERATOR_KEY = 'sk-ant-bench-operator-0001';
 const SECONDARY = 'openai-compatible';
@@ -324,6 +327,9 @@ export async function run(args: string[]): Promise<void> {
     if (plain.recorded() - before !== done + failed) process.stderr.write('router-throughput: usage records do not match the calls\n');
     report('router-throughput', Math.round(done / elapsed), 'requests/s');
     report('router-loop-lag-p99', lag.percentile(99) / 1e6, 'ms');
+
+    // ---- limits and shared state across processes, on real Postgres -------------------------
+    await runSharedFigures(urls.openai);
   } finally {
     for (const r of rigs) await r.close().catch(() => undefined);
     emulators.stop();

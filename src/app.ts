@@ -7,6 +7,7 @@ import { openDatabaseExclusive } from './db/open-exclusive.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { mountHealthRoutes } from './http/health-routes.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
+import { mountStatusRoute } from './http/status-route.ts';
 import type { Logger } from './log/logger.ts';
 import { createMetricsRegistry } from './metrics/registry.ts';
 import { WEBHOOK_TRUST_MS } from './prompts/engine.ts';
@@ -116,6 +117,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       timeoutMs: config.http.timeoutMs,
     });
     mountHealthRoutes(http, { pingDatabase: () => database.ping(), gateway: () => gateway.check(), metrics });
+    mountStatusRoute(http, { token: config.http.statusToken, status: () => llm.status() });
     const parts = processParts(config);
     // RECAP_ROLE=shards: the port serves health and metrics; the web hosts take the webhooks.
     const intakeHttp = parts.intake ? http : withoutRoutes(http);

@@ -99,6 +99,7 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     metrics: deps.metrics,
     clock,
     providerOrder: deps.providerOrder,
+    sharedState: deps.database?.kind === 'postgres' ? 'postgres' : 'process',
   });
   const summarizer = createSummarizer({
     resolver,

@@ -111,6 +111,10 @@ const schema = z.object({
     '',
   ),
   GITHUB_WEBHOOK_SECRET: secret,
+  RECAP_STATUS_TOKEN: z.preprocess(
+    emptyAsUnset,
+    z.string().min(16, 'expected a token of at least 16 characters (e.g. `openssl rand -hex 32`)').transform((v) => new Secret(v)).optional(),
+  ),
   GITHUB_WEBHOOK_MAX_BODY_KB: withDefault(positiveInt('a size in KiB'), 1024),
   GITHUB_WEBHOOK_MAX_ATTEMPTS: withDefault(positiveInt('a number of attempts'), 8),
   GITHUB_WEBHOOK_LEASE: withDefault(duration, '60s'),
@@ -172,6 +176,8 @@ export interface Config {
     timeoutMs: number;
     /** Where the internet reaches this deployment's HTTP server (PUBLIC_URL), for URLs the bot hands out. */
     publicUrl: URL | undefined;
+    /** RECAP_STATUS_TOKEN: the bearer token `GET /status` requires; unset, the route does not exist. */
+    statusToken: Secret | undefined;
   };
   dataDir: string;
   database: {
@@ -309,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       bodyBudgetBytes: e.HTTP_BODY_BUDGET_KB * 1024,
       timeoutMs: e.HTTP_TIMEOUT_MS,
       publicUrl: e.PUBLIC_URL === undefined ? undefined : new URL(e.PUBLIC_URL),
+      statusToken: e.RECAP_STATUS_TOKEN,
     },
     dataDir: e.DATA_DIR,
     database: {

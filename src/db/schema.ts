@@ -5,6 +5,7 @@ import type { WebhookTables } from '../webhooks/tables.ts';
 import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';
 import type { InstallStateTables } from '../github-app/install-state.ts';
 import type { Json, Timestamp } from './column-types.ts';
+import type { LlmRateLimitsTable, LlmTargetStateTable } from '../llm/shared-state/tables.ts';
 
 /**
  * Table types, one interface per table; each folder that owns tables
@@ -116,4 +117,6 @@ export interface Database extends EngineTables, LlmTables, WebhookTables, AppIns
   prompt_fetch_log: PromptFetchLogTable;
   prompt_invalid_heads: PromptInvalidHeadsTable;
   prompt_access_denials: PromptAccessDenialsTable;
+  llm_rate_limits: LlmRateLimitsTable;
+  llm_target_state: LlmTargetStateTable;
 }

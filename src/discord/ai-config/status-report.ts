@@ -1,5 +1,6 @@
 import type { APIEmbed } from 'discord.js';
 import type { GuildAiSettings } from '../../llm/guild-ai-settings.ts';
+import type { TargetStatus } from '../../llm/router-status.ts';
 import { EmbedColors, boundedEmbed } from '../format/embed.ts';
 import { DiscordLimits } from '../format/limits.ts';
 import { boundedLines, discordTimeWithAge, inlineCode } from '../format/text.ts';
@@ -12,6 +13,23 @@ export interface AiStatus {
   enabled: readonly string[];
   /** Providers a server key can be stored for, with when this server's key was set (undefined: none stored). */
   keys: ReadonlyArray<{ provider: string; storedAt: Date | undefined }>;
+  /** This server's targets: circuit, cooldown and recent latency (its own key's circuit where it uses one). */
+  targets?: readonly TargetStatus[];
+}
+
+const ms = (n: number): string => (n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`);
+
+function targetLine(t: TargetStatus): string {
+  const circuit =
+    t.circuit === 'closed'
+      ? 'working'
+      : t.circuit === 'open'
+        ? `failing: passed over until ${t.circuitRetryAt === null ? 'further notice' : discordTimeWithAge(new Date(t.circuitRetryAt))}`
+        : 'recovering: one test call is let through';
+  const cooldown = t.cooldownUntil === null ? '' : ` · provider asked to wait until ${discordTimeWithAge(new Date(t.cooldownUntil))}`;
+  const latency = t.latencyMs === null ? 'no recent calls' : `p50 ${ms(t.latencyMs.p50)}, p95 ${ms(t.latencyMs.p95)} (${t.latencyMs.samples} call${t.latencyMs.samples === 1 ? '' : 's'})`;
+  const whose = t.scope === 'own key' ? ' (this server’s key)' : '';
+  return `${inlineCode(t.target)}${whose}: ${circuit}${cooldown} · ${latency}`;
 }
 
 /** `/ai-config status`: this server's AI settings, and which keys it stored (never their values). */
@@ -52,6 +70,17 @@ export function statusEmbed(status: AiStatus): APIEmbed {
         value: budget === null ? 'none' : budget === 0 ? '$0: calls are switched off' : `${usd(budget)} per UTC day`,
         inline: true,
       },
+      ...(status.targets === undefined
+        ? []
+        : [
+            {
+              name: 'Models (last 5 minutes)',
+              value:
+                status.targets.length === 0
+                  ? 'No model is configured for this server.'
+                  : boundedLines(status.targets.map(targetLine), { max: DiscordLimits.fieldValue }).text,
+            },
+          ]),
     ],
     footer: 'Change with /ai-config providers, key-set, key-remove, operator-key, pii, budget. See spending with /ai-config usage.',
   });

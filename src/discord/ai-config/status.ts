@@ -13,5 +13,8 @@ export async function runStatus(interaction: ChatInputCommandInteraction, ctx: C
   const { llm } = ctx.services;
   const [settings, providers] = await Promise.all([llm.settings.get(guildId), keyProviders()]);
   const keys = await Promise.all(providers.map(async (provider) => ({ provider, storedAt: await llm.keys.storedAt(guildId, provider) })));
-  await replyPrivately(interaction, { embeds: [statusEmbed({ settings, enabled: llm.enabledProviders(), keys })] });
+  // The summary and chat targets, each once: this server's view only (its own key's circuit, never another server's).
+  const seen = new Set<string>();
+  const targets = [...llm.guildStatus('summarize', guildId), ...llm.guildStatus('chat', guildId)].filter((t) => !seen.has(t.target) && seen.add(t.target));
+  await replyPrivately(interaction, { embeds: [statusEmbed({ settings, enabled: llm.enabledProviders(), keys, targets })] });
 }

@@ -104,7 +104,9 @@ export type SkipReason =
   | 'model_unavailable'
   | 'no_key'
   | 'context_window'
-  | 'retry_after_past_deadline';
+  | 'retry_after_past_deadline'
+  /** A provider asked (Retry-After) for no calls until later; every process honours it. */
+  | 'cooldown';
 
 export interface AttemptRecord {
   provider: string;
@@ -170,3 +172,11 @@ export interface UsageSink {
 
 /** Hooks as the plugin loader hands them over, with the plugin's name for logs. */
 export type NamedHooks = Hooks & { name?: string };
+
+/**
+ * Request rates per member and per guild, counted across every process.
+ * Resolves when the call may go ahead; rejects with a RouterRefusal('rate').
+ */
+export interface SharedLimits {
+  admit(ctx: CallContext): Promise<void>;
+}
