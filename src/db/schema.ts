@@ -5,6 +5,7 @@ import type { WebhookTables } from '../webhooks/tables.ts';
 import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';
 import type { InstallStateTables } from '../github-app/install-state.ts';
 import type { JobsTable, JobSchedulesTable } from '../jobs/tables.ts';
+import type { DigestsTable, DigestRunsTable } from '../digests/tables.ts';
 import type { Json, Timestamp } from './column-types.ts';
 
 /**
@@ -119,4 +120,6 @@ export interface Database extends EngineTables, LlmTables, WebhookTables, AppIns
   prompt_access_denials: PromptAccessDenialsTable;
   jobs: JobsTable;
   job_schedules: JobSchedulesTable;
+  digests: DigestsTable;
+  digest_runs: DigestRunsTable;
 }
