@@ -35,6 +35,7 @@ import { createCorrelationScope, type CorrelationScope } from './process/correla
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
 import { DurableJobQueue } from './jobs/durable-queue.ts';
 import { registerDigestJobs } from './digests/digest-jobs.ts';
+import { registerJobPrune } from './jobs/prune.ts';
 import { createDiscordDigestDelivery } from './discord/digest/deliver.ts';
 import { createMemberNames } from './discord/history/member-names.ts';
 
@@ -190,6 +191,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     };
     // Durable jobs shared by every process of the deployment (src/jobs/); digests run on it.
     const jobs = new DurableJobQueue({ db: database.db, logger, clock });
+    registerJobPrune(jobs, { db: database.db, clock });
     const mentionChat = createMentionChat({ services, logger });
     const app: App = {
       config,

@@ -32,7 +32,12 @@ export interface DigestJobsDeps {
  */
 export function registerDigestJobs(queue: JobQueue, deps: DigestJobsDeps): void {
   queue.every(DIGEST_SCHEDULE_JOB, deps.scheduleEveryMs ?? DEFAULT_DIGEST_SCHEDULE_MS);
-  queue.handle(DIGEST_SCHEDULE_JOB, async () => ({ enqueued: await enqueueDueDigests(deps.db, new Date(deps.clock.now()), deps.shardCount) }));
+  queue.handle(DIGEST_SCHEDULE_JOB, async () => {
+    const enqueued = await enqueueDueDigests(deps.db, new Date(deps.clock.now()), deps.shardCount, (digestId, error) => {
+      deps.logger.warn({ digest: digestId, err: error }, 'could not schedule a due digest; trying again at the next pass');
+    });
+    return { enqueued };
+  });
   const handler = createDigestRunHandler({ db: deps.db, delivery: deps.delivery, clock: deps.clock, logger: deps.logger, notices: deps.notices });
   for (const shard of deps.shards) queue.handle(`${DIGEST_JOB_PREFIX}:${shard}`, handler);
 }

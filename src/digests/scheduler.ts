@@ -37,8 +37,18 @@ export function digestJobKind(guildId: string, shardCount: number): string {
   return `${DIGEST_JOB_PREFIX}:${shardOf(guildId, shardCount)}`;
 }
 
-/** Enqueues every digest due at `now`; returns how many jobs this call created. */
-export async function enqueueDueDigests(db: Kysely<Database>, now: Date, shardCount: number): Promise<number> {
+/**
+ * Enqueues every digest due at `now`; returns how many jobs this call
+ * created. One digest that cannot be scheduled (a time zone the platform no
+ * longer knows) is reported to `onError` and left for the next pass; it
+ * never holds up the others.
+ */
+export async function enqueueDueDigests(
+  db: Kysely<Database>,
+  now: Date,
+  shardCount: number,
+  onError: (digestId: string, error: unknown) => void = () => undefined,
+): Promise<number> {
   const due = await db
     .selectFrom('digests')
     .selectAll()
@@ -48,7 +58,13 @@ export async function enqueueDueDigests(db: Kysely<Database>, now: Date, shardCo
     .limit(BATCH)
     .execute();
   let created = 0;
-  for (const digest of due) if (await takeDue(db, digest, now, shardCount)) created += 1;
+  for (const digest of due) {
+    try {
+      if (await takeDue(db, digest, now, shardCount)) created += 1;
+    } catch (error) {
+      onError(digest.id, error);
+    }
+  }
   return created;
 }
 

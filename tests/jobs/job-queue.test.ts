@@ -1,6 +1,7 @@
 import { afterEach, expect, it, vi } from 'vitest';
 import { DurableJobQueue, type DurableJobQueueOptions } from '../../src/jobs/durable-queue.ts';
-import { claimJobs } from '../../src/jobs/job-store.ts';
+import { claimJobs, insertJob } from '../../src/jobs/job-store.ts';
+import { pruneFinished } from '../../src/jobs/prune.ts';
 import { ManualClock } from '../../src/resilience/clock.ts';
 import { describeEachDatabase, silentLogger } from '../helpers/databases.ts';
 
@@ -153,5 +154,19 @@ describeEachDatabase('job queue', (database) => {
     await vi.waitFor(() => expect(started).toBe(true), { timeout: 5_000 });
     await q.stop();
     expect(await q.get(id)).toMatchObject({ state: 'queued', attempts: 0 });
+  });
+
+  it('prunes finished jobs past the retention, and keeps recent and unfinished ones', async () => {
+    const { db } = database().handle;
+    const now = new Date('2026-12-06T12:00:00Z');
+    const old = await insertJob(db, { kind: 'prune-me', payload: {} }, now);
+    const recent = await insertJob(db, { kind: 'prune-me', payload: {} }, now);
+    const unfinished = await insertJob(db, { kind: 'prune-me', payload: {} }, now);
+    await db.updateTable('jobs').set({ state: 'done', finished_at: new Date(now.getTime() - 8 * 86_400_000) }).where('id', '=', old.id).execute();
+    await db.updateTable('jobs').set({ state: 'failed', finished_at: new Date(now.getTime() - 86_400_000) }).where('id', '=', recent.id).execute();
+    const pruned = await pruneFinished(db, now, 7 * 86_400_000, 90 * 86_400_000);
+    expect(pruned.jobs).toBe(1);
+    const left = await db.selectFrom('jobs').select('id').where('kind', '=', 'prune-me').execute();
+    expect(left.map((r) => r.id).sort()).toEqual([recent.id, unfinished.id].sort());
   });
 });
