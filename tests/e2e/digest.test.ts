@@ -5,7 +5,7 @@
  * someone who can see the destination cannot read the source; and not
  * posted at run time when the destination became visible to outsiders.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ApiMessage, StoredChannel } from '../emulators/discord/server.ts';
 import { EPHEMERAL, privateReply, WAIT_MS } from '../helpers/discord-messages.ts';
 import { startE2E, type E2E } from './harness.ts';
@@ -109,7 +109,9 @@ describe('/digest end to end', () => {
     const id = idOf(await digest('create', { source: world.staff.id, post_to: secretsOut.id, every: 'weekdays', at: '08:30', timezone: 'UTC' }));
     // Now everyone can see the destination, the restricted member included.
     discord.setOverwrite(secretsOut.id, { id: world.guild.id, type: 'role', allow: ['ViewChannel'] });
-    await new Promise((r) => setTimeout(r, 300)); // the overwrite reaches the bot over the gateway
+    // The overwrite reaches the bot over the gateway as CHANNEL_UPDATE.
+    await vi.waitFor(() => expect(discord.gateway.sessions.some((s) => s.dispatched.some((d) => d.t === 'CHANNEL_UPDATE' && (d.d as { id?: string }).id === secretsOut.id))).toBe(true), { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 200));
     const before = discord.botMessages.length;
     await digest('run-now', { id });
     let show = '';
