@@ -1,7 +1,7 @@
 /**
  * One bot-like process for the multi-process digest tests: the real job
  * queue and digest scheduler and runner on a shared Postgres, delivering
- * through recordingDelivery. Env: DATABASE_URL, DELAY_MS, LEASE_MS.
+ * through recordingDelivery. Env: DATABASE_URL, DELAY_MS, LEASE_MS, KILL_AFTER_POST.
  * Prints "ready" once its queue started.
  */
 import { openDatabase } from '../../src/db/database.ts';
@@ -20,7 +20,7 @@ registerDigestJobs(queue, {
   logger,
   shards: [0],
   shardCount: 1,
-  delivery: recordingDelivery(handle.db, Number(process.env.DELAY_MS ?? 100)),
+  delivery: recordingDelivery(handle.db, Number(process.env.DELAY_MS ?? 100), process.env.KILL_AFTER_POST === '1'),
   scheduleEveryMs: 1_000,
 });
 queue.start();

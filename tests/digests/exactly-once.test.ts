@@ -1,7 +1,7 @@
 /**
  * Digests run exactly once across real processes on a real Postgres: 50
  * digests due in the same minute, two processes; a process SIGKILLed in the
- * middle of a run; and a restart after three missed due times, which runs
+ * middle of a run, or right after posting; and a restart after three missed due times, which runs
  * each digest once over the whole missed window.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -99,6 +99,20 @@ describe.skipIf(postgresUrl === '')(`digests exactly once across processes [post
     expect(await postsOf(db, [id!])).toHaveLength(1);
     // The second attempt, in the second process, finished the job the killed one held.
     await vi.waitFor(async () => expect(await db.selectFrom('jobs').select(['state', 'attempts']).where('dedupe_key', 'like', `digest:${id!}:%`).execute()).toEqual([{ state: 'done', attempts: 2 }]), { timeout: 5_000 });
+  }, 60_000);
+
+  it('does not post twice when the process dies after posting but before recording the run', async () => {
+    const { db } = database().handle;
+    const url = database().url!;
+    const doomed = await startWorker(url, { DELAY_MS: '50', LEASE_MS: '1000', KILL_AFTER_POST: '1' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => doomed.once('exit', (_code, signal) => resolve(signal)));
+    const [id] = await insertDigests(db, 1, new Date(Date.now() - 1_000), new Date(Date.now() - 3_601_000));
+    expect(await exited).toBe('SIGKILL');
+    expect(await postsOf(db, [id!])).toHaveLength(1);
+    expect((await db.selectFrom('digest_runs').select('outcome').where('digest_id', '=', id!).executeTakeFirst())?.outcome).toBe('running');
+    await startWorker(url, { DELAY_MS: '50', LEASE_MS: '1000' });
+    await vi.waitFor(async () => expect((await db.selectFrom('digest_runs').select('outcome').where('digest_id', '=', id!).executeTakeFirst())?.outcome).toBe('posted'), { timeout: 20_000, interval: 200 });
+    expect(await postsOf(db, [id!])).toHaveLength(1);
   }, 60_000);
 
   it('after three missed due times runs each digest once, covering the whole missed window', async () => {

@@ -15,7 +15,8 @@ export async function createPostsTable(db: Kysely<Database>): Promise<void> {
     window_start timestamptz not null, window_end timestamptz not null, pid integer not null, posted_at timestamptz not null default now())`.execute(db);
 }
 
-export function recordingDelivery(db: Kysely<Database>, delayMs: number): DigestDelivery {
+/** `killAfterPost`: the process SIGKILLs itself right after posting, before the run is recorded (the worst moment). */
+export function recordingDelivery(db: Kysely<Database>, delayMs: number, killAfterPost = false): DigestDelivery {
   return {
     async deliver(run) {
       if (run.attempt > 1) {
@@ -31,6 +32,7 @@ export function recordingDelivery(db: Kysely<Database>, delayMs: number): Digest
       });
       await sql`insert into digest_test_posts (run_id, digest_id, window_start, window_end, pid)
         values (${run.runId}, ${run.digest.id}, ${run.window.start}, ${run.window.end}, ${process.pid})`.execute(db);
+      if (killAfterPost) process.kill(process.pid, 'SIGKILL');
       return { outcome: 'posted', messageCount: 1, messageUrl: `test://${run.runId}` };
     },
   };
