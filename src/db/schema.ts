@@ -4,6 +4,8 @@ import type { LlmTables } from '../llm/tables.ts';
 import type { WebhookTables } from '../webhooks/tables.ts';
 import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';
 import type { InstallStateTables } from '../github-app/install-state.ts';
+import type { JobsTable, JobSchedulesTable } from '../jobs/tables.ts';
+import type { DigestsTable, DigestRunsTable } from '../digests/tables.ts';
 import type { Json, Timestamp } from './column-types.ts';
 import type { LlmRateLimitsTable, LlmTargetStateTable } from '../llm/shared-state/tables.ts';
 
@@ -119,4 +121,8 @@ export interface Database extends EngineTables, LlmTables, WebhookTables, AppIns
   prompt_access_denials: PromptAccessDenialsTable;
   llm_rate_limits: LlmRateLimitsTable;
   llm_target_state: LlmTargetStateTable;
+  jobs: JobsTable;
+  job_schedules: JobSchedulesTable;
+  digests: DigestsTable;
+  digest_runs: DigestRunsTable;
 }
