@@ -5,6 +5,8 @@ import type { WebhookTables } from '../webhooks/tables.ts';
 import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';
 import type { InstallStateTables } from '../github-app/install-state.ts';
 import type { Json, Timestamp } from './column-types.ts';
+import type { NoticeTables } from '../notices/tables.ts';
+import type { SummaryPostsTable } from '../summaries/tables.ts';
 
 /**
  * Table types, one interface per table; each folder that owns tables
@@ -116,4 +118,7 @@ export interface Database extends EngineTables, LlmTables, WebhookTables, AppIns
   prompt_fetch_log: PromptFetchLogTable;
   prompt_invalid_heads: PromptInvalidHeadsTable;
   prompt_access_denials: PromptAccessDenialsTable;
+  summary_posts: SummaryPostsTable;
+  guild_notice_channels: NoticeTables['guild_notice_channels'];
+  admin_notices: NoticeTables['admin_notices'];
 }
