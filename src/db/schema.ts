@@ -4,6 +4,7 @@ import type { LlmTables } from '../llm/tables.ts';
 import type { WebhookTables } from '../webhooks/tables.ts';
 import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';
 import type { InstallStateTables } from '../github-app/install-state.ts';
+import type { JobsTable, JobSchedulesTable } from '../jobs/tables.ts';
 import type { Json, Timestamp } from './column-types.ts';
 import type { NoticeTables } from '../notices/tables.ts';
 import type { SummaryPostsTable } from '../summaries/tables.ts';
@@ -118,6 +119,8 @@ export interface Database extends EngineTables, LlmTables, WebhookTables, AppIns
   prompt_fetch_log: PromptFetchLogTable;
   prompt_invalid_heads: PromptInvalidHeadsTable;
   prompt_access_denials: PromptAccessDenialsTable;
+  jobs: JobsTable;
+  job_schedules: JobSchedulesTable;
   summary_posts: SummaryPostsTable;
   guild_notice_channels: NoticeTables['guild_notice_channels'];
   admin_notices: NoticeTables['admin_notices'];
