@@ -20,6 +20,9 @@ import { processParts, withoutRoutes } from './sharding/process-parts.ts';
 import { createMentionChat } from './discord/chat/mention-listener.ts';
 import { commands as slashCommands } from './discord/commands/index.ts';
 import type { BotServices } from './discord/services.ts';
+import { createNoticePoster } from './discord/output/admin-notice-message.ts';
+import { watchSummaryDeletions } from './discord/output/summary-deletions.ts';
+import { createNoticeSink } from './notices/sink.ts';
 import type { PromptEngine } from './prompts/engine.ts';
 import type { LlmService } from './llm/service.ts';
 import type { Vault } from './vault/vault.ts';
@@ -89,7 +92,11 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     const metrics = createMetricsRegistry();
     const clock = overrides.clock ?? systemClock;
     const bus = await createInvalidationBus(database, logger);
+    // Any process with the bot token posts notices over REST (web hosts receive the pushes but hold no gateway).
+    const noticePoster = config.discord.token === undefined ? undefined : createNoticePoster(config.discord.token, config.discord.apiUrl);
+    const notices = createNoticeSink({ db: database.db, poster: noticePoster, clock, logger });
     const { vault, prompts, llm, summarizer, chat } = await createCore({
+      notices,
       config,
       logger,
       keyring,
@@ -182,6 +189,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       },
       ...(githubApp === undefined ? {} : { githubApp }),
       correlation,
+      notices,
     };
     const mentionChat = createMentionChat({ services, logger });
     const app: App = {
@@ -221,6 +229,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
               gateway.watch(() => clientGatewayView(client));
               discordMetrics.watchShards(() => clientGatewayView(client).shards);
               mentionChat.onClient(client, dispatcher);
+              watchSummaryDeletions(client, { db: database.db, logger });
             },
             metrics: discordMetrics,
             token: config.discord.token,

@@ -5,6 +5,7 @@ import { deferOnce } from '../respond.ts';
 import { requireAiAdmin } from './access.ts';
 import type { KeyProviderList } from './keys.ts';
 import { statusEmbed } from './status-report.ts';
+import { noticesEmbeds } from '../shared/notices-status.ts';
 
 /** `/ai-config status`. */
 export async function runStatus(interaction: ChatInputCommandInteraction, ctx: CommandContext, keyProviders: KeyProviderList): Promise<void> {
@@ -14,4 +15,7 @@ export async function runStatus(interaction: ChatInputCommandInteraction, ctx: C
   const [settings, providers] = await Promise.all([llm.settings.get(guildId), keyProviders()]);
   const keys = await Promise.all(providers.map(async (provider) => ({ provider, storedAt: await llm.keys.storedAt(guildId, provider) })));
   await replyPrivately(interaction, { embeds: [statusEmbed({ settings, enabled: llm.enabledProviders(), keys })] });
+  // A message of its own: the status embed may use a whole message's embed budget.
+  const notices = await noticesEmbeds(ctx, guildId);
+  if (notices.length > 0) await replyPrivately(interaction, { embeds: notices });
 }

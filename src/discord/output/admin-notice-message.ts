@@ -6,12 +6,13 @@
  * it is sent with no allowed mentions; only whole `https://` links stay
  * links.
  */
-import { escapeMarkdown, Routes, type APIMessage } from 'discord.js';
-import type { REST } from 'discord.js';
+import { REST, Routes, type APIMessage } from 'discord.js';
+import type { Secret } from '../../config/secret.ts';
 import type { AdminNotice } from '../../notices/admin-notice.ts';
 import type { NoticePoster } from '../../notices/sink.ts';
 import { DiscordLimits } from '../format/limits.ts';
 import { truncate } from '../format/text.ts';
+import { plainText as plain } from '../format/untrusted.ts';
 
 export interface NoticeMessage {
   content: string;
@@ -25,29 +26,6 @@ export function noticeMessage(notice: AdminNotice, counts: { previousRepeats: nu
   return { content: truncate(parts.join('\n'), DiscordLimits.content), allowedMentions: { parse: [] } };
 }
 
-/** Escapes markdown and breaks mentions in text from outside; whole `https://` URLs become links without embeds. */
-export function plain(text: string): string {
-  return text
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, ' ')
-    .split(/(\s+)/)
-    .map((token) => (isLink(token) ? `<${token}>` : defuse(escapeMarkdown(token))))
-    .join('');
-}
-
-function isLink(token: string): boolean {
-  if (!/^https:\/\/[^\s<>"`|]+$/.test(token)) return false;
-  try {
-    return new URL(token).protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
-/** Mentions (`@everyone`, `<@id>`, `<#id>`, `<@&id>`) shown as text, never resolved. */
-function defuse(text: string): string {
-  return text.replace(/@/g, '@\u200b').replace(/</g, '\\<');
-}
-
 export function restNoticePoster(rest: REST): NoticePoster {
   return {
     async post(channelId, notice, counts) {
@@ -58,4 +36,9 @@ export function restNoticePoster(rest: REST): NoticePoster {
       return { messageId: sent.id };
     },
   };
+}
+
+/** A poster over its own REST client: works in any process holding the bot token, gateway or not. */
+export function createNoticePoster(token: Secret, apiUrl: string | undefined): NoticePoster {
+  return restNoticePoster(new REST(apiUrl === undefined ? {} : { api: apiUrl }).setToken(token.reveal()));
 }
