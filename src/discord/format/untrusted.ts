@@ -24,5 +24,5 @@ function isLink(token: string): boolean {
 }
 
 function defuse(text: string): string {
-  return text.replace(/@/g, '@\u200b').replace(/</g, '\\<');
+  return text.replace(/@/g, '@\u200b').replace(/</g, '<\u200b');
 }
