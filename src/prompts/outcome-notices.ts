@@ -17,10 +17,26 @@ const MAX_PROBLEMS = 20;
 export function outcomeNotices(configs: readonly PromptConfig[], outcome: RefreshOutcome): AdminNotice[] {
   const notices: AdminNotice[] = [];
   for (const config of configs) {
+    const back = backNotice(config, outcome);
+    if (back !== undefined) notices.push(back);
     const notice = noticeFor(config, outcome);
     if (notice !== undefined) notices.push(notice);
   }
   return notices;
+}
+
+/** GitHub answers again after a denial: the repository is back, whether or not its head is valid. */
+function backNotice(config: PromptConfig, outcome: RefreshOutcome): AdminNotice | undefined {
+  if (config.lastSyncStatus !== 'denied' || !(isSuccess(outcome) || outcome.kind === 'invalid')) return undefined;
+  const repo = `${config.owner}/${config.repo}`;
+  return {
+    guildId: config.guildId,
+    kind: 'prompt-repo-back',
+    cause: `prompt-repo:${repo}:back`,
+    title: `The prompt repository ${repo} is reachable again`,
+    lines: [isSuccess(outcome) ? `Serving commit ${outcome.commit.slice(0, 7)}.` : `Its newest commit, ${outcome.commit.slice(0, 7)}, fails validation (see the next notice).`],
+    link: `${config.repoUrl}/commit/${outcome.commit}`,
+  };
 }
 
 function noticeFor(config: PromptConfig, outcome: RefreshOutcome): AdminNotice | undefined {
@@ -53,20 +69,10 @@ function noticeFor(config: PromptConfig, outcome: RefreshOutcome): AdminNotice |
       title: `The prompt repository ${repo} is unreachable (GitHub answered ${outcome.status})`,
       lines: [
         outcome.message,
-        ...(outcome.advice === undefined ? [] : [outcome.advice]),
+        ...(outcome.advice === undefined || outcome.message.includes(outcome.advice) ? [] : [outcome.advice]),
         outcome.kept === null ? 'Summaries use the bundled prompts meanwhile.' : `The last copy (${outcome.kept.commit.slice(0, 7)}) is kept but not served under this access.`,
       ],
       link: config.repoUrl,
-    };
-  }
-  if (isSuccess(outcome) && before === 'denied') {
-    return {
-      guildId: config.guildId,
-      kind: 'prompt-repo-back',
-      cause: `prompt-repo:${repo}:back`,
-      title: `The prompt repository ${repo} is reachable again`,
-      lines: [`Serving commit ${outcome.commit.slice(0, 7)}.`],
-      link: `${config.repoUrl}/commit/${outcome.commit}`,
     };
   }
   return undefined;
