@@ -10,6 +10,7 @@ import * as promptRefreshState from './0009_prompt_refresh_state.ts';
 import * as llmCallCacheTokens from './0011_llm_call_cache_tokens.ts';
 import * as llmSharedState from './0013_llm_shared_state.ts';
 import * as jobsAndDigests from './0015_jobs_and_digests.ts';
+import * as historyAndNotices from './0016_history_and_notices.ts';
 
 /**
  * Every migration, in order. Listed statically rather than discovered on
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011_llm_call_cache_tokens': llmCallCacheTokens,
   '0013_llm_shared_state': llmSharedState,
   '0015_jobs_and_digests': jobsAndDigests,
+  '0016_history_and_notices': historyAndNotices,
 };

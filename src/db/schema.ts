@@ -8,6 +8,8 @@ import type { JobsTable, JobSchedulesTable } from '../jobs/tables.ts';
 import type { DigestsTable, DigestRunsTable } from '../digests/tables.ts';
 import type { Json, Timestamp } from './column-types.ts';
 import type { LlmRateLimitsTable, LlmTargetStateTable } from '../llm/shared-state/tables.ts';
+import type { NoticeTables } from '../notices/tables.ts';
+import type { SummaryPostsTable } from '../summaries/tables.ts';
 
 /**
  * Table types, one interface per table; each folder that owns tables
@@ -125,4 +127,7 @@ export interface Database extends EngineTables, LlmTables, WebhookTables, AppIns
   job_schedules: JobSchedulesTable;
   digests: DigestsTable;
   digest_runs: DigestRunsTable;
+  summary_posts: SummaryPostsTable;
+  guild_notice_channels: NoticeTables['guild_notice_channels'];
+  admin_notices: NoticeTables['admin_notices'];
 }

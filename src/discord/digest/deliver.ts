@@ -35,6 +35,8 @@ export interface DiscordDigestDeps {
   summarizer: Summarizer;
   memberNames: MemberNames;
   logger: Logger;
+  /** Where posted digest summaries are recorded, so /summaries lists them and a deleted post leaves history. */
+  history?: { record(post: { summaryId: string; guildId: string; channelId: string; messageIds: readonly string[] }): Promise<void> } | undefined;
 }
 
 /** The marker in a run's last footer, by which a retry finds what an earlier attempt posted. */
@@ -129,6 +131,7 @@ export function createDiscordDigestDelivery(deps: DiscordDigestDeps): DigestDeli
       }
       if (total === 0 && digest.skip_if_quiet) return { outcome: 'skipped-quiet', messageCount: 0 };
 
+      const summaryIds: string[] = [];
       const choices = summaryChoices({ type: digest.type ?? undefined, perspective: digest.perspective ?? undefined, category: undefined });
       for (const [index, { source, read }] of reads.entries()) {
         const last = index === reads.length - 1;
@@ -151,6 +154,7 @@ export function createDiscordDigestDelivery(deps: DiscordDigestDeps): DigestDeli
           correlationId: `digest:${digest.id}:${run.runId}`,
           signal: run.signal,
         });
+        if (result.summaryId !== null) summaryIds.push(result.summaryId);
         messages.push(
           ...embedMessages({
             title: `Digest: #${read.channelName}`,
@@ -165,9 +169,16 @@ export function createDiscordDigestDelivery(deps: DiscordDigestDeps): DigestDeli
       }
       run.signal.throwIfAborted();
       let first: Message | undefined;
+      const messageIds: string[] = [];
       for (const message of messages) {
         const sent = await destination.send({ ...message, allowedMentions: { parse: [] } });
         first ??= sent;
+        messageIds.push(sent.id);
+      }
+      for (const summaryId of new Set(summaryIds)) {
+        await deps.history?.record({ summaryId, guildId: guild.id, channelId: destination.id, messageIds }).catch((error: unknown) =>
+          logger.warn({ err: error, summaryId }, 'could not record where a digest summary was posted'),
+        );
       }
       logger.info({ digest: digest.id, run: run.runId, destination: destination.id, messages: total }, 'digest posted');
       return { outcome: 'posted', messageCount: total, messageUrl: first?.url ?? '' };
