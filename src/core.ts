@@ -30,6 +30,8 @@ import { createSummarizer, type Summarizer } from './summaries/summarize.ts';
 import type { Keyring } from './vault/keyring.ts';
 import { loadSodium } from './vault/sodium.ts';
 import { Vault } from './vault/vault.ts';
+import { withPromptHooks } from './hooks/prompt-hooks.ts';
+import type { AdminNotices } from './notices/admin-notice.ts';
 
 export interface CoreDeps {
   config: Config;
@@ -56,6 +58,8 @@ export interface CoreDeps {
   resolver?: ((bundled: ParsedRepo | null) => PromptResolver) | undefined;
   /** Restricts requests without a guild to these providers, in this order (the CLI's `--provider`). */
   providerOrder?: readonly string[] | undefined;
+  /** Where plugins tell a guild's admins about something (summary-webhook's "delivery given up"); default nowhere. */
+  notices?: AdminNotices | undefined;
 }
 
 export interface Core {
@@ -90,7 +94,6 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     metrics: deps.promptMetrics ?? noPromptMetrics,
     bundled: bundled.repo,
   });
-  const resolver = deps.resolver?.(bundled.repo) ?? prompts.resolver;
   const llm = await createLlmService({
     env: deps.env,
     db,
@@ -99,7 +102,9 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     metrics: deps.metrics,
     clock,
     providerOrder: deps.providerOrder,
+    notices: deps.notices,
   });
+  const resolver = withPromptHooks(deps.resolver?.(bundled.repo) ?? prompts.resolver, llm.hooks);
   const summarizer = createSummarizer({
     resolver,
     router: llm.router,
@@ -108,7 +113,8 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     standing: (task, guildId) => llm.targetStanding(task, guildId),
     clock,
     logger,
+    hooks: llm.hooks,
   });
-  const chat = createChat({ resolver, router: llm.router, memory: new KyselyChatMemoryStore(db), clock, logger });
+  const chat = createChat({ resolver, router: llm.router, memory: new KyselyChatMemoryStore(db), clock, logger, hooks: llm.hooks });
   return { db, vault, prompts, llm, summarizer, chat };
 }

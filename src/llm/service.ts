@@ -34,6 +34,11 @@ import { createGuildPlan, largestWindow, smallestWindow } from './target-plan.ts
 import { usageSummary, type UsageSummary } from './usage-summary.ts';
 import { createUsageWriter } from './usage-writer.ts';
 import { messageOf } from '../log/error-message.ts';
+import { createHookMetrics } from '../hooks/hook-metrics.ts';
+import { createPluginHooks, type PluginHooks } from '../hooks/plugin-hooks.ts';
+import type { AdminNotices } from '../notices/admin-notice.ts';
+import type { HookEntry } from './plugin-host/plugin-set.ts';
+import type { NamedHooks } from './router/types.ts';
 
 /** The repository's plugins folder. */
 export const DEFAULT_PLUGINS_DIR = path.resolve(import.meta.dirname, '..', '..', 'plugins');
@@ -62,6 +67,8 @@ interface LlmServiceDeps {
   usageBatch?: { size?: number; intervalMs?: number };
   /** Restricts requests without a guild to these providers, in this order (the CLI's `--provider`). */
   providerOrder?: readonly string[] | undefined;
+  /** Handed to plugins as `ctx.notices` (e.g. summary-webhook's "delivery given up"). */
+  notices?: AdminNotices | undefined;
 }
 
 /** One target of a task's plan, most preferred first, and whether it could be called now. */
@@ -74,6 +81,8 @@ export interface TargetStandingEntry {
 export interface LlmService {
   /** Every language-model call goes through this. */
   readonly router: Router;
+  /** The plugins' hooks at the summary, chat and prompt hook points. */
+  readonly hooks: PluginHooks;
   readonly host: PluginHost;
   readonly settings: GuildAiSettingsStore;
   readonly keys: GuildKeys;
@@ -114,6 +123,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
     logger,
     ...(deps.configPath !== undefined ? { configPath: deps.configPath } : {}),
     ...(deps.displayRoot !== undefined ? { displayRoot: deps.displayRoot } : {}),
+    ...(deps.notices !== undefined ? { notices: deps.notices } : {}),
   };
   const host = await PluginHost.start(hostOptions);
   try {
@@ -158,6 +168,8 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       ...rates(llmEnv.userRatePerMin, llmEnv.guildRatePerMin),
     });
     const routerMetrics: RouterMetrics = createRouterMetrics(deps.metrics);
+    const hookMetrics = createHookMetrics(deps.metrics);
+    const hooks = createPluginHooks({ entries: () => host.hookEntries(), logger, metrics: hookMetrics });
     const breakers = new BreakerBank(DEFAULT_BREAKER, clock);
     const availability = new ModelAvailability(clock);
 
@@ -173,7 +185,8 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         // Unknown settings (not cached) keep redaction on.
         processorEnabled: (guildId, name) =>
           guildId === undefined || !host.processorHasRole(name, PII_ROLE) || settings.peek(guildId)?.piiRedaction !== false,
-        hooks: host.hooks(),
+        hooks: host.hookEntries().map(namedHooks),
+        hookMetrics,
         clock,
         random: deps.random ?? Math.random,
         logger,
@@ -207,6 +220,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
 
     return {
       router,
+      hooks,
       host,
       settings,
       keys,
@@ -282,5 +296,16 @@ function routerOptions(host: PluginHost): RouterOptions {
     timeouts: { connectMs: timeouts.connect_ms, firstTokenMs: timeouts.first_token_ms, totalMs: timeouts.total_ms },
     retry: { rounds: retry.max_rounds, baseMs: retry.base_ms, maxMs: retry.max_ms },
     breaker: { failureThreshold: breaker.failure_threshold, failureWindowMs: breaker.failure_window_ms, coolDownMs: breaker.cool_down_ms },
+  };
+}
+
+/** A plugin's provider-call hooks under its name, for logs and metric labels; the plugin's object is left as it is. */
+function namedHooks({ plugin, hooks }: HookEntry): NamedHooks {
+  return {
+    name: plugin,
+    ...(hooks.priority === undefined ? {} : { priority: hooks.priority }),
+    ...(hooks.timeoutMs === undefined ? {} : { timeoutMs: hooks.timeoutMs }),
+    ...(hooks.beforeCall === undefined ? {} : { beforeCall: hooks.beforeCall.bind(hooks) }),
+    ...(hooks.afterCall === undefined ? {} : { afterCall: hooks.afterCall.bind(hooks) }),
   };
 }
