@@ -1,0 +1,86 @@
+/**
+ * Checks an outgoing webhook URL and pins it to addresses that passed the
+ * address policy: the host is resolved once, EVERY address it resolves to is
+ * checked, and the connection later goes to the checked address (never to a
+ * second resolution, which a rebinding DNS server could answer differently).
+ */
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { refusedAddress } from './address-policy.ts';
+
+export const MAX_WEBHOOK_URL_LENGTH = 2_048;
+
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Resolves a host name to all its addresses (dns.lookup by default; tests pass their own). */
+export type ResolveHost = (hostname: string) => Promise<ResolvedAddress[]>;
+
+export const systemResolve: ResolveHost = async (hostname) => {
+  const found = await dnsLookup(hostname, { all: true, verbatim: true });
+  return found.map((entry) => ({ address: entry.address, family: entry.family === 6 ? 6 : 4 }));
+};
+
+/** A webhook target that may be connected to: the URL, and the address to connect to. */
+export interface PinnedTarget {
+  url: URL;
+  /** The host name, for TLS (SNI and the certificate check) and the Host header. */
+  hostname: string;
+  address: ResolvedAddress;
+}
+
+/** A URL or address the policy refuses; never retried. The message names no path or query (they may hold a token). */
+export class WebhookRefusedError extends Error {
+  override readonly name = 'WebhookRefusedError';
+}
+
+/** Checks the URL's form; the same checks run when settings are validated and before each delivery. */
+export function parseWebhookUrl(raw: string): URL {
+  if (raw.length > MAX_WEBHOOK_URL_LENGTH) throw new WebhookRefusedError(`the webhook URL is ${raw.length} characters long; the most accepted is ${MAX_WEBHOOK_URL_LENGTH}`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new WebhookRefusedError('the webhook URL is not a valid URL');
+  }
+  if (url.protocol !== 'https:') throw new WebhookRefusedError(`the webhook URL must use https (got ${url.protocol.replace(/:$/, '')})`);
+  if (url.username !== '' || url.password !== '') throw new WebhookRefusedError('the webhook URL must not carry a user name or password');
+  if (url.hostname === '') throw new WebhookRefusedError('the webhook URL has no host');
+  return url;
+}
+
+export interface PinOptions {
+  resolve?: ResolveHost;
+  /** Test-only: loopback addresses pass (the test receiver listens on 127.0.0.1). */
+  allowLoopback?: boolean;
+}
+
+/** @throws WebhookRefusedError when the URL or any address its host resolves to is refused. */
+export async function pinWebhookTarget(raw: string, options: PinOptions = {}): Promise<PinnedTarget> {
+  const url = parseWebhookUrl(raw);
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  let addresses: ResolvedAddress[];
+  if (isIP(hostname) !== 0) addresses = [{ address: hostname, family: isIP(hostname) === 6 ? 6 : 4 }];
+  else {
+    try {
+      addresses = await (options.resolve ?? systemResolve)(hostname);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw new WebhookRefusedError(`the webhook host ${hostname} could not be resolved${typeof code === 'string' ? ` (${code})` : ''}`);
+    }
+  }
+  if (addresses.length === 0) throw new WebhookRefusedError(`the webhook host ${hostname} resolves to no address`);
+  for (const { address } of addresses) {
+    if (options.allowLoopback === true && isLoopback(address)) continue;
+    const why = refusedAddress(address);
+    if (why !== undefined) throw new WebhookRefusedError(`the webhook host ${hostname} resolves to ${why}; only public addresses are allowed`);
+  }
+  const address = addresses[0] as ResolvedAddress;
+  return { url, hostname, address };
+}
+
+function isLoopback(address: string): boolean {
+  return address === '127.0.0.1' || address === '::1';
+}
