@@ -16,7 +16,7 @@ export function refusedAddress(address: string): string | undefined {
   if (!ipaddr.isValid(address)) return `"${address}" is not an IP address`;
   // process() turns ::ffff:a.b.c.d into a.b.c.d, so the IPv4 rules apply to it.
   const parsed = ipaddr.process(address);
-  const normal = parsed.toNormalizedString();
+  const normal = parsed.toString();
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).zoneId !== undefined) return `${address} has a zone id`;
   if (METADATA_ADDRESSES.has(normal)) return `${normal} is a cloud metadata address`;
   const range = parsed.range();

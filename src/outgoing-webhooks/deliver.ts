@@ -103,7 +103,8 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions = {}): Web
         label = target.hostname;
         breaker ??= breakerFor(url, label);
         if (!breaker.tryAcquire()) {
-          return { ok: false, attempts, reason: `the circuit for ${label} is open after repeated failures (${last})`, permanent: false };
+          const after = attempts === 0 ? '' : ` (${last})`;
+          return { ok: false, attempts, reason: `the circuit for ${label} is open after repeated failures${after}; it lets a delivery through again at ${new Date(breaker.retryAt).toISOString()}`, permanent: false };
         }
         attempts += 1;
         let retryAfterMs: number | undefined;
