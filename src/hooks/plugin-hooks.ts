@@ -60,6 +60,8 @@ export function createPluginHooks(deps: PluginHooksDeps): PluginHooks {
       const outcome: HookOutcome = { notes: [], append: [] };
       const entries = deps.entries().filter((entry) => typeof entry.hooks[point] === 'function');
       if (entries.length === 0) return outcome;
+      // Stable: equal priorities keep the order given (load order).
+      entries.sort((a, b) => (a.hooks.priority ?? 0) - (b.hooks.priority ?? 0));
       const frozen = deepFreeze(structuredClone(event));
       const schema = AMENDMENT_SCHEMAS[point];
       let appended = 0;
