@@ -50,7 +50,7 @@ describeEachDatabase('hook points in the summarizer, chat and prompt resolution'
   }
 
   function observer(seen: Seen, priority = 0): HookEntry {
-    const keep = <P extends HookPoint>(point: P) => (event: HookEvents[P]) => void (seen[point] ??= []).push(event);
+    const keep = <P extends HookPoint>(point: P) => (event: HookEvents[P]) => void ((seen[point] ??= []) as Array<HookEvents[P]>).push(event);
     return {
       plugin: 'observer',
       hooks: {
