@@ -33,7 +33,8 @@ export interface WebhookDeliveryOptions {
   /**
    * For tests only, and never reachable from configuration: trust this CA and
    * let loopback addresses through, so a local https receiver can stand in
-   * for the internet. Refused while NODE_ENV is "production".
+   * for the internet. Only code can pass it: no plugin setting or variable
+   * reaches it (summary-webhook's factory never does).
    */
   unsafeTestOnly?: { ca?: string | Buffer; allowLoopback?: boolean };
 }
@@ -51,9 +52,6 @@ const MAX_TARGETS = 256;
 
 export function createWebhookDelivery(options: WebhookDeliveryOptions = {}): WebhookDelivery {
   const testOnly = options.unsafeTestOnly;
-  if (testOnly !== undefined && process.env.NODE_ENV === 'production') {
-    throw new Error('unsafeTestOnly webhook options are refused in production');
-  }
   const timeoutMs = bounded(options.timeoutMs ?? 10_000, 100, 120_000, 'timeoutMs');
   const maxAttempts = bounded(options.maxAttempts ?? 4, 1, 10, 'maxAttempts');
   const baseMs = bounded(options.backoffBaseMs ?? 1_000, 0, 600_000, 'backoffBaseMs');

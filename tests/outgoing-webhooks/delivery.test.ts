@@ -4,7 +4,7 @@
  * checked address. Loopback and the receiver's CA are let in through the
  * test-only option; without it the same URL is refused before connecting.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookDelivery, type WebhookDeliveryOptions } from '../../src/outgoing-webhooks/deliver.ts';
 import type { ResolveHost } from '../../src/outgoing-webhooks/webhook-url.ts';
 import { makeCertificate, RECEIVER_HOST, startHttpsReceiver, type HttpsReceiver } from '../helpers/https-receiver.ts';
@@ -124,18 +124,5 @@ describe('webhook delivery', () => {
   it('refuses a payload over the size bound', async () => {
     const { delivery } = await setUp({ maxBodyBytes: 100 });
     expect(await delivery.deliver(receiver.url('/x'), { text: 'x'.repeat(200) })).toEqual({ ok: false, attempts: 0, permanent: true, reason: 'the payload is 211 bytes; the most sent is 100' });
-  });
-});
-
-describe('the test-only option', () => {
-  const previous = process.env.NODE_ENV;
-  afterAll(() => {
-    process.env.NODE_ENV = previous;
-  });
-
-  it('is refused in production', () => {
-    process.env.NODE_ENV = 'production';
-    expect(() => createWebhookDelivery({ unsafeTestOnly: { allowLoopback: true } })).toThrow('unsafeTestOnly webhook options are refused in production');
-    process.env.NODE_ENV = previous;
   });
 });

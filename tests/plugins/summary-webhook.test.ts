@@ -79,6 +79,16 @@ describe('summary-webhook settings at start-up', () => {
     expect(error.message).not.toContain(TOKEN);
   });
 
+  it('has no setting that lets loopback or another CA in: the test-only switch is not configurable', async () => {
+    for (const setting of ['unsafe_test_only: { allow_loopback: true }', 'allow_loopback: true', 'ca: "-----BEGIN CERTIFICATE-----"']) {
+      const error = await rejectionOf(
+        start(['plugins:', '  summary-webhook:', '    config:', `      ${setting}`, ''].join('\n')),
+        (e): e is PluginConfigError => e instanceof PluginConfigError,
+      );
+      expect(error.message).toMatch(/^plugins\.yaml:4:\d+: .*summary-webhook.*unknown setting/);
+    }
+  });
+
   it('is switched on by SUMMARY_WEBHOOK_URL alone, and refuses a bad one by the variable\'s name', async () => {
     const host = await start('plugins: {}\n', { SUMMARY_WEBHOOK_URL: `https://discord.com/api/webhooks/1/${TOKEN}` });
     expect((await host.statuses()).find((s) => s.name === 'summary-webhook')?.state).toBe('active');
