@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createHookMetrics } from '../../src/hooks/hook-metrics.ts';
 import { createPluginHooks } from '../../src/hooks/plugin-hooks.ts';
+import { createHookRunner } from '../../src/llm/router/hooks.ts';
 import type { ChatBeforeEvent, PromptResolvedEvent } from '../../src/llm/plugin-host/hook-points.ts';
 import type { HookEntry } from '../../src/llm/plugin-host/plugin-set.ts';
 import type { PluginLogger } from '../../src/llm/plugin-host/types.ts';
@@ -141,5 +142,25 @@ describe('plugin hooks at the core hook points', () => {
     expect(await hooks.run('chat.before', CHAT)).toEqual({ notes: [], append: [] });
     entries = [{ plugin: 'new', hooks: { 'chat.before': () => ({ notes: ['new plugin'] }) } }];
     expect((await hooks.run('chat.before', CHAT)).notes).toEqual(['new plugin']);
+  });
+
+  it('counts the provider-call hooks under their plugin names too', async () => {
+    const registry = new Registry();
+    const runner = createHookRunner(
+      [
+        { name: 'audit', beforeCall: () => undefined, afterCall: () => { throw new Error('disk full'); } },
+      ],
+      100,
+      recordingLogger(),
+      createHookMetrics(registry),
+    );
+    const info = { ctx: { task: 'chat' as const, correlationId: 'c' }, provider: 'echo', model: 'm', request: { model: 'm', system: '', turns: [], maxTokens: 1 } };
+    await runner.before(info);
+    await runner.after(info, { latencyMs: 1 });
+    expect(await metricValues(registry, 'recap_plugin_hook_runs_total')).toEqual([
+      { labels: { plugin: 'audit', hook: 'beforeCall' }, value: 1 },
+      { labels: { plugin: 'audit', hook: 'afterCall' }, value: 1 },
+    ]);
+    expect(await metricValues(registry, 'recap_plugin_hook_errors_total')).toEqual([{ labels: { plugin: 'audit', hook: 'afterCall', reason: 'error' }, value: 1 }]);
   });
 });
