@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../resilience/clock.ts';
 import { jitteredBackoff, parseRetryAfter, sleep as realSleep } from '../resilience/backoff.ts';
 import { messageOf } from '../log/error-message.ts';
 import { postJson } from './post-json.ts';
-import { pinWebhookTarget, WebhookRefusedError, type ResolveHost } from './webhook-url.ts';
+import { parseWebhookUrl, pinWebhookTarget, WebhookRefusedError, WebhookResolveError, type PinnedTarget, type ResolveHost } from './webhook-url.ts';
 
 export interface WebhookDeliveryOptions {
   /** Per attempt, connection to answer (default 10 s). */
@@ -78,31 +78,56 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions = {}): Web
     return breaker;
   };
 
+  /** Waits before the next attempt; false when cancelled meanwhile. */
+  async function pause(attempts: number, retryAfterMs: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+    const backoff = jitteredBackoff(attempts - 1, baseMs, maxMs, random);
+    try {
+      await sleep(Math.min(maxMs, Math.max(backoff, retryAfterMs ?? 0)), signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   return {
     async deliver(url, payload, callOptions = {}) {
       const body = Buffer.from(JSON.stringify(payload));
       if (body.length > maxBodyBytes) return { ok: false, attempts: 0, reason: `the payload is ${body.length} bytes; the most sent is ${maxBodyBytes}`, permanent: true };
+      let label: string;
+      try {
+        label = parseWebhookUrl(url).hostname;
+      } catch (error) {
+        if (error instanceof WebhookRefusedError) return { ok: false, attempts: 0, reason: error.message, permanent: true };
+        throw error;
+      }
+      const breaker = breakerFor(url, label);
       let attempts = 0;
-      let last = 'no attempt was made';
-      let label = 'webhook';
-      let breaker: CircuitBreaker | undefined;
+      let last = '';
       while (attempts < maxAttempts) {
         if (callOptions.signal?.aborted) return { ok: false, attempts, reason: 'the delivery was cancelled', permanent: true };
-        let target;
+        // Before resolving: an open circuit costs the receiver and the resolver nothing.
+        if (!breaker.tryAcquire()) {
+          const after = attempts === 0 ? '' : ` (${last})`;
+          return { ok: false, attempts, reason: `the circuit for ${label} is open after repeated failures${after}; it lets a delivery through again at ${new Date(breaker.retryAt).toISOString()}`, permanent: false };
+        }
+        let target: PinnedTarget;
         try {
           target = await pinWebhookTarget(url, {
             ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
             ...(testOnly?.allowLoopback === true ? { allowLoopback: true } : {}),
           });
         } catch (error) {
-          if (error instanceof WebhookRefusedError) return { ok: false, attempts, reason: error.message, permanent: true };
-          throw error;
-        }
-        label = target.hostname;
-        breaker ??= breakerFor(url, label);
-        if (!breaker.tryAcquire()) {
-          const after = attempts === 0 ? '' : ` (${last})`;
-          return { ok: false, attempts, reason: `the circuit for ${label} is open after repeated failures${after}; it lets a delivery through again at ${new Date(breaker.retryAt).toISOString()}`, permanent: false };
+          // Releases a half-open probe, and counts a host that stopped resolving or now points inside.
+          breaker.recordFailure();
+          if (!(error instanceof WebhookResolveError)) {
+            if (error instanceof WebhookRefusedError) return { ok: false, attempts, reason: error.message, permanent: true };
+            throw error;
+          }
+          attempts += 1;
+          last = error.message;
+          if (attempts >= maxAttempts) break;
+          if (!(await pause(attempts, undefined, callOptions.signal))) return { ok: false, attempts, reason: 'the delivery was cancelled', permanent: true };
+          continue;
         }
         attempts += 1;
         let retryAfterMs: number | undefined;
@@ -122,12 +147,7 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions = {}): Web
           last = signal.aborted && callOptions.signal?.aborted !== true ? `${label} did not answer within ${timeoutMs} ms` : `${label}: ${messageOf(error)}`;
         }
         if (attempts >= maxAttempts) break;
-        const backoff = jitteredBackoff(attempts - 1, baseMs, maxMs, random);
-        try {
-          await sleep(Math.min(maxMs, Math.max(backoff, retryAfterMs ?? 0)), callOptions.signal);
-        } catch {
-          return { ok: false, attempts, reason: 'the delivery was cancelled', permanent: true };
-        }
+        if (!(await pause(attempts, retryAfterMs, callOptions.signal))) return { ok: false, attempts, reason: 'the delivery was cancelled', permanent: true };
       }
       return { ok: false, attempts, reason: `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last}`, permanent: false };
     },

@@ -36,6 +36,11 @@ export class WebhookRefusedError extends Error {
   override readonly name = 'WebhookRefusedError';
 }
 
+/** The host did not resolve this time; a later attempt may do better. */
+export class WebhookResolveError extends Error {
+  override readonly name = 'WebhookResolveError';
+}
+
 /** Checks the URL's form; the same checks run when settings are validated and before each delivery. */
 export function parseWebhookUrl(raw: string): URL {
   if (raw.length > MAX_WEBHOOK_URL_LENGTH) throw new WebhookRefusedError(`the webhook URL is ${raw.length} characters long; the most accepted is ${MAX_WEBHOOK_URL_LENGTH}`);
@@ -57,7 +62,10 @@ export interface PinOptions {
   allowLoopback?: boolean;
 }
 
-/** @throws WebhookRefusedError when the URL or any address its host resolves to is refused. */
+/**
+ * @throws WebhookRefusedError when the URL or any address its host resolves to is refused;
+ * WebhookResolveError when the host does not resolve.
+ */
 export async function pinWebhookTarget(raw: string, options: PinOptions = {}): Promise<PinnedTarget> {
   const url = parseWebhookUrl(raw);
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
@@ -68,7 +76,7 @@ export async function pinWebhookTarget(raw: string, options: PinOptions = {}): P
       addresses = await (options.resolve ?? systemResolve)(hostname);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      throw new WebhookRefusedError(`the webhook host ${hostname} could not be resolved${typeof code === 'string' ? ` (${code})` : ''}`);
+      throw new WebhookResolveError(`the webhook host ${hostname} could not be resolved${typeof code === 'string' ? ` (${code})` : ''}`);
     }
   }
   if (addresses.length === 0) throw new WebhookRefusedError(`the webhook host ${hostname} resolves to no address`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { refusedAddress } from '../../src/outgoing-webhooks/address-policy.ts';
-import { pinWebhookTarget, WebhookRefusedError } from '../../src/outgoing-webhooks/webhook-url.ts';
+import { pinWebhookTarget, WebhookRefusedError, WebhookResolveError } from '../../src/outgoing-webhooks/webhook-url.ts';
 import { rejectionOf } from '../helpers/thrown.ts';
 
 const refused = (error: unknown): error is WebhookRefusedError => error instanceof WebhookRefusedError;
@@ -97,12 +97,13 @@ describe('pinning a webhook URL', () => {
   });
 
   it('says when a host does not resolve', async () => {
-    const error = await thrown(() =>
+    const error = await rejectionOf(
       pinWebhookTarget('https://nowhere.example/x', {
         resolve: async () => {
           throw Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.example'), { code: 'ENOTFOUND' });
         },
       }),
+      (e): e is WebhookResolveError => e instanceof WebhookResolveError,
     );
     expect(error.message).toBe('the webhook host nowhere.example could not be resolved (ENOTFOUND)');
   });

@@ -121,6 +121,19 @@ describe('webhook delivery', () => {
     expect(receiver.received).toHaveLength(2);
   });
 
+  it('retries a host that did not resolve, and delivers once it does', async () => {
+    let failures = 1;
+    const { delivery, sleeps } = await setUp({
+      resolve: async (hostname) => {
+        lookups.push(hostname);
+        if (failures-- > 0) throw Object.assign(new Error('getaddrinfo EAI_AGAIN'), { code: 'EAI_AGAIN' });
+        return [{ address: '127.0.0.1', family: 4 }];
+      },
+    });
+    expect(await delivery.deliver(receiver.url('/x'), {})).toEqual({ ok: true, attempts: 2, status: 204 });
+    expect(sleeps).toEqual([100]);
+  });
+
   it('refuses a payload over the size bound', async () => {
     const { delivery } = await setUp({ maxBodyBytes: 100 });
     expect(await delivery.deliver(receiver.url('/x'), { text: 'x'.repeat(200) })).toEqual({ ok: false, attempts: 0, permanent: true, reason: 'the payload is 211 bytes; the most sent is 100' });
