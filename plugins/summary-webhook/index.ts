@@ -4,6 +4,11 @@
  * background (bounded by `max_pending`) through the SSRF-safe delivery in
  * src/outgoing-webhooks/, and one given up is told to the guild's admins
  * through `ctx.notices`. The URL is a credential: logs name only its host.
+ *
+ * Who reads a webhook's channel is beyond the bot's sight, so which
+ * summaries may go there is the operator's call, made in the config per
+ * target (`guilds`, `channels`); summaries answered from storage are not
+ * sent again unless `include_reused`.
  */
 import type { PluginContext, PluginFactory, PluginInstance } from '../../src/llm/plugin-host/types.ts';
 import type { SummaryAfterEvent } from '../../src/llm/plugin-host/hook-points.ts';
@@ -56,6 +61,7 @@ export function createSummaryWebhook(ctx: PluginContext, overrides: DeliveryOver
         if (event.reused && !settings.includeReused) return;
         settings.targets.forEach((target, index) => {
           if (target.guilds.size > 0 && (event.guildId === null || !target.guilds.has(event.guildId))) return;
+          if (target.channels.size > 0 && !target.channels.has(event.channelId)) return;
           if (pending.size >= settings.maxPending) {
             logger.warn({ target: target.label, pending: pending.size, correlationId: event.correlationId }, 'too many webhook deliveries in flight; this summary is not sent');
             return;

@@ -18,6 +18,8 @@ export interface WebhookTarget {
   format: WebhookFormat;
   /** Empty: every guild's summaries. */
   guilds: ReadonlySet<string>;
+  /** Empty: every channel's (of those guilds). */
+  channels: ReadonlySet<string>;
   /** The host name, the only part of the URL that may be shown. */
   label: string;
 }
@@ -30,6 +32,7 @@ export interface SummaryWebhookSettings {
 }
 
 const guildId = z.string().regex(/^\d{1,20}$/, 'must be a guild id (digits)');
+const channelId = z.string().regex(/^\d{1,20}$/, 'must be a channel or thread id (digits)');
 const format = z.enum(WEBHOOK_FORMATS as [WebhookFormat, ...WebhookFormat[]]);
 const webhookUrl = z.string().superRefine((raw, ctx) => {
   try {
@@ -48,8 +51,16 @@ const webhookUrl = z.string().superRefine((raw, ctx) => {
 const schema = z.object({
   format: format.default('discord'),
   guilds: z.array(guildId).max(1_000).default([]),
+  channels: z.array(channelId).max(1_000).default([]),
   targets: z
-    .array(z.strictObject({ url: webhookUrl, format: format.default('discord'), guilds: z.array(guildId).max(1_000).default([]) }))
+    .array(
+      z.strictObject({
+        url: webhookUrl,
+        format: format.default('discord'),
+        guilds: z.array(guildId).max(1_000).default([]),
+        channels: z.array(channelId).max(1_000).default([]),
+      }),
+    )
     .max(MAX_TARGETS)
     .default([]),
   include_reused: z.boolean().default(false),
@@ -69,12 +80,12 @@ export function parseSettings(config: Record<string, unknown>, envUrl: string | 
   if (s.backoff_max_ms < s.backoff_base_ms) {
     throw settingsError('summary-webhook', new z.ZodError([{ code: 'custom', path: ['backoff_max_ms'], message: 'must be at least backoff_base_ms', input: s.backoff_max_ms }]));
   }
-  const targets: WebhookTarget[] = s.targets.map((t) => target(t.url, t.format, t.guilds));
+  const targets: WebhookTarget[] = s.targets.map((t) => target(t.url, t.format, t.guilds, t.channels));
   if (envUrl !== undefined) {
     const checked = webhookUrl.safeParse(envUrl);
     // A bad SUMMARY_WEBHOOK_URL is reported under the variable's name.
     if (!checked.success) throw settingsError('summary-webhook', new z.ZodError(checked.error.issues.map((i) => ({ ...i, path: ['SUMMARY_WEBHOOK_URL'] }))));
-    targets.unshift(target(envUrl, s.format, s.guilds));
+    targets.unshift(target(envUrl, s.format, s.guilds, s.channels));
   }
   return {
     targets,
@@ -90,6 +101,6 @@ export function parseSettings(config: Record<string, unknown>, envUrl: string | 
   };
 }
 
-function target(url: string, format: WebhookFormat, guilds: readonly string[]): WebhookTarget {
-  return { url, format, guilds: new Set(guilds), label: new URL(url).hostname };
+function target(url: string, format: WebhookFormat, guilds: readonly string[], channels: readonly string[]): WebhookTarget {
+  return { url, format, guilds: new Set(guilds), channels: new Set(channels), label: new URL(url).hostname };
 }

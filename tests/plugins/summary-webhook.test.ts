@@ -217,6 +217,7 @@ describeEachDatabase('summary-webhook delivering finished summaries', (database)
         { url: `https://${RECEIVER_HOST}:PORT/api/webhooks/1/${TOKEN}`, format: 'discord' },
         { url: `https://${RECEIVER_HOST}:PORT/services/${TOKEN}`, format: 'slack', guilds: [GUILD] },
         { url: `https://${RECEIVER_HOST}:PORT/other-guild`, guilds: ['123'] },
+        { url: `https://${RECEIVER_HOST}:PORT/other-channel`, guilds: [GUILD], channels: ['456'] },
       ],
     });
     const result = await summarize(`${CHANNEL}1`);
