@@ -25,6 +25,9 @@ export function createSummaryWebhook(ctx: PluginContext, overrides: DeliveryOver
   const delivery = createWebhookDelivery({ ...settings.delivery, ...overrides });
   const { logger, notices } = ctx;
   const pending = new Set<Promise<void>>();
+  // One guild's burst of summaries must not take every slot from the others.
+  const perGuildLimit = Math.max(1, Math.ceil(settings.maxPending / 10));
+  const pendingByGuild = new Map<string, number>();
   const stop = new AbortController();
 
   async function send(target: WebhookTarget, index: number, event: SummaryAfterEvent): Promise<void> {
@@ -62,13 +65,24 @@ export function createSummaryWebhook(ctx: PluginContext, overrides: DeliveryOver
         settings.targets.forEach((target, index) => {
           if (target.guilds.size > 0 && (event.guildId === null || !target.guilds.has(event.guildId))) return;
           if (target.channels.size > 0 && !target.channels.has(event.channelId)) return;
-          if (pending.size >= settings.maxPending) {
-            logger.warn({ target: target.label, pending: pending.size, correlationId: event.correlationId }, 'too many webhook deliveries in flight; this summary is not sent');
+          const guild = event.guildId ?? '';
+          const guildPending = pendingByGuild.get(guild) ?? 0;
+          if (pending.size >= settings.maxPending || guildPending >= perGuildLimit) {
+            logger.warn(
+              { target: target.label, pending: pending.size, guildPending, guildId: event.guildId, correlationId: event.correlationId },
+              'too many webhook deliveries in flight; this summary is not sent',
+            );
             return;
           }
+          pendingByGuild.set(guild, guildPending + 1);
           const job: Promise<void> = send(target, index, event)
             .catch((err: unknown) => logger.error({ err, target: target.label }, 'summary webhook delivery failed unexpectedly'))
-            .finally(() => pending.delete(job));
+            .finally(() => {
+              pending.delete(job);
+              const left = (pendingByGuild.get(guild) ?? 1) - 1;
+              if (left <= 0) pendingByGuild.delete(guild);
+              else pendingByGuild.set(guild, left);
+            });
           pending.add(job);
         });
       },

@@ -268,6 +268,19 @@ describeEachDatabase('summary-webhook delivering finished summaries', (database)
     expect(logger.lines.some((l) => l.startsWith('summary webhook delivery given up'))).toBe(true);
   });
 
+  it('bounds the deliveries one guild holds in flight, leaving room for the others', async () => {
+    // max_pending 10: one guild may hold one delivery at a time.
+    const { summarize, logger } = await setUp({ max_pending: 10, timeout_ms: 60_000, targets: [{ url: `https://${RECEIVER_HOST}:PORT/slow` }] });
+    receiver.replies.push('hang');
+    await summarize(`${CHANNEL}5`);
+    await receiver.waitFor(1);
+    await summarize(`${CHANNEL}6`);
+    expect(logger.lines.filter((l) => l.startsWith('too many webhook deliveries in flight'))).toHaveLength(1);
+    await summarize(`${CHANNEL}7`, '700000000000000099');
+    await receiver.waitFor(2);
+    expect(receiver.received.map((r) => r.url)).toEqual(['/slow', '/slow']);
+  });
+
   it('cancels deliveries still in flight when the plugin closes', async () => {
     const { summarize, notices } = await setUp({ timeout_ms: 60_000, targets: [{ url: `https://${RECEIVER_HOST}:PORT/slow` }] });
     receiver.replies.push('hang');
