@@ -11,16 +11,16 @@ import ipaddr from 'ipaddr.js';
 /** Public addresses that are metadata or host-agent endpoints all the same. */
 const METADATA_ADDRESSES = new Set(['168.63.129.16' /* Azure WireServer */, '100.100.100.200' /* Alibaba; also CGNAT */]);
 
-/** Why the address may not be used, or undefined when it is a public unicast address. */
+/** Why the address may not be used ("10.0.0.7, a private address"), or undefined when it is a public unicast address. */
 export function refusedAddress(address: string): string | undefined {
-  if (!ipaddr.isValid(address)) return `"${address}" is not an IP address`;
+  if (!ipaddr.isValid(address)) return `"${address}", not an IP address`;
   // process() turns ::ffff:a.b.c.d into a.b.c.d, so the IPv4 rules apply to it.
   const parsed = ipaddr.process(address);
   const normal = parsed.toString();
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).zoneId !== undefined) return `${address} has a zone id`;
-  if (METADATA_ADDRESSES.has(normal)) return `${normal} is a cloud metadata address`;
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).zoneId !== undefined) return `${address}, an address with a zone id`;
+  if (METADATA_ADDRESSES.has(normal)) return `${normal}, a cloud metadata address`;
   const range = parsed.range();
-  if (range !== 'unicast') return `${normal} is a ${describeRange(range)} address`;
+  if (range !== 'unicast') return `${normal}, a ${describeRange(range)} address`;
   return undefined;
 }
 

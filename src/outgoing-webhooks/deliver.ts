@@ -95,7 +95,7 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions = {}): Web
       if (body.length > maxBodyBytes) return { ok: false, attempts: 0, reason: `the payload is ${body.length} bytes; the most sent is ${maxBodyBytes}`, permanent: true };
       let label: string;
       try {
-        label = parseWebhookUrl(url).hostname;
+        label = parseWebhookUrl(url, { allowLoopback: testOnly?.allowLoopback === true }).hostname;
       } catch (error) {
         if (error instanceof WebhookRefusedError) return { ok: false, attempts: 0, reason: error.message, permanent: true };
         throw error;

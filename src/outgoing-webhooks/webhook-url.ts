@@ -41,8 +41,12 @@ export class WebhookResolveError extends Error {
   override readonly name = 'WebhookResolveError';
 }
 
-/** Checks the URL's form; the same checks run when settings are validated and before each delivery. */
-export function parseWebhookUrl(raw: string): URL {
+/**
+ * Checks the URL's form, and a host written as an IP address against the
+ * address policy; the same checks run when settings are validated and before
+ * each delivery (a host name's addresses are checked when it is resolved).
+ */
+export function parseWebhookUrl(raw: string, options: { allowLoopback?: boolean } = {}): URL {
   if (raw.length > MAX_WEBHOOK_URL_LENGTH) throw new WebhookRefusedError(`the webhook URL is ${raw.length} characters long; the most accepted is ${MAX_WEBHOOK_URL_LENGTH}`);
   let url: URL;
   try {
@@ -53,6 +57,11 @@ export function parseWebhookUrl(raw: string): URL {
   if (url.protocol !== 'https:') throw new WebhookRefusedError(`the webhook URL must use https (got ${url.protocol.replace(/:$/, '')})`);
   if (url.username !== '' || url.password !== '') throw new WebhookRefusedError('the webhook URL must not carry a user name or password');
   if (url.hostname === '') throw new WebhookRefusedError('the webhook URL has no host');
+  const host = bare(url.hostname);
+  if (isIP(host) !== 0) {
+    const why = allowed(host, options.allowLoopback === true);
+    if (why !== undefined) throw new WebhookRefusedError(`the webhook URL names ${why}; only public addresses are allowed`);
+  }
   return url;
 }
 
@@ -67,28 +76,34 @@ export interface PinOptions {
  * WebhookResolveError when the host does not resolve.
  */
 export async function pinWebhookTarget(raw: string, options: PinOptions = {}): Promise<PinnedTarget> {
-  const url = parseWebhookUrl(raw);
-  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const allowLoopback = options.allowLoopback === true;
+  const url = parseWebhookUrl(raw, { allowLoopback });
+  const hostname = bare(url.hostname);
+  const family = isIP(hostname);
+  // An address in the URL was checked by parseWebhookUrl.
+  if (family !== 0) return { url, hostname, address: { address: hostname, family: family === 6 ? 6 : 4 } };
   let addresses: ResolvedAddress[];
-  if (isIP(hostname) !== 0) addresses = [{ address: hostname, family: isIP(hostname) === 6 ? 6 : 4 }];
-  else {
-    try {
-      addresses = await (options.resolve ?? systemResolve)(hostname);
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      throw new WebhookResolveError(`the webhook host ${hostname} could not be resolved${typeof code === 'string' ? ` (${code})` : ''}`);
-    }
+  try {
+    addresses = await (options.resolve ?? systemResolve)(hostname);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new WebhookResolveError(`the webhook host ${hostname} could not be resolved${typeof code === 'string' ? ` (${code})` : ''}`);
   }
-  if (addresses.length === 0) throw new WebhookRefusedError(`the webhook host ${hostname} resolves to no address`);
+  const first = addresses[0];
+  if (first === undefined) throw new WebhookRefusedError(`the webhook host ${hostname} resolves to no address`);
   for (const { address } of addresses) {
-    if (options.allowLoopback === true && isLoopback(address)) continue;
-    const why = refusedAddress(address);
+    const why = allowed(address, allowLoopback);
     if (why !== undefined) throw new WebhookRefusedError(`the webhook host ${hostname} resolves to ${why}; only public addresses are allowed`);
   }
-  const address = addresses[0] as ResolvedAddress;
-  return { url, hostname, address };
+  return { url, hostname, address: first };
 }
 
-function isLoopback(address: string): boolean {
-  return address === '127.0.0.1' || address === '::1';
+/** `[::1]` → `::1`. */
+function bare(hostname: string): string {
+  return hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+}
+
+function allowed(address: string, allowLoopback: boolean): string | undefined {
+  if (allowLoopback && (address === '127.0.0.1' || address === '::1')) return undefined;
+  return refusedAddress(address);
 }

@@ -43,7 +43,7 @@ describe('outgoing webhook address policy', () => {
   });
 
   it('refuses what is not an address', () => {
-    expect(refusedAddress('localhost')).toBe('"localhost" is not an IP address');
+    expect(refusedAddress('localhost')).toBe('"localhost", not an IP address');
   });
 });
 
@@ -54,10 +54,10 @@ describe('pinning a webhook URL', () => {
     ['https://user:secret@hooks.example/x', 'the webhook URL must not carry a user name or password'],
     ['not a url', 'the webhook URL is not a valid URL'],
     [`https://hooks.example/${'a'.repeat(2_100)}`.slice(0, 2_122), 'the webhook URL is 2122 characters long; the most accepted is 2048'],
-    ['https://127.0.0.1/api/webhooks/1/token', 'the webhook host 127.0.0.1 resolves to 127.0.0.1 is a loopback address; only public addresses are allowed'],
-    ['https://[::ffff:127.0.0.1]/api/webhooks/1/token', 'the webhook host ::ffff:7f00:1 resolves to 127.0.0.1 is a loopback address; only public addresses are allowed'],
-    ['https://[::1]:8443/x', 'the webhook host ::1 resolves to ::1 is a loopback address; only public addresses are allowed'],
-    ['https://169.254.169.254/latest/meta-data', 'the webhook host 169.254.169.254 resolves to 169.254.169.254 is a link-local (metadata) address; only public addresses are allowed'],
+    ['https://127.0.0.1/api/webhooks/1/token', 'the webhook URL names 127.0.0.1, a loopback address; only public addresses are allowed'],
+    ['https://[::ffff:127.0.0.1]/api/webhooks/1/token', 'the webhook URL names 127.0.0.1, a loopback address; only public addresses are allowed'],
+    ['https://[::1]:8443/x', 'the webhook URL names ::1, a loopback address; only public addresses are allowed'],
+    ['https://169.254.169.254/latest/meta-data', 'the webhook URL names 169.254.169.254, a link-local (metadata) address; only public addresses are allowed'],
   ])('refuses %#: %s', async (url, message) => {
     const error = await thrown(() => pinWebhookTarget(url));
     expect(error.message).toBe(message);
@@ -67,7 +67,7 @@ describe('pinning a webhook URL', () => {
 
   it('refuses localhost through the system resolver', async () => {
     const error = await thrown(() => pinWebhookTarget('https://localhost/api/webhooks/1/token'));
-    expect(error.message).toMatch(/^the webhook host localhost resolves to (127\.0\.0\.1|::1) is a loopback address; only public addresses are allowed$/);
+    expect(error.message).toMatch(/^the webhook host localhost resolves to (127\.0\.0\.1|::1), a loopback address; only public addresses are allowed$/);
   });
 
   it('refuses a host name when any one of its addresses is not public, and pins the checked address otherwise', async () => {
@@ -79,7 +79,7 @@ describe('pinning a webhook URL', () => {
         ],
       }),
     );
-    expect(mixed.message).toBe('the webhook host hooks.example resolves to 10.0.0.7 is a private address; only public addresses are allowed');
+    expect(mixed.message).toBe('the webhook host hooks.example resolves to 10.0.0.7, a private address; only public addresses are allowed');
 
     const pinned = await pinWebhookTarget('https://hooks.example:8443/x?y=1', { resolve: async () => [{ address: '93.184.215.14', family: 4 }] });
     expect(pinned).toMatchObject({ hostname: 'hooks.example', address: { address: '93.184.215.14', family: 4 } });
@@ -89,7 +89,7 @@ describe('pinning a webhook URL', () => {
     for (const address of ['127.0.0.1', '::ffff:127.0.0.1']) {
       const family = address.includes(':') ? 6 : 4;
       const error = await thrown(() => pinWebhookTarget('https://rebind.example/x', { resolve: async () => [{ address, family }] }));
-      expect(error.message).toBe('the webhook host rebind.example resolves to 127.0.0.1 is a loopback address; only public addresses are allowed');
+      expect(error.message).toBe('the webhook host rebind.example resolves to 127.0.0.1, a loopback address; only public addresses are allowed');
     }
     // Even with the switch, only 127.0.0.1 and ::1 pass, not the mapped form.
     const mapped = await thrown(() => pinWebhookTarget('https://rebind.example/x', { allowLoopback: true, resolve: async () => [{ address: '::ffff:127.0.0.1', family: 6 }] }));

@@ -68,8 +68,8 @@ describe('summary-webhook settings at start-up', () => {
 
   it.each([
     ['http://hooks.example/x', 'plugins.yaml:5: summary-webhook: targets.0.url: the webhook URL must use https (got http)'],
-    ['https://10.0.0.8/x', 'plugins.yaml:5: summary-webhook: targets.0.url: the webhook URL names 10.0.0.8 is a private address; only public addresses are allowed'],
-    ['https://[::ffff:127.0.0.1]/x', 'plugins.yaml:5: summary-webhook: targets.0.url: the webhook URL names 127.0.0.1 is a loopback address; only public addresses are allowed'],
+    ['https://10.0.0.8/x', 'plugins.yaml:5: summary-webhook: targets.0.url: the webhook URL names 10.0.0.8, a private address; only public addresses are allowed'],
+    ['https://[::ffff:127.0.0.1]/x', 'plugins.yaml:5: summary-webhook: targets.0.url: the webhook URL names 127.0.0.1, a loopback address; only public addresses are allowed'],
   ])('refuses the target %s at start-up, naming the line', async (url, message) => {
     const error = await rejectionOf(
       start(['plugins:', '  summary-webhook:', '    config:', '      targets:', `        - { url: "${url}/${TOKEN}" }`, ''].join('\n')),
