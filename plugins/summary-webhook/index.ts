@@ -17,6 +17,8 @@ import { webhookPayload } from '../../src/outgoing-webhooks/formats.ts';
 import { summaryMessage } from './message.ts';
 import { parseSettings, type WebhookTarget } from './settings.ts';
 
+const CLOSE_GRACE_MS = 1_000;
+
 /** What tests may add to the delivery; the plugins config cannot reach it. */
 export type DeliveryOverrides = Pick<WebhookDeliveryOptions, 'unsafeTestOnly' | 'resolve' | 'sleep' | 'clock' | 'random'>;
 
@@ -88,6 +90,8 @@ export function createSummaryWebhook(ctx: PluginContext, overrides: DeliveryOver
       },
     },
     async close() {
+      // A delivery about to finish gets a moment (a one-off CLI summary closes right after it is made).
+      if (pending.size > 0) await Promise.race([Promise.allSettled([...pending]), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
       if (pending.size > 0) logger.warn({ pending: pending.size }, 'closing with webhook deliveries in flight; they are cancelled');
       stop.abort();
       await Promise.allSettled([...pending]);

@@ -289,7 +289,9 @@ describeEachDatabase('summary-webhook delivering finished summaries', (database)
     const started = Date.now();
     await instance?.close?.();
     instance = undefined;
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // A second of grace, then the delivery is cancelled: no hang, no notice.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started).toBeLessThan(3_000);
     expect(notices).toEqual([]);
   });
 });
