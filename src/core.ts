@@ -30,6 +30,7 @@ import { createSummarizer, type Summarizer } from './summaries/summarize.ts';
 import type { Keyring } from './vault/keyring.ts';
 import { loadSodium } from './vault/sodium.ts';
 import { Vault } from './vault/vault.ts';
+import { withPromptHooks } from './hooks/prompt-hooks.ts';
 import type { AdminNotices } from './notices/admin-notice.ts';
 
 export interface CoreDeps {
@@ -53,7 +54,7 @@ export interface CoreDeps {
   announce?: ((event: InvalidationEvent) => Promise<void>) | undefined;
   /** Repositories whose webhooks recently reached this deployment (the service reads them at start). */
   webhookRepos?: ReadonlyArray<{ owner: string; repo: string; at: number }> | undefined;
-  /** Where the parts' admin notices go (the service's notices sink); absent: nowhere. */
+  /** Where admin notices go (the service's notices sink): the prompt engine's, and plugins' `ctx.notices`; absent: nowhere. */
   notices?: AdminNotices | undefined;
   /** Answers prompts with this resolver instead of the engine's (the CLI's `--prompts`); gets the bundled prompts. */
   resolver?: ((bundled: ParsedRepo | null) => PromptResolver) | undefined;
@@ -94,7 +95,6 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     metrics: deps.promptMetrics ?? noPromptMetrics,
     bundled: bundled.repo,
   });
-  const resolver = deps.resolver?.(bundled.repo) ?? prompts.resolver;
   const llm = await createLlmService({
     env: deps.env,
     db,
@@ -104,7 +104,9 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     clock,
     providerOrder: deps.providerOrder,
     sharedState: deps.database?.kind === 'postgres' ? 'postgres' : 'process',
+    notices: deps.notices,
   });
+  const resolver = withPromptHooks(deps.resolver?.(bundled.repo) ?? prompts.resolver, llm.hooks);
   const summarizer = createSummarizer({
     resolver,
     router: llm.router,
@@ -113,7 +115,8 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     standing: (task, guildId) => llm.targetStanding(task, guildId),
     clock,
     logger,
+    hooks: llm.hooks,
   });
-  const chat = createChat({ resolver, router: llm.router, memory: new KyselyChatMemoryStore(db), clock, logger });
+  const chat = createChat({ resolver, router: llm.router, memory: new KyselyChatMemoryStore(db), clock, logger, hooks: llm.hooks });
   return { db, vault, prompts, llm, summarizer, chat };
 }

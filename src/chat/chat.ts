@@ -23,6 +23,7 @@ import { citationGroups, resolveCitations } from '../summaries/citations.ts';
 import { NO_CONTEXT, retrieveContext, type ChannelHistory, type RetrievalLimits } from './channel-context.ts';
 import type { ChatMemoryStore } from '../summaries/store.ts';
 import { promptContext } from '../summaries/summary-context.ts';
+import { NO_PLUGIN_HOOKS, type PluginHooks } from '../hooks/plugin-hooks.ts';
 import {
   promptReport,
   type ChatMemory,
@@ -53,6 +54,8 @@ interface ChatDeps {
   memory: ChatMemoryStore;
   clock: Clock;
   logger: EngineLogger;
+  /** The plugins' chat.before and chat.after hooks; default none. */
+  hooks?: PluginHooks;
   options?: ChatOptions;
 }
 
@@ -96,6 +99,7 @@ const DEFAULT_CHAT_MEMORY_TOKENS = 6_000;
 
 export function createChat(deps: ChatDeps): Chat {
   const { resolver, router, memory: store, clock, logger } = deps;
+  const hooks = deps.hooks ?? NO_PLUGIN_HOOKS;
   const bound = deps.options?.memoryTokens ?? DEFAULT_CHAT_MEMORY_TOKENS;
   const answerTokens = deps.options?.answerTokens ?? 1_000;
   const foldTokens = deps.options?.foldTokens ?? Math.max(50, Math.min(800, Math.floor(bound / 4)));
@@ -126,7 +130,14 @@ export function createChat(deps: ChatDeps): Chat {
   }
 
   async function exchange(request: ChatRequest, question: string): Promise<ChatAnswer> {
-    const warnings: string[] = [];
+    const { notes } = await hooks.run('chat.before', {
+      guildId: request.guildId,
+      channelId: request.channelId,
+      userId: request.userId,
+      question,
+      correlationId: request.correlationId,
+    });
+    const warnings: string[] = [...notes];
     const now = clock.now();
     const memory = await loadMemory(request, warnings);
     const resolved = await resolver.resolve(request.guildId, chatPromptContext(request, now));
@@ -185,6 +196,18 @@ export function createChat(deps: ChatDeps): Chat {
       costUsd += folded.costUsd;
     }
     await saveMemory(request, next, warnings);
+    await hooks.run('chat.after', {
+      guildId: request.guildId,
+      channelId: request.channelId,
+      userId: request.userId,
+      question,
+      answer: response.text,
+      provider: response.provider,
+      model: response.model,
+      costUsd,
+      citations: cited.citations,
+      correlationId: request.correlationId,
+    });
     return {
       text: response.text,
       provider: response.provider,

@@ -42,6 +42,11 @@ import type { SharedLimits } from './router/types.ts';
 import { createMemoryLimits, createPostgresLimits } from './shared-state/shared-limits.ts';
 import { PostgresTargets } from './shared-state/postgres-targets.ts';
 import { guildTargets, processTargets, sharedLatency, sharedTargets, type RouterStatusReport, type TargetStatus } from './router-status.ts';
+import { createHookMetrics } from '../hooks/hook-metrics.ts';
+import { createPluginHooks, type PluginHooks } from '../hooks/plugin-hooks.ts';
+import type { AdminNotices } from '../notices/admin-notice.ts';
+import type { HookEntry } from './plugin-host/plugin-set.ts';
+import type { NamedHooks } from './router/types.ts';
 
 /** The repository's plugins folder. */
 export const DEFAULT_PLUGINS_DIR = path.resolve(import.meta.dirname, '..', '..', 'plugins');
@@ -77,6 +82,8 @@ interface LlmServiceDeps {
   sharedState?: 'postgres' | 'process';
   /** How stale the shared target view may be (ms); default 500. */
   sharedTtlMs?: number;
+  /** Handed to plugins as `ctx.notices` (e.g. summary-webhook's "delivery given up"). */
+  notices?: AdminNotices | undefined;
 }
 
 /** One target of a task's plan, most preferred first, and whether it could be called now. */
@@ -89,6 +96,8 @@ export interface TargetStandingEntry {
 export interface LlmService {
   /** Every language-model call goes through this. */
   readonly router: Router;
+  /** The plugins' hooks at the summary, chat and prompt hook points. */
+  readonly hooks: PluginHooks;
   readonly host: PluginHost;
   readonly settings: GuildAiSettingsStore;
   readonly keys: GuildKeys;
@@ -133,6 +142,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
     logger,
     ...(deps.configPath !== undefined ? { configPath: deps.configPath } : {}),
     ...(deps.displayRoot !== undefined ? { displayRoot: deps.displayRoot } : {}),
+    ...(deps.notices !== undefined ? { notices: deps.notices } : {}),
   };
   const host = await PluginHost.start(hostOptions);
   try {
@@ -203,6 +213,8 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
     const breakers = new BreakerBank(DEFAULT_BREAKER, clock, postgresTargets);
     const shared: SharedTargets = breakers.shared;
     const statusSources = { circuits: () => breakers.snapshot(), shared, latency, now: () => clock.now() };
+    const hookMetrics = createHookMetrics(deps.metrics);
+    const hooks = createPluginHooks({ entries: () => host.hookEntries(), logger, metrics: hookMetrics });
     const availability = new ModelAvailability(clock);
     const deployments = new DeploymentStats();
 
@@ -219,7 +231,8 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         // Unknown settings (not cached) keep redaction on.
         processorEnabled: (guildId, name) =>
           guildId === undefined || !host.processorHasRole(name, PII_ROLE) || settings.peek(guildId)?.piiRedaction !== false,
-        hooks: host.hooks(),
+        hooks: host.hookEntries().map(namedHooks),
+        hookMetrics,
         clock,
         random: deps.random ?? Math.random,
         logger,
@@ -254,6 +267,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
 
     return {
       router,
+      hooks,
       host,
       settings,
       keys,
@@ -341,5 +355,16 @@ function routerOptions(host: PluginHost): RouterOptions {
     timeouts: { connectMs: timeouts.connect_ms, firstTokenMs: timeouts.first_token_ms, totalMs: timeouts.total_ms },
     retry: { rounds: retry.max_rounds, baseMs: retry.base_ms, maxMs: retry.max_ms },
     breaker: { failureThreshold: breaker.failure_threshold, failureWindowMs: breaker.failure_window_ms, coolDownMs: breaker.cool_down_ms },
+  };
+}
+
+/** A plugin's provider-call hooks under its name, for logs and metric labels; the plugin's object is left as it is. */
+function namedHooks({ plugin, hooks }: HookEntry): NamedHooks {
+  return {
+    name: plugin,
+    ...(hooks.priority === undefined ? {} : { priority: hooks.priority }),
+    ...(hooks.timeoutMs === undefined ? {} : { timeoutMs: hooks.timeoutMs }),
+    ...(hooks.beforeCall === undefined ? {} : { beforeCall: hooks.beforeCall.bind(hooks) }),
+    ...(hooks.afterCall === undefined ? {} : { afterCall: hooks.afterCall.bind(hooks) }),
   };
 }

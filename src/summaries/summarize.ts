@@ -22,6 +22,7 @@ import { judgeReuse, preferFirst, type TargetStanding } from './reuse-policy.ts'
 import type { StoredSummary, SummaryStore } from './store.ts';
 import { summaryChoices, summaryContext } from './summary-context.ts';
 import { messageAttachments, transcriptDigest } from './transcript.ts';
+import { NO_PLUGIN_HOOKS, type PluginHooks } from '../hooks/plugin-hooks.ts';
 import {
   promptReport,
   type ContextWindowFor,
@@ -61,6 +62,8 @@ interface SummarizerDeps {
   standing?: TargetStanding;
   clock: Clock;
   logger: EngineLogger;
+  /** The plugins' summary.before and summary.after hooks; default none. */
+  hooks?: PluginHooks;
   options?: SummarizerOptions;
 }
 
@@ -75,6 +78,7 @@ const DEFAULT_MAP_OUTPUT_TOKENS = 600;
 
 export function createSummarizer(deps: SummarizerDeps): Summarizer {
   const { resolver, router, store, clock, logger } = deps;
+  const hooks = deps.hooks ?? NO_PLUGIN_HOOKS;
   const settings = {
     concurrency: positive(deps.options?.mapConcurrency, DEFAULT_MAP_CONCURRENCY, 'mapConcurrency'),
     fanIn: Math.max(2, positive(deps.options?.reduceFanIn, DEFAULT_REDUCE_FAN_IN, 'reduceFanIn')),
@@ -105,11 +109,20 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       promptSha256: sha256(resolved.content),
       transcriptSha256: transcriptDigest(prepared),
     });
+    const { notes } = await hooks.run('summary.before', {
+      guildId: options.guildId ?? null,
+      channelId: options.channelId,
+      channelName: options.channelName,
+      ...requestOptions,
+      messageCount: prepared.messages.length,
+      userId: options.userId ?? null,
+      correlationId: options.correlationId,
+    });
     const standing = standingFor(resolved);
     const earlier = await findEarlier(requestKey, options.correlationId);
     if (earlier !== undefined) {
       const verdict = standing === undefined ? { reuse: true as const } : judgeReuse(earlier, standing('summarize', options.guildId));
-      if (verdict.reuse) return reusedResult(earlier);
+      if (verdict.reuse) return finished(reusedResult(earlier, notes), options, requestOptions);
       logger.debug({ correlationId: options.correlationId, reason: verdict.reason }, 'not reusing the stored summary; asking again');
     }
 
@@ -122,7 +135,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       signal: options.signal,
     });
     const produced = await produce(prepared, options, resolved, prompt, requestOptions, calls, standing);
-    const warnings = unique([...resolved.warnings, ...produced.warnings, ...calls.warnings]);
+    const warnings = unique([...resolved.warnings, ...produced.warnings, ...calls.warnings, ...notes]);
     const { citations, unknown } = resolveCitations(produced.text, prepared.citations, {
       channelId: options.channelId,
       guildId: options.guildId,
@@ -156,6 +169,34 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
       correlationId: options.correlationId,
       // A stored answer judged not reusable is replaced by this better one.
       replace: earlier !== undefined,
+    });
+    return finished(result, options, requestOptions);
+  }
+
+  /** Shows the finished summary to the summary.after hooks, then hands it back. */
+  async function finished(result: SummaryResult, options: SummarizeOptions, requestOptions: SummaryRequestOptions): Promise<SummaryResult> {
+    await hooks.run('summary.after', {
+      guildId: options.guildId ?? null,
+      guildName: options.guildName ?? null,
+      channelId: options.channelId,
+      channelName: options.channelName,
+      summaryId: result.summaryId,
+      text: result.text,
+      citations: result.citations,
+      type: requestOptions.type,
+      perspective: requestOptions.perspective,
+      locale: requestOptions.locale,
+      provider: result.provider,
+      model: result.model,
+      messages: result.messages,
+      chunks: result.chunks,
+      costUsd: result.costUsd,
+      reused: result.reused,
+      prompt: { level: result.prompt.level, repo: result.prompt.repo, commit: result.prompt.commit, path: result.prompt.path },
+      warnings: result.warnings,
+      userId: options.userId ?? null,
+      correlationId: options.correlationId,
+      finishedAt: new Date(clock.now()).toISOString(),
     });
     return result;
   }
@@ -282,7 +323,7 @@ export function createSummarizer(deps: SummarizerDeps): Summarizer {
   return { summarize };
 }
 
-function reusedResult({ id, text, citations, prompt, provider, model, messageCount, chunks, warnings }: StoredSummary): SummaryResult {
+function reusedResult({ id, text, citations, prompt, provider, model, messageCount, chunks, warnings }: StoredSummary, notes: readonly string[]): SummaryResult {
   return {
     text,
     citations,
@@ -293,7 +334,7 @@ function reusedResult({ id, text, citations, prompt, provider, model, messageCou
     costUsd: 0,
     messages: messageCount,
     chunks,
-    warnings,
+    warnings: unique([...warnings, ...notes]),
     reused: true,
     summaryId: id,
   };

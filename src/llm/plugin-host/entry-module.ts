@@ -7,6 +7,7 @@ import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PluginFactory, PluginInstance, PluginManifest } from './types.ts';
+import { HOOK_POINTS } from './hook-points.ts';
 import { PLUGIN_NAME_PATTERN } from './manifest.ts';
 import { PROVIDER_SPECIFICATION_VERSION, SUPPORTED_PROVIDER_SPECIFICATIONS } from '../provider-spec/contract.ts';
 import { describeError } from '../../log/error-message.ts';
@@ -78,7 +79,7 @@ export function checkInstance(value: unknown, manifest: PluginManifest): PluginI
     }
     case 'hooks': {
       const hooks = objectField(instance, 'hooks');
-      for (const method of ['beforeCall', 'afterCall']) {
+      for (const method of ['beforeCall', 'afterCall', ...HOOK_POINTS]) {
         if (hooks[method] !== undefined) functionField(hooks, method, 'hooks');
       }
       break;

@@ -19,7 +19,8 @@ import type { Environment } from './env-substitution.ts';
 import { loadPluginSet } from './loader.ts';
 import type { ResolvedRouterConfig } from './plan.ts';
 import { planPlugins } from './plan.ts';
-import type { PluginSet, PluginStatus } from './plugin-set.ts';
+import type { HookEntry, PluginSet, PluginStatus } from './plugin-set.ts';
+import type { AdminNotices } from '../../notices/admin-notice.ts';
 import { PluginConfigError } from './problems.ts';
 import { settingsRefusals } from './settings-refusals.ts';
 import { messageOf } from '../../log/error-message.ts';
@@ -39,6 +40,8 @@ export interface PluginHostOptions {
   loadTimeoutMs?: number;
   /** Default 5 s. */
   healthTimeoutMs?: number;
+  /** Handed to plugins as `ctx.notices` (host API 1.1). */
+  notices?: AdminNotices | undefined;
 }
 
 /** One consistent view of the plugins, kept open until released. */
@@ -62,7 +65,10 @@ export class PluginHost {
   #closed = false;
 
   private constructor(
-    private readonly options: Required<Omit<PluginHostOptions, 'configPath'>> & { configPath: string | undefined },
+    private readonly options: Required<Omit<PluginHostOptions, 'configPath' | 'notices'>> & {
+      configPath: string | undefined;
+      notices: AdminNotices | undefined;
+    },
     initial: PluginSet,
   ) {
     this.#current = initial;
@@ -83,6 +89,7 @@ export class PluginHost {
       crashThreshold: options.crashThreshold ?? 3,
       loadTimeoutMs: options.loadTimeoutMs ?? 10_000,
       healthTimeoutMs: options.healthTimeoutMs ?? 5_000,
+      notices: options.notices,
     };
     const initial = await buildSet(resolved);
     return new PluginHost(resolved, initial);
@@ -102,6 +109,11 @@ export class PluginHost {
 
   hooks(): Hooks[] {
     return this.#current.hooks();
+  }
+
+  /** Active hooks with their plugin's name, lowest priority first. */
+  hookEntries(): HookEntry[] {
+    return this.#current.hookEntries();
   }
 
   /** Whether the named processor's plugin claims `role` in its manifest (see PLUGIN_ROLES). */
@@ -183,6 +195,7 @@ async function buildSet(options: {
   crashThreshold: number;
   loadTimeoutMs: number;
   healthTimeoutMs: number;
+  notices: AdminNotices | undefined;
 }): Promise<PluginSet> {
   const discovered = await discoverPlugins({ pluginsDir: options.pluginsDir, displayRoot: options.displayRoot });
   const doc: ConfigDocument = options.configPath

@@ -18,6 +18,7 @@ import semver from 'semver';
 import { formatProblem } from './problems.ts';
 import { hostApiMismatch } from './host-api.ts';
 import { PluginSettingsError } from '../provider-spec/model-config.ts';
+import type { AdminNotices } from '../../notices/admin-notice.ts';
 
 interface LoaderOptions {
   env: Environment;
@@ -27,6 +28,8 @@ interface LoaderOptions {
   /** A factory that has not finished by then is marked `error`; start-up must not hang on one plugin. */
   loadTimeoutMs: number;
   healthTimeoutMs: number;
+  /** Handed to every plugin as `ctx.notices`. */
+  notices?: AdminNotices | undefined;
 }
 
 export async function loadPluginSet(plan: LoadPlan, options: LoaderOptions): Promise<PluginSet> {
@@ -136,6 +139,7 @@ async function activate(
       return value === '' ? undefined : value;
     },
     logger: scopedLogger(options.logger, manifest.name),
+    ...(options.notices === undefined ? {} : { notices: options.notices }),
   };
   try {
     const factory = await importFactory(dir, manifest);

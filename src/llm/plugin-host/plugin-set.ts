@@ -20,6 +20,12 @@ export interface LoadedPlugin {
   settingsError?: PluginSettingsError;
 }
 
+/** A hooks plugin's hooks and its name. */
+export interface HookEntry {
+  plugin: string;
+  hooks: Hooks;
+}
+
 export interface PluginStatus {
   name: string;
   version: string | null;
@@ -105,13 +111,18 @@ export class PluginSet {
 
   /** Active hooks, lowest priority first; equal priorities keep load order. */
   hooks(): Hooks[] {
-    const hooks = this.plugins.flatMap((plugin) =>
-      plugin.lifecycle.isActive && plugin.instance?.kind === 'hooks' ? [plugin.instance.hooks] : [],
+    return this.hookEntries().map(({ hooks }) => hooks);
+  }
+
+  /** The same, each with the name of the plugin it comes from (for logs and metric labels). */
+  hookEntries(): HookEntry[] {
+    const entries = this.plugins.flatMap((plugin) =>
+      plugin.lifecycle.isActive && plugin.instance?.kind === 'hooks' ? [{ plugin: plugin.name, hooks: plugin.instance.hooks }] : [],
     );
-    return hooks
-      .map((hook, index) => ({ hook, index }))
-      .sort((a, b) => (a.hook.priority ?? 0) - (b.hook.priority ?? 0) || a.index - b.index)
-      .map(({ hook }) => hook);
+    return entries
+      .map((entry, index) => ({ entry, index }))
+      .sort((a, b) => (a.entry.hooks.priority ?? 0) - (b.entry.hooks.priority ?? 0) || a.index - b.index)
+      .map(({ entry }) => entry);
   }
 
   async statuses(): Promise<PluginStatus[]> {

@@ -31,6 +31,8 @@
  */
 import type { GenerateRequest, GenerateResponse, PluginProvider } from '../provider-spec/contract.ts';
 import type { RoutedTask } from './tasks.ts';
+import type { HookAmendments, HookEvents } from './hook-points.ts';
+import type { AdminNotices } from '../../notices/admin-notice.ts';
 
 export type PluginKind = 'provider' | 'processor' | 'hooks';
 
@@ -113,6 +115,8 @@ export interface PluginContext {
   /** The operator-level secret by manifest name, from its `env` variable; undefined when unset. */
   secret(name: string): string | undefined;
   logger: PluginLogger;
+  /** Where to tell a guild's admins about something (host API 1.1); absent when the host has no notices sink. */
+  notices?: AdminNotices | undefined;
 }
 
 /** Rewrites a request before it leaves the process (e.g. PII redaction). Must not call the network. */
@@ -136,7 +140,19 @@ export interface Hooks {
   timeoutMs?: number;
   beforeCall?(info: CallInfo): void | Promise<void>;
   afterCall?(info: CallInfo, outcome: { response?: GenerateResponse; error?: unknown; latencyMs: number }): void | Promise<void>;
+  /** Before a summary is looked up or made (host API 1.1); may return a few notes (see hook-points.ts). */
+  'summary.before'?(event: Readonly<HookEvents['summary.before']>): HookReturn<'summary.before'>;
+  /** A finished summary (host API 1.1); observes only. */
+  'summary.after'?(event: Readonly<HookEvents['summary.after']>): HookReturn<'summary.after'>;
+  /** A member's question, before it is answered (host API 1.1); may return a few notes. */
+  'chat.before'?(event: Readonly<HookEvents['chat.before']>): HookReturn<'chat.before'>;
+  /** The answer to a question (host API 1.1); observes only. */
+  'chat.after'?(event: Readonly<HookEvents['chat.after']>): HookReturn<'chat.after'>;
+  /** The prompt chosen for a request (host API 1.1); may append a bounded text to it. */
+  'prompt.resolved'?(event: Readonly<HookEvents['prompt.resolved']>): HookReturn<'prompt.resolved'>;
 }
+
+type HookReturn<P extends keyof HookAmendments> = HookAmendments[P] | void | Promise<HookAmendments[P] | void>;
 
 export type PluginInstance =
   | { kind: 'provider'; provider: PluginProvider; close?(): Promise<void> }

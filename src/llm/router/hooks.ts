@@ -5,6 +5,8 @@
  */
 import type { CallInfo, PluginLogger } from '../plugin-host/types.ts';
 import type { GenerateResponse } from '../provider-spec/contract.ts';
+import { noHookMetrics, type HookMetrics } from '../../hooks/hook-metrics.ts';
+import { runBounded } from '../../hooks/run-bounded.ts';
 import type { NamedHooks } from './types.ts';
 
 export interface AfterCallOutcome {
@@ -19,12 +21,11 @@ export interface HookRunner {
   after(info: CallInfo, outcome: AfterCallOutcome): Promise<void>;
 }
 
-const TIMED_OUT = Symbol('timed out');
-
 export function createHookRunner(
   hooks: readonly NamedHooks[],
   defaultTimeoutMs: number,
   logger: PluginLogger,
+  metrics: HookMetrics = noHookMetrics,
 ): HookRunner {
   const ordered = hooks
     .map((hook, index) => ({ hook, index }))
@@ -33,26 +34,12 @@ export function createHookRunner(
   const before = ordered.filter((h) => h.hook.beforeCall !== undefined);
   const after = ordered.filter((h) => h.hook.afterCall !== undefined);
 
-  async function bounded(label: string, phase: string, timeoutMs: number, run: () => void | Promise<void>): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const pending = Promise.resolve().then(run);
-      const winner = await Promise.race([
-        pending,
-        new Promise<typeof TIMED_OUT>((resolve) => {
-          timer = setTimeout(resolve, timeoutMs, TIMED_OUT);
-        }),
-      ]);
-      if (winner === TIMED_OUT) {
-        logger.warn({ hook: label, phase, timeoutMs }, 'hook timed out; the call went on without it');
-        // It may still settle later; a late rejection must not become an unhandled one.
-        pending.catch((err: unknown) => logger.warn({ hook: label, phase, err }, 'hook failed after its timeout'));
-      }
-    } catch (err) {
-      logger.warn({ hook: label, phase, err }, 'hook failed; the call went on without it');
-    } finally {
-      clearTimeout(timer);
-    }
+  async function bounded(label: string, phase: 'beforeCall' | 'afterCall', timeoutMs: number, run: () => void | Promise<void>): Promise<void> {
+    const started = performance.now();
+    const result = await runBounded(timeoutMs, run, (err) => logger.warn({ hook: label, phase, err }, 'hook failed after its timeout'));
+    if (result.status === 'timeout') logger.warn({ hook: label, phase, timeoutMs }, 'hook timed out; the call went on without it');
+    if (result.status === 'error') logger.warn({ hook: label, phase, err: result.error }, 'hook failed; the call went on without it');
+    metrics.observe({ plugin: label, hook: phase, status: result.status, seconds: (performance.now() - started) / 1000 });
   }
 
   return {

@@ -20,6 +20,7 @@ import { BreakerBank, type CircuitSnapshot } from './breakers.ts';
 import { CallState, callSample, type Candidate, type OpenedStream, type Won } from './call-state.ts';
 import { RouterError, RouterRefusal } from './errors.ts';
 import { createHookRunner } from './hooks.ts';
+import type { HookMetrics } from '../../hooks/hook-metrics.ts';
 import type { RouterMetrics } from './metrics.ts';
 import { resolveOptions, type RouterOptions, type TimeoutSettings } from './options.ts';
 import { outcomeOf, providerDetail } from './outcome.ts';
@@ -58,6 +59,8 @@ export interface RouterDeps {
   /** Lets a guild switch a processor off; absent means every processor runs. */
   processorEnabled?: ProcessorEnabled;
   hooks?: readonly NamedHooks[];
+  /** Runs, failures and time of `hooks`, per plugin. */
+  hookMetrics?: HookMetrics;
   clock: Clock;
   random: () => number;
   logger: PluginLogger;
@@ -93,7 +96,7 @@ export function createRouter(deps: RouterDeps): Router {
   const options = resolveOptions(deps.options);
   const bank = deps.breakers ?? new BreakerBank(options.breaker, clock, deps.shared);
   const availability = deps.availability ?? new ModelAvailability(clock);
-  const hooks = createHookRunner(deps.hooks ?? [], options.hookTimeoutMs, logger);
+  const hooks = createHookRunner(deps.hooks ?? [], options.hookTimeoutMs, logger, deps.hookMetrics);
   const processors = deps.processors ?? [];
   const deployments = deps.deployments ?? new DeploymentStats();
   const walker = createTargetWalker({
