@@ -33,6 +33,7 @@ import { defaultWebhookOptions, mountGithubWebhook } from './webhooks/github-rou
 import { crashOnDeliveryFor } from './webhooks/test-crash-fault.ts';
 import { createCorrelationScope, type CorrelationScope } from './process/correlation.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
+import { startDashboard } from './web/dashboard.ts';
 
 /**
  * The service's composition root: the shared parts from createCore
@@ -165,6 +166,12 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       logger,
     });
 
+    // The web dashboard (src/web/): web and all roles only, when DISCORD_CLIENT_ID is set.
+    const dashboard =
+      parts.listens && config.role !== 'shards'
+        ? startDashboard({ env: overrides.env ?? {}, config, http, db: database.db, clock, logger, prompts, llm })
+        : undefined;
+
     const services: BotServices = {
       logger,
       db: database.db,
@@ -206,7 +213,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
           gateway.expect();
           logger.debug('the Discord client runs in the shard processes');
         } else if (parts.discord === 'web-role') {
-          if (config.discord.token !== undefined) {
+          if (config.discord.token !== undefined && dashboard === undefined) {
             logger.warn('DISCORD_TOKEN is set, but RECAP_ROLE=web never connects to Discord: remove the token from this host');
           }
         } else if (config.discord.token === undefined) {
@@ -240,6 +247,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         await mentionChat.drain(10_000);
         await app.bot?.stop();
         await http.close();
+        await dashboard?.close();
         await webhooks.close();
         await llm.close();
         unwireInvalidation();
