@@ -20,8 +20,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('revoked_at', 'timestamptz')
     .execute();
   await db.schema.createIndex('web_sessions_expires_idx').on('web_sessions').column('expires_at').execute();
+  // The overview's "last summary" and recent count, without reading a guild's whole history.
+  await db.schema.createIndex('summaries_guild_created_idx').on('summaries').columns(['guild_id', 'created_at']).execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropIndex('summaries_guild_created_idx').execute();
   await db.schema.dropTable('web_sessions').execute();
 }

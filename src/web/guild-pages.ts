@@ -4,7 +4,7 @@ import { GuildKeyError } from '../llm/guild-keys.ts';
 import { DAY_MS } from '../llm/spend-store.ts';
 import { PROMPT_CATEGORY } from '../prompts/routed-values.ts';
 import { routeChoice, summaryContext } from '../summaries/summary-context.ts';
-import { summaryCounts, summaryHistory } from './data/summary-history.ts';
+import { recentSummaries, summaryHistory } from './data/summary-history.ts';
 import { usageDays } from './data/usage-days.ts';
 import type { Html } from './html.ts';
 import type { GuildTab, PageChrome } from './layout.ts';
@@ -37,6 +37,8 @@ export interface GuildPage {
 
 const HISTORY_LIMIT = 50;
 const USAGE_DAYS = 90;
+/** The overview's glance covers this many days (the usage page has the rest). */
+const GLANCE_DAYS = 7;
 /** After a form post, the page says what happened: fixed texts only, never text from the address. */
 const NOTICES: Record<string, string> = {
   refreshed: 'The repository was read again now; what is below is the result.',
@@ -78,10 +80,10 @@ export function guildPages(deps: DashboardDeps): Record<string, GuildPage> {
       tab: 'overview',
       async run(r, chrome) {
         const now = clock.now();
-        const since = new Date(now - 30 * DAY_MS);
+        const since = new Date(now - GLANCE_DAYS * DAY_MS);
         const [status, summaries, spend] = await Promise.all([
           prompts.status(r.guild.id),
-          summaryCounts(db, r.guild.id, since),
+          recentSummaries(db, r.guild.id, since),
           db
             .selectFrom('llm_calls')
             .select((eb) => eb.fn.sum<string>('cost_usd').as('cost'))
@@ -89,7 +91,7 @@ export function guildPages(deps: DashboardDeps): Record<string, GuildPage> {
             .where('created_at', '>=', since)
             .executeTakeFirst(),
         ]);
-        return { page: overviewPage(chrome, r.guild.id, { status, summaries, spend30dUsd: Number(spend?.cost ?? 0), notice: notice(r.query) }) };
+        return { page: overviewPage(chrome, r.guild.id, { status, summaries, spendUsd: Number(spend?.cost ?? 0), days: GLANCE_DAYS, notice: notice(r.query) }) };
       },
     },
     'POST refresh': {

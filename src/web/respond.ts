@@ -15,12 +15,25 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'cache-control': 'no-store',
 });
 
+const started = new WeakMap<ServerResponse, bigint>();
+
+/** Marks when the dashboard began on a request: its answer carries `Server-Timing: page;dur=<ms>`. */
+export function markStart(res: ServerResponse): void {
+  started.set(res, process.hrtime.bigint());
+}
+
+function timing(res: ServerResponse): Record<string, string> {
+  const at = started.get(res);
+  return at === undefined ? {} : { 'server-timing': `page;dur=${(Number(process.hrtime.bigint() - at) / 1e6).toFixed(2)}` };
+}
+
 export function sendHtml(res: ServerResponse, status: number, page: Html, cookies: string[] = []): void {
   const body = page.text;
   res.writeHead(status, {
     ...SECURITY_HEADERS,
     'content-type': 'text/html; charset=utf-8',
     'content-length': Buffer.byteLength(body),
+    ...timing(res),
     ...(cookies.length > 0 ? { 'set-cookie': cookies } : {}),
   });
   res.end(body);
@@ -28,6 +41,6 @@ export function sendHtml(res: ServerResponse, status: number, page: Html, cookie
 
 /** 303: after a form post, or to send the browser elsewhere. */
 export function redirect(res: ServerResponse, location: string, cookies: string[] = []): void {
-  res.writeHead(303, { ...SECURITY_HEADERS, location, ...(cookies.length > 0 ? { 'set-cookie': cookies } : {}) });
+  res.writeHead(303, { ...SECURITY_HEADERS, ...timing(res), location, ...(cookies.length > 0 ? { 'set-cookie': cookies } : {}) });
   res.end();
 }

@@ -17,7 +17,7 @@ import type { Html } from './html.ts';
 import { guildsPage } from './pages/guilds-page.ts';
 import { loginPage } from './pages/login-page.ts';
 import { messagePage } from './pages/message-page.ts';
-import { redirect, sendHtml } from './respond.ts';
+import { markStart, redirect, sendHtml } from './respond.ts';
 import type { SessionStore, WebSession } from './session-store.ts';
 import { loadStaticFiles, sendStatic } from './static-files.ts';
 import { OAuthError } from './discord-oauth.ts';
@@ -81,6 +81,7 @@ export function mountDashboard(deps: DashboardDeps): void {
     sendHtml(res, status, messagePage({ title, ...(session === undefined ? {} : chromeOf(session)) }, message));
 
   const guarded = (handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>) => async (req: IncomingMessage, res: ServerResponse) => {
+    markStart(res);
     try {
       await handler(req, res);
     } catch (error) {

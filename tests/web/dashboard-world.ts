@@ -18,10 +18,11 @@ import { loadConfig } from '../../src/config/env.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { startDiscordEmulator, type DiscordEmulator, type StoredChannel, type StoredGuild, type StoredUser } from '../emulators/discord/server.ts';
 import { GitHubEmulator } from '../emulators/github/server.ts';
-import { silentLogger } from '../helpers/databases.ts';
+import { createLogger } from '../../src/log/logger.ts';
 
 export const CLIENT_ID = '712345678901234567';
 const CLIENT_SECRET = `client-secret-${randomBytes(12).toString('hex')}`;
+const silentLogger = createLogger({ level: 'silent', format: 'json' });
 const BOT_TOKEN = `dashboard-bot-${randomBytes(8).toString('hex')}`;
 
 export const GOOD_PATH = ['version: v1', 'routes:', '  category_default: "prompts/{category}/default.md"', 'fallback_chain:', '  - category_default', ''].join('\n');

@@ -5,8 +5,10 @@ import { layout, type PageChrome } from '../layout.ts';
 
 export interface OverviewData {
   status: PromptStatus;
-  summaries: { total: number; recent: number; last: Date | null };
-  spend30dUsd: number;
+  summaries: { recent: number; last: Date | null };
+  spendUsd: number;
+  /** What `recent` and `spendUsd` cover. */
+  days: number;
   /** Set after a refresh: what it found. */
   notice?: string | undefined;
 }
@@ -78,8 +80,8 @@ ${(config?.lastSyncErrors ?? []).map((line) => html`<li class="error"><span clas
 <section aria-labelledby="glance-h">
 <h2 id="glance-h">At a glance</h2>
 <dl class="facts">
-  <dt>Summaries</dt><dd>${data.summaries.total.toLocaleString('en-US')} in all, ${data.summaries.recent.toLocaleString('en-US')} in the last 30 days; the last ${when(data.summaries.last)}</dd>
-  <dt>Spend, last 30 days</dt><dd>$${data.spend30dUsd.toFixed(4)} (<a href="/guilds/${guildId}/usage">details</a>)</dd>
+  <dt>Summaries</dt><dd>${data.summaries.recent.toLocaleString('en-US')} in the last ${data.days} days; the newest ${when(data.summaries.last)} (<a href="/guilds/${guildId}/summaries">history</a>)</dd>
+  <dt>Spend, last ${data.days} days</dt><dd>$${data.spendUsd.toFixed(4)} (<a href="/guilds/${guildId}/usage">per day</a>)</dd>
 </dl>
 </section>`,
   );
