@@ -19,9 +19,10 @@ export interface BotView {
   /** The guild, or undefined when the bot is not in it. */
   guild(guildId: string): Promise<Guild | undefined>;
   isAdmin(guild: Guild, userId: string): Promise<boolean>;
-  readableChannels(guild: Guild, userId: string): Promise<Set<string>>;
-  /** Text-like channels of the guild that `userId` can read now, by name. */
-  readableTextChannels(guild: Guild, userId: string): Promise<ViewChannel[]>;
+  /** `threadIds`: threads (archived ones too) to decide besides the active ones, e.g. those summaries came from. */
+  readableChannels(guild: Guild, userId: string, threadIds?: readonly string[]): Promise<Set<string>>;
+  /** Text-like channels of the guild among `readable` (from readableChannels), in the guild's order. */
+  textChannels(guild: Guild, readable: ReadonlySet<string>): ViewChannel[];
   destroy(): Promise<void>;
 }
 
@@ -61,13 +62,12 @@ export function createBotView(deps: { token: string; apiUrl?: string | undefined
         throw error;
       }
     },
-    readableChannels: (guild, userId) => channelsReadableBy(guild, userId),
-    async readableTextChannels(guild, userId) {
-      const readable = await channelsReadableBy(guild, userId);
-      const channels = await guild.channels.fetch();
-      return [...channels.values()]
-        .filter((c): c is NonNullable<typeof c> => c !== null && TEXT_TYPES.has(c.type) && readable.has(c.id))
-        .sort((a, b) => a.rawPosition - b.rawPosition)
+    readableChannels: (guild, userId, threadIds) => channelsReadableBy(guild, userId, threadIds === undefined ? {} : { threadIds }),
+    textChannels(guild, readable) {
+      // channelsReadableBy fetched the guild's channels just now.
+      return [...guild.channels.cache.values()]
+        .filter((c) => !c.isThread() && TEXT_TYPES.has(c.type) && readable.has(c.id))
+        .sort((a, b) => ('rawPosition' in a ? a.rawPosition : 0) - ('rawPosition' in b ? b.rawPosition : 0))
         .map((c) => ({ id: c.id, name: c.name }));
     },
     destroy: () => client.destroy(),

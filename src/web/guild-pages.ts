@@ -4,7 +4,7 @@ import { GuildKeyError } from '../llm/guild-keys.ts';
 import { DAY_MS } from '../llm/spend-store.ts';
 import { PROMPT_CATEGORY } from '../prompts/routed-values.ts';
 import { routeChoice, summaryContext } from '../summaries/summary-context.ts';
-import { recentSummaries, summaryHistory } from './data/summary-history.ts';
+import { recentSummaries, summarizedChannels, summaryHistory } from './data/summary-history.ts';
 import { usageDays } from './data/usage-days.ts';
 import type { Html } from './html.ts';
 import type { GuildTab, PageChrome } from './layout.ts';
@@ -106,7 +106,7 @@ export function guildPages(deps: DashboardDeps): Record<string, GuildPage> {
       admin: true,
       tab: 'test',
       async run(r, chrome) {
-        const channels = await bot.readableTextChannels(r.guild, r.session.userId);
+        const channels = bot.textChannels(r.guild, await bot.readableChannels(r.guild, r.session.userId));
         const input: TesterInput = {
           channelId: r.query.get('channel') ?? channels[0]?.id ?? '',
           category: r.query.get('category') ?? '',
@@ -146,8 +146,10 @@ export function guildPages(deps: DashboardDeps): Record<string, GuildPage> {
       tab: 'summaries',
       async run(r, chrome) {
         // Visibility is decided now, by the bot's view of the member: the same rule as /summarize.
-        const channels = await bot.readableTextChannels(r.guild, r.session.userId);
-        const readable = await bot.readableChannels(r.guild, r.session.userId);
+        const summarized = await summarizedChannels(db, r.guild.id, 100);
+        const listed = new Set(r.guild.channels.cache.keys());
+        const readable = await bot.readableChannels(r.guild, r.session.userId, summarized.filter((id) => !listed.has(id)));
+        const channels = bot.textChannels(r.guild, readable);
         const channelId = r.query.get('channel') ?? '';
         const from = dateParam(r.query.get('from'));
         const to = dateParam(r.query.get('to'));

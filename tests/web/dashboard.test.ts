@@ -32,12 +32,15 @@ afterAll(async () => {
 
 describeEachDatabase('dashboard in a browser', (database) => {
   let world: DashboardWorld;
+  let privateThread: string;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     world = await startDashboardWorld(database().handle);
     const db = database().handle.db;
     const now = Date.now();
+    // A private thread of #general the bot was added to (it summarized it): of the people, only its owner (the admin) may read it.
+    privateThread = world.discord.addChannel(world.guild.id, { kind: 'private-thread', name: 'hiring', parentId: world.general.id, ownerId: world.admin.id, members: [world.discord.bot.id] }).id;
     await seedSummaries(db, [
       {
         guildId: world.guild.id,
@@ -47,6 +50,7 @@ describeEachDatabase('dashboard in a browser', (database) => {
         citations: [{ ref: 1, messageId: '1234', jumpUrl: `https://discord.com/channels/${world.guild.id}/${world.general.id}/1234` }],
       },
       { guildId: world.guild.id, channelId: world.staff.id, text: 'STAFF-SUMMARY: salaries are confidential.', createdAt: new Date(now - 7_200_000) },
+      { guildId: world.guild.id, channelId: privateThread, text: 'THREAD-SUMMARY: a private thread.', createdAt: new Date(now - 9_000_000) },
     ]);
     await seedUsage(db, world.guild.id, now, 14, 6);
   });
@@ -188,6 +192,7 @@ describeEachDatabase('dashboard in a browser', (database) => {
     const html = await page.content();
     expect(html).toContain('GENERAL-SUMMARY');
     expect(html).not.toContain('STAFF-SUMMARY');
+    expect(html).not.toContain('THREAD-SUMMARY');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(await page.getByRole('link', { name: '[1]' }).getAttribute('href')).toBe(`https://discord.com/channels/${world.guild.id}/${world.general.id}/1234`);
     // Asking for #staff by its id shows nothing either.
@@ -197,6 +202,7 @@ describeEachDatabase('dashboard in a browser', (database) => {
     const admin = await loggedIn(world.admin.id);
     await admin.goto(`/guilds/${world.guild.id}/summaries`);
     expect(await admin.content()).toContain('STAFF-SUMMARY');
+    expect(await admin.content()).toContain('THREAD-SUMMARY');
     await shot(admin, 'summaries');
   });
 
