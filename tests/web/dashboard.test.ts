@@ -87,6 +87,29 @@ describeEachDatabase('dashboard in a browser', (database) => {
     await shot(page, 'guilds');
   });
 
+  it('works from the keyboard: Tab reaches the login link, Enter logs in, labelled controls on the tester', async () => {
+    const context = await browser.newContext({ baseURL: world.url });
+    contexts.push(context);
+    const page = await context.newPage();
+    world.discord.oauth.approveAs(world.admin.id);
+    await page.goto('/');
+    const focused: string[] = [];
+    for (let i = 0; i < 5 && focused.at(-1) !== 'Log in with Discord'; i++) {
+      await page.keyboard.press('Tab');
+      focused.push(((await page.locator(':focus').textContent()) ?? '').trim());
+    }
+    expect(focused[0]).toBe('Skip to content');
+    expect(focused.at(-1)).toBe('Log in with Discord');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${world.url}/`);
+    await page.goto(`/guilds/${world.guild.id}/test`);
+    // Every form control has a label naming it.
+    const unlabelled = await page.evaluate<number>(
+      "[...document.querySelectorAll('main input:not([type=hidden]), main select')].filter((el) => el.labels.length === 0).length",
+    );
+    expect(unlabelled).toBe(0);
+  });
+
   it('refuses a callback whose state does not match the one this browser started', async () => {
     const context = await browser.newContext({ baseURL: world.url });
     contexts.push(context);
