@@ -34,6 +34,11 @@ import { crashOnDeliveryFor } from './webhooks/test-crash-fault.ts';
 import { createCorrelationScope, type CorrelationScope } from './process/correlation.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
 import { startDashboard } from './web/dashboard.ts';
+import { DurableJobQueue } from './jobs/durable-queue.ts';
+import { registerDigestJobs } from './digests/digest-jobs.ts';
+import { registerJobPrune } from './jobs/prune.ts';
+import { createDiscordDigestDelivery } from './discord/digest/deliver.ts';
+import { createMemberNames } from './discord/history/member-names.ts';
 
 /**
  * The service's composition root: the shared parts from createCore
@@ -189,7 +194,11 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       },
       ...(githubApp === undefined ? {} : { githubApp }),
       correlation,
+      digests: { shardCount: clientShards(config.sharding).shardCount },
     };
+    // Durable jobs shared by every process of the deployment (src/jobs/); digests run on it.
+    const jobs = new DurableJobQueue({ db: database.db, logger, clock });
+    registerJobPrune(jobs, { db: database.db, clock });
     const mentionChat = createMentionChat({ services, logger });
     const app: App = {
       config,
@@ -240,10 +249,22 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
             services,
             logger,
           });
+          // Digest runs go to the process whose client holds the guild's shard.
+          const { shards, shardCount } = clientShards(config.sharding);
+          registerDigestJobs(jobs, {
+            db: database.db,
+            clock,
+            logger,
+            shards,
+            shardCount,
+            delivery: createDiscordDigestDelivery({ client: app.bot.client, summarizer, memberNames: createMemberNames(), logger }),
+          });
         }
+        jobs.start();
         return { url };
       },
       async stop() {
+        await jobs.stop();
         await mentionChat.drain(10_000);
         await app.bot?.stop();
         await http.close();
