@@ -1,4 +1,7 @@
 import type { Guild } from 'discord.js';
+import { recordAudit } from '../audit/audit-log.ts';
+import { findDigest, lastRuns, listDigests, scheduleOf, setPaused } from '../digests/digest-store.ts';
+import { nextRunAfter } from '../digests/schedule.ts';
 import { GuildAiSettingsError } from '../llm/guild-ai-settings.ts';
 import { GuildKeyError } from '../llm/guild-keys.ts';
 import { DAY_MS } from '../llm/spend-store.ts';
@@ -8,6 +11,7 @@ import { recentSummaries, summarizedChannels, summaryHistory } from './data/summ
 import { usageDays } from './data/usage-days.ts';
 import type { Html } from './html.ts';
 import type { GuildTab, PageChrome } from './layout.ts';
+import { digestsPage, type DigestsData } from './pages/digests-page.ts';
 import { historyPage } from './pages/history-page.ts';
 import { keysPage, type KeysData } from './pages/keys-page.ts';
 import { overviewPage } from './pages/overview-page.ts';
@@ -39,12 +43,15 @@ const HISTORY_LIMIT = 50;
 const USAGE_DAYS = 90;
 /** The overview's glance covers this many days (the usage page has the rest). */
 const GLANCE_DAYS = 7;
+const DIGEST_RUNS_SHOWN = 5;
 /** After a form post, the page says what happened: fixed texts only, never text from the address. */
 const NOTICES: Record<string, string> = {
   refreshed: 'The repository was read again now; what is below is the result.',
   'key-saved': 'Key saved. It is used only for this server\'s requests and is never shown again.',
   'key-removed': 'Key removed.',
   'settings-saved': 'Budget and provider order saved.',
+  'digest-paused': 'Digest paused: it runs no more until resumed.',
+  'digest-resumed': 'Digest resumed: it runs next at its schedule\'s next time.',
 };
 
 const notice = (query: URLSearchParams): string | undefined => NOTICES[query.get('done') ?? ''];
@@ -74,7 +81,41 @@ export function guildPages(deps: DashboardDeps): Record<string, GuildPage> {
     };
   };
 
+  const digestsData = async (r: GuildRequest, extra: Pick<DigestsData, 'notice' | 'error'>): Promise<DigestsData> => {
+    const digests = await listDigests(db, r.guild.id);
+    const runs = await Promise.all(digests.map((d) => lastRuns(db, d.id, DIGEST_RUNS_SHOWN)));
+    const readable = bot.textChannels(r.guild, await bot.readableChannels(r.guild, r.session.userId));
+    return { digests: digests.map((digest, i) => ({ digest, runs: runs[i] ?? [] })), names: new Map(readable.map((c) => [c.id, c.name])), ...extra };
+  };
+
   return {
+    'GET digests': {
+      admin: true,
+      tab: 'digests',
+      async run(r, chrome) {
+        return { page: digestsPage(chrome, r.guild.id, await digestsData(r, { notice: notice(r.query) })) };
+      },
+    },
+    'POST digests': {
+      admin: true,
+      tab: 'digests',
+      async run(r, chrome) {
+        const form = r.form ?? new URLSearchParams();
+        const digest = await findDigest(db, r.guild.id, form.get('digest') ?? '');
+        const action = form.get('action');
+        if (digest === undefined || (action !== 'pause' && action !== 'resume')) {
+          return { page: digestsPage(chrome, r.guild.id, await digestsData(r, { error: 'There is no such digest in this server, or no such action. Nothing was changed.' })) };
+        }
+        const now = new Date(clock.now());
+        if (action === 'pause') {
+          await setPaused(db, digest.id, { paused: true, reason: `paused by ${r.session.userName} on the dashboard` }, now);
+        } else {
+          await setPaused(db, digest.id, { paused: false, nextRunAt: nextRunAfter(scheduleOf(digest), now) }, now);
+        }
+        await recordAudit(db, { guildId: r.guild.id, actorId: r.session.userId, action: `digest.${action}`, details: { digest: digest.id, via: 'dashboard' } });
+        return { redirect: `/guilds/${r.guild.id}/digests?done=digest-${action}d` };
+      },
+    },
     'GET ': {
       admin: true,
       tab: 'overview',

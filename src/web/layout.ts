@@ -10,12 +10,13 @@ export interface PageChrome {
   styles?: string[];
 }
 
-export type GuildTab = 'overview' | 'test' | 'summaries' | 'usage' | 'keys';
+export type GuildTab = 'overview' | 'test' | 'summaries' | 'digests' | 'usage' | 'keys';
 
 const TABS: ReadonlyArray<{ tab: GuildTab; label: string; path: string; admin: boolean }> = [
   { tab: 'overview', label: 'Overview', path: '', admin: true },
   { tab: 'test', label: 'Resolution tester', path: '/test', admin: true },
   { tab: 'summaries', label: 'Summaries', path: '/summaries', admin: false },
+  { tab: 'digests', label: 'Digests', path: '/digests', admin: true },
   { tab: 'usage', label: 'Usage and spend', path: '/usage', admin: true },
   { tab: 'keys', label: 'Keys and budget', path: '/keys', admin: true },
 ];

@@ -13,6 +13,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { startDashboardWorld, type DashboardWorld } from './dashboard-world.ts';
+import { createDigest } from '../../src/digests/digest-store.ts';
 import { seedSummaries, seedUsage } from './seed.ts';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -172,6 +173,34 @@ describeEachDatabase('dashboard in a browser', (database) => {
     await shot(page, 'usage');
   });
 
+  it('digests: the list with the last runs; pause and resume', async () => {
+    const db = database().handle.db;
+    const now = new Date();
+    const digest = await createDigest(
+      db,
+      { guildId: world.guild.id, sourceId: world.general.id, sourceKind: 'channel', destinationId: world.general.id, cadence: 'daily', at: '09:00', timezone: 'UTC', skipIfQuiet: false, createdBy: world.admin.id, nextRunAt: new Date(now.getTime() + 3_600_000), windowStart: new Date(now.getTime() - 82_800_000) },
+      now,
+    );
+    await db
+      .insertInto('digest_runs')
+      .values({ id: `${digest.id}-run1`, digest_id: digest.id, guild_id: world.guild.id, due_at: new Date(now.getTime() - 82_800_000), trigger: 'schedule', window_start: new Date(now.getTime() - 169_200_000), window_end: new Date(now.getTime() - 82_800_000), outcome: 'posted', message_count: 37, message_url: `https://discord.com/channels/${world.guild.id}/${world.general.id}/999`, detail: null, job_id: null, started_at: new Date(now.getTime() - 82_800_000), finished_at: new Date(now.getTime() - 82_790_000) })
+      .execute();
+    const page = await loggedIn(world.admin.id);
+    await page.goto(`/guilds/${world.guild.id}/digests`);
+    const section = page.locator(`[data-digest-id="${digest.id}"]`);
+    expect(await section.getByTestId('digest-state').textContent()).toMatch(/^active; next run/);
+    await expect(section.getByRole('cell', { name: 'posted' }).count()).resolves.toBe(1);
+    expect(await section.getByRole('link', { name: 'message' }).getAttribute('href')).toBe(`https://discord.com/channels/${world.guild.id}/${world.general.id}/999`);
+    await shot(page, 'digests');
+    await section.getByRole('button', { name: `Pause digest ${digest.id}` }).click();
+    await expect(page.getByText('Digest paused').count()).resolves.toBe(1);
+    expect(await page.locator(`[data-digest-id="${digest.id}"]`).getByTestId('digest-state').textContent()).toMatch(/^paused \(paused by Ada Admin on the dashboard\)/);
+    expect((await db.selectFrom('digests').select('paused').where('id', '=', digest.id).executeTakeFirstOrThrow()).paused).toBe(true);
+    await page.locator(`[data-digest-id="${digest.id}"]`).getByRole('button', { name: `Resume digest ${digest.id}` }).click();
+    await expect(page.getByText('Digest resumed').count()).resolves.toBe(1);
+    expect((await db.selectFrom('digests').select('paused').where('id', '=', digest.id).executeTakeFirstOrThrow()).paused).toBe(false);
+  });
+
   it('keys: a saved key is never sent back to the browser', async () => {
     const page = await loggedIn(world.admin.id);
     await page.goto(`/guilds/${world.guild.id}/keys`);
@@ -187,7 +216,7 @@ describeEachDatabase('dashboard in a browser', (database) => {
 
   it('a member without Manage Server is refused from every admin page, and sees summaries only', async () => {
     const page = await loggedIn(world.member.id);
-    for (const path of ['', '/test', '/usage', '/keys']) {
+    for (const path of ['', '/test', '/digests', '/usage', '/keys']) {
       const response = await page.goto(`/guilds/${world.guild.id}${path}`);
       expect(response?.status()).toBe(403);
       await expect(page.getByText('This page is for members with the Manage Server permission').count()).resolves.toBe(1);
