@@ -11,6 +11,7 @@ import * as llmCallCacheTokens from './0011_llm_call_cache_tokens.ts';
 import * as llmSharedState from './0013_llm_shared_state.ts';
 import * as jobsAndDigests from './0015_jobs_and_digests.ts';
 import * as historyAndNotices from './0016_history_and_notices.ts';
+import * as webSessions from './0017_web_sessions.ts';
 
 /**
  * Every migration, in order. Listed statically rather than discovered on
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0013_llm_shared_state': llmSharedState,
   '0015_jobs_and_digests': jobsAndDigests,
   '0016_history_and_notices': historyAndNotices,
+  '0017_web_sessions': webSessions,
 };

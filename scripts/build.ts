@@ -47,6 +47,8 @@ rmSync(dist, { recursive: true, force: true });
 compile();
 copyPluginManifests();
 cpSync(join(root, 'prompts'), join(dist, 'prompts'), { recursive: true });
+// The dashboard's stylesheet and chart script, served as files (src/web/static-files.ts).
+cpSync(join(root, 'src/web/static'), join(dist, 'src/web/static'), { recursive: true });
 // package.json's "bin" files run through their shebang; npm makes them executable when it installs, this does it for the checkout.
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
 for (const file of Object.values(manifest.bin ?? {})) chmodSync(join(root, file), 0o755);

@@ -37,6 +37,7 @@ import { defaultWebhookOptions, mountGithubWebhook } from './webhooks/github-rou
 import { crashOnDeliveryFor } from './webhooks/test-crash-fault.ts';
 import { createCorrelationScope, type CorrelationScope } from './process/correlation.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
+import { startDashboard } from './web/dashboard.ts';
 import { DurableJobQueue } from './jobs/durable-queue.ts';
 import { registerDigestJobs } from './digests/digest-jobs.ts';
 import { registerJobPrune } from './jobs/prune.ts';
@@ -181,6 +182,12 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       logger,
     });
 
+    // The web dashboard (src/web/): web and all roles only, when DISCORD_CLIENT_ID is set.
+    const dashboard =
+      parts.listens && config.role !== 'shards'
+        ? startDashboard({ env: overrides.env ?? {}, config, http, db: database.db, clock, logger, prompts, llm })
+        : undefined;
+
     const services: BotServices = {
       logger,
       db: database.db,
@@ -228,7 +235,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
           gateway.expect();
           logger.debug('the Discord client runs in the shard processes');
         } else if (parts.discord === 'web-role') {
-          if (config.discord.token !== undefined) {
+          if (config.discord.token !== undefined && dashboard === undefined) {
             logger.warn('DISCORD_TOKEN is set, but RECAP_ROLE=web never connects to Discord: remove the token from this host');
           }
         } else if (config.discord.token === undefined) {
@@ -276,6 +283,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         await mentionChat.drain(10_000);
         await app.bot?.stop();
         await http.close();
+        await dashboard?.close();
         await webhooks.close();
         await llm.close();
         unwireInvalidation();

@@ -4,6 +4,7 @@ import type { LlmTables } from '../llm/tables.ts';
 import type { WebhookTables } from '../webhooks/tables.ts';
 import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';
 import type { InstallStateTables } from '../github-app/install-state.ts';
+import type { WebTables } from '../web/tables.ts';
 import type { JobsTable, JobSchedulesTable } from '../jobs/tables.ts';
 import type { DigestsTable, DigestRunsTable } from '../digests/tables.ts';
 import type { Json, Timestamp } from './column-types.ts';
@@ -112,7 +113,7 @@ export interface PromptFetchLogTable {
   created_at: Timestamp;
 }
 
-export interface Database extends EngineTables, LlmTables, WebhookTables, AppInstallationTables, InstallStateTables {
+export interface Database extends EngineTables, LlmTables, WebhookTables, AppInstallationTables, InstallStateTables, WebTables {
   guild_settings: GuildSettingsTable;
   guild_prompt_configs: GuildPromptConfigsTable;
   secrets: SecretsTable;

@@ -57,6 +57,7 @@ import { InteractionPayloadBuilder, type InteractionSpec } from './interaction-p
 import { Intent, PRIVILEGED_INTENTS } from './intents.ts';
 import { MemberMessages, type MemberMessage, type SeedMessage, type SeedOptions } from './member-messages.ts';
 import { MessageFactory } from './message-factory.ts';
+import { OAuthEmulator } from './oauth.ts';
 import { Permission, toPermissionBits, type PermissionInput } from './permissions.ts';
 import { GatewayPublisher } from './publisher.ts';
 import { RateLimiter, type InjectedLimitOptions, type RateLimitPolicy, type RouteMatcher } from './rate-limits.ts';
@@ -116,6 +117,8 @@ export class DiscordEmulator {
   readonly gateway: Gateway;
   readonly commands: CommandRegistry;
   readonly interactionRegistry: InteractionRegistry;
+  /** Discord's OAuth2 for web logins (see oauth.ts). */
+  readonly oauth: OAuthEmulator;
   /** Unexpected emulator failures (answered 500); a healthy test leaves this empty. */
   readonly internalErrors: Error[] = [];
 
@@ -191,8 +194,9 @@ export class DiscordEmulator {
       },
       internalError: (error) => this.internalErrors.push(error),
     });
+    this.oauth = new OAuthEmulator(this.state, this.#clock);
     this.#server = createServer((req, res) => {
-      pipeline.handle(req, res).catch((error: unknown) => {
+      (this.oauth.handles(req) ? this.oauth.handle(req, res) : pipeline.handle(req, res)).catch((error: unknown) => {
         // Only a broken socket gets here (the pipeline answers every other failure itself).
         this.internalErrors.push(error instanceof Error ? error : new Error(String(error)));
         res.destroy();

@@ -78,6 +78,22 @@ export function applicationRoutes(deps: RestDeps): Route[] {
     },
     { method: 'GET', pattern: '/users/@me', auth: 'bot', handler: () => ({ status: 200, body: { ...apiUser(state.bot), verified: true, mfa_enabled: false, flags: 0 } }) },
     {
+      // The bot's own guilds (discord.js client.guilds.fetch() without an id), paged by `after` and `limit` (max 200).
+      method: 'GET',
+      pattern: '/users/@me/guilds',
+      auth: 'bot',
+      handler: (ctx) => {
+        const after = ctx.query.get('after');
+        const limit = Math.min(200, Math.max(1, Number(ctx.query.get('limit') ?? 200) || 200));
+        const guilds = [...state.guilds.values()]
+          .filter((g) => state.member(g.id, state.bot.id) !== undefined && (after === null || BigInt(g.id) > BigInt(after)))
+          .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
+          .slice(0, limit)
+          .map((g) => ({ id: g.id, name: g.name, icon: null, banner: null, owner: false, permissions: state.guildPermissions(g.id, state.bot.id).toString(), features: [] }));
+        return { status: 200, body: guilds };
+      },
+    },
+    {
       method: 'GET',
       pattern: '/users/:userId',
       auth: 'bot',
