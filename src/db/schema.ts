@@ -4,6 +4,7 @@ import type { LlmTables } from '../llm/tables.ts';
 import type { WebhookTables } from '../webhooks/tables.ts';
 import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';
 import type { InstallStateTables } from '../github-app/install-state.ts';
+import type { ApiTables } from '../api/tables.ts';
 import type { Json, Timestamp } from './column-types.ts';
 
 /**
@@ -117,3 +118,6 @@ export interface Database extends EngineTables, LlmTables, WebhookTables, AppIns
   prompt_invalid_heads: PromptInvalidHeadsTable;
   prompt_access_denials: PromptAccessDenialsTable;
 }
+
+/** REST API keys and feed tokens (migration 0018). */
+export interface Database extends ApiTables {}
