@@ -2,9 +2,10 @@ import type { BotCommand } from '../command.ts';
 import { aiConfigCommand } from './ai-config.ts';
 import { askCommand } from './ask.ts';
 import { promptConfigCommand } from './prompt-config.ts';
+import { recapConfigCommand } from './recap-config.ts';
 import { summarizeCommand } from './summarize.ts';
 import { summarizeFromHereCommand } from './summarize-from-here.ts';
 import { summarizeThreadCommand } from './summarize-thread.ts';
 
 /** Every command of the bot (slash commands, then message context menus); one file each in this folder. */
-export const commands: readonly BotCommand[] = [promptConfigCommand, summarizeCommand, askCommand, aiConfigCommand, summarizeFromHereCommand, summarizeThreadCommand];
+export const commands: readonly BotCommand[] = [promptConfigCommand, summarizeCommand, askCommand, aiConfigCommand, summarizeFromHereCommand, summarizeThreadCommand, recapConfigCommand];
