@@ -8,6 +8,7 @@ import * as promptConfigWebhooks from './0006_prompt_config_webhooks.ts';
 import * as githubAppLinks from './0007_github_app_links.ts';
 import * as promptRefreshState from './0009_prompt_refresh_state.ts';
 import * as llmCallCacheTokens from './0011_llm_call_cache_tokens.ts';
+import * as jobsAndDigests from './0015_jobs_and_digests.ts';
 import * as apiKeysAndFeeds from './0018_api_keys_and_feeds.ts';
 
 /**
@@ -25,5 +26,6 @@ export const migrations: Record<string, Migration> = {
   '0007_github_app_links': githubAppLinks,
   '0009_prompt_refresh_state': promptRefreshState,
   '0011_llm_call_cache_tokens': llmCallCacheTokens,
+  '0015_jobs_and_digests': jobsAndDigests,
   '0018_api_keys_and_feeds': apiKeysAndFeeds,
 };

@@ -5,6 +5,7 @@ import type { WebhookTables } from '../webhooks/tables.ts';
 import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';
 import type { InstallStateTables } from '../github-app/install-state.ts';
 import type { ApiTables } from '../api/tables.ts';
+import type { JobsTable, JobSchedulesTable } from '../jobs/tables.ts';
 import type { Json, Timestamp } from './column-types.ts';
 
 /**
@@ -117,6 +118,8 @@ export interface Database extends EngineTables, LlmTables, WebhookTables, AppIns
   prompt_fetch_log: PromptFetchLogTable;
   prompt_invalid_heads: PromptInvalidHeadsTable;
   prompt_access_denials: PromptAccessDenialsTable;
+  jobs: JobsTable;
+  job_schedules: JobSchedulesTable;
 }
 
 /** REST API keys and feed tokens (migration 0018). */
