@@ -33,6 +33,8 @@ import { defaultWebhookOptions, mountGithubWebhook } from './webhooks/github-rou
 import { crashOnDeliveryFor } from './webhooks/test-crash-fault.ts';
 import { createCorrelationScope, type CorrelationScope } from './process/correlation.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
+import { DurableJobQueue } from './jobs/durable-queue.ts';
+import { mountApiSurface } from './api/surface.ts';
 
 /**
  * The service's composition root: the shared parts from createCore
@@ -165,6 +167,11 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       logger,
     });
 
+    // Durable work shared by the processes of a deployment (src/jobs/); the API queues its summaries there.
+    const jobs = new DurableJobQueue({ db: database.db, logger, clock });
+    // The REST API (/api/v1) and Atom feeds: on the web and all roles only.
+    const apiSurface = parts.intake ? mountApiSurface(http, { config, db: database.db, summarizer, jobs, clock, logger }) : undefined;
+
     const services: BotServices = {
       logger,
       db: database.db,
@@ -201,13 +208,14 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         // What this process runs, by RECAP_ROLE and SHARDS / SHARD_IDS: see src/sharding/process-parts.ts.
         const url = parts.listens ? (await http.listen(config.http.port, config.http.host)).url : 'off (the shard manager serves HTTP)';
         if (parts.intake) webhooks.start();
+        if (parts.intake) jobs.start();
         if (parts.discord === 'shard-children') {
           // Not ready until the shard processes are: the sharding role watches them here.
           gateway.expect();
           logger.debug('the Discord client runs in the shard processes');
         } else if (parts.discord === 'web-role') {
           if (config.discord.token !== undefined) {
-            logger.warn('DISCORD_TOKEN is set, but RECAP_ROLE=web never connects to Discord: remove the token from this host');
+            logger.info('RECAP_ROLE=web never connects to the Discord gateway; DISCORD_TOKEN is used over REST only, by the API and feeds to check who may read what');
           }
         } else if (config.discord.token === undefined) {
           logger.warn(
@@ -241,6 +249,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         await app.bot?.stop();
         await http.close();
         await webhooks.close();
+        await jobs.stop();
+        await apiSurface?.close();
         await llm.close();
         unwireInvalidation();
         await bus.close();

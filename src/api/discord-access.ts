@@ -4,7 +4,7 @@
  * it, with Manage Server still, and the channels they can read at this
  * moment (`channelsReadableBy`).
  */
-import { Client, DiscordAPIError, PermissionFlagsBits, type Guild } from 'discord.js';
+import { Client, DiscordAPIError, PermissionFlagsBits, Routes, type APIUser, type Guild, type GuildTextBasedChannel } from 'discord.js';
 import type { Secret } from '../config/secret.ts';
 import { channelsReadableBy } from '../discord/visibility/readable-by.ts';
 import { problem, ProblemError } from './problem.ts';
@@ -17,6 +17,8 @@ export interface GuildAccess {
    * @throws ProblemError 403 when they are no longer a member with Manage Server.
    */
   readableByAdmin(guild: Guild, userId: string, threadIds?: readonly string[]): Promise<Set<string>>;
+  /** Whether the bot itself can read the channel's history (a REST-only client has no `guild.members.me`). */
+  botCanRead(channel: GuildTextBasedChannel): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -24,6 +26,12 @@ export interface GuildAccess {
 export function createRestGuildAccess(options: { token: Secret; apiUrl?: string | undefined }): GuildAccess {
   const client = new Client({ intents: [], ...(options.apiUrl === undefined ? {} : { rest: { api: options.apiUrl } }) });
   client.rest.setToken(options.token.reveal());
+  let botId: Promise<string> | undefined;
+  const ownId = (): Promise<string> => {
+    botId ??= (client.rest.get(Routes.user()) as Promise<APIUser>).then((user) => user.id);
+    botId.catch(() => (botId = undefined));
+    return botId;
+  };
   return {
     async guild(guildId) {
       try {
@@ -47,6 +55,10 @@ export function createRestGuildAccess(options: { token: Secret; apiUrl?: string 
         throw new ProblemError(problem(403, 'key-admin-not-admin', 'The admin who created this key no longer has Manage Server in this server, so the key cannot act.'));
       }
       return readable;
+    },
+    async botCanRead(channel) {
+      const me = await channel.guild.members.fetch({ user: await ownId(), force: true }).catch(() => null);
+      return me !== null && channel.permissionsFor(me).has([PermissionFlagsBits.ViewChannel, PermissionFlagsBits.ReadMessageHistory]);
     },
     async close() {
       await client.destroy();

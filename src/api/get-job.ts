@@ -7,7 +7,7 @@ import { SUMMARY_JOB_KIND } from './summary-job.ts';
 export function getJobRoute(deps: { jobs: ApiJobs }): ApiRoute {
   return {
     method: 'GET',
-    pattern: /^\/api\/v1\/jobs\/([A-Za-z0-9_-]{1,64})$/,
+    pattern: /^\/api\/v1\/jobs\/([0-9a-fA-F-]{36})$/,
     scopes: ['summaries:create', 'summaries:read'],
     async handle({ res, params, key }) {
       const job = await deps.jobs.get(params[0]!).catch(() => undefined);
@@ -15,13 +15,15 @@ export function getJobRoute(deps: { jobs: ApiJobs }): ApiRoute {
         throw new ProblemError(problem(404, 'job-not-found', 'No summary job with this id in this key\'s server.'));
       }
       const summaryId = typeof job.result?.['summaryId'] === 'string' ? job.result['summaryId'] : null;
+      // The handler ends a request that cannot succeed with its reason instead of having it retried.
+      const refused = typeof job.result?.['error'] === 'string' ? job.result['error'] : undefined;
       sendJsonBody(res, 200, {
         jobId: job.id,
-        state: job.state,
+        state: refused === undefined ? job.state : 'failed',
         attempts: job.attempts,
         createdAt: job.createdAt.toISOString(),
         finishedAt: job.finishedAt?.toISOString() ?? null,
-        error: job.state === 'failed' || job.state === 'queued' ? job.lastError : null,
+        error: refused ?? (job.state === 'done' ? null : job.lastError),
         summaryId,
         links: { summary: summaryId === null ? null : `/api/v1/summaries/${summaryId}` },
       });

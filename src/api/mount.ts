@@ -57,7 +57,7 @@ function unavailableAccess(detail: string): GuildAccess {
   const refuse = (): never => {
     throw new ProblemError(problem(503, 'discord-not-configured', detail));
   };
-  return { guild: async () => refuse(), readableByAdmin: async () => refuse(), close: async () => undefined };
+  return { guild: async () => refuse(), readableByAdmin: async () => refuse(), botCanRead: async () => refuse(), close: async () => undefined };
 }
 
 function unavailableJobs(): ApiJobs {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Database } from '../db/schema.ts';
 import { UserFacingError } from '../discord/errors.ts';
 import { mappedCategory, readCategoryMap } from '../discord/history/category-map.ts';
-import { categoryOf, requireBotCanRead } from '../discord/history/channel-access.ts';
+import { categoryOf } from '../discord/history/channel-access.ts';
 import { createMemberNames } from '../discord/history/member-names.ts';
 import { readChannel } from '../discord/history/read-channel.ts';
 import { parseSince } from '../discord/history/since.ts';
@@ -36,7 +36,7 @@ export const SummaryJobPayload = CreateSummaryRequest.extend({
 });
 export type SummaryJobPayload = z.infer<typeof SummaryJobPayload>;
 
-/** A job failure whose message is safe to show the key's holder. */
+/** A job failure whose message is safe to show the key's holder: ends the job without retrying. */
 export class SummaryJobFailure extends Error {
   override readonly name = 'SummaryJobFailure';
 }
@@ -52,14 +52,14 @@ export interface SummaryJobDeps {
 export function createSummaryJobHandler(deps: SummaryJobDeps) {
   return async (job: { id: string; payload: Record<string, unknown>; signal: AbortSignal }): Promise<Record<string, unknown>> => {
     const parsed = SummaryJobPayload.safeParse(job.payload);
-    if (!parsed.success) throw new SummaryJobFailure('The job\'s request is invalid.');
+    if (!parsed.success) return { error: 'The job\'s request is invalid.' };
     const p = parsed.data;
     try {
       const guild = await deps.access.guild(p.guildId);
       const readable = await deps.access.readableByAdmin(guild, p.actorId, [p.channel]);
       if (!readable.has(p.channel)) throw new SummaryJobFailure('The admin this key acts as cannot read that channel\'s history.');
       const channel = await summarizableChannel(guild, p.channel);
-      await requireBotCanRead(channel);
+      if (!(await deps.access.botCanRead(channel))) throw new SummaryJobFailure('The bot cannot read that channel\'s history: it needs View Channel and Read Message History there.');
       const since = p.since === undefined ? undefined : parseSince(p.since, deps.clock.now());
       if (since?.kind === 'after-message' && (since.guildId !== guild.id || since.channelId !== channel.id)) {
         throw new SummaryJobFailure('That message link is not in the channel asked for.');
@@ -91,12 +91,21 @@ export function createSummaryJobHandler(deps: SummaryJobDeps) {
       if (result.summaryId === null) throw new SummaryJobFailure('The summary was made but could not be stored; try again.');
       return { summaryId: result.summaryId, messages: result.messages, reused: result.reused };
     } catch (error) {
-      if (error instanceof SummaryJobFailure) throw error;
-      if (error instanceof UserFacingError) throw new SummaryJobFailure(error.message.replace(/<#(\d+)>/g, 'channel $1'));
+      // A request that cannot succeed ends at once with its reason; anything else is thrown, so the queue retries it.
+      const reason = permanentReason(error);
+      if (reason !== undefined) return { error: reason };
       if (error instanceof ProblemError) throw new SummaryJobFailure(error.problem.detail ?? error.problem.title);
-      if (error instanceof SummarizeError) throw new SummaryJobFailure(summarizeFailureText(error));
       deps.logger.error({ err: error, jobId: job.id, guildId: p.guildId }, 'API summary job failed');
       throw new SummaryJobFailure(`The summary failed on our side (reference ${job.id}).`);
     }
   };
+}
+
+/** The reason to show for a failure retrying cannot fix, or undefined. */
+function permanentReason(error: unknown): string | undefined {
+  if (error instanceof SummaryJobFailure) return error.message;
+  if (error instanceof UserFacingError) return error.message.replace(/<#(\d+)>/g, 'channel $1');
+  if (error instanceof SummarizeError) return summarizeFailureText(error);
+  if (error instanceof ProblemError && error.problem.status < 500) return error.problem.detail ?? error.problem.title;
+  return undefined;
 }
