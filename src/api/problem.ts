@@ -12,7 +12,9 @@ export interface Problem {
   type: string;
   title: string;
   detail?: string;
-  /** Extension members (`errors` of a validation problem, `retryAfter`). */
+  /** Default: the request's path. Set it where the path holds a credential (a feed's token). */
+  instance?: string;
+  /** Extension members (`errors` of a validation problem). */
   [extension: string]: unknown;
 }
 
@@ -38,10 +40,10 @@ const CONTENT_TYPE = 'application/problem+json';
 /** `bodyUnread`: the request may still be sending a body we will not read. */
 export function sendProblem(req: IncomingMessage, res: ServerResponse, p: Problem, headers: Record<string, string> = {}, bodyUnread = false): void {
   if (bodyUnread && hasBody(req)) {
-    refuseRequest(req, p.status, { ...p, instance: pathOf(req) }, { headers, contentType: CONTENT_TYPE });
+    refuseRequest(req, p.status, { ...p, instance: p['instance'] ?? pathOf(req) }, { headers, contentType: CONTENT_TYPE });
     return;
   }
-  const text = JSON.stringify({ ...p, instance: pathOf(req) });
+  const text = JSON.stringify({ ...p, instance: p['instance'] ?? pathOf(req) });
   res.writeHead(p.status, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }

@@ -10,7 +10,7 @@ import type { Database } from '../db/schema.ts';
 import type { HttpServer } from '../http/server.ts';
 import type { Logger } from '../log/logger.ts';
 import type { GuildAccess } from '../api/discord-access.ts';
-import { problem, ProblemError, sendProblem } from '../api/problem.ts';
+import { problem, ProblemError, sendProblem as sendApiProblem, type Problem } from '../api/problem.ts';
 import type { KeyRateLimiter } from '../api/rate-limit.ts';
 import { atomDocument, type AtomEntry } from './atom.ts';
 import { everyoneCanRead } from './everyone-can-read.ts';
@@ -35,6 +35,9 @@ export function mountFeeds(http: HttpServer, deps: FeedRouteDeps): void {
 
 async function serveFeed(req: IncomingMessage, res: ServerResponse, deps: FeedRouteDeps): Promise<void> {
   const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+  // The path is the feed's credential: problems name it without the token.
+  const sendProblem = (r: IncomingMessage, s: ServerResponse, p: Problem, headers: Record<string, string> = {}, bodyUnread = false) =>
+    sendApiProblem(r, s, { ...p, instance: '/feeds/{token}.atom' }, headers, bodyUnread);
   const token = /^\/feeds\/([A-Za-z0-9_-]{1,64})\.atom$/.exec(path)?.[1];
   const notFound = problem(404, 'feed-not-found', 'No such feed (it may have been revoked).');
   // The token is never logged: it is the feed's only credential.
