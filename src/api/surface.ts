@@ -38,7 +38,7 @@ export function mountApiSurface(http: HttpServer, deps: ApiSurfaceDeps): { keys:
   const keys = new ApiKeyStore(deps.db, now);
   const feeds = new FeedStore(deps.db, now);
   const token = deps.config.discord.token;
-  const access = token === undefined ? undefined : createRestGuildAccess({ token, apiUrl: deps.config.discord.apiUrl });
+  const access = token === undefined ? undefined : createRestGuildAccess({ token, apiUrl: deps.config.discord.apiUrl, cacheMs: deps.config.api.permissionCacheMs });
   const publicUrl = deps.config.http.publicUrl?.href.replace(/\/+$/, '');
   const rate = deps.config.api.ratePerMinute;
   mountApi(http, {

@@ -12,7 +12,8 @@ import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { startDiscordEmulator, type DiscordEmulator, type StoredChannel, type StoredGuild, type StoredUser } from '../emulators/discord/server.ts';
-import { capturingLogger } from '../webhooks/helpers.ts';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/log/logger.ts';
 
 const TOKEN = 'api-test-bot-token';
 
@@ -72,9 +73,13 @@ export async function startApiHarness(database: DatabaseHandle, env: Record<stri
     DISCORD_REGISTER_COMMANDS: 'false',
     RECAP_ROLE: 'web',
     PUBLIC_URL: 'https://recap.example.com',
+    // Permission changes below must count at the next request (the default reuses answers for 5 s).
+    API_PERMISSION_CACHE_MS: '0',
     ...env,
   });
-  const { logger, lines } = capturingLogger('debug');
+  // Every line kept as written (no vitest here: the web bench starts this harness too).
+  const written: string[] = [];
+  const logger = createLogger({ level: 'debug', format: 'json', destination: new Writable({ write: (chunk: Buffer, _e, done) => (written.push(String(chunk)), done()) }) });
   const app = await createApp(config, logger, { database: { ...database, close: async () => undefined } });
   const { url } = await app.start();
   return {
@@ -82,7 +87,7 @@ export async function startApiHarness(database: DatabaseHandle, env: Record<stri
     url,
     discord,
     world: { guild, admin, exadmin, member, general, staff, hidden },
-    logText: () => JSON.stringify(lines()),
+    logText: () => written.join(''),
     async close() {
       await app.stop();
       await discord.close();
