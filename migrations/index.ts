@@ -12,6 +12,7 @@ import * as llmSharedState from './0013_llm_shared_state.ts';
 import * as jobsAndDigests from './0015_jobs_and_digests.ts';
 import * as historyAndNotices from './0016_history_and_notices.ts';
 import * as webSessions from './0017_web_sessions.ts';
+import * as apiKeysAndFeeds from './0018_api_keys_and_feeds.ts';
 
 /**
  * Every migration, in order. Listed statically rather than discovered on
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0015_jobs_and_digests': jobsAndDigests,
   '0016_history_and_notices': historyAndNotices,
   '0017_web_sessions': webSessions,
+  '0018_api_keys_and_feeds': apiKeysAndFeeds,
 };

@@ -45,6 +45,7 @@ import { registerSummaryPrune } from './summaries/prune-job.ts';
 import { recordSummaryPost } from './summaries/history.ts';
 import { createDiscordDigestDelivery } from './discord/digest/deliver.ts';
 import { createMemberNames } from './discord/history/member-names.ts';
+import { mountApiSurface } from './api/surface.ts';
 
 /**
  * The service's composition root: the shared parts from createCore
@@ -187,6 +188,11 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       parts.listens && config.role !== 'shards'
         ? startDashboard({ env: overrides.env ?? {}, config, http, db: database.db, clock, logger, prompts, llm })
         : undefined;
+    // Durable work shared by every process of the deployment (src/jobs/): the API's summaries, digests, prunes.
+    // One queue per process; every handler is registered before start().
+    const jobs = new DurableJobQueue({ db: database.db, logger, clock });
+    // The REST API (/api/v1) and Atom feeds: on the web and all roles only.
+    const apiSurface = parts.intake ? mountApiSurface(http, { config, db: database.db, summarizer, jobs, clock, logger }) : undefined;
 
     const services: BotServices = {
       logger,
@@ -208,8 +214,6 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       digests: { shardCount: clientShards(config.sharding).shardCount },
       notices,
     };
-    // Durable jobs shared by every process of the deployment (src/jobs/); digests run on it.
-    const jobs = new DurableJobQueue({ db: database.db, logger, clock });
     registerJobPrune(jobs, { db: database.db, clock });
     registerSummaryPrune(jobs, { db: database.db, clock, logger, retentionDays: config.history.retentionDays });
     const mentionChat = createMentionChat({ services, logger });
@@ -235,8 +239,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
           gateway.expect();
           logger.debug('the Discord client runs in the shard processes');
         } else if (parts.discord === 'web-role') {
-          if (config.discord.token !== undefined && dashboard === undefined) {
-            logger.warn('DISCORD_TOKEN is set, but RECAP_ROLE=web never connects to Discord: remove the token from this host');
+          if (config.discord.token !== undefined) {
+            logger.info('RECAP_ROLE=web never connects to the Discord gateway; DISCORD_TOKEN is used over REST only, by the API and feeds to check who may read what');
           }
         } else if (config.discord.token === undefined) {
           logger.warn(
@@ -285,6 +289,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         await http.close();
         await dashboard?.close();
         await webhooks.close();
+        await apiSurface?.close();
         await llm.close();
         unwireInvalidation();
         await bus.close();

@@ -162,6 +162,8 @@ const schema = z.object({
   GITHUB_APP_CLIENT_ID: z.preprocess(emptyAsUnset, z.string().trim().regex(/^[A-Za-z0-9._-]{1,100}$/, 'expected the App\'s client id (e.g. Iv23li…)').optional()),
   GITHUB_APP_CLIENT_SECRET: secret,
   PUBLIC_URL: z.preprocess(emptyAsUnset, httpUrl('the bot\'s public base URL, such as https://recap.example.com').optional()),
+  API_PERMISSION_CACHE_MS: withDefault(z.coerce.number({ error: 'expected milliseconds' }).int('expected a whole number').min(0, 'expected 0 or more').max(60_000, 'expected at most 60000 (a minute)'), 5_000),
+  API_RATE_PER_MINUTE: withDefault(z.coerce.number({ error: 'expected requests per minute' }).int('expected a whole number').min(1, 'expected 1 or more').max(100_000, 'expected at most 100000'), 60),
 });
 
 export type RawEnv = z.output<typeof schema>;
@@ -241,6 +243,8 @@ export interface Config {
    * `shards` (Discord; its HTTP port serves /healthz, /readyz and /metrics only).
    */
   role: DeploymentRole;
+  /** The REST API (/api/v1): requests per minute per key, and as many at once. */
+  api: { ratePerMinute: number; permissionCacheMs: number };
 }
 
 export type DeploymentRole = RawEnv['RECAP_ROLE'];
@@ -365,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     history: { retentionDays: e.SUMMARY_RETENTION_DAYS },
     sharding,
     role: e.RECAP_ROLE,
+    api: { ratePerMinute: e.API_RATE_PER_MINUTE, permissionCacheMs: e.API_PERMISSION_CACHE_MS },
   };
 }
 

@@ -5,6 +5,7 @@ import type { WebhookTables } from '../webhooks/tables.ts';
 import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';
 import type { InstallStateTables } from '../github-app/install-state.ts';
 import type { WebTables } from '../web/tables.ts';
+import type { ApiTables } from '../api/tables.ts';
 import type { JobsTable, JobSchedulesTable } from '../jobs/tables.ts';
 import type { DigestsTable, DigestRunsTable } from '../digests/tables.ts';
 import type { Json, Timestamp } from './column-types.ts';
@@ -132,3 +133,6 @@ export interface Database extends EngineTables, LlmTables, WebhookTables, AppIns
   guild_notice_channels: NoticeTables['guild_notice_channels'];
   admin_notices: NoticeTables['admin_notices'];
 }
+
+/** REST API keys and feed tokens (migration 0018). */
+export interface Database extends ApiTables {}

@@ -20,7 +20,7 @@ export function refuseRequest(
   req: IncomingMessage,
   status: number,
   body: unknown,
-  options: { headers?: Record<string, string>; lingerMs?: number } = {},
+  options: { headers?: Record<string, string>; lingerMs?: number; contentType?: string } = {},
 ): void {
   req.pause();
   answerAndClose(req.socket, status, body, options);
@@ -31,7 +31,7 @@ export function answerAndClose(
   socket: Socket,
   status: number,
   body: unknown,
-  options: { headers?: Record<string, string>; lingerMs?: number } = {},
+  options: { headers?: Record<string, string>; lingerMs?: number; contentType?: string } = {},
 ): void {
   if (socket.destroyed) return;
   socket.pause();
@@ -42,7 +42,7 @@ export function answerAndClose(
   const text = JSON.stringify(body);
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
-    'content-type: application/json; charset=utf-8',
+    `content-type: ${options.contentType ?? 'application/json; charset=utf-8'}`,
     `content-length: ${Buffer.byteLength(text)}`,
     'connection: close',
     ...Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}`),

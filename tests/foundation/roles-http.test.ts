@@ -65,9 +65,12 @@ describe('RECAP_ROLE in one process', () => {
     expect(await status(url, '/webhooks/github/abcdefghijklmnop', 'POST')).toBe(401);
     expect(await status(url, '/github/setup')).not.toBe(404);
     expect(await status(url, '/healthz')).toBe(200);
-    expect(lines().filter((l) => l['level'] === 40).map((l) => l['msg'])).toContain(
-      'DISCORD_TOKEN is set, but RECAP_ROLE=web never connects to Discord: remove the token from this host',
+    expect(lines().map((l) => l['msg'])).toContain(
+      'RECAP_ROLE=web never connects to the Discord gateway; DISCORD_TOKEN is used over REST only, by the API and feeds to check who may read what',
     );
+    // The API is mounted here (a key is asked for), and its document is open.
+    expect(await status(url, '/api/v1/guilds/1/summaries')).toBe(401);
+    expect(await status(url, '/api/v1/openapi.json')).toBe(200);
     expect(discord.requests.length).toBe(requestsBefore);
     expect(discord.gateway.sessions).toHaveLength(0);
   });
@@ -78,6 +81,7 @@ describe('RECAP_ROLE in one process', () => {
     await discord.waitForSessions(1, 10_000);
     for (const path of ['/healthz', '/readyz', '/metrics']) expect(await status(url, path)).toBe(200);
     expect(await status(url, '/webhooks/github', 'POST')).toBe(404);
+    expect(await status(url, '/api/v1/openapi.json')).toBe(404);
     expect(await status(url, '/webhooks/github/abcdefghijklmnop', 'POST')).toBe(404);
     expect(await status(url, '/github/setup')).toBe(404);
   });

@@ -13,8 +13,9 @@ export async function runSubcommand(
   handlers: Readonly<Record<string, SubcommandHandler>>,
   interaction: ChatInputCommandInteraction,
   ctx: CommandContext,
+  /** With subcommand groups: `group sub`. */
+  sub: string = interaction.options.getSubcommand(true),
 ): Promise<void> {
-  const sub = interaction.options.getSubcommand(true);
   const handler = Object.hasOwn(handlers, sub) ? handlers[sub] : undefined;
   if (handler === undefined) throw new UserFacingError(`/${command} ${sub} is not known to this version of the bot.`);
   await handler(interaction, ctx);
