@@ -73,13 +73,3 @@ export async function apiSummaryGetP95(options: { summaries?: number; requests?:
     await database.close();
   }
 }
-
-export async function run(args: string[]): Promise<void> {
-  const option = (name: string): number | undefined => {
-    const at = args.indexOf(`--${name}`);
-    return at === -1 ? undefined : Number(args[at + 1]);
-  };
-  const summaries = option('summaries');
-  const requests = option('requests');
-  report('api-summary-get-p95', await apiSummaryGetP95({ ...(summaries === undefined ? {} : { summaries }), ...(requests === undefined ? {} : { requests }) }), 'ms');
-}
