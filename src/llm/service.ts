@@ -20,6 +20,8 @@ import { BreakerBank, DEFAULT_BREAKER } from './router/breakers.ts';
 import { ModelAvailability } from './router/model-availability.ts';
 import { createRouterMetrics, type RouterMetrics } from './router/metrics.ts';
 import type { RouterOptions } from './router/options.ts';
+import type { PromptBounds } from './router/prompt-bounds.ts';
+import type { RoutedTask } from './plugin-host/config-file.ts';
 import { createRouter, type Router } from './router/router.ts';
 import { createSpendGuard, type SpendGuard } from './router/spend-guard.ts';
 import type { BucketSettings } from './router/token-bucket.ts';
@@ -29,7 +31,8 @@ import { createGuildKeys, type GuildKeys, type KeyVault } from './guild-keys.ts'
 import { readLlmEnv } from './llm-env.ts';
 import { createProviderHealthBoard } from './provider-health.ts';
 import { readProviderSecrets, type ProviderSecrets } from './provider-secrets.ts';
-import { createSpendStore } from './spend-store.ts';
+import { createBudgetLedger, type BudgetDay } from './budget-ledger.ts';
+import type { AdminNotices } from '../notices/admin-notice.ts';
 import { createGuildPlan, largestWindow, smallestWindow } from './target-plan.ts';
 import { usageSummary, type UsageSummary } from './usage-summary.ts';
 import { createUsageWriter } from './usage-writer.ts';
@@ -62,6 +65,8 @@ interface LlmServiceDeps {
   usageBatch?: { size?: number; intervalMs?: number };
   /** Restricts requests without a guild to these providers, in this order (the CLI's `--provider`). */
   providerOrder?: readonly string[] | undefined;
+  /** Where the budget's 80% and 100% notices go. */
+  notices?: AdminNotices | undefined;
 }
 
 /** One target of a task's plan, most preferred first, and whether it could be called now. */
@@ -81,6 +86,8 @@ export interface LlmService {
     summary(guildId: string, options?: { days?: number }): Promise<UsageSummary>;
     /** Writes every usage record received so far. */
     flush(): Promise<void>;
+    /** Today's budget day for the guild: settled spend, holds in flight, threshold crossings. */
+    budgetToday(guildId: string): Promise<BudgetDay>;
   };
   /**
    * The largest context window among the task's targets (for the guild) that could be called now; 0 when none.
@@ -140,20 +147,15 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       ...(deps.usageBatch?.size !== undefined ? { batchSize: deps.usageBatch.size } : {}),
       ...(deps.usageBatch?.intervalMs !== undefined ? { flushIntervalMs: deps.usageBatch.intervalMs } : {}),
     });
-    const spend = createSpendStore({
+    const ledger = createBudgetLedger({
       db,
       clock,
+      logger,
+      notices: deps.notices,
       budgetFor: async (guildId) => (await settings.get(guildId)).dailyBudgetUsd ?? null,
-      afterPendingWrites: (work) => writer.afterPendingWrites(work),
     });
-    const usage: UsageSink = {
-      record(entry) {
-        spend.note(entry);
-        writer.record(entry);
-      },
-    };
+    const usage: UsageSink = writer;
     const spendGuard: SpendGuard = createSpendGuard({
-      store: spend,
       clock,
       ...rates(llmEnv.userRatePerMin, llmEnv.guildRatePerMin),
     });
@@ -167,6 +169,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         plan: guildPlan.plan,
         keys: keys.resolve,
         spendGuard,
+        budget: ledger,
         usage,
         metrics: routerMetrics,
         processors: host.processors(),
@@ -213,6 +216,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       usage: {
         summary: (guildId, options) => usageSummary(db, clock, guildId, options),
         flush: () => writer.flush(),
+        budgetToday: (guildId) => ledger.today(guildId),
       },
       contextWindowFor(task, guildId) {
         if (guildId === undefined || settings.peek(guildId) !== undefined) return largestWindow(guildPlan.plan(task, guildId), registry);
@@ -254,6 +258,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       async close() {
         health.stop();
         await host.close();
+        await ledger.drain();
         try {
           await writer.close();
         } catch (err) {
@@ -278,7 +283,17 @@ function rates(userPerMin: number, guildPerMin: number): { userRate?: BucketSett
 /** The plugins config's router section in the router's terms. */
 function routerOptions(host: PluginHost): RouterOptions {
   const { timeouts, retry, breaker } = host.router;
+  const promptBounds: PromptBounds = {};
+  const choice = host.router.prompt_choice ?? {};
+  for (const [task, bounds] of Object.entries(choice) as Array<[Task, (typeof choice)[RoutedTask]]>) {
+    if (bounds === undefined) continue;
+    promptBounds[task] = {
+      allowedModels: bounds.allowed_models,
+      maxPricePerMTok: bounds.max_price_per_mtok && { input: bounds.max_price_per_mtok.input, output: bounds.max_price_per_mtok.output },
+    };
+  }
   return {
+    promptBounds,
     timeouts: { connectMs: timeouts.connect_ms, firstTokenMs: timeouts.first_token_ms, totalMs: timeouts.total_ms },
     retry: { rounds: retry.max_rounds, baseMs: retry.base_ms, maxMs: retry.max_ms },
     breaker: { failureThreshold: breaker.failure_threshold, failureWindowMs: breaker.failure_window_ms, coolDownMs: breaker.cool_down_ms },

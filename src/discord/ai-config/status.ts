@@ -11,7 +11,12 @@ export async function runStatus(interaction: ChatInputCommandInteraction, ctx: C
   const guildId = requireAiAdmin(interaction);
   await deferOnce(interaction, true);
   const { llm } = ctx.services;
-  const [settings, providers] = await Promise.all([llm.settings.get(guildId), keyProviders()]);
+  const [settings, providers, budgetDay] = await Promise.all([
+    llm.settings.get(guildId),
+    keyProviders(),
+    // The rest of the status is still worth showing when today's budget cannot be read.
+    llm.usage.budgetToday(guildId).catch(() => undefined),
+  ]);
   const keys = await Promise.all(providers.map(async (provider) => ({ provider, storedAt: await llm.keys.storedAt(guildId, provider) })));
-  await replyPrivately(interaction, { embeds: [statusEmbed({ settings, enabled: llm.enabledProviders(), keys })] });
+  await replyPrivately(interaction, { embeds: [statusEmbed({ settings, enabled: llm.enabledProviders(), keys, budgetDay })] });
 }

@@ -3,6 +3,7 @@ import type { CallContext, CallInfo } from '../plugin-host/types.ts';
 import type { GenerateRequest, ModelInfo, Provider, ProviderError, StreamEvent } from '../provider-spec/contract.ts';
 import type { CircuitBreaker } from '../../resilience/circuit-breaker.ts';
 import type { AttemptSignal } from './attempt-signal.ts';
+import type { BudgetHold } from './budget.ts';
 import type { CallSample } from './metrics.ts';
 import type { TimeoutSettings } from './options.ts';
 import type { AttemptRecord, KeyResolution, KeySource, Target, TaskRequest, UsageOutcome } from './types.ts';
@@ -45,6 +46,8 @@ export class CallState {
   lastTarget: Target | undefined;
   keySource: KeySource = 'none';
   preferredIgnored: string | undefined;
+  /** The budget reservation while the call runs (see budget.ts). */
+  hold: BudgetHold | undefined;
   readonly deadline: number;
 
   constructor(

@@ -80,7 +80,9 @@ export type SkipReason =
   | 'model_unavailable'
   | 'no_key'
   | 'context_window'
-  | 'retry_after_past_deadline';
+  | 'retry_after_past_deadline'
+  /** The operator's key would pay, and the guild's budget is used up. */
+  | 'budget';
 
 export interface AttemptRecord {
   provider: string;
