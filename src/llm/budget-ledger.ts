@@ -59,15 +59,24 @@ interface BudgetLedgerOptions {
   logger: PluginLogger;
   /** Where the 80% and 100% notices go; without it they are only marked (and shown by `/ai-config status`). */
   notices?: AdminNotices | undefined;
+  /** The usage writer's ordering (usage-writer.ts): a day's row starts from `llm_calls` once this process's records are in. */
+  afterPendingWrites?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 const scopeOf = (guildId: string): string => `guild:${guildId}`;
 
 export function createBudgetLedger(options: BudgetLedgerOptions): DatabaseBudgetLedger {
   const { db, clock, logger } = options;
-  const settling = new Set<Promise<void>>();
+  /** Settlements in flight, by guild: a reservation waits for this process's own, so a call sees the cost of the one before it. */
+  const settling = new Map<string, Set<Promise<void>>>();
+  const afterPendingWrites = options.afterPendingWrites ?? (<T>(work: () => Promise<T>) => work());
 
   type Tx = Kysely<Database>;
+
+  async function dayExists(scope: string, day: string): Promise<boolean> {
+    const row = await db.selectFrom('llm_budget_days').select('scope').where('scope', '=', scope).where('day', '=', day).executeTakeFirst();
+    return row !== undefined;
+  }
 
   async function lockDay(tx: Tx, scope: string, day: string): Promise<{ spent_usd: string } | undefined> {
     return tx.selectFrom('llm_budget_days').select('spent_usd').where('scope', '=', scope).where('day', '=', day).forUpdate().executeTakeFirst();
@@ -101,9 +110,14 @@ export function createBudgetLedger(options: BudgetLedgerOptions): DatabaseBudget
     const scope = scopeOf(guildId);
     const day = utcDay(now);
     const amount = Math.min(Math.max(request.amountUsd, 0), 99_999_999).toFixed(6);
+    const own = settling.get(guildId);
+    if (own !== undefined) await Promise.all([...own]);
+    // Once per guild and day: the insert is idempotent, so a race between processes starts it once.
+    if (!(await dayExists(scope, day))) await afterPendingWrites(() => startDay(db, guildId, scope, day, now));
     return db.transaction().execute(async (tx) => {
       let row = await lockDay(tx, scope, day);
       if (row === undefined) {
+        // Started without this process's unwritten records: better than no row to lock.
         await startDay(tx, guildId, scope, day, now);
         row = await lockDay(tx, scope, day);
       }
@@ -187,8 +201,14 @@ export function createBudgetLedger(options: BudgetLedgerOptions): DatabaseBudget
         // The hold runs out with its lease; the cost is still in llm_calls.
         logger.error({ guildId: hold.guildId, costUsd, err: messageOf(err) }, 'a call’s cost could not be settled against the budget');
       });
-      settling.add(run);
-      void run.finally(() => settling.delete(run));
+      let own = settling.get(hold.guildId);
+      if (own === undefined) settling.set(hold.guildId, (own = new Set()));
+      const mine = own;
+      mine.add(run);
+      void run.finally(() => {
+        mine.delete(run);
+        if (mine.size === 0 && settling.get(hold.guildId) === mine) settling.delete(hold.guildId);
+      });
       return run;
     },
     async today(guildId) {
@@ -211,7 +231,7 @@ export function createBudgetLedger(options: BudgetLedgerOptions): DatabaseBudget
       };
     },
     async drain() {
-      while (settling.size > 0) await Promise.all([...settling]);
+      while (settling.size > 0) await Promise.all([...settling.values()].flatMap((own) => [...own]));
     },
   };
 }

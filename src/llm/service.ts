@@ -152,6 +152,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       clock,
       logger,
       notices: deps.notices,
+      afterPendingWrites: (work) => writer.afterPendingWrites(work),
       budgetFor: async (guildId) => (await settings.get(guildId)).dailyBudgetUsd ?? null,
     });
     const usage: UsageSink = writer;
