@@ -18,6 +18,8 @@
  *                              added over calling the secondary directly, ms
  *   router-throughput          requests/s at `concurrency` callers
  *   router-loop-lag-p99        event-loop delay during the throughput run, ms
+ *   budget-overspend-max       20 calls from 2 processes on a $1 budget (real Postgres): spent - budget, USD
+ *   budget-call-max            one of those calls' maximum cost, for comparison, USD
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -38,6 +40,7 @@ import { createRouter, type Router } from '../src/llm/router/router.ts';
 import { createSpendGuard } from '../src/llm/router/spend-guard.ts';
 import type { TaskRequest } from '../src/llm/router/types.ts';
 import { quantile, report } from './_report.ts';
+import { budgetFigures } from './router-budget.ts';
 
 const OPERATOR_KEY = 'sk-ant-bench-operator-0001';
 const SECONDARY = 'openai-compatible';
@@ -324,6 +327,8 @@ export async function run(args: string[]): Promise<void> {
     if (plain.recorded() - before !== done + failed) process.stderr.write('router-throughput: usage records do not match the calls\n');
     report('router-throughput', Math.round(done / elapsed), 'requests/s');
     report('router-loop-lag-p99', lag.percentile(99) / 1e6, 'ms');
+
+    await budgetFigures();
   } finally {
     for (const r of rigs) await r.close().catch(() => undefined);
     emulators.stop();
