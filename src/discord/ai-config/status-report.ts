@@ -52,7 +52,7 @@ export function statusEmbed(status: AiStatus): APIEmbed {
       { name: 'PII redaction', value: settings.piiRedaction ? 'on' : 'off', inline: true },
       {
         name: 'Daily budget',
-        value: budget === null ? 'none' : budget === 0 ? '$0: calls are switched off' : `${usd(budget)} per UTC day`,
+        value: budget === null ? 'none' : budget === 0 ? '$0: calls on the operator’s key are switched off' : `${usd(budget)} per UTC day`,
         inline: true,
       },
       ...budgetTodayField(budget, status.budgetDay),
