@@ -14,6 +14,7 @@ import type { BudgetHold } from '../../src/llm/router/budget.ts';
 import { RouterRefusal } from '../../src/llm/router/errors.ts';
 import type { AdminNotice, AdminNotices } from '../../src/notices/admin-notice.ts';
 import { statusEmbed } from '../../src/discord/ai-config/status-report.ts';
+import { parseConfigText } from '../../src/llm/plugin-host/config-file.ts';
 import { ManualClock } from '../../src/resilience/clock.ts';
 import type { Vault } from '../../src/vault/vault.ts';
 import { start as startAnthropic, type AnthropicEmulator } from '../emulators/anthropic/server.ts';
@@ -298,5 +299,19 @@ describeEachDatabase('budgets in the LLM service', (database) => {
     } finally {
       await narrow.close();
     }
+  });
+});
+
+describe('prompt_choice in the plugins config', () => {
+  it('is checked like every other setting, naming the file and line', () => {
+    const parse = (text: string) => () => parseConfigText(`router:\n  prompt_choice:\n${text}`, 'plugins.yaml', {});
+    expect(parse('    summarize:\n      max_price_per_mtok: { output: -1 }\n')).toThrow(
+      'plugins.yaml:4:37: field "router.prompt_choice.summarize.max_price_per_mtok.output" must not be negative',
+    );
+    expect(parse('    summarize:\n      allowed_models: [opus]\n')).toThrow(/plugins\.yaml:4:24: .*must be "provider\/model"/);
+    expect(parse('    summarise: {}\n')).toThrow('plugins.yaml:3:5: unknown field "router.prompt_choice.summarise"');
+    expect(parse('    chat:\n      allowed_models: [anthropic/claude-haiku-4-5]\n')().config.router.prompt_choice).toEqual({
+      chat: { allowed_models: ['anthropic/claude-haiku-4-5'] },
+    });
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Admission before any provider is called: request rates per user and per
- * guild, then the guild's daily budget. A refusal names when it lifts.
+ * guild, then, given a SpendStore, the guild's daily budget as this process
+ * sees it. A refusal names when it lifts. Budgets shared by every process
+ * are reserved by the router instead (budget.ts).
  */
 import type { CallContext } from '../plugin-host/types.ts';
 import type { Clock } from '../../resilience/clock.ts';
