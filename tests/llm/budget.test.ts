@@ -7,19 +7,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import type { Kysely } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
 import type { Database } from '../../src/db/schema.ts';
 import { createBudgetLedger, utcDay } from '../../src/llm/budget-ledger.ts';
 import type { BudgetHold } from '../../src/llm/router/budget.ts';
-import { RouterRefusal } from '../../src/llm/router/errors.ts';
+import { RouterError, RouterRefusal } from '../../src/llm/router/errors.ts';
+import { createRouter } from '../../src/llm/router/router.ts';
+import { createSpendGuard } from '../../src/llm/router/spend-guard.ts';
+import type { Provider } from '../../src/llm/provider-spec/contract.ts';
 import type { AdminNotice, AdminNotices } from '../../src/notices/admin-notice.ts';
 import { statusEmbed } from '../../src/discord/ai-config/status-report.ts';
 import { parseConfigText } from '../../src/llm/plugin-host/config-file.ts';
-import { ManualClock } from '../../src/resilience/clock.ts';
+import { ManualClock, systemClock } from '../../src/resilience/clock.ts';
 import type { Vault } from '../../src/vault/vault.ts';
 import { start as startAnthropic, type AnthropicEmulator } from '../emulators/anthropic/server.ts';
 import { start as startOpenAI, type OpenAIEmulator } from '../emulators/openai/server.ts';
-import { RACE_USAGE, RACE_MODEL, raceCallMax, raceInChild, runRace, spentToday } from '../helpers/budget-race.ts';
+import { RACE_USAGE, RACE_MODEL, raceCallMax, raceInChild, raceRequest, runRace, spentToday } from '../helpers/budget-race.ts';
 import { createPostgresDatabase, describeEachDatabase } from '../helpers/databases.ts';
 import { MemoryLogger, NOON, ask, createVault, ctx, failure, newGuild, rowsFor, startService, type TestService } from './support.ts';
 
@@ -313,5 +317,58 @@ describe('prompt_choice in the plugins config', () => {
     expect(parse('    chat:\n      allowed_models: [anthropic/claude-haiku-4-5]\n')().config.router.prompt_choice).toEqual({
       chat: { allowed_models: ['anthropic/claude-haiku-4-5'] },
     });
+  });
+});
+
+describe('a budget ledger whose database is unreachable', () => {
+  it("makes no call on the operator's key, says why, and still serves the guild's own key", async () => {
+    // A real refused connection: nothing listens on port 1.
+    const pool = new pg.Pool({ connectionString: 'postgres://recap@127.0.0.1:1/none', connectionTimeoutMillis: 1_000 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const calls: string[] = [];
+    const provider = (name: string): Provider => ({
+      name,
+      models: [{ ...RACE_MODEL }],
+      requiresKey: true,
+      async generate(request) {
+        calls.push(`${name}:${request.apiKey ?? ''}`);
+        return { text: 'ok', finishReason: 'stop', usage: { ...RACE_USAGE }, provider: name, model: request.model };
+      },
+      stream: () => {
+        throw new Error('not used');
+      },
+      health: async () => ({ ok: true }),
+    });
+    const providers = new Map([
+      ['paid', provider('paid')],
+      ['own', provider('own')],
+    ]);
+    const logger = new MemoryLogger();
+    const routerFor = (targets: string[]) =>
+      createRouter({
+        providers: { getProvider: (name) => providers.get(name) },
+        plan: () => targets.map((p) => ({ provider: p, model: RACE_MODEL.id })),
+        keys: (p) => (p === 'own' ? { apiKey: 'guild-key', source: 'guild' } : { apiKey: 'operator-key', source: 'operator' }),
+        spendGuard: createSpendGuard({ clock: systemClock }),
+        budget: createBudgetLedger({ db, clock: systemClock, logger, budgetFor: () => 1 }),
+        usage: { record: () => undefined },
+        clock: systemClock,
+        random: Math.random,
+        logger,
+      });
+    try {
+      const err = await failure(() => routerFor(['paid']).generate(raceRequest(), ctx('g-db-down')));
+      expect(err).toBeInstanceOf(RouterError);
+      expect(err).toMatchObject({ kind: 'unavailable' });
+      expect(err.message).toMatch(/could not be read from the database, so no call paid with the operator's key is made/);
+      expect(calls).toEqual([]);
+      expect(logger.entries.some((e) => e.level === 'error' && e.msg === 'budget reservation failed')).toBe(true);
+
+      const res = await routerFor(['paid', 'own']).generate(raceRequest(), ctx('g-db-down'));
+      expect(res).toMatchObject({ provider: 'own', keySource: 'guild' });
+      expect(calls).toEqual(['own:guild-key']);
+    } finally {
+      await db.destroy();
+    }
   });
 });

@@ -158,31 +158,34 @@ export function createBudgetAdmission(deps: BudgetAdmissionDeps): BudgetAdmissio
           'Language-model calls are switched off for this server: its daily budget is $0. An admin can raise the budget to turn them on.',
         );
       } else {
-        let result: Reservation;
+        let result: Reservation | undefined;
+        let failure: unknown;
         try {
           result = await ledger.reserve({ guildId, budgetUsd: budget, amountUsd: maxUsd, now, leaseMs: call.deadline - now + LEASE_MARGIN_MS });
         } catch (err) {
+          failure = err;
           logger.error({ correlationId: call.ctx.correlationId, err: messageOf(err) }, 'budget reservation failed');
-          result = { ok: false, spentUsd: Number.NaN, heldUsd: Number.NaN };
         }
-        if (result.ok) {
+        if (result?.ok === true) {
           call.hold = result.hold;
           return;
         }
         const resetAt = nextUtcMidnight(now);
-        refusal = Number.isNaN(result.spentUsd)
-          ? new RouterError(
-              'unavailable',
-              "today's spending for this server could not be read from the database, so no call paid with the operator's key is made until it can be",
-            )
-          : new RouterRefusal(
-              'budget',
-              'guild',
-              resetAt,
-              `This server's daily budget of ${usd(budget)} is used up (${usd(result.spentUsd)} spent today` +
-                (result.heldUsd > 0 ? `, ${usd(result.heldUsd)} held by calls in progress` : '') +
-                `); it resets at ${describeWhen(resetAt, now)}.`,
-            );
+        refusal =
+          result === undefined
+            ? new RouterError(
+                'unavailable',
+                "today's spending for this server could not be read from the database, so no call paid with the operator's key is made until it can be",
+                { cause: failure },
+              )
+            : new RouterRefusal(
+                'budget',
+                'guild',
+                resetAt,
+                `This server's daily budget of ${usd(budget)} is used up (${usd(result.spentUsd)} spent today` +
+                  (result.heldUsd > 0 ? `, ${usd(result.heldUsd)} held by calls in progress` : '') +
+                  `); it resets at ${describeWhen(resetAt, now)}.`,
+              );
       }
       if (ownKey === 0) throw refusal;
       // The server's own keys still serve: only the targets the operator would pay for are passed over.
