@@ -2,8 +2,8 @@
  * `npm run bench -- cache`: how much of the input the Anthropic prompt
  * cache serves, through the real plugin and SDK against the emulator (which
  * counts cache reads and writes as the API does). Two workloads: the map
- * calls of a 10,000-message map-reduce (the shared map instructions are the
- * cached system prompt) and a 20-turn chat (the history before each new
+ * calls of a 10,000-message map-reduce (the shared map instructions and the
+ * run's context, channel, span and participants, are the cached prefix) and a 20-turn chat (the history before each new
  * question is the cached prefix).
  *
  * cache-read-share is cache reads over all input tokens (plain + read + written).
@@ -15,7 +15,8 @@ import type { Provider, Usage } from '../src/llm/provider-spec/contract.ts';
 import { requestTurns } from '../src/chat/chat-memory.ts';
 import { planChunks } from '../src/summaries/chunking.ts';
 import { summarySystem } from '../src/summaries/instructions.ts';
-import { chunkTurn } from '../src/summaries/transcript.ts';
+import { requestTurns as mapTurns } from '../src/summaries/calls.ts';
+import { chunkTurn, mapRunContext } from '../src/summaries/transcript.ts';
 import { start } from '../tests/emulators/anthropic/server.ts';
 import { contextFor, loadManifest } from '../tests/providers/support.ts';
 import { longConversation } from '../tests/summaries/support.ts';
@@ -50,7 +51,7 @@ export async function run(): Promise<void> {
     const mapReduce = await mapStage(provider);
     report('cache-read-share-map-reduce', mapReduce.share, '%');
     report('map-calls', mapReduce.calls, 'calls');
-    report('map-system-tokens', mapReduce.systemTokens, 'tokens');
+    report('map-shared-prefix-tokens', mapReduce.systemTokens, 'tokens');
     const chat = await chatTurns(provider);
     report('cache-read-share-chat', chat.share, '%');
     const both = new Tally();
@@ -73,14 +74,16 @@ async function mapStage(provider: Provider): Promise<{ tally: Tally; share: numb
   );
   const system = summarySystem(parts.join('\n\n'), 'map');
   const prepared = prepareConversation(longConversation(10_000, 160));
+  // As map-reduce.ts sends them: instructions, then the run's shared context (both cache breakpoints), then the part.
+  const context = mapRunContext(prepared);
   const plan = planChunks(prepared, 24_000, chunkTurn);
   const tally = new Tally();
   for (const chunk of plan.chunks) {
-    const res = await provider.generate({ system, turns: [{ role: 'user', content: chunk.turn }], model: MODEL, maxTokens: 512 });
+    const res = await provider.generate({ system, turns: mapTurns(chunk.turn, context), model: MODEL, maxTokens: 512 });
     tally.add(res.usage);
   }
   const { estimateTokens } = await import('../src/llm/provider-spec/contract.ts');
-  return { tally, share: tally.share, calls: plan.chunks.length, systemTokens: estimateTokens(system) };
+  return { tally, share: tally.share, calls: plan.chunks.length, systemTokens: estimateTokens(system) + estimateTokens(context) };
 }
 
 /** A 20-turn chat whose system prompt is the chat instructions and whose history grows each turn. */

@@ -89,6 +89,8 @@ export class AnthropicProvider implements PluginProvider {
         if (event.type === 'message_start') {
           model = event.message.model || model;
           usage = usageOf(event.message.usage);
+          // Input and cache counts are known (and billed) from here on, even if the stream then fails.
+          yield { type: 'usage', usage };
         } else if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
           yield { type: 'text', delta: event.delta.text };
         } else if (event.type === 'message_delta') {

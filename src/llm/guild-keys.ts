@@ -53,6 +53,8 @@ interface GuildKeysOptions {
   clock: Clock;
   /** Default 60 s. */
   ttlMs?: number;
+  /** A model-group deployment's own operator key, by the variable its `api_key_env` names. */
+  deploymentKey?: (envName: string) => string | undefined;
 }
 
 /** Printable ASCII without spaces: what API keys look like, and nothing that could smuggle a header line. */
@@ -87,6 +89,7 @@ export function createGuildKeys(options: GuildKeysOptions): GuildKeys {
       return cached?.secret?.reveal();
     },
     operatorKey: (provider) => options.secrets().operatorKey(provider),
+    ...(options.deploymentKey !== undefined ? { deploymentKey: options.deploymentKey } : {}),
     mayUseOperatorKey: async (guildId) => (await options.settings.get(guildId)).allowOperatorKey,
   });
 
@@ -94,8 +97,8 @@ export function createGuildKeys(options: GuildKeysOptions): GuildKeys {
   // operator's key when a request carries none, which would hand it to a guild
   // that is not allowed to use it (servers that need no key, like Ollama, then
   // simply get no Authorization header).
-  const resolve: KeyResolver = async (provider, guildId) => {
-    const resolution = await policy(provider, guildId);
+  const resolve: KeyResolver = async (provider, guildId, target) => {
+    const resolution = await policy(provider, guildId, target);
     return resolution.source === 'none' ? { apiKey: '', source: 'none' } : resolution;
   };
 

@@ -18,6 +18,7 @@ import type { PluginLogger } from './plugin-host/types.ts';
 import type { Clock } from '../resilience/clock.ts';
 import { BreakerBank, DEFAULT_BREAKER } from './router/breakers.ts';
 import { ModelAvailability } from './router/model-availability.ts';
+import { DeploymentStats, deploymentId } from './router/deployments.ts';
 import { createRouterMetrics, type RouterMetrics } from './router/metrics.ts';
 import type { RouterOptions } from './router/options.ts';
 import type { PromptBounds } from './router/prompt-bounds.ts';
@@ -140,7 +141,16 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
     const enabledProviders = (): string[] => guildPlan.plannedProviders().filter((name) => host.getProvider(name) !== undefined);
     const settings = createGuildAiSettings({ db, clock, logger, knownProviders: enabledProviders });
 
-    const keys = createGuildKeys({ vault: deps.vault, db, settings, secrets: () => secrets, enabledProviders, clock });
+    const keys = createGuildKeys({
+      vault: deps.vault,
+      db,
+      settings,
+      secrets: () => secrets,
+      enabledProviders,
+      clock,
+      // Only names a validated plugins config put in a model group reach this.
+      deploymentKey: (name) => env[name],
+    });
     const writer = createUsageWriter({
       db,
       logger,
@@ -163,6 +173,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
     const routerMetrics: RouterMetrics = createRouterMetrics(deps.metrics);
     const breakers = new BreakerBank(DEFAULT_BREAKER, clock);
     const availability = new ModelAvailability(clock);
+    const deployments = new DeploymentStats();
 
     const buildRouter = (): Router =>
       createRouter({
@@ -184,6 +195,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         ...(deps.sleep !== undefined ? { sleep: deps.sleep } : {}),
         breakers,
         availability,
+        deployments,
         options: routerOptions(host),
       });
     let current = buildRouter();
@@ -230,7 +242,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       targetStanding(task, guildId) {
         const circuits = current.circuits();
         return guildPlan.plan(task, guildId).map((t) => {
-          const name = `${t.provider}/${t.model}`;
+          const name = deploymentId(t);
           // Open (not half-open): within its cool-down, when no call reaches the target.
           const open = circuits.some(
             (c) => c.target === name && c.state === 'open' && (c.scope === 'operator' || (guildId !== undefined && c.scope.guildId === guildId)),
@@ -283,7 +295,7 @@ function rates(userPerMin: number, guildPerMin: number): { userRate?: BucketSett
 
 /** The plugins config's router section in the router's terms. */
 function routerOptions(host: PluginHost): RouterOptions {
-  const { timeouts, retry, breaker } = host.router;
+  const { timeouts, retry, breaker, strategy } = host.router;
   const promptBounds: PromptBounds = {};
   const choice = host.router.prompt_choice ?? {};
   for (const [task, bounds] of Object.entries(choice) as Array<[Task, (typeof choice)[RoutedTask]]>) {
@@ -295,6 +307,8 @@ function routerOptions(host: PluginHost): RouterOptions {
   }
   return {
     promptBounds,
+    strategies: strategy,
+    fallbackOn: host.router.fallback_on,
     timeouts: { connectMs: timeouts.connect_ms, firstTokenMs: timeouts.first_token_ms, totalMs: timeouts.total_ms },
     retry: { rounds: retry.max_rounds, baseMs: retry.base_ms, maxMs: retry.max_ms },
     breaker: { failureThreshold: breaker.failure_threshold, failureWindowMs: breaker.failure_window_ms, coolDownMs: breaker.cool_down_ms },

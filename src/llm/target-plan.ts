@@ -6,7 +6,7 @@
  * to the providers it names, which is also how a guild keeps its data on, say,
  * its own Ollama.
  */
-import { parseTarget, type RoutedTask } from './plugin-host/config-file.ts';
+import { isGroupName, parseTarget, type RoutedTask } from './plugin-host/config-file.ts';
 import type { ResolvedRouterConfig } from './plugin-host/plan.ts';
 import { findModel } from './router/targets.ts';
 import type { ProviderRegistry, Target, TargetPlan, Task } from './router/types.ts';
@@ -37,8 +37,27 @@ export function createGuildPlan(sources: PlanSources): GuildPlan {
       const b = config.breaker;
       const breaker = { failureThreshold: b.failure_threshold, failureWindowMs: b.failure_window_ms, coolDownMs: b.cool_down_ms };
       parsed = new Map();
-      for (const [name, targets] of Object.entries(config.tasks) as Array<[RoutedTask, string[]]>) {
-        parsed.set(name, Object.freeze(targets.map((t) => Object.freeze({ ...parseTarget(t), breaker }))));
+      for (const [name, entries] of Object.entries(config.tasks) as Array<[RoutedTask, string[]]>) {
+        const targets: Target[] = [];
+        for (const entry of entries) {
+          if (!isGroupName(entry)) {
+            targets.push(Object.freeze({ ...parseTarget(entry), breaker }));
+            continue;
+          }
+          // A group's deployments stand next to each other; the router orders them per call.
+          for (const d of config.groups[entry] ?? []) {
+            targets.push(
+              Object.freeze({
+                ...parseTarget(d.target),
+                breaker,
+                group: entry,
+                weight: d.weight,
+                ...(d.api_key_env !== undefined ? { keyEnv: d.api_key_env } : {}),
+              }),
+            );
+          }
+        }
+        parsed.set(name, Object.freeze(targets));
       }
       parsedFor = config;
     }

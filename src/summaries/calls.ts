@@ -11,6 +11,8 @@ interface CallSpec {
   task: EngineTask;
   system: string;
   turn: string;
+  /** Shared by every call of the run and sent before `turn`, marked cacheable (map calls' run context). */
+  context?: string | undefined;
   maxTokens: number;
   attachments: RequestAttachments;
 }
@@ -31,6 +33,18 @@ interface CallerContext {
   signal?: AbortSignal | undefined;
 }
 
+/**
+ * A call's turns: the run's shared context first, as a cache breakpoint, then
+ * this call's own part. Without a context, the one turn.
+ */
+export function requestTurns(turn: string, context?: string): TaskRequest['turns'] {
+  if (context === undefined || context === '') return [{ role: 'user', content: turn }];
+  return [
+    { role: 'user', content: context, cache: true },
+    { role: 'user', content: turn },
+  ];
+}
+
 export class RequestCalls {
   inputTokens = 0;
   outputTokens = 0;
@@ -46,7 +60,7 @@ export class RequestCalls {
     const { parameters } = this.ctx;
     const request: TaskRequest = {
       system: spec.system,
-      turns: [{ role: 'user', content: spec.turn }],
+      turns: requestTurns(spec.turn, spec.context),
       maxTokens: spec.maxTokens,
       attachments: spec.attachments,
     };

@@ -17,7 +17,7 @@ import { partialsTurn, summarySystem, INTERMEDIATE_NOTE, type PartialForReduce }
 import { partialKey } from './request-key.ts';
 import { judgeReuse, type TargetStanding } from './reuse-policy.ts';
 import type { StoredChunk, SummaryStore } from './store.ts';
-import { chunkTurn, messageAttachments } from './transcript.ts';
+import { chunkTurn, mapRunContext, messageAttachments } from './transcript.ts';
 import type { EngineLogger, EngineTask, PromptReport, SummarizeProgress, SummaryRequestOptions } from './types.ts';
 
 interface MapReduceInput {
@@ -65,7 +65,9 @@ export async function mapReduce(input: MapReduceInput): Promise<MapReduceOutcome
 async function mapParts(input: MapReduceInput, warnings: string[]): Promise<PartialForReduce[]> {
   const { prepared, calls } = input;
   const system = summarySystem(input.promptText, 'map');
-  const systemTokens = estimateTokens(system);
+  const context = mapRunContext(prepared);
+  // The shared prefix (instructions, then the run's context) is what every map call repeats: the cacheable part.
+  const systemTokens = estimateTokens(system) + estimateTokens(context);
   const budget = input.mapWindow - systemTokens - input.mapMaxTokens;
   let plan;
   try {
@@ -100,6 +102,7 @@ async function mapParts(input: MapReduceInput, warnings: string[]): Promise<Part
         task: 'summarize-map',
         system,
         turn,
+        context,
         maxTokens: input.mapMaxTokens,
         attachments: { task: 'summarize-map', summaryType: input.summaryType, perspective: input.requestOptions.perspective, messages: messageAttachments(messages) },
       });

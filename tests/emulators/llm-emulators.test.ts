@@ -359,3 +359,62 @@ describe('shared answer machinery', () => {
     expect([script.next(call()).type, script.next(call()).type, script.next(call()).type]).toEqual(['hang', 'server_error', 'ok']);
   });
 });
+
+describe('API fidelity: Retry-After, parameter refusals, cumulative stream usage', () => {
+  it('Anthropic: 529 and 503 carry Retry-After when scripted with one, as 429 always does', async () => {
+    const emu = await startAnthropic();
+    emu.faults.enqueue({ type: 'overloaded', retryAfterSeconds: 12 }, { type: 'unavailable', retryAfterSeconds: 3 }, { type: 'overloaded' });
+    const first = await postMessages(emu.baseUrl, messagesBody());
+    expect(first.status).toBe(529);
+    expect(first.headers.get('retry-after')).toBe('12');
+    expect((await json(first)).error.type).toBe('overloaded_error');
+    const second = await postMessages(emu.baseUrl, messagesBody());
+    expect([second.status, second.headers.get('retry-after')]).toEqual([503, '3']);
+    const third = await postMessages(emu.baseUrl, messagesBody());
+    expect([third.status, third.headers.get('retry-after')]).toEqual([529, null]);
+  });
+
+  it('Anthropic: the closing message_delta repeats the cumulative input and cache counts', async () => {
+    const emu = await startAnthropic({ keys: { main: KEY }, minCacheTokens: 10 });
+    const body = messagesBody({ stream: true, system: [{ type: 'text', text: 'Summarize the channel carefully. '.repeat(20), cache_control: { type: 'ephemeral' } }] });
+    await (await postMessages(emu.baseUrl, body)).text();
+    const events = frames(await (await postMessages(emu.baseUrl, body)).text());
+    const start = events.find(([e]) => e === 'message_start')![1] as { message: { usage: Record<string, number> } };
+    const delta = events.find(([e]) => e === 'message_delta')![1] as { usage: Record<string, number> };
+    expect(start.message.usage.cache_read_input_tokens).toBeGreaterThan(0);
+    expect(delta.usage.cache_read_input_tokens).toBe(start.message.usage.cache_read_input_tokens);
+    expect(delta.usage.input_tokens).toBe(start.message.usage.input_tokens);
+    expect(delta.usage.output_tokens).toBeGreaterThan(1);
+  });
+
+  it('OpenAI: a reasoning model refuses max_tokens with unsupported_parameter naming it; max_completion_tokens is served', async () => {
+    const emu = await startOpenAI({ keys: { main: KEY }, models: ['o4-mini'], maxCompletionTokensOnly: ['o4-mini'] });
+    const post = (body: unknown) =>
+      fetch(`${emu.baseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+        body: JSON.stringify(body),
+      });
+    const messages = [{ role: 'user', content: 'hi' }];
+    const refused = await post({ model: 'o4-mini', messages, max_tokens: 50 });
+    expect(refused.status).toBe(400);
+    expect((await json(refused)).error).toEqual({
+      message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+      type: 'invalid_request_error',
+      param: 'max_tokens',
+      code: 'unsupported_parameter',
+    });
+    expect((await post({ model: 'o4-mini', messages, max_completion_tokens: 50 })).status).toBe(200);
+  });
+
+  it('OpenAI: 503 carries Retry-After when scripted with one', async () => {
+    const emu = await startOpenAI();
+    emu.faults.enqueue({ type: 'unavailable', retryAfterSeconds: 7 });
+    const res = await fetch(`${emu.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect([res.status, res.headers.get('retry-after')]).toEqual([503, '7']);
+  });
+});

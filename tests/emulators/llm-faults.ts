@@ -27,9 +27,10 @@ export type Behaviour = Timed &
       }
     | { type: 'rate_limited'; retryAfterSeconds?: number }
     | { type: 'server_error' }
-    /** Anthropic answers 529 `overloaded_error`; OpenAI-style servers 503. */
-    | { type: 'overloaded' }
-    | { type: 'unavailable' }
+    /** Anthropic answers 529 `overloaded_error`; OpenAI-style servers 503. `retryAfterSeconds` adds a Retry-After header. */
+    | { type: 'overloaded'; retryAfterSeconds?: number }
+    /** 503; `retryAfterSeconds` adds a Retry-After header, as a server in maintenance or a proxy in front of one sends. */
+    | { type: 'unavailable'; retryAfterSeconds?: number }
     /** 400 naming the prompt size against `maxTokens` (default 200,000). */
     | { type: 'context_length'; maxTokens?: number }
     | { type: 'bad_request'; message?: string }
@@ -394,6 +395,13 @@ export interface LlmEmulatorOptions {
   contextWindow?: number;
   /** Models that refuse any `temperature` (newer models take only their default), with the dialect's 400. */
   defaultTemperatureOnly?: readonly string[];
+  /** OpenAI dialect: models (o-series, gpt-5) that refuse `max_tokens` and want `max_completion_tokens`, with the API's 400. */
+  maxCompletionTokensOnly?: readonly string[];
+}
+
+/** The Retry-After header a behaviour asks for, if any. */
+export function retryAfterHeader(b: { retryAfterSeconds?: number }): Record<string, string> | undefined {
+  return b.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(b.retryAfterSeconds) };
 }
 
 export interface LlmEmulator {

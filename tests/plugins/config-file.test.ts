@@ -25,6 +25,8 @@ describe('parseConfigText', () => {
     expect(config).toEqual({
       router: {
         tasks: {},
+        groups: {},
+        strategy: {},
         breaker: { failure_threshold: 5, failure_window_ms: 60_000, cool_down_ms: 30_000 },
         timeouts: { connect_ms: 10_000, first_token_ms: 30_000, total_ms: 120_000 },
         retry: { max_rounds: 2, base_ms: 500, max_ms: 8_000 },
@@ -85,10 +87,10 @@ describe('parseConfigText', () => {
   it('rejects unknown keys and bad values without echoing values', () => {
     const text = ['router:', '  breaker:', '    failure_treshold: 3', '    cool_down_ms: -5', '  tasks:', '    summarize: [nomodel]', '    summarise: []'].join('\n');
     expect(problemsOf(() => parseConfigText(text, FILE, {}))).toEqual([
-      'plugins.yaml:6:17: field "router.tasks.summarize.0" must be "provider/model", e.g. "local/local-extractive" (got string)',
       'plugins.yaml:7:5: unknown field "router.tasks.summarise"',
       'plugins.yaml:4:19: field "router.breaker.cool_down_ms" must be a positive number of milliseconds (got number)',
       'plugins.yaml:3:5: unknown field "router.breaker.failure_treshold"',
+      'plugins.yaml:6:17: field "router.tasks.summarize.0" must be "provider/model" or the name of a group under router.groups (groups: none) (got string)',
     ]);
   });
 });
@@ -143,5 +145,85 @@ describe('hostile YAML', () => {
     const { parseYamlSource } = await import('../../src/llm/plugin-host/yaml-source.ts');
     const source = parseYamlSource(`${'- '.repeat(5000)}x\n`, 'plugins.yaml');
     expect(source.problems[0]?.message).toMatch(/nested more than 64 levels/);
+  });
+});
+
+describe('model groups, strategies and fallback_on', () => {
+  const discovered = () => discoverPlugins({ pluginsDir: BASIC, displayRoot: BASIC });
+
+  it('parses groups with weights and keys, per-task strategies and fallback_on', () => {
+    const text = [
+      'router:',
+      '  groups:',
+      '    fast:',
+      '      - { target: alpha/echo-1, weight: 3 }',
+      '      - { target: alpha/echo-1, api_key_env: ALPHA_KEY_2 }',
+      '  tasks:',
+      '    chat: [fast, alpha/echo-2]',
+      '  strategy: { chat: least-busy, summarize: latency }',
+      '  fallback_on: [429, 500, 502, 503, 504, 529]',
+    ].join('\n');
+    const { config } = parseConfigText(text, FILE, {});
+    expect(config.router.groups).toEqual({
+      fast: [
+        { target: 'alpha/echo-1', weight: 3 },
+        { target: 'alpha/echo-1', weight: 1, api_key_env: 'ALPHA_KEY_2' },
+      ],
+    });
+    expect(config.router.tasks.chat).toEqual(['fast', 'alpha/echo-2']);
+    expect(config.router.strategy).toEqual({ chat: 'least-busy', summarize: 'latency' });
+    expect(config.router.fallback_on).toEqual([429, 500, 502, 503, 504, 529]);
+  });
+
+  it('refuses bad strategies, statuses, weights, key names and unknown groups with their lines', () => {
+    const text = [
+      'router:',
+      '  groups:',
+      '    fast:',
+      '      - { target: alpha/echo-1, weight: 0 }',
+      '      - { target: alpha/echo-1, api_key_env: sk-live-abc }',
+      '  tasks:',
+      '    chat: [fats]',
+      '  strategy: { chat: fastest }',
+      '  fallback_on: [429, 200, 429]',
+    ].join('\n');
+    const problems = problemsOf(() => parseConfigText(text, FILE, {}));
+    expect(problems).toContain('plugins.yaml:4:41: field "router.groups.fast.0.weight" must be a positive number (got number)');
+    expect(problems).toContain(
+      'plugins.yaml:5:46: field "router.groups.fast.1.api_key_env" must be the NAME of an environment variable (upper case, digits, "_"), not the key itself (got string)',
+    );
+    expect(problems).toContain('plugins.yaml:8:21: field "router.strategy.chat" must be one of ordered, least-busy, latency (got string)');
+    expect(problems).toContain('plugins.yaml:9:22: field "router.fallback_on.1" must be an HTTP error status (400-599) (got number)');
+    expect(problems).toContain('plugins.yaml:9:16: field "router.fallback_on" must not list a status twice (got array)');
+    // The would-be key is never echoed.
+    expect(problems.join('\n')).not.toContain('sk-live-abc');
+    const unknownGroup = 'router:\n  groups:\n    fast: [{ target: alpha/echo-1 }]\n  tasks:\n    chat: [fats]\n';
+    expect(problemsOf(() => parseConfigText(unknownGroup, FILE, {}))).toEqual([
+      'plugins.yaml:5:12: field "router.tasks.chat.0" must be "provider/model" or the name of a group under router.groups (groups: fast) (got string)',
+    ]);
+  });
+
+  it('checks each deployment against the enabled providers and its key variable against the environment', async () => {
+    const plugins = await discovered();
+    const text = [
+      'router:',
+      '  groups:',
+      '    fast:',
+      '      - { target: alpha/echo-1, api_key_env: ALPHA_KEY_2 }',
+      '      - { target: nobody/x }',
+      '  tasks:',
+      '    chat: [fast]',
+      'plugins:',
+      '  alpha: {}',
+    ].join('\n');
+    const doc = parseConfigText(text, FILE, {});
+    expect(problemsOf(() => planPlugins(plugins, doc, {}))).toEqual([
+      'plugins.yaml:4:46: group "fast" deployment "alpha/echo-1": environment variable ALPHA_KEY_2 (its API key) is not set',
+      'plugins.yaml:5:19: group "fast" deployment "nobody/x": no provider named "nobody" is enabled (enabled providers: alpha)',
+    ]);
+    const good = parseConfigText(text.replace('nobody/x', 'alpha/echo-2'), FILE, {});
+    const plan = planPlugins(plugins, good, { ALPHA_KEY_2: 'k2-0123456789' });
+    expect(plan.router.tasks.chat).toEqual(['fast']);
+    expect(plan.router.groups.fast).toHaveLength(2);
   });
 });

@@ -240,7 +240,8 @@ describe('PluginHost: reload', () => {
     for (let index = 0; index < count; index++) {
       const next = await iterator.next();
       if (next.done) break;
-      deltas.push(next.value.type === 'text' ? next.value.delta : `finish:${next.value.finishReason}`);
+      const event = next.value;
+      deltas.push(event.type === 'text' ? event.delta : event.type === 'finish' ? `finish:${event.finishReason}` : 'usage');
     }
     return deltas;
   }

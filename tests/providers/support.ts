@@ -39,13 +39,17 @@ export function contextFor(
   };
 }
 
-export async function collect(stream: AsyncIterable<StreamEvent>): Promise<{ events: StreamEvent[]; error?: unknown }> {
+/** Text and finish events in `events`; the optional interim usage reports apart, in `usage`. */
+export async function collect(
+  stream: AsyncIterable<StreamEvent>,
+): Promise<{ events: StreamEvent[]; usage: StreamEvent[]; error?: unknown }> {
   const events: StreamEvent[] = [];
+  const usage: StreamEvent[] = [];
   try {
-    for await (const event of stream) events.push(event);
-    return { events };
+    for await (const event of stream) (event.type === 'usage' ? usage : events).push(event);
+    return { events, usage };
   } catch (error) {
-    return { events, error };
+    return { events, usage, error };
   }
 }
 

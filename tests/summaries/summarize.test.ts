@@ -113,6 +113,12 @@ describeEachDatabase('summarizer', (database) => {
     expect(result.messages).toBe(520);
     expect(provider.maxInFlight).toBe(4);
     expect(provider.callsFor('summarize-reduce').length).toBeGreaterThanOrEqual(1);
+    // Every map call starts with the same run context, marked cacheable, before its own part.
+    const contexts = new Set(maps.map((c) => JSON.stringify(c.turns[0])));
+    expect(contexts.size).toBe(1);
+    expect(maps[0]!.turns[0]).toMatchObject({ role: 'user', cache: true });
+    expect(maps[0]!.turns[0]!.content).toContain('Participants (messages each):');
+    expect(maps.every((c) => c.turns.length === 2 && c.turns[1]!.cache === undefined)).toBe(true);
     // The final answer cites global reference numbers that map to the right messages.
     expect(result.citations.length).toBeGreaterThan(0);
     for (const c of result.citations) expect(c.messageId).toBe(prepared.messages[c.ref - 1]!.id);

@@ -24,7 +24,42 @@ const positiveInt = (what: string) => z.int(`must be a whole number of ${what}`)
 const target = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}\/\S{1,200}$/, 'must be "provider/model", e.g. "local/local-extractive"');
-const targetList = z.array(target).min(1, 'must list at least one "provider/model" target');
+const GROUP_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+/** A task's entry: a "provider/model" target, or the name of a model group under router.groups. */
+const taskEntry = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9_-]{0,62}(\/\S{1,200})?$/,
+    'must be "provider/model", e.g. "local/local-extractive", or the name of a group under router.groups',
+  );
+const targetList = z.array(taskEntry).min(1, 'must list at least one "provider/model" target or group');
+
+/** One deployment of a model group: LiteLLM's model_list entry, Portkey's loadbalance target. */
+const deployment = z
+  .object({
+    target,
+    weight: z.number('must be a number').positive('must be a positive number').max(1_000_000, 'must be at most 1000000').default(1),
+    /** This deployment's own operator key (a second account, another region's key), by variable name. */
+    api_key_env: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be the NAME of an environment variable (upper case, digits, "_"), not the key itself')
+      .optional(),
+  })
+  .strict();
+
+const groups = z
+  .record(
+    z.string().regex(GROUP_NAME, 'must be a group name (lowercase letters, digits, "-" and "_"; no "/")'),
+    z.array(deployment).min(1, 'must list at least one deployment').max(32, 'must list at most 32 deployments'),
+  )
+  .default({});
+
+const strategy = z.enum(['ordered', 'least-busy', 'latency'], 'must be one of: ordered, least-busy, latency');
+
+const fallbackOn = z
+  .array(z.int('must be a whole number').min(400, 'must be an HTTP error status (400-599)').max(599, 'must be an HTTP error status (400-599)'))
+  .min(1, 'must list at least one status (leave fallback_on out for the built-in classification)')
+  .refine((list) => new Set(list).size === list.length, 'must not list a status twice');
 
 const price = z.number('must be a number of US dollars per million tokens').min(0, 'must not be negative');
 const promptChoice = z
@@ -41,6 +76,15 @@ const routerSchema = z
       .object({ summarize: targetList.optional(), 'summarize-map': targetList.optional(), chat: targetList.optional() } satisfies Record<RoutedTask, unknown>)
       .strict()
       .prefault({}),
+    /** Model groups: several deployments serving one model, picked per call by the task's strategy. */
+    groups,
+    /** Per task: how a group's deployments are ordered for each call. */
+    strategy: z
+      .object({ summarize: strategy.optional(), 'summarize-map': strategy.optional(), chat: strategy.optional() } satisfies Record<RoutedTask, unknown>)
+      .strict()
+      .prefault({}),
+    /** HTTP statuses that move a call on to the next target; left out: the built-in classification. */
+    fallback_on: fallbackOn.optional(),
     breaker: z
       .object({
         failure_threshold: positiveInt('failures').default(5),
@@ -72,6 +116,20 @@ const routerSchema = z
       .optional(),
   })
   .strict()
+  .superRefine((router, ctx) => {
+    // A bare name in a task list must be a group defined here.
+    for (const [task, entries] of Object.entries(router.tasks)) {
+      entries?.forEach((entry, index) => {
+        if (entry.includes('/') || Object.hasOwn(router.groups, entry)) return;
+        const known = Object.keys(router.groups).sort().join(', ') || 'none';
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tasks', task, index],
+          message: `must be "provider/model" or the name of a group under router.groups (groups: ${known})`,
+        });
+      });
+    }
+  })
   .prefault({});
 
 const pluginEntry = z.preprocess(
@@ -148,6 +206,12 @@ export async function loadConfigFile(filePath: string, env: Environment, display
 
 /** Splits "provider/model" (the model part may itself contain slashes, e.g. "openrouter/meta-llama/llama-3"). */
 export function parseTarget(target: string): { provider: string; model: string } {
+  // Callers pass "provider/model" entries only; group names are expanded first (isGroupName).
   const slash = target.indexOf('/');
   return { provider: target.slice(0, slash), model: target.slice(slash + 1) };
+}
+
+/** A task entry without a "/" names a model group. */
+export function isGroupName(entry: string): boolean {
+  return !entry.includes('/');
 }

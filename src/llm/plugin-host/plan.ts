@@ -6,7 +6,7 @@
  */
 import type { DiscoveredPlugin } from './discover.ts';
 import type { ConfigDocument, RoutedTask, RouterConfig } from './config-file.ts';
-import { ROUTED_TASKS, parseTarget } from './config-file.ts';
+import { ROUTED_TASKS, isGroupName, parseTarget } from './config-file.ts';
 import { defaultTargets, enabledByDefault, type RoutableProvider } from './built-in-config.ts';
 import type { Environment } from './env-substitution.ts';
 import type { ConfigProblem } from './problems.ts';
@@ -61,8 +61,24 @@ export function planPlugins(discovered: readonly DiscoveredPlugin[], doc: Config
     const configured = doc.config.router.tasks[task];
     tasks[task] = configured ?? defaultTargets(task, enabledProviders, env);
     configured?.forEach((target, index) => {
+      if (isGroupName(target)) return; // checked with the groups below
       const reason = whyTargetUnusable(parseTarget(target).provider, plugins);
       if (reason) problems.push({ ...at(['router', 'tasks', task, index]), message: `router target "${target}" for ${task}: ${reason}` });
+    });
+  }
+
+  for (const [group, deployments] of Object.entries(doc.config.router.groups)) {
+    deployments.forEach((deployment, index) => {
+      const here = ['router', 'groups', group, index];
+      const reason = whyTargetUnusable(parseTarget(deployment.target).provider, plugins);
+      if (reason) problems.push({ ...at([...here, 'target']), message: `group "${group}" deployment "${deployment.target}": ${reason}` });
+      const keyEnv = deployment.api_key_env;
+      if (keyEnv !== undefined && !env[keyEnv]) {
+        problems.push({
+          ...at([...here, 'api_key_env']),
+          message: `group "${group}" deployment "${deployment.target}": environment variable ${keyEnv} (its API key) is not set`,
+        });
+      }
     });
   }
 

@@ -80,6 +80,13 @@ export interface GenerateResponse {
 
 export type StreamEvent =
   | { type: 'text'; delta: string }
+  /**
+   * Usage as far as the provider has reported it (Anthropic's message_start
+   * gives input and cache counts before any text). Optional: it lets the
+   * router bill an attempt that fails or times out after the provider
+   * started counting. Counts are cumulative; a later event replaces an earlier.
+   */
+  | { type: 'usage'; usage: Usage }
   | { type: 'finish'; finishReason: FinishReason; usage: Usage; provider: string; model: string };
 
 export interface ModelInfo {

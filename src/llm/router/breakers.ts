@@ -1,5 +1,6 @@
 import { CircuitBreaker, type CircuitState } from '../../resilience/circuit-breaker.ts';
 import type { Clock } from '../../resilience/clock.ts';
+import { deploymentId } from './deployments.ts';
 import type { BreakerSettings, Target } from './types.ts';
 
 export const DEFAULT_BREAKER: BreakerSettings = { failureThreshold: 5, failureWindowMs: 60_000, coolDownMs: 30_000 };
@@ -38,7 +39,8 @@ export class BreakerBank {
 
   /** `guildId` only when the call uses that guild's own key. */
   get(target: Target, guildId: string | undefined): CircuitBreaker {
-    const name = `${target.provider}/${target.model}`;
+    // Two keys for one model are two deployments, each with its own rate limits and failures.
+    const name = deploymentId(target);
     const key = guildId === undefined ? name : `${name}\u0000${guildId}`;
     const o = target.breaker;
     const d = this.defaults;

@@ -86,18 +86,24 @@ export interface BudgetAdmission {
   boundPreference(call: CallState, plan: readonly Target[], ordered: OrderedTargets): Promise<OrderedTargets>;
   /** Reserves the call's maximum (after `call.states` and `call.estimate` are known); refuses, or drops operator-paid targets. */
   reserve(call: CallState): Promise<void>;
-  /** Replaces the call's reservation with what it cost; call once the call is over. */
+  /** A failed attempt the provider billed: its cost is added to what the call settles, and the reservation stays. */
+  charge(call: CallState, costUsd: number): void;
+  /** Replaces the call's reservation with what it cost (with any billed failed attempts); call once the call is over. */
   settle(call: CallState, costUsd: number): void;
 }
 
 export function createBudgetAdmission(deps: BudgetAdmissionDeps): BudgetAdmission {
   const { ledger, providers, clock, logger } = deps;
+  /** Operator-paid cost of billed failed attempts, per call still running. */
+  const charged = new WeakMap<CallState, number>();
+  const operatorCost = (call: CallState, costUsd: number): number =>
+    call.keySource === 'operator' && Number.isFinite(costUsd) && costUsd > 0 ? costUsd : 0;
 
   /** Cached on the target's state: the walk uses it instead of looking it up again. A failed lookup stays unknown. */
   async function keyOf(state: TargetState, guildId: string | undefined): Promise<KeyResolution | undefined> {
     if (state.key !== undefined) return state.key;
     try {
-      return (state.key = await deps.keys(state.target.provider, guildId));
+      return (state.key = await deps.keys(state.target.provider, guildId, state.target));
     } catch {
       // The walk looks it up again and reports it; until then it might be the operator's.
       return undefined;
@@ -201,11 +207,16 @@ export function createBudgetAdmission(deps: BudgetAdmissionDeps): BudgetAdmissio
       call.states = kept;
     },
 
+    charge(call, costUsd) {
+      if (call.hold === undefined) return;
+      charged.set(call, (charged.get(call) ?? 0) + operatorCost(call, costUsd));
+    },
+
     settle(call, costUsd) {
       const hold = call.hold;
       if (hold === undefined || ledger === undefined) return;
       call.hold = undefined;
-      void ledger.settle(hold, call.keySource === 'operator' && Number.isFinite(costUsd) && costUsd > 0 ? costUsd : 0);
+      void ledger.settle(hold, (charged.get(call) ?? 0) + operatorCost(call, costUsd));
     },
   };
 }

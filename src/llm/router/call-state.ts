@@ -1,6 +1,6 @@
 /** Per-call bookkeeping shared by the target walk and the entry points. */
 import type { CallContext, CallInfo } from '../plugin-host/types.ts';
-import type { GenerateRequest, ModelInfo, Provider, ProviderError, StreamEvent } from '../provider-spec/contract.ts';
+import type { GenerateRequest, ModelInfo, Provider, ProviderError, StreamEvent, Usage } from '../provider-spec/contract.ts';
 import type { CircuitBreaker } from '../../resilience/circuit-breaker.ts';
 import type { AttemptSignal } from './attempt-signal.ts';
 import type { BudgetHold } from './budget.ts';
@@ -16,6 +16,8 @@ export interface Candidate {
   key: KeyResolution;
   breaker: CircuitBreaker;
   request: GenerateRequest;
+  /** The latest usage the provider's stream reported, so a failed attempt can still be billed. */
+  reported?: Usage | undefined;
 }
 
 export interface TargetState {
@@ -68,11 +70,14 @@ export interface Won<T> {
   info: CallInfo | undefined;
   attemptStart: number;
   round: number;
+  /** Ends the deployment's in-flight count; called when the answer (or stream) is finished. */
+  release: () => void;
 }
 
 export interface OpenedStream {
   iterator: AsyncIterator<StreamEvent>;
-  first: StreamEvent;
+  /** Text or finish: usage events are taken in along the way (Candidate.reported). */
+  first: Exclude<StreamEvent, { type: 'usage' }>;
 }
 
 /** A metrics sample for one attempt, or for a call that reached no provider (target undefined). */

@@ -1,6 +1,6 @@
 import { DEFAULT_BREAKER } from './breakers.ts';
 import type { PromptBounds } from './prompt-bounds.ts';
-import type { BreakerSettings, Task } from './types.ts';
+import type { BreakerSettings, RoutingStrategy, Task } from './types.ts';
 
 export interface TimeoutSettings {
   /**
@@ -33,6 +33,14 @@ export interface RouterOptions {
   hookTimeoutMs?: number;
   /** What a prompt's front matter may pick per task when the operator's key pays; absent means anything the plan offers. */
   promptBounds?: PromptBounds | undefined;
+  /** How each task orders a model group's deployments; default `ordered` (weighted random). */
+  strategies?: { [T in Task]?: RoutingStrategy | undefined };
+  /**
+   * HTTP statuses that move a call on to the next target. A failure with
+   * another status ends the call with it. Undefined: every failure another
+   * target may fix moves on (the built-in classification).
+   */
+  fallbackOn?: readonly number[] | undefined;
 }
 
 const DEFAULT_TIMEOUTS: TimeoutSettings = {
@@ -49,7 +57,11 @@ interface ResolvedOptions {
   retry: RetrySettings;
   breaker: BreakerSettings;
   hookTimeoutMs: number;
+  strategies: ReadonlyMap<Task, RoutingStrategy>;
+  fallbackOn: ReadonlySet<number> | undefined;
 }
+
+const STRATEGIES: readonly RoutingStrategy[] = ['ordered', 'least-busy', 'latency'];
 
 const TASKS: readonly Task[] = ['summarize', 'summarize-map', 'chat'];
 
@@ -67,7 +79,24 @@ export function resolveOptions(options: RouterOptions = {}): ResolvedOptions {
   if (!(breaker.failureThreshold >= 1) || !(breaker.failureWindowMs > 0) || !(breaker.coolDownMs >= 0)) {
     throw new RangeError(`router breaker settings are inconsistent: ${JSON.stringify(breaker)}`);
   }
-  return { timeouts, retry, breaker, hookTimeoutMs: options.hookTimeoutMs ?? 2_000 };
+  const strategies = new Map<Task, RoutingStrategy>();
+  for (const task of TASKS) {
+    const strategy = options.strategies?.[task] ?? 'ordered';
+    if (!STRATEGIES.includes(strategy)) {
+      throw new RangeError(`router strategy for task "${task}" must be one of ${STRATEGIES.join(', ')} (got ${JSON.stringify(strategy)})`);
+    }
+    strategies.set(task, strategy);
+  }
+  let fallbackOn: Set<number> | undefined;
+  if (options.fallbackOn !== undefined) {
+    for (const status of options.fallbackOn) {
+      if (!(Number.isInteger(status) && status >= 400 && status <= 599)) {
+        throw new RangeError(`router fallback_on must list HTTP statuses 400-599 (got ${JSON.stringify(status)})`);
+      }
+    }
+    fallbackOn = new Set(options.fallbackOn);
+  }
+  return { timeouts, retry, breaker, hookTimeoutMs: options.hookTimeoutMs ?? 2_000, strategies, fallbackOn };
 }
 
 function check(t: TimeoutSettings, task: Task): TimeoutSettings {

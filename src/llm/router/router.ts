@@ -17,7 +17,7 @@ import { sleep as realSleep } from '../../resilience/backoff.ts';
 import type { Clock } from '../../resilience/clock.ts';
 import { abortable } from './attempt-signal.ts';
 import { BreakerBank, type CircuitSnapshot } from './breakers.ts';
-import { CallState, callSample, type OpenedStream, type Won } from './call-state.ts';
+import { CallState, callSample, type Candidate, type OpenedStream, type Won } from './call-state.ts';
 import { RouterError, RouterRefusal } from './errors.ts';
 import { createHookRunner } from './hooks.ts';
 import type { RouterMetrics } from './metrics.ts';
@@ -43,6 +43,7 @@ import { cleanUsage, costOf, recordUsage, reportedCount } from './usage.ts';
 import { closeStream, nextEvent, openStream } from './stream-attempt.ts';
 import { createTargetWalker } from './walk.ts';
 import { ModelAvailability } from './model-availability.ts';
+import { DeploymentStats, arrangeDeployments } from './deployments.ts';
 
 export interface RouterDeps {
   providers: ProviderRegistry;
@@ -67,6 +68,8 @@ export interface RouterDeps {
   breakers?: BreakerBank;
   /** Pass the previous router's record of models reported gone on a reload. */
   availability?: ModelAvailability;
+  /** Pass the previous router's deployment stats (in-flight counts, latency) on a reload. */
+  deployments?: DeploymentStats;
   options?: RouterOptions | undefined;
 }
 
@@ -89,6 +92,7 @@ export function createRouter(deps: RouterDeps): Router {
   const availability = deps.availability ?? new ModelAvailability(clock);
   const hooks = createHookRunner(deps.hooks ?? [], options.hookTimeoutMs, logger);
   const processors = deps.processors ?? [];
+  const deployments = deps.deployments ?? new DeploymentStats();
   const walker = createTargetWalker({
     providers,
     keys: deps.keys,
@@ -101,6 +105,9 @@ export function createRouter(deps: RouterDeps): Router {
     random: deps.random,
     logger,
     pause: deps.sleep ?? realSleep,
+    stats: deployments,
+    fallbackOn: options.fallbackOn,
+    billFailedAttempt,
   });
   deps.metrics?.watchCircuits(() => bank.snapshot());
   const budget = createBudgetAdmission({
@@ -132,12 +139,14 @@ export function createRouter(deps: RouterDeps): Router {
     if (ordered.targets.length === 0) {
       throw new RouterError('no_targets', `no language-model targets are configured for the "${ctx.task}" task`);
     }
-    call.states = ordered.targets.map((target) => ({ target, retryable: false, readyAt: 0, key: undefined, breaker: undefined }));
+    const strategy = options.strategies.get(ctx.task) ?? 'ordered';
+    const targets = arrangeDeployments(ordered.targets, strategy, deployments, deps.random);
+    call.states = targets.map((target) => ({ target, retryable: false, readyAt: 0, key: undefined, breaker: undefined }));
 
     const base: GenerateRequest = {
       system: request.system,
       turns: request.turns,
-      model: ordered.targets[0]?.model ?? '',
+      model: targets[0]?.model ?? '',
       maxTokens: request.maxTokens,
       temperature: request.temperature,
       stop: request.stop,
@@ -200,7 +209,8 @@ export function createRouter(deps: RouterDeps): Router {
       ...extra,
     };
     recordUsage(deps.usage, entry, logger);
-    budget.settle(call, costUsd);
+    if (outcome.startsWith('attempt-failed:')) budget.charge(call, costUsd);
+    else budget.settle(call, costUsd);
   }
 
   /** Records a call that produced no answer, and returns the error to throw. */
@@ -252,19 +262,46 @@ export function createRouter(deps: RouterDeps): Router {
     return response;
   }
 
+  /**
+   * An attempt that failed after the provider reported usage (a stream's
+   * message_start, then a timeout or a cut): the provider bills it, so it is
+   * recorded with its cost as `attempt-failed:<kind>`, apart from the call's own row.
+   */
+  function billFailedAttempt(call: CallState, c: Candidate, err: ProviderError, latencyMs: number) {
+    const usage = cleanUsage(c.reported, { inputTokens: 0, outputTokens: 0 });
+    const cost = costOf(c.model, usage);
+    if (cost === 0 && usage.inputTokens === 0 && usage.outputTokens === 0) return undefined;
+    const outcome: UsageOutcome = `attempt-failed:${err.kind}`;
+    account(call, outcome, usage.inputTokens, usage.outputTokens, cost, {
+      cacheReadTokens: usage.cacheReadTokens,
+      cacheWriteTokens: usage.cacheWriteTokens,
+      // Output the provider had not counted yet is not billed by it either; input and cache counts are its own.
+      estimated: false,
+    });
+    logger.debug({ correlationId: call.ctx.correlationId, latencyMs, costUsd: cost }, 'failed attempt billed from reported usage');
+    return { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: cost };
+  }
+
   /** A stream that broke off after text reached the caller: what was produced was paid for. */
   function brokenOff(call: CallState, won: Won<OpenedStream>, text: string, err: ProviderError): void {
     const c = won.candidate;
     const latencyMs = clock.now() - won.attemptStart;
-    const input = call.estimate;
-    const output = estimateTokens(text);
-    const cost = costOf(c.model, { inputTokens: input, outputTokens: output });
+    // The provider's own input and cache counts when its stream gave them; the output it streamed, estimated.
+    const reported = c.reported !== undefined ? cleanUsage(c.reported, { inputTokens: call.estimate, outputTokens: 0 }) : undefined;
+    const input = reported?.inputTokens ?? call.estimate;
+    const output = Math.max(estimateTokens(text), reported?.outputTokens ?? 0);
+    const usage = { inputTokens: input, outputTokens: output, cacheReadTokens: reported?.cacheReadTokens, cacheWriteTokens: reported?.cacheWriteTokens };
+    const cost = costOf(c.model, usage);
     const outcome: UsageOutcome = `error:${err.kind}`;
     const { provider, model } = c.target;
     const detail = providerDetail(err);
     call.attempts.push({ provider, model, round: won.round, status: 'failed', reason: err.kind, detail, latencyMs });
     deps.metrics?.recordCall(callSample(c.target, call, outcome, latencyMs, input, output, cost));
-    account(call, outcome, input, output, cost, { estimated: true });
+    account(call, outcome, input, output, cost, {
+      cacheReadTokens: usage.cacheReadTokens,
+      cacheWriteTokens: usage.cacheWriteTokens,
+      estimated: true,
+    });
   }
 
   // ---- the two entry points -----------------------------------------------------------------
@@ -285,6 +322,7 @@ export function createRouter(deps: RouterDeps): Router {
     } catch (err) {
       throw failed(call, err);
     }
+    won.release();
     won.signal.dispose();
     won.candidate.breaker.recordSuccess();
     const res = won.value;
@@ -326,6 +364,7 @@ export function createRouter(deps: RouterDeps): Router {
       if (yielding) throw raw; // thrown in by the consumer: settled below as a departure
       failure = walker.classify(raw, signal, c);
     } finally {
+      won.release();
       if (finish === undefined && failure === undefined) {
         // The consumer stopped reading: stop the provider too, and account for what it produced.
         signal.cancel();

@@ -1,5 +1,5 @@
 /** Opening a provider stream far enough to know it works: up to its first text. */
-import { ProviderError, type StreamEvent } from '../provider-spec/contract.ts';
+import { ProviderError, type StreamEvent, type Usage } from '../provider-spec/contract.ts';
 import { abortable, type AttemptSignal } from './attempt-signal.ts';
 import type { Candidate, OpenedStream } from './call-state.ts';
 import type { TimeoutSettings } from './options.ts';
@@ -20,6 +20,10 @@ export async function openStream(c: Candidate, signal: AttemptSignal, t: Timeout
       signal.clear('connect');
       if (next.done) throw new ProviderError('invalid_response', 'the stream ended before any answer', where);
       const event = next.value;
+      if (event?.type === 'usage') {
+        noteUsage(c, event.usage);
+        continue;
+      }
       if (event?.type === 'text' && typeof event.delta === 'string') {
         if (event.delta.length === 0) continue;
       } else if (event?.type !== 'finish') {
@@ -35,13 +39,24 @@ export async function openStream(c: Candidate, signal: AttemptSignal, t: Timeout
 }
 
 /** The next event after the first, or a ProviderError when the stream breaks its contract. */
-export async function nextEvent(stream: OpenedStream, signal: AttemptSignal, c: Candidate): Promise<StreamEvent> {
-  const next = await abortable(stream.iterator.next(), signal.signal);
+export async function nextEvent(stream: OpenedStream, signal: AttemptSignal, c: Candidate): Promise<OpenedStream['first']> {
   const where = { provider: c.target.provider, model: c.target.model };
-  if (next.done) throw new ProviderError('invalid_response', 'the stream ended without finishing', where);
-  const event = next.value;
-  if (event?.type === 'finish' || (event?.type === 'text' && typeof event.delta === 'string')) return event;
-  throw new ProviderError('invalid_response', 'the stream sent a malformed event', where);
+  for (;;) {
+    const next = await abortable(stream.iterator.next(), signal.signal);
+    if (next.done) throw new ProviderError('invalid_response', 'the stream ended without finishing', where);
+    const event = next.value;
+    if (event?.type === 'usage') {
+      noteUsage(c, event.usage);
+      continue;
+    }
+    if (event?.type === 'finish' || (event?.type === 'text' && typeof event.delta === 'string')) return event;
+    throw new ProviderError('invalid_response', 'the stream sent a malformed event', where);
+  }
+}
+
+/** Keeps the provider's latest report; a malformed one is ignored (cleanUsage checks the numbers when it is used). */
+function noteUsage(c: Candidate, usage: unknown): void {
+  if (usage !== null && typeof usage === 'object') c.reported = usage as Usage;
 }
 
 /** Tells a provider's stream we are done with it; its own cleanup errors are not ours. */

@@ -46,7 +46,26 @@ export interface Target {
   model: string;
   /** Per-target breaker overrides (from config). */
   breaker?: Partial<BreakerSettings> | undefined;
+  /** The model group (router.groups) this target is a deployment of; consecutive members are arranged per call. */
+  group?: string | undefined;
+  /** Relative share of the group's calls (default 1). */
+  weight?: number | undefined;
+  /**
+   * The environment variable holding this deployment's own operator key, used
+   * instead of the provider's when the call would spend the operator's key.
+   * A name, never the key: targets travel into logs and metrics.
+   */
+  keyEnv?: string | undefined;
 }
+
+/**
+ * How the deployments of a model group are ordered for a call: `ordered` is a
+ * weighted random pick (the rest follow, also by weight), `least-busy` puts the
+ * fewest calls in flight in this process first, `latency` the lowest recent
+ * latency (untried deployments first). Groups and plain targets always keep the
+ * configured order: these choose within a group, fallbacks go across.
+ */
+export type RoutingStrategy = 'ordered' | 'least-busy' | 'latency';
 
 /** The ordered targets for a task, from config, possibly overridden per guild. */
 export type TargetPlan = (task: Task, guildId: string | undefined) => readonly Target[];
@@ -69,7 +88,12 @@ export interface KeyResolution {
 }
 
 /** Decides which credential a call for a guild may use; see key-resolver.ts for the policy. */
-export type KeyResolver = (provider: string, guildId: string | undefined) => KeyResolution | Promise<KeyResolution>;
+export type KeyResolver = (
+  provider: string,
+  guildId: string | undefined,
+  /** The deployment being called, when it brings its own operator key (`keyEnv`). */
+  target?: Target,
+) => KeyResolution | Promise<KeyResolution>;
 
 /** Why a target was passed over without being called. */
 export type SkipReason =
@@ -113,6 +137,8 @@ export type RouterStreamEvent =
 export type UsageOutcome =
   | 'ok'
   | `error:${string}`
+  /** A failed attempt inside a call, billed because the provider had reported usage (e.g. a stream's input count). */
+  | `attempt-failed:${string}`
   | 'refused:budget'
   | 'refused:rate'
   | 'unavailable';

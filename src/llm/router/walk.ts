@@ -19,6 +19,7 @@ import type { RouterMetrics } from './metrics.ts';
 import type { RetrySettings } from './options.ts';
 import { describeAttempts, providerDetail, retryHint } from './outcome.ts';
 import type { ModelAvailability } from './model-availability.ts';
+import type { DeploymentStats } from './deployments.ts';
 import { fitTemperature } from './parameters.ts';
 import { findModel } from './targets.ts';
 import type { KeyResolver, ProviderRegistry, SkipReason } from './types.ts';
@@ -37,6 +38,17 @@ interface WalkerDeps {
   random: () => number;
   logger: PluginLogger;
   pause: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Calls in flight and latency per deployment, for the least-busy and latency strategies. */
+  stats: DeploymentStats;
+  /** Statuses that move a call on (router.fallback_on); undefined: the built-in classification. */
+  fallbackOn: ReadonlySet<number> | undefined;
+  /** Records a failed attempt the provider had already reported usage for (it is billed all the same). */
+  billFailedAttempt: (
+    call: CallState,
+    c: Candidate,
+    err: ProviderError,
+    latencyMs: number,
+  ) => { inputTokens: number; outputTokens: number; costUsd: number } | undefined;
 }
 
 /** One attempt at a candidate: resolves with what the entry point needs, throws what the provider threw. */
@@ -51,6 +63,21 @@ interface TargetWalker {
 
 /** Failures that say nothing about a later try at the same target. */
 const NOT_WORTH_RETRYING: ReadonlySet<string> = new Set(['bad_request', 'unsupported_parameter', 'model_unavailable', 'auth', 'context_length']);
+
+/**
+ * Failures `fallback_on` decides about, by their HTTP status. The rest always
+ * move on: timeouts, cut connections and garbled answers carry no status, and a
+ * prompt too long for one window is what larger windows further on are for.
+ */
+const STATUS_GOVERNED: ReadonlySet<string> = new Set([
+  'rate_limited',
+  'overloaded',
+  'server',
+  'auth',
+  'bad_request',
+  'unsupported_parameter',
+  'model_unavailable',
+]);
 
 export function createTargetWalker(deps: WalkerDeps): TargetWalker {
   const { providers, clock, logger, hooks, retry, pause } = deps;
@@ -101,7 +128,7 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
     let key = state.key;
     if (key === undefined) {
       try {
-        key = state.key = await deps.keys(target.provider, call.ctx.guildId);
+        key = state.key = await deps.keys(target.provider, call.ctx.guildId, target);
       } catch (err) {
         // Not cached: the next round may find the key store back.
         const reason = messageOf(err);
@@ -185,13 +212,18 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
     if (call.timeouts.attemptMs < remaining) signal.arm('attempt', call.timeouts.attemptMs);
     else signal.arm('deadline', remaining);
     c.request.signal = signal.signal;
+    const release = deps.stats.begin(c.target);
     try {
       const value = await attempt(c, signal);
-      return { candidate: c, value, signal, info, attemptStart, round };
+      deps.stats.observe(c.target, clock.now() - attemptStart);
+      return { candidate: c, value, signal, info, attemptStart, round, release };
     } catch (raw) {
+      release();
       signal.dispose();
       const err = classify(raw, signal, c);
       const latencyMs = clock.now() - attemptStart;
+      // A deployment that timed out was at least that slow.
+      if (err.kind === 'timeout') deps.stats.observe(c.target, latencyMs);
       call.lastError = err;
       call.attempts.push({
         provider: c.target.provider,
@@ -202,7 +234,10 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
         detail: err.kind === 'timeout' ? err.message : providerDetail(err),
         latencyMs,
       });
-      deps.metrics?.recordCall(callSample(c.target, call, `error:${err.kind}`, latencyMs, 0, 0, 0));
+      const billed = c.reported !== undefined ? deps.billFailedAttempt(call, c, err, latencyMs) : undefined;
+      deps.metrics?.recordCall(
+        callSample(c.target, call, `error:${err.kind}`, latencyMs, billed?.inputTokens ?? 0, billed?.outputTokens ?? 0, billed?.costUsd ?? 0),
+      );
       if (info !== undefined) await hooks.after(info, { error: err, latencyMs });
       settleFailure(call, state, c, err, signal);
       return undefined;
@@ -212,6 +247,10 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
   /** Decides what a failed attempt means for the target, its breaker and the call. */
   function settleFailure(call: CallState, state: TargetState, c: Candidate, err: ProviderError, signal: AttemptSignal): void {
     const name = `${c.target.provider}/${c.target.model}`;
+    const status = err.details.status;
+    if (deps.fallbackOn !== undefined && status !== undefined && STATUS_GOVERNED.has(err.kind) && !deps.fallbackOn.has(status)) {
+      throw notAFallback(call, c, err, status);
+    }
     switch (err.kind) {
       case 'aborted':
         c.breaker.releaseProbe();
@@ -321,6 +360,25 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
       });
     }
     await wait(call, ms);
+  }
+
+  /** A failure whose status `fallback_on` leaves out: the call ends with it, as the operator asked. */
+  function notAFallback(call: CallState, c: Candidate, err: ProviderError, status: number): RouterError {
+    if (err.retryable) c.breaker.recordFailure();
+    else c.breaker.releaseProbe();
+    if (err.kind === 'model_unavailable') deps.availability.markUnavailable(c.target.provider, c.target.model);
+    const name = `${c.target.provider}/${c.target.model}`;
+    const retryAt = err.details.retryAfterMs !== undefined ? clock.now() + err.details.retryAfterMs : undefined;
+    logger.warn(
+      { target: name, kind: err.kind, status, correlationId: call.ctx.correlationId },
+      'provider failure with a status router.fallback_on does not list; not falling back',
+    );
+    return new RouterError(
+      err.retryable ? 'exhausted' : 'bad_request',
+      `${name} answered ${status} (${err.kind}), a status router.fallback_on does not list, so no other target was tried: ` +
+        describeAttempts(call.attempts),
+      { attempts: call.attempts, lastError: err, retryAt },
+    );
   }
 
   function outOfTime(call: CallState): RouterError {

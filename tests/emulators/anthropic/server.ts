@@ -8,7 +8,7 @@
  *   emu.faults.enqueue({ type: 'rate_limited', retryAfterSeconds: 7 });
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { admitRequest, countTokens, decideCompletion, emulatorState, readRecordedBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
+import { admitRequest, countTokens, decideCompletion, emulatorState, readRecordedBody, retryAfterHeader, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
 import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-ant-emulator' };
@@ -130,9 +130,10 @@ function plan(call: CompletionCall, answer: Answer, cached: CacheUsage, id: stri
       ),
       tail: [
         event('content_block_stop', { index: 0 }),
+        // As the API now does, the closing usage repeats the cumulative input and cache counts.
         event('message_delta', {
           delta: { stop_reason: stopReason, stop_sequence: stopSequence },
-          usage: { output_tokens: answer.outputTokens },
+          usage,
         }),
         event('message_stop', {}),
       ],
@@ -158,9 +159,9 @@ function errorFor(b: ErrorBehaviour, promptTokens: number): HttpError {
     case 'server_error':
       return error(500, 'api_error', 'Internal server error');
     case 'overloaded':
-      return error(529, 'overloaded_error', 'Overloaded');
+      return error(529, 'overloaded_error', 'Overloaded', retryAfterHeader(b));
     case 'unavailable':
-      return error(503, 'api_error', 'Service unavailable');
+      return error(503, 'api_error', 'Service unavailable', retryAfterHeader(b));
     case 'context_length': {
       const max = b.maxTokens ?? 200_000;
       return error(400, 'invalid_request_error', `prompt is too long: ${Math.max(promptTokens, max + 1)} tokens > ${max} maximum`);

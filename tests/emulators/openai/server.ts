@@ -9,7 +9,7 @@
  *   fetch(`${emu.baseUrl}/chat/completions`, …)       // baseUrl ends in /v1
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { countTokens, admitRequest, decideCompletion, emulatorState, readRecordedBody, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
+import { countTokens, admitRequest, decideCompletion, emulatorState, readRecordedBody, retryAfterHeader, sendJson, serveCompletion, splitIntoDeltas, sseFrame, startHttpServer } from '../llm-faults.ts';
 import type { Answer, CompletionCall, CompletionPlan, ErrorBehaviour, HttpError, LlmEmulator, LlmEmulatorOptions } from '../llm-faults.ts';
 
 export const DEFAULT_KEYS: Readonly<Record<string, string>> = { default: 'sk-openai-emulator' };
@@ -62,7 +62,9 @@ export async function start(options: OpenAIEmulatorOptions = {}): Promise<OpenAI
         code: 'model_not_found',
       });
     }
-    const refused = temperatureRefusal(body, parsed.model, options.defaultTemperatureOnly ?? []);
+    const refused =
+      maxTokensRefusal(body, parsed.model, options.maxCompletionTokensOnly ?? []) ??
+      temperatureRefusal(body, parsed.model, options.defaultTemperatureOnly ?? []);
     if (refused !== undefined) return sendError(res, 400, refused);
 
     const decision = decideCompletion(parsed, faults, options, errorFor);
@@ -105,6 +107,17 @@ function temperatureRefusal(body: unknown, model: string, defaultOnly: readonly 
     return { ...base, message: `Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got ${t} instead.`, code: 'decimal_below_min_value' };
   }
   return undefined;
+}
+
+/** The API's words when a reasoning model is sent `max_tokens`. */
+function maxTokensRefusal(body: unknown, model: string, completionOnly: readonly string[]): ErrorPayload | undefined {
+  if (!completionOnly.includes(model) || (body as { max_tokens?: unknown }).max_tokens === undefined) return undefined;
+  return {
+    message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+    type: 'invalid_request_error',
+    param: 'max_tokens',
+    code: 'unsupported_parameter',
+  };
 }
 
 function errorBody(e: ErrorPayload): unknown {
@@ -202,7 +215,7 @@ function errorFor(b: ErrorBehaviour, promptTokens: number): HttpError {
       return error(500, { message: 'The server had an error while processing your request.', type: 'server_error' });
     case 'overloaded':
     case 'unavailable':
-      return error(503, { message: 'The engine is currently overloaded, please try again later.', type: 'server_error' });
+      return error(503, { message: 'The engine is currently overloaded, please try again later.', type: 'server_error' }, retryAfterHeader(b));
     case 'context_length': {
       const max = b.maxTokens ?? 128_000;
       return error(400, {
