@@ -372,3 +372,43 @@ describe('a budget ledger whose database is unreachable', () => {
     }
   });
 });
+
+describeEachDatabase('billed failed attempts and the budget', (database) => {
+  let anthropic: AnthropicEmulator;
+  let openai: OpenAIEmulator;
+  beforeAll(async () => {
+    anthropic = await startAnthropic({ keys: { operator: OPERATOR_ANTHROPIC } });
+    openai = await startOpenAI({ keys: { operator: OPERATOR_OPENAI } });
+  });
+  afterAll(async () => {
+    await anthropic.close();
+    await openai.close();
+  });
+
+  it('settles the billed failed attempt and the answer together against the budget', async () => {
+    const db = database().handle.db;
+    const t = await startService({
+      db,
+      vault: await createVault(db),
+      env: { ANTHROPIC_API_KEY: OPERATOR_ANTHROPIC, OPENAI_API_KEY: OPERATOR_OPENAI, ANTHROPIC_BASE_URL: anthropic.baseUrl, OPENAI_BASE_URL: openai.baseUrl },
+      config: pluginsConfig('  timeouts: { first_token_ms: 1500, connect_ms: 3000 }'),
+    });
+    try {
+      const guild = newGuild();
+      await t.service.settings.update(guild, { dailyBudgetUsd: 5 }, ADMIN);
+      // Headers and message_start (with the input count), then nothing: the first-token timer fires.
+      anthropic.faults.enqueue({ type: 'hang', afterDeltas: 0 });
+      const c = ctx(guild);
+      for await (const event of t.service.router.stream(ask('what happened today?'), c)) void event;
+      await t.service.usage.flush();
+      const rows = await rowsFor(db, c.correlationId);
+      expect(rows.map((r) => r.outcome).sort()).toEqual(['attempt-failed:timeout', 'ok']);
+      const recorded = rows.reduce((sum, r) => sum + Number(r.cost_usd), 0);
+      expect(rows.find((r) => r.outcome.startsWith('attempt-failed'))?.cost_usd).not.toBe('0.000000');
+      await t.close();
+      expect((await t.service.usage.budgetToday(guild)).spentUsd).toBeCloseTo(recorded, 6);
+    } finally {
+      await t.close().catch(() => undefined);
+    }
+  });
+});
