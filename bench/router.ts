@@ -20,6 +20,8 @@
  *   router-loop-lag-p99        event-loop delay during the throughput run, ms
  *   budget-overspend-max       20 calls from 2 processes on a $1 budget (real Postgres): spent - budget, USD
  *   budget-call-max            one of those calls' maximum cost, for comparison, USD
+ *   rate-limit-excess          2 processes over one member's limit, on real Postgres (see _router-shared.ts)
+ *   shared-check-p99           latency the shared limit, cooldown and circuit checks add per call, ms
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -41,6 +43,7 @@ import { createSpendGuard } from '../src/llm/router/spend-guard.ts';
 import type { TaskRequest } from '../src/llm/router/types.ts';
 import { quantile, report } from './_report.ts';
 import { budgetFigures } from './router-budget.ts';
+import { runSharedFigures } from './_router-shared.ts';
 
 const OPERATOR_KEY = 'sk-ant-bench-operator-0001';
 const SECONDARY = 'openai-compatible';
@@ -329,6 +332,8 @@ export async function run(args: string[]): Promise<void> {
     report('router-loop-lag-p99', lag.percentile(99) / 1e6, 'ms');
 
     await budgetFigures();
+    // ---- limits and shared state across processes, on real Postgres -------------------------
+    await runSharedFigures(urls.openai);
   } finally {
     for (const r of rigs) await r.close().catch(() => undefined);
     emulators.stop();

@@ -7,6 +7,7 @@ import { openDatabaseExclusive } from './db/open-exclusive.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { mountHealthRoutes } from './http/health-routes.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
+import { mountStatusRoute } from './http/status-route.ts';
 import type { Logger } from './log/logger.ts';
 import { createMetricsRegistry } from './metrics/registry.ts';
 import { WEBHOOK_TRUST_MS } from './prompts/engine.ts';
@@ -20,6 +21,9 @@ import { processParts, withoutRoutes } from './sharding/process-parts.ts';
 import { createMentionChat } from './discord/chat/mention-listener.ts';
 import { commands as slashCommands } from './discord/commands/index.ts';
 import type { BotServices } from './discord/services.ts';
+import { createNoticePoster } from './discord/output/admin-notice-message.ts';
+import { watchSummaryDeletions } from './discord/output/summary-deletions.ts';
+import { createNoticeSink } from './notices/sink.ts';
 import type { PromptEngine } from './prompts/engine.ts';
 import type { LlmService } from './llm/service.ts';
 import type { Vault } from './vault/vault.ts';
@@ -33,6 +37,13 @@ import { defaultWebhookOptions, mountGithubWebhook } from './webhooks/github-rou
 import { crashOnDeliveryFor } from './webhooks/test-crash-fault.ts';
 import { createCorrelationScope, type CorrelationScope } from './process/correlation.ts';
 import { recentWebhookRepos } from './webhooks/recent-repos.ts';
+import { DurableJobQueue } from './jobs/durable-queue.ts';
+import { registerDigestJobs } from './digests/digest-jobs.ts';
+import { registerJobPrune } from './jobs/prune.ts';
+import { registerSummaryPrune } from './summaries/prune-job.ts';
+import { recordSummaryPost } from './summaries/history.ts';
+import { createDiscordDigestDelivery } from './discord/digest/deliver.ts';
+import { createMemberNames } from './discord/history/member-names.ts';
 
 /**
  * The service's composition root: the shared parts from createCore
@@ -89,7 +100,11 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     const metrics = createMetricsRegistry();
     const clock = overrides.clock ?? systemClock;
     const bus = await createInvalidationBus(database, logger);
+    // Any process with the bot token posts notices over REST (web hosts receive the pushes but hold no gateway).
+    const noticePoster = config.discord.token === undefined ? undefined : createNoticePoster(config.discord.token, config.discord.apiUrl);
+    const notices = createNoticeSink({ db: database.db, poster: noticePoster, clock, logger });
     const { vault, prompts, llm, summarizer, chat } = await createCore({
+      notices,
       config,
       logger,
       keyring,
@@ -116,6 +131,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       timeoutMs: config.http.timeoutMs,
     });
     mountHealthRoutes(http, { pingDatabase: () => database.ping(), gateway: () => gateway.check(), metrics });
+    mountStatusRoute(http, { token: config.http.statusToken, status: () => llm.status() });
     const parts = processParts(config);
     // RECAP_ROLE=shards: the port serves health and metrics; the web hosts take the webhooks.
     const intakeHttp = parts.intake ? http : withoutRoutes(http);
@@ -182,7 +198,13 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       },
       ...(githubApp === undefined ? {} : { githubApp }),
       correlation,
+      digests: { shardCount: clientShards(config.sharding).shardCount },
+      notices,
     };
+    // Durable jobs shared by every process of the deployment (src/jobs/); digests run on it.
+    const jobs = new DurableJobQueue({ db: database.db, logger, clock });
+    registerJobPrune(jobs, { db: database.db, clock });
+    registerSummaryPrune(jobs, { db: database.db, clock, logger, retentionDays: config.history.retentionDays });
     const mentionChat = createMentionChat({ services, logger });
     const app: App = {
       config,
@@ -221,6 +243,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
               gateway.watch(() => clientGatewayView(client));
               discordMetrics.watchShards(() => clientGatewayView(client).shards);
               mentionChat.onClient(client, dispatcher);
+              watchSummaryDeletions(client, { db: database.db, logger });
             },
             metrics: discordMetrics,
             token: config.discord.token,
@@ -233,10 +256,23 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
             services,
             logger,
           });
+          // Digest runs go to the process whose client holds the guild's shard.
+          const { shards, shardCount } = clientShards(config.sharding);
+          registerDigestJobs(jobs, {
+            db: database.db,
+            clock,
+            logger,
+            shards,
+            shardCount,
+            delivery: createDiscordDigestDelivery({ client: app.bot.client, summarizer, memberNames: createMemberNames(), logger, history: { record: (post) => recordSummaryPost(database.db, post) } }),
+            notices,
+          });
         }
+        jobs.start();
         return { url };
       },
       async stop() {
+        await jobs.stop();
         await mentionChat.drain(10_000);
         await app.bot?.stop();
         await http.close();

@@ -30,6 +30,7 @@ import { createSummarizer, type Summarizer } from './summaries/summarize.ts';
 import type { Keyring } from './vault/keyring.ts';
 import { loadSodium } from './vault/sodium.ts';
 import { Vault } from './vault/vault.ts';
+import type { AdminNotices } from './notices/admin-notice.ts';
 
 export interface CoreDeps {
   config: Config;
@@ -52,6 +53,8 @@ export interface CoreDeps {
   announce?: ((event: InvalidationEvent) => Promise<void>) | undefined;
   /** Repositories whose webhooks recently reached this deployment (the service reads them at start). */
   webhookRepos?: ReadonlyArray<{ owner: string; repo: string; at: number }> | undefined;
+  /** Where the parts' admin notices go (the service's notices sink); absent: nowhere. */
+  notices?: AdminNotices | undefined;
   /** Answers prompts with this resolver instead of the engine's (the CLI's `--prompts`); gets the bundled prompts. */
   resolver?: ((bundled: ParsedRepo | null) => PromptResolver) | undefined;
   /** Restricts requests without a guild to these providers, in this order (the CLI's `--provider`). */
@@ -82,6 +85,7 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
   const prompts = createPromptEngine({
     ...(deps.announce === undefined ? {} : { announce: deps.announce }),
     ...(deps.webhookRepos === undefined ? {} : { webhookRepos: deps.webhookRepos }),
+    ...(deps.notices === undefined ? {} : { notices: deps.notices }),
     config,
     db,
     vault,
@@ -99,6 +103,7 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     metrics: deps.metrics,
     clock,
     providerOrder: deps.providerOrder,
+    sharedState: deps.database?.kind === 'postgres' ? 'postgres' : 'process',
   });
   const summarizer = createSummarizer({
     resolver,

@@ -111,6 +111,10 @@ const schema = z.object({
     '',
   ),
   GITHUB_WEBHOOK_SECRET: secret,
+  RECAP_STATUS_TOKEN: z.preprocess(
+    emptyAsUnset,
+    z.string().min(16, 'expected a token of at least 16 characters (e.g. `openssl rand -hex 32`)').transform((v) => new Secret(v)).optional(),
+  ),
   GITHUB_WEBHOOK_MAX_BODY_KB: withDefault(positiveInt('a size in KiB'), 1024),
   GITHUB_WEBHOOK_MAX_ATTEMPTS: withDefault(positiveInt('a number of attempts'), 8),
   GITHUB_WEBHOOK_LEASE: withDefault(duration, '60s'),
@@ -127,6 +131,7 @@ const schema = z.object({
   PROMPT_MAX_FILE_KB: withDefault(positiveInt('a size in KiB'), 50),
   PROMPT_MAX_ROUTES: withDefault(positiveInt('a number of routes'), 500),
   DISCORD_TOKEN: secret,
+  SUMMARY_RETENTION_DAYS: withDefault(positiveInt('a number of days (1 or more)').max(36_500, 'expected at most 36500 days'), 90),
   DISCORD_API_URL: z.preprocess(emptyAsUnset, httpUrl('an http(s) URL ending in /api, such as https://discord.com/api').optional()),
   DISCORD_DEV_GUILD_ID: z.preprocess(emptyAsUnset, z.string().regex(/^\d{15,22}$/, 'expected a guild id (a number of 15-22 digits)').optional()),
   DISCORD_REGISTER_COMMANDS: withDefault(bool, true),
@@ -172,6 +177,8 @@ export interface Config {
     timeoutMs: number;
     /** Where the internet reaches this deployment's HTTP server (PUBLIC_URL), for URLs the bot hands out. */
     publicUrl: URL | undefined;
+    /** RECAP_STATUS_TOKEN: the bearer token `GET /status` requires; unset, the route does not exist. */
+    statusToken: Secret | undefined;
   };
   dataDir: string;
   database: {
@@ -224,6 +231,8 @@ export interface Config {
     registerCommands: boolean;
   };
   log: { level: RawEnv['LOG_LEVEL']; format: RawEnv['LOG_FORMAT'] };
+  /** Summaries (and their map-reduce partials) older than this are pruned (SUMMARY_RETENTION_DAYS). */
+  history: { retentionDays: number };
   /** Which part of a deployment this process is (see src/sharding/). */
   sharding: Sharding;
   /**
@@ -309,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       bodyBudgetBytes: e.HTTP_BODY_BUDGET_KB * 1024,
       timeoutMs: e.HTTP_TIMEOUT_MS,
       publicUrl: e.PUBLIC_URL === undefined ? undefined : new URL(e.PUBLIC_URL),
+      statusToken: e.RECAP_STATUS_TOKEN,
     },
     dataDir: e.DATA_DIR,
     database: {
@@ -352,6 +362,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       registerCommands: e.DISCORD_REGISTER_COMMANDS,
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+    history: { retentionDays: e.SUMMARY_RETENTION_DAYS },
     sharding,
     role: e.RECAP_ROLE,
   };

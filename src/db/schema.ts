@@ -4,7 +4,12 @@ import type { LlmTables } from '../llm/tables.ts';
 import type { WebhookTables } from '../webhooks/tables.ts';
 import type { AppInstallationTables } from '../prompts/sources/app-installations.ts';
 import type { InstallStateTables } from '../github-app/install-state.ts';
+import type { JobsTable, JobSchedulesTable } from '../jobs/tables.ts';
+import type { DigestsTable, DigestRunsTable } from '../digests/tables.ts';
 import type { Json, Timestamp } from './column-types.ts';
+import type { LlmRateLimitsTable, LlmTargetStateTable } from '../llm/shared-state/tables.ts';
+import type { NoticeTables } from '../notices/tables.ts';
+import type { SummaryPostsTable } from '../summaries/tables.ts';
 
 /**
  * Table types, one interface per table; each folder that owns tables
@@ -116,4 +121,13 @@ export interface Database extends EngineTables, LlmTables, WebhookTables, AppIns
   prompt_fetch_log: PromptFetchLogTable;
   prompt_invalid_heads: PromptInvalidHeadsTable;
   prompt_access_denials: PromptAccessDenialsTable;
+  llm_rate_limits: LlmRateLimitsTable;
+  llm_target_state: LlmTargetStateTable;
+  jobs: JobsTable;
+  job_schedules: JobSchedulesTable;
+  digests: DigestsTable;
+  digest_runs: DigestRunsTable;
+  summary_posts: SummaryPostsTable;
+  guild_notice_channels: NoticeTables['guild_notice_channels'];
+  admin_notices: NoticeTables['admin_notices'];
 }

@@ -11,6 +11,8 @@ import type { Clock } from '../resilience/clock.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { GithubAppLinking } from '../github-app/linking.ts';
 import type { ConfigHookStore } from '../webhooks/config-hooks.ts';
+import type { DigestServices } from './digest/services.ts';
+import type { AdminNotices } from '../notices/admin-notice.ts';
 
 /** Each guild config's own GitHub webhook (`/prompt-config webhook`). */
 export interface WebhookServices {
@@ -37,4 +39,8 @@ export interface BotServices {
   webhooks: WebhookServices;
   /** Where the running interaction's correlation id is kept, for process-level error logs. */
   correlation?: CorrelationScope;
+  /** /digest: the deployment's shard count (which process runs a digest); absent means one. */
+  digests?: DigestServices;
+  /** The admin notices sink (src/notices); absent: notices go nowhere. */
+  notices?: AdminNotices;
 }

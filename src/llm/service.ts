@@ -6,7 +6,9 @@
  * The router handed out is a stable facade. A reload (SIGHUP) swaps the
  * plugin set and rebuilds the router behind the facade from the new set's
  * processors, hooks, timeouts and retries, keeping the breaker bank, the
- * rate buckets and the metrics; providers are looked up per call anyway.
+ * rate limits and the metrics; providers are looked up per call anyway.
+ * With `sharedState: 'postgres'` the limits, cooldowns and circuit
+ * transitions are shared with the deployment's other processes.
  */
 import path from 'node:path';
 import type { Kysely } from 'kysely';
@@ -25,7 +27,6 @@ import type { PromptBounds } from './router/prompt-bounds.ts';
 import type { RoutedTask } from './plugin-host/config-file.ts';
 import { createRouter, type Router } from './router/router.ts';
 import { createSpendGuard, type SpendGuard } from './router/spend-guard.ts';
-import type { BucketSettings } from './router/token-bucket.ts';
 import type { ProviderRegistry, Task, UsageSink } from './router/types.ts';
 import { createGuildAiSettings, type GuildAiSettingsStore } from './guild-ai-settings.ts';
 import { createGuildKeys, type GuildKeys, type KeyVault } from './guild-keys.ts';
@@ -38,6 +39,12 @@ import { createGuildPlan, largestWindow, smallestWindow } from './target-plan.ts
 import { usageSummary, type UsageSummary } from './usage-summary.ts';
 import { createUsageWriter } from './usage-writer.ts';
 import { messageOf } from '../log/error-message.ts';
+import { LatencyWindow } from './router/latency-window.ts';
+import type { SharedTargets } from './router/shared-targets.ts';
+import type { SharedLimits } from './router/types.ts';
+import { createMemoryLimits, createPostgresLimits } from './shared-state/shared-limits.ts';
+import { PostgresTargets } from './shared-state/postgres-targets.ts';
+import { guildTargets, processTargets, sharedLatency, sharedTargets, type RouterStatusReport, type TargetStatus } from './router-status.ts';
 
 /** The repository's plugins folder. */
 export const DEFAULT_PLUGINS_DIR = path.resolve(import.meta.dirname, '..', '..', 'plugins');
@@ -68,6 +75,13 @@ interface LlmServiceDeps {
   providerOrder?: readonly string[] | undefined;
   /** Where the budget's 80% and 100% notices go. */
   notices?: AdminNotices | undefined;
+  /**
+   * Where rate limits, cooldowns and circuit transitions are shared: 'postgres' (every process of the
+   * deployment, through `db`) or 'process' (this one only: embedded PGlite, the CLI, tests). Default 'process'.
+   */
+  sharedState?: 'postgres' | 'process';
+  /** How stale the shared target view may be (ms); default 500. */
+  sharedTtlMs?: number;
 }
 
 /** One target of a task's plan, most preferred first, and whether it could be called now. */
@@ -110,6 +124,10 @@ export interface LlmService {
   reload(): Promise<ReloadResult>;
   /** Stops polling, closes the plugins, then writes the remaining usage records. */
   close(): Promise<void>;
+  /** Every target's circuit, cooldown and recent latency, in this process and across the deployment (`GET /status`). */
+  status(): Promise<RouterStatusReport>;
+  /** The guild's targets for a task: circuit, cooldown and latency, never another guild's key state. */
+  guildStatus(task: Task, guildId: string): TargetStatus[];
 }
 
 export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService> {
@@ -166,12 +184,29 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       budgetFor: async (guildId) => (await settings.get(guildId)).dailyBudgetUsd ?? null,
     });
     const usage: UsageSink = writer;
-    const spendGuard: SpendGuard = createSpendGuard({
-      clock,
-      ...rates(llmEnv.userRatePerMin, llmEnv.guildRatePerMin),
-    });
-    const routerMetrics: RouterMetrics = createRouterMetrics(deps.metrics);
-    const breakers = new BreakerBank(DEFAULT_BREAKER, clock);
+    // Rates are counted by `limits`, across processes; budgets are reserved in the ledger by the router.
+    const spendGuard: SpendGuard = createSpendGuard({ clock });
+    const sharedStore = deps.sharedState ?? 'process';
+    const limitSettings = { userPerMin: llmEnv.userRatePerMin, guildPerMin: llmEnv.guildRatePerMin };
+    const limits: SharedLimits =
+      sharedStore === 'postgres' ? createPostgresLimits(db, limitSettings, clock, logger) : createMemoryLimits(limitSettings, clock, logger);
+    const postgresTargets =
+      sharedStore === 'postgres'
+        ? new PostgresTargets({ db, clock, logger, ...(deps.sharedTtlMs !== undefined ? { ttlMs: deps.sharedTtlMs } : {}) })
+        : undefined;
+    postgresTargets?.start();
+    const latency = new LatencyWindow(() => clock.now());
+    const baseMetrics: RouterMetrics = createRouterMetrics(deps.metrics);
+    const routerMetrics: RouterMetrics = {
+      recordCall(sample) {
+        if (sample.outcome === 'ok' && sample.provider !== 'none') latency.record(`${sample.provider}/${sample.model}`, sample.durationSeconds * 1000);
+        baseMetrics.recordCall(sample);
+      },
+      watchCircuits: (read) => baseMetrics.watchCircuits(read),
+    };
+    const breakers = new BreakerBank(DEFAULT_BREAKER, clock, postgresTargets);
+    const shared: SharedTargets = breakers.shared;
+    const statusSources = { circuits: () => breakers.snapshot(), shared, latency, now: () => clock.now() };
     const availability = new ModelAvailability(clock);
     const deployments = new DeploymentStats();
 
@@ -182,6 +217,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         keys: keys.resolve,
         spendGuard,
         budget: ledger,
+        limits,
         usage,
         metrics: routerMetrics,
         processors: host.processors(),
@@ -268,8 +304,26 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         void health.refresh();
         return result;
       },
+      async status() {
+        await postgresTargets?.refresh();
+        let latencyShared: Awaited<ReturnType<typeof sharedLatency>> = [];
+        try {
+          latencyShared = await sharedLatency(db, clock.now());
+        } catch (err) {
+          logger.warn({ err: messageOf(err) }, 'shared latency could not be read for the status view');
+        }
+        return {
+          at: new Date(clock.now()).toISOString(),
+          process: { pid: process.pid, latencyWindowSeconds: latency.windowSeconds, targets: processTargets(statusSources) },
+          shared: { store: sharedStore, latencyWindowSeconds: 900, targets: sharedTargets(statusSources), latencyMs: latencyShared },
+        };
+      },
+      guildStatus(task, guildId) {
+        return guildTargets(statusSources, guildPlan.plan(task, guildId), guildId);
+      },
       async close() {
         health.stop();
+        await postgresTargets?.close();
         await host.close();
         await ledger.drain();
         try {
@@ -283,14 +337,6 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
     await host.close().catch(() => undefined);
     throw err;
   }
-}
-
-function rates(userPerMin: number, guildPerMin: number): { userRate?: BucketSettings; guildRate?: BucketSettings } {
-  const bucket = (perMin: number): BucketSettings | undefined =>
-    perMin > 0 ? { capacity: perMin, refillPerSecond: perMin / 60 } : undefined;
-  const userRate = bucket(userPerMin);
-  const guildRate = bucket(guildPerMin);
-  return { ...(userRate ? { userRate } : {}), ...(guildRate ? { guildRate } : {}) };
 }
 
 /** The plugins config's router section in the router's terms. */

@@ -26,6 +26,8 @@ import { InMemoryRateLimitGate } from './sources/rate-limit-gate.ts';
 import { defaultApiBaseUrl, parseRepoUrl } from './sources/repo-url.ts';
 import type { Problem, ResolutionLevel } from './types.ts';
 import { createWebhookTrust } from './webhook-trust.ts';
+import type { AdminNotices } from '../notices/admin-notice.ts';
+import { outcomeNotices } from './outcome-notices.ts';
 
 export type { PromptConfig } from './prompt-config-store.ts';
 export { WEBHOOK_TRUST_MS } from './webhook-trust.ts';
@@ -47,6 +49,8 @@ export interface PromptEngineDeps {
   announce?: (event: InvalidationEvent) => Promise<void>;
   /** Repositories whose signed webhooks reached the deployment lately, and when (their TTL is a backstop). */
   webhookRepos?: ReadonlyArray<{ owner: string; repo: string; at: number }>;
+  /** Where refresh outcomes the admins should hear of go (an invalid push, a repository gone or back). */
+  notices?: AdminNotices | undefined;
 }
 
 export interface PromptStatus {
@@ -187,6 +191,8 @@ export function createPromptEngine(deps: PromptEngineDeps): PromptEngine {
     );
     if (using.length === 0) return;
     await configs.recordSync(using.map((c) => c.guildId), outcome, `${target.owner}/${target.repo}`);
+    // `using` holds each guild's sync record from before this outcome: what changed is what admins hear of.
+    for (const notice of outcomeNotices(using, outcome)) await deps.notices?.post(notice);
   };
   const resolver = createPromptResolver({
     configs,

@@ -56,3 +56,15 @@ export interface EngineTables {
   summary_chunks: SummaryChunksTable;
   chat_memory: ChatMemoryTable;
 }
+
+/** One public message a summary was posted as (migration 0016_history_and_notices). */
+export interface SummaryPostsTable {
+  message_id: string;
+  summary_id: string;
+  guild_id: string;
+  /** Where it was posted. */
+  channel_id: string;
+  /** Its place among the summary's messages, from 0. */
+  part: number;
+  posted_at: Timestamp;
+}

@@ -118,6 +118,10 @@ describe('/ai-config end to end', () => {
     expect(field(usage, 'Last 30 days')).toBe(today);
     expect(field(usage, 'Today by provider/model')).toMatch(/^`anthropic\/claude-sonnet-4-6`: 1 request, [\d,]+ in \/ [\d,]+ out, \$0\.\d+ \(operator \$0\.\d+\)$/);
     expect(anthropic.completions().at(-1)?.keyLabel).toBe('operator');
+    // The status shows the model that answered: working, with its recent latency; the other target not called yet.
+    const models = field(await aiConfig('status'), 'Models (last 5 minutes)');
+    expect(models).toMatch(/^`anthropic\/claude-sonnet-4-6`: working · p50 [\d.]+ m?s, p95 [\d.]+ m?s \(1 call\)$/m);
+    expect(models).toMatch(/^`local\/[^`]+`: working · no recent calls$/m);
   });
 
   it('key-set: the key is typed in a modal, stored, and used for this server’s next call', async () => {
@@ -138,6 +142,7 @@ describe('/ai-config end to end', () => {
     expect(anthropic.completions().at(-1)?.keyLabel).toBe('guild');
     const status = await aiConfig('status');
     expect(field(status, 'Server API keys')).toMatch(/^`anthropic`: set <t:\d+:f> \(<t:\d+:R>\)$/);
+    expect(field(status, 'Models (last 5 minutes)')).toMatch(/^`anthropic\/claude-sonnet-4-6` \(this server’s key\): working · /m);
 
     // Two calls, one paid by each key: the operator's share is part of the cost, not all of it.
     const usage = await aiConfig('usage');

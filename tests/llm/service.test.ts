@@ -256,7 +256,8 @@ describeEachDatabase('LLM service', (database) => {
 
     expect(err).toBeInstanceOf(RouterRefusal);
     expect(err).toMatchObject({ kind: 'rate', scope: 'user' });
-    expect(err.message).toBe('Too many requests from you; try again at 2025-06-01T12:00:30.000Z (in 30 s).');
+    // A one-minute window counted from the first call (the store keeps wall-clock time, not the test's clock).
+    expect(err.message).toMatch(/^Too many requests from you; try again at 2025-06-01T12:0[01]:\d\d\.\d{3}Z \(in (59|60) s\)\.$/);
     expect(seen()).toEqual(before);
     await limited.service.usage.flush();
     expect((await rowsFor(db, c.correlationId))[0]?.outcome).toBe('refused:rate');
@@ -391,7 +392,8 @@ describeEachDatabase('LLM service', (database) => {
     expect(text).toMatch(/recap_llm_tokens_total\{direction="input"\} [1-9]/);
     expect(text).toMatch(/recap_llm_cost_usd_total [0-9.e-]+/);
     expect(text).toContain('recap_llm_request_duration_seconds_count{provider="anthropic",model="claude-sonnet-4-6",task="summarize"} 1');
-    expect(text).toContain('recap_circuit_state{target="anthropic/claude-sonnet-4-6"} 0');
+    expect(text).toContain('recap_circuit_state{target="anthropic/claude-sonnet-4-6",state="closed"} 1');
+    expect(text).toContain('recap_circuit_state{target="anthropic/claude-sonnet-4-6",state="open"} 0');
   });
 
   it('routes around a provider that fails its health check, without calling it', async () => {

@@ -36,7 +36,7 @@ describe('router metrics', () => {
     expect(duration).toContain('recap_llm_request_duration_seconds_count{provider="primary",model="p",task="summarize"} 1');
   });
 
-  it('show circuit states as 0 closed, 1 half-open, 2 open', async () => {
+  it('show the circuit state as a label, 1 on the current state and 0 on the others', async () => {
     const log: CallLog = [];
     const only = new TestBackend('only', [model('m')], log).failNext({ kind: 'server' });
     const w = world({
@@ -46,11 +46,26 @@ describe('router metrics', () => {
     });
     const gauge = () => w.registry.getSingleMetricAsString('recap_circuit_state');
     await failure(w.router.generate(ask(), ctx()));
-    expect(await gauge()).toContain('recap_circuit_state{target="only/m"} 2');
+    const series = async (): Promise<string[]> =>
+      (await gauge()).split('\n').filter((line) => line.startsWith('recap_circuit_state{')).sort();
+    expect(await series()).toEqual([
+      'recap_circuit_state{target="only/m",state="closed"} 0',
+      'recap_circuit_state{target="only/m",state="half_open"} 0',
+      'recap_circuit_state{target="only/m",state="open"} 1',
+    ]);
     w.clock.advance(1_000);
-    expect(await gauge()).toContain('recap_circuit_state{target="only/m"} 1');
+    expect(await series()).toEqual([
+      'recap_circuit_state{target="only/m",state="closed"} 0',
+      'recap_circuit_state{target="only/m",state="half_open"} 1',
+      'recap_circuit_state{target="only/m",state="open"} 0',
+    ]);
     await w.router.generate(ask(), ctx());
-    expect(await gauge()).toContain('recap_circuit_state{target="only/m"} 0');
+    expect(await series()).toEqual([
+      'recap_circuit_state{target="only/m",state="closed"} 1',
+      'recap_circuit_state{target="only/m",state="half_open"} 0',
+      'recap_circuit_state{target="only/m",state="open"} 0',
+    ]);
+    expect(await gauge()).not.toMatch(/recap_circuit_state\{target="only\/m"\} [0-2]/);
   });
 
   it('never turn secrets or user text into labels', async () => {
@@ -80,8 +95,8 @@ describe('router metrics', () => {
       { target: 'a/m', scope: { guildId: '123' }, state: 'open', retryAt: 5 },
     ]);
     const text = await registry.getSingleMetricAsString('recap_circuit_state');
-    expect(text).toContain('recap_circuit_state{target="a/m"} 0');
+    expect(text).toContain('recap_circuit_state{target="a/m",state="closed"} 1');
+    expect(text).toContain('recap_circuit_state{target="a/m",state="open"} 0');
     expect(text).not.toContain('123');
-    expect(text).not.toContain('} 2');
   });
 });

@@ -1,6 +1,7 @@
 import type { APIEmbed } from 'discord.js';
 import type { GuildAiSettings } from '../../llm/guild-ai-settings.ts';
 import type { BudgetDay } from '../../llm/budget-ledger.ts';
+import type { TargetStatus } from '../../llm/router-status.ts';
 import { EmbedColors, boundedEmbed } from '../format/embed.ts';
 import { DiscordLimits } from '../format/limits.ts';
 import { boundedLines, discordTimeWithAge, inlineCode } from '../format/text.ts';
@@ -15,6 +16,23 @@ export interface AiStatus {
   keys: ReadonlyArray<{ provider: string; storedAt: Date | undefined }>;
   /** Today's spend against the budget and the thresholds crossed; undefined when it could not be read. */
   budgetDay?: BudgetDay | undefined;
+  /** This server's targets: circuit, cooldown and recent latency (its own key's circuit where it uses one). */
+  targets?: readonly TargetStatus[];
+}
+
+const ms = (n: number): string => (n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`);
+
+function targetLine(t: TargetStatus): string {
+  const circuit =
+    t.circuit === 'closed'
+      ? 'working'
+      : t.circuit === 'open'
+        ? `failing: passed over until ${t.circuitRetryAt === null ? 'further notice' : discordTimeWithAge(new Date(t.circuitRetryAt))}`
+        : 'recovering: one test call is let through';
+  const cooldown = t.cooldownUntil === null ? '' : ` · provider asked to wait until ${discordTimeWithAge(new Date(t.cooldownUntil))}`;
+  const latency = t.latencyMs === null ? 'no recent calls' : `p50 ${ms(t.latencyMs.p50)}, p95 ${ms(t.latencyMs.p95)} (${t.latencyMs.samples} call${t.latencyMs.samples === 1 ? '' : 's'})`;
+  const whose = t.scope === 'own key' ? ' (this server’s key)' : '';
+  return `${inlineCode(t.target)}${whose}: ${circuit}${cooldown} · ${latency}`;
 }
 
 /** `/ai-config status`: this server's AI settings, and which keys it stored (never their values). */
@@ -56,6 +74,17 @@ export function statusEmbed(status: AiStatus): APIEmbed {
         inline: true,
       },
       ...budgetTodayField(budget, status.budgetDay),
+      ...(status.targets === undefined
+        ? []
+        : [
+            {
+              name: 'Models (last 5 minutes)',
+              value:
+                status.targets.length === 0
+                  ? 'No model is configured for this server.'
+                  : boundedLines(status.targets.map(targetLine), { max: DiscordLimits.fieldValue }).text,
+            },
+          ]),
     ],
     footer: 'Change with /ai-config providers, key-set, key-remove, operator-key, pii, budget. See spending with /ai-config usage.',
   });

@@ -5,6 +5,7 @@ import { deferOnce } from '../respond.ts';
 import { requireAiAdmin } from './access.ts';
 import type { KeyProviderList } from './keys.ts';
 import { statusEmbed } from './status-report.ts';
+import { noticesEmbeds } from '../shared/notices-status.ts';
 
 /** `/ai-config status`. */
 export async function runStatus(interaction: ChatInputCommandInteraction, ctx: CommandContext, keyProviders: KeyProviderList): Promise<void> {
@@ -18,5 +19,11 @@ export async function runStatus(interaction: ChatInputCommandInteraction, ctx: C
     llm.usage.budgetToday(guildId).catch(() => undefined),
   ]);
   const keys = await Promise.all(providers.map(async (provider) => ({ provider, storedAt: await llm.keys.storedAt(guildId, provider) })));
-  await replyPrivately(interaction, { embeds: [statusEmbed({ settings, enabled: llm.enabledProviders(), keys, budgetDay })] });
+  // The summary and chat targets, each once: this server's view only (its own key's circuit, never another server's).
+  const seen = new Set<string>();
+  const targets = [...llm.guildStatus('summarize', guildId), ...llm.guildStatus('chat', guildId)].filter((t) => !seen.has(t.target) && seen.add(t.target));
+  await replyPrivately(interaction, { embeds: [statusEmbed({ settings, enabled: llm.enabledProviders(), keys, targets, budgetDay })] });
+  // A message of its own: the status embed may use a whole message's embed budget.
+  const notices = await noticesEmbeds(ctx, guildId);
+  if (notices.length > 0) await replyPrivately(interaction, { embeds: notices });
 }

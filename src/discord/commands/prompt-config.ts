@@ -11,6 +11,7 @@ import { runStatus } from '../prompt-config/status.ts';
 import { autocompleteTest, runTest } from '../prompt-config/test.ts';
 import { onTokenSubmit, openTokenModal, runTokenRemove } from '../prompt-config/token.ts';
 import { runWebhook } from '../prompt-config/webhook.ts';
+import { NOTICE_CHANNEL_TYPES, runNotices } from '../prompt-config/notices.ts';
 import { adminCommandBuilder } from '../shared/access.ts';
 import { SUMMARIZABLE_TYPES } from '../shared/channel-kinds.ts';
 import { confirmationKind } from '../shared/pending-confirmations.ts';
@@ -70,6 +71,13 @@ export function promptConfigDefinition(): SlashCommandBuilder {
       .addChannelOption((o) => o.setName('discord_category').setDescription('The Discord channel category').setRequired(true).addChannelTypes(ChannelType.GuildCategory)),
   );
   builder.addSubcommand((s) => s.setName('category-map-list').setDescription('Which Discord categories use which prompt category'));
+  builder.addSubcommand((s) =>
+    s
+      .setName('notices')
+      .setDescription('Where admin notices go (failed pushes, unreachable repository, budget, digests)')
+      .addChannelOption((o) => o.setName('channel').setDescription('The channel to post notices in').addChannelTypes(...NOTICE_CHANNEL_TYPES))
+      .addBooleanOption((o) => o.setName('off').setDescription('Stop posting notices (they show in the status commands)')),
+  );
   return builder;
 }
 
@@ -101,6 +109,7 @@ export function createPromptConfigCommand(options: PromptConfigCommandOptions = 
     'category-map-list': runCategoryMapList,
     'github-app': runGithubApp,
     webhook: runWebhook,
+    notices: runNotices,
   };
 
   const handleComponent = async (interaction: ComponentInteraction, ctx: CommandContext): Promise<void> => {

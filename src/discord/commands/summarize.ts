@@ -35,6 +35,7 @@ import { summarizeFailureText } from '../output/failure-text.ts';
 import { createProgress, summarizeProgressText } from '../output/progress.ts';
 import { historyCut } from '../../summaries/history-cut.ts';
 import { summaryFooter } from '../output/summary-footer.ts';
+import { recordSummaryPost } from '../../summaries/history.ts';
 import { embedMessages, type EmbedMessage } from '../output/summary-messages.ts';
 import { summaryFileMessage } from '../output/summary-file.ts';
 import { deferOnce, respond } from '../respond.ts';
@@ -148,9 +149,10 @@ export async function summarizeAndPost(
     let asked: SummaryRequest;
     let result: SummaryResult;
     let rendered: string | undefined;
+    let summaryIds: Array<string | null> = [];
     try {
       if (request.category !== undefined) {
-        ({ read, asked, result, rendered } = await summarizeSections(interaction, request, request.category, ctx, (text) => progress.update(text)));
+        ({ read, asked, result, rendered, summaryIds } = await summarizeSections(interaction, request, request.category, ctx, (text) => progress.update(text)));
       } else {
       if (request.since?.kind === 'after-message') await requireMessage(request.channel, request.since.messageId);
       read = await readChannel({
@@ -171,6 +173,7 @@ export async function summarizeAndPost(
         correlationId: ctx.correlationId,
         onProgress: (p) => progress.update(summarizeProgressText(p, count)),
       });
+      summaryIds = [result.summaryId];
       }
     } catch (error) {
       if (error instanceof SummarizeError) throw new UserFacingError(summarizeFailureText(error), { cause: error });
@@ -201,8 +204,11 @@ export async function summarizeAndPost(
       emptyText: '(The model returned an empty summary.)',
     };
     const messages: EmbedMessage[] = request.format === 'file' ? [summaryFileMessage(document, read.channelName)] : embedMessages(document);
-    if (request.postTo !== undefined && !isPrivate) await postElsewhere(interaction, request.postTo, messages, result);
-    else await post(interaction, messages, isPrivate, result, onlyYou, cut);
+    const posted =
+      request.postTo !== undefined && !isPrivate
+        ? await postElsewhere(interaction, request.postTo, messages, result)
+        : await post(interaction, messages, isPrivate, result, onlyYou, cut);
+    if (posted !== undefined && interaction.guildId !== null) await recordPosts(ctx, interaction.guildId, posted, summaryIds);
     logger.info(
       {
         channelId: read.channelId,
@@ -289,7 +295,7 @@ async function summarizeSections(
   category: NonNullable<CheckedRequest['category']>,
   ctx: CommandContext,
   show: (text: string) => void,
-): Promise<{ read: ChannelRead; asked: SummaryRequest; result: SummaryResult; rendered: string }> {
+): Promise<{ read: ChannelRead; asked: SummaryRequest; result: SummaryResult; rendered: string; summaryIds: Array<string | null> }> {
   const sections: string[] = [];
   const results: SummaryResult[] = [];
   let first: { read: ChannelRead; asked: SummaryRequest } | undefined;
@@ -329,7 +335,7 @@ ${renderCitations(result.text, result.citations, discordCitationStyle)}`);
     reused: results.every((r) => r.reused),
     warnings: results.flatMap((r) => r.warnings),
   };
-  return { ...first, result, rendered: sections.join('\n\n') };
+  return { ...first, result, rendered: sections.join('\n\n'), summaryIds: results.map((r) => r.summaryId) };
 }
 
 /** Permissions may have changed while the summary was written: the reason it may no longer be posted there, if any. */
@@ -343,15 +349,34 @@ async function notPostableNow(destination: GuildTextBasedChannel, source: GuildT
   }
 }
 
+/** Where a summary was posted publicly: its messages, first first. */
+interface Posted {
+  channelId: string;
+  messageIds: string[];
+}
+
+/** History links to the posts; a failure to record loses the link, never the summary. */
+async function recordPosts(ctx: CommandContext, guildId: string, posted: Posted, summaryIds: ReadonlyArray<string | null>): Promise<void> {
+  for (const summaryId of new Set(summaryIds)) {
+    if (summaryId === null) continue;
+    await recordSummaryPost(ctx.services.db, { summaryId, guildId, ...posted }).catch((error: unknown) =>
+      ctx.logger.warn({ err: error, summaryId }, 'could not record where a summary was posted'),
+    );
+  }
+}
+
 /** `post_to`: the summary goes to that channel, and the member's reply links to it. */
-async function postElsewhere(interaction: SummarizeInteraction, destination: GuildTextBasedChannel, messages: readonly EmbedMessage[], result: SummaryResult): Promise<void> {
+async function postElsewhere(interaction: SummarizeInteraction, destination: GuildTextBasedChannel, messages: readonly EmbedMessage[], result: SummaryResult): Promise<Posted> {
   let first: string | undefined;
+  const messageIds: string[] = [];
   for (const message of messages) {
     const sent = await destination.send(message);
     first ??= sent.url;
+    messageIds.push(sent.id);
   }
   const parts = messages.length === 1 ? '' : ` in ${messages.length} messages`;
   await respond(interaction, { content: `Summarized ${result.messages.toLocaleString('en-US')} messages; posted the summary in <#${destination.id}>${parts}: ${first ?? ''}`, embeds: [] });
+  return { channelId: destination.id, messageIds };
 }
 
 async function requireMessage(channel: GuildTextBasedChannel, messageId: string): Promise<void> {
@@ -408,15 +433,18 @@ async function post(
   result: SummaryResult,
   reason?: string,
   cut?: string,
-): Promise<void> {
+): Promise<Posted | undefined> {
   if (isPrivate) {
     const lead = [reason, cut].filter((line): line is string => line !== undefined).join('\n');
     for (const [index, message] of messages.entries()) {
       await respond(interaction, { content: index === 0 ? lead : '', ...message, ephemeral: true });
     }
-    return;
+    return undefined;
   }
   const parts = messages.length === 1 ? '' : ` in ${messages.length} messages`;
   await respond(interaction, { content: `Summarized ${result.messages.toLocaleString('en-US')} messages; posting the summary below${parts}.${cut === undefined ? '' : `\n${cut}`}`, embeds: [] });
-  for (const message of messages) await respond(interaction, { ...message, ephemeral: false });
+  // The reply above was the first answer, so each part is a public follow-up in this channel.
+  const messageIds: string[] = [];
+  for (const message of messages) messageIds.push((await interaction.followUp({ ...message })).id);
+  return { channelId: interaction.channelId, messageIds };
 }

@@ -7,6 +7,7 @@ import { requireGuildAdmin } from './access.ts';
 import { replyPrivately } from '../shared/private-reply.ts';
 import { statusEmbed } from './status-report.ts';
 import { webhookSummary } from './webhook.ts';
+import { noticesEmbeds } from '../shared/notices-status.ts';
 
 const FAILED_DELIVERIES_SHOWN = 3;
 /** Older failures are history, not something to act on now. */
@@ -24,4 +25,7 @@ export async function runStatus(interaction: ChatInputCommandInteraction, ctx: C
   const since = new Date(ctx.services.clock.now() - FAILED_DELIVERIES_WINDOW_MS);
   const failed = status.config === null ? [] : await DeliveryStore.over(ctx.services.db).failedFor(`${status.config.owner}/${status.config.repo}`, FAILED_DELIVERIES_SHOWN, since);
   await replyPrivately(interaction, { embeds: [statusEmbed(status, token, webhookSummary(hook), failed)] });
+  // A message of its own: the status embed may use a whole message's embed budget.
+  const notices = await noticesEmbeds(ctx, guildId);
+  if (notices.length > 0) await replyPrivately(interaction, { embeds: notices });
 }

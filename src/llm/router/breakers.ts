@@ -1,6 +1,8 @@
 import { CircuitBreaker, type CircuitState } from '../../resilience/circuit-breaker.ts';
 import type { Clock } from '../../resilience/clock.ts';
 import { deploymentId } from './deployments.ts';
+import { SharedBreaker } from './shared-breaker.ts';
+import { LocalTargets, type SharedTargets } from './shared-targets.ts';
 import type { BreakerSettings, Target } from './types.ts';
 
 export const DEFAULT_BREAKER: BreakerSettings = { failureThreshold: 5, failureWindowMs: 60_000, coolDownMs: 30_000 };
@@ -16,7 +18,7 @@ export interface CircuitSnapshot {
 }
 
 interface Entry {
-  breaker: CircuitBreaker;
+  breaker: SharedBreaker;
   settings: BreakerSettings;
   target: string;
   guildId: string | undefined;
@@ -31,14 +33,19 @@ interface Entry {
  */
 export class BreakerBank {
   private readonly entries = new Map<string, Entry>();
+  /** Cooldowns and circuit transitions every process sees; in memory when there is only this one. */
+  readonly shared: SharedTargets;
 
   constructor(
     private readonly defaults: BreakerSettings,
     private readonly clock: Clock,
-  ) {}
+    shared?: SharedTargets,
+  ) {
+    this.shared = shared ?? new LocalTargets(() => clock.now());
+  }
 
   /** `guildId` only when the call uses that guild's own key. */
-  get(target: Target, guildId: string | undefined): CircuitBreaker {
+  get(target: Target, guildId: string | undefined): SharedBreaker {
     // Two keys for one model are two deployments, each with its own rate limits and failures.
     const name = deploymentId(target);
     const key = guildId === undefined ? name : `${name}\u0000${guildId}`;
@@ -58,19 +65,33 @@ export class BreakerBank {
     }
     // New target, or its settings changed under a reload: start afresh with the current ones.
     const settings: BreakerSettings = { failureThreshold, failureWindowMs, coolDownMs };
-    const breaker = new CircuitBreaker(name, { ...settings, clock: this.clock });
+    const breaker = new SharedBreaker(new CircuitBreaker(name, { ...settings, clock: this.clock }), this.shared, name, guildId, coolDownMs, this.clock);
     this.entries.set(key, { breaker, settings, target: name, guildId });
     return breaker;
   }
 
+  /** Every circuit this process has used, as the deployment sees it, plus circuits only other processes have opened. */
   snapshot(): CircuitSnapshot[] {
     const out: CircuitSnapshot[] = [];
-    for (const e of this.entries.values()) {
+    const seen = new Set<string>();
+    for (const [key, e] of this.entries) {
+      seen.add(key);
       out.push({
         target: e.target,
         scope: e.guildId === undefined ? 'operator' : { guildId: e.guildId },
         state: e.breaker.state,
         retryAt: e.breaker.retryAt,
+      });
+    }
+    const now = this.clock.now();
+    for (const row of this.shared.rows()) {
+      if (row.openUntil === undefined) continue;
+      if (seen.has(row.guildId === undefined ? row.target : `${row.target}\u0000${row.guildId}`)) continue;
+      out.push({
+        target: row.target,
+        scope: row.guildId === undefined ? 'operator' : { guildId: row.guildId },
+        state: row.openUntil > now ? 'open' : 'half-open',
+        retryAt: row.openUntil,
       });
     }
     return out;

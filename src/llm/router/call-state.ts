@@ -1,9 +1,9 @@
 /** Per-call bookkeeping shared by the target walk and the entry points. */
 import type { CallContext, CallInfo } from '../plugin-host/types.ts';
 import type { GenerateRequest, ModelInfo, Provider, ProviderError, StreamEvent, Usage } from '../provider-spec/contract.ts';
-import type { CircuitBreaker } from '../../resilience/circuit-breaker.ts';
 import type { AttemptSignal } from './attempt-signal.ts';
 import type { BudgetHold } from './budget.ts';
+import type { SharedBreaker } from './shared-breaker.ts';
 import type { CallSample } from './metrics.ts';
 import type { TimeoutSettings } from './options.ts';
 import type { AttemptRecord, KeyResolution, KeySource, Target, TaskRequest, UsageOutcome } from './types.ts';
@@ -14,7 +14,7 @@ export interface Candidate {
   provider: Provider;
   model: ModelInfo;
   key: KeyResolution;
-  breaker: CircuitBreaker;
+  breaker: SharedBreaker;
   request: GenerateRequest;
   /** The latest usage the provider's stream reported, so a failed attempt can still be billed. */
   reported?: Usage | undefined;
@@ -28,7 +28,7 @@ export interface TargetState {
   readyAt: number;
   key: KeyResolution | undefined;
   /** Known once the target has been considered (it depends on whose key is used). */
-  breaker: CircuitBreaker | undefined;
+  breaker: SharedBreaker | undefined;
 }
 
 /** What one call has learnt so far. Allocated once per call. */

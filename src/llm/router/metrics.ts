@@ -33,7 +33,8 @@ export interface RouterMetrics {
   watchCircuits(read: () => Iterable<CircuitSnapshot>): void;
 }
 
-const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+const CIRCUIT_LABEL: Record<CircuitState, string> = { closed: 'closed', 'half-open': 'half_open', open: 'open' };
+const CIRCUIT_STATES = ['closed', 'half_open', 'open'] as const;
 const LABEL_SAFE = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,99}$/;
 const OUTCOME_SAFE = /^(ok|unavailable|refused:(budget|rate)|error:[a-z_]{1,40})$/;
 
@@ -72,15 +73,18 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
   let readCircuits: (() => Iterable<CircuitSnapshot>) | undefined;
   new Gauge({
     name: 'recap_circuit_state',
-    help: 'Circuit breaker state per target (0 closed, 1 half-open, 2 open). Shared-credential circuits only.',
-    labelNames: ['target'] as const,
+    help: 'Circuit breaker state per target: 1 on the series of its current state (closed, half_open, open), 0 on the others. Shared-credential circuits only.',
+    labelNames: ['target', 'state'] as const,
     registers,
     collect() {
       if (readCircuits === undefined) return;
       this.reset();
       for (const c of readCircuits()) {
         // Circuits for guilds' own keys stay out: one series per guild would be unbounded.
-        if (c.scope === 'operator') this.set({ target: safe(c.target) }, CIRCUIT_VALUE[c.state]);
+        if (c.scope !== 'operator') continue;
+        const target = safe(c.target);
+        const current = CIRCUIT_LABEL[c.state];
+        for (const state of CIRCUIT_STATES) this.set({ target, state }, state === current ? 1 : 0);
       }
     },
   });

@@ -38,7 +38,9 @@ import type {
   UsageOutcome,
   UsageRecord,
   UsageSink,
+  SharedLimits,
 } from './types.ts';
+import type { SharedTargets } from './shared-targets.ts';
 import { cleanUsage, costOf, recordUsage, reportedCount } from './usage.ts';
 import { closeStream, nextEvent, openStream } from './stream-attempt.ts';
 import { createTargetWalker } from './walk.ts';
@@ -66,6 +68,10 @@ export interface RouterDeps {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Pass the previous router's bank on a reload to keep breaker state. */
   breakers?: BreakerBank;
+  /** Cooldowns and circuit transitions shared with other processes; used only when no bank is passed. */
+  shared?: SharedTargets;
+  /** Member and guild request rates across processes; checked before the spend guard. */
+  limits?: SharedLimits;
   /** Pass the previous router's record of models reported gone on a reload. */
   availability?: ModelAvailability;
   /** Pass the previous router's deployment stats (in-flight counts, latency) on a reload. */
@@ -88,7 +94,7 @@ export interface Router {
 export function createRouter(deps: RouterDeps): Router {
   const { providers, clock, logger } = deps;
   const options = resolveOptions(deps.options);
-  const bank = deps.breakers ?? new BreakerBank(options.breaker, clock);
+  const bank = deps.breakers ?? new BreakerBank(options.breaker, clock, deps.shared);
   const availability = deps.availability ?? new ModelAvailability(clock);
   const hooks = createHookRunner(deps.hooks ?? [], options.hookTimeoutMs, logger);
   const processors = deps.processors ?? [];
@@ -131,6 +137,7 @@ export function createRouter(deps: RouterDeps): Router {
     const { request, ctx } = call;
     validate(request);
     if (request.signal?.aborted) throw new RouterError('aborted', 'the request was cancelled before it started');
+    if (deps.limits !== undefined) await deps.limits.admit(ctx);
     await deps.spendGuard.admit(ctx);
 
     const plan = deps.plan(ctx.task, ctx.guildId);

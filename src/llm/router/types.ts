@@ -106,7 +106,9 @@ export type SkipReason =
   | 'context_window'
   | 'retry_after_past_deadline'
   /** The operator's key would pay, and the guild's budget is used up. */
-  | 'budget';
+  | 'budget'
+  /** A provider asked (Retry-After) for no calls until later; every process honours it. */
+  | 'cooldown';
 
 export interface AttemptRecord {
   provider: string;
@@ -172,3 +174,11 @@ export interface UsageSink {
 
 /** Hooks as the plugin loader hands them over, with the plugin's name for logs. */
 export type NamedHooks = Hooks & { name?: string };
+
+/**
+ * Request rates per member and per guild, counted across every process.
+ * Resolves when the call may go ahead; rejects with a RouterRefusal('rate').
+ */
+export interface SharedLimits {
+  admit(ctx: CallContext): Promise<void>;
+}

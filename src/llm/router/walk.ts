@@ -8,10 +8,10 @@
 import type { CallInfo, PluginLogger } from '../plugin-host/types.ts';
 import { ProviderError, type GenerateRequest } from '../provider-spec/contract.ts';
 import { jitteredBackoff } from '../../resilience/backoff.ts';
-import type { CircuitBreaker } from '../../resilience/circuit-breaker.ts';
 import type { Clock } from '../../resilience/clock.ts';
 import { AttemptSignal } from './attempt-signal.ts';
 import type { BreakerBank } from './breakers.ts';
+import type { SharedBreaker } from './shared-breaker.ts';
 import { CallState, callSample, type Candidate, type TargetState, type Won } from './call-state.ts';
 import { RouterError, describeWhen } from './errors.ts';
 import type { HookRunner } from './hooks.ts';
@@ -19,7 +19,7 @@ import type { RouterMetrics } from './metrics.ts';
 import type { RetrySettings } from './options.ts';
 import { describeAttempts, providerDetail, retryHint } from './outcome.ts';
 import type { ModelAvailability } from './model-availability.ts';
-import type { DeploymentStats } from './deployments.ts';
+import { deploymentId, type DeploymentStats } from './deployments.ts';
 import { fitTemperature } from './parameters.ts';
 import { findModel } from './targets.ts';
 import type { KeyResolver, ProviderRegistry, SkipReason } from './types.ts';
@@ -60,6 +60,9 @@ interface TargetWalker {
   /** Normalises whatever an attempt threw, using the attempt's own signal to tell timeouts from the caller leaving. */
   classify(raw: unknown, signal: AttemptSignal, c: Candidate): ProviderError;
 }
+
+/** The longest cooldown a provider's Retry-After may impose on every process. */
+const MAX_COOLDOWN_MS = 15 * 60_000;
 
 /** Failures that say nothing about a later try at the same target. */
 const NOT_WORTH_RETRYING: ReadonlySet<string> = new Set(['bad_request', 'unsupported_parameter', 'model_unavailable', 'auth', 'context_length']);
@@ -130,9 +133,11 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
       try {
         key = state.key = await deps.keys(target.provider, call.ctx.guildId, target);
       } catch (err) {
-        // Not cached: the next round may find the key store back.
+        // Not cached, and the target stays in the retry rounds: a later round may find the key store back.
         const reason = messageOf(err);
         logger.warn({ provider: target.provider, correlationId: call.ctx.correlationId, err: reason }, 'key lookup failed');
+        state.retryable = true;
+        state.readyAt = 0;
         return skip(call, state, round, 'no_key', `the API key for "${target.provider}" could not be looked up`);
       }
     }
@@ -147,9 +152,17 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
           : `no API key for "${target.provider}": this server has none of its own and may not use the operator's`,
       );
     }
-    // A guild's own key gets its own circuit: its rate limits are not everyone's.
-    const breaker = (state.breaker = bank.get(target, key.source === 'guild' ? call.ctx.guildId : undefined));
-    if (!breaker.tryAcquire()) return skipOpen(call, state, round, breaker);
+    // A guild's own key gets its own circuit and cooldown: its rate limits are not everyone's.
+    const scope = key.source === 'guild' ? call.ctx.guildId : undefined;
+    const coolUntil = bank.shared.cooldownUntil(deploymentId(target), scope);
+    if (coolUntil !== undefined) {
+      // Asked for by the provider (here or in another process): wait for it in a retry round if the deadline allows.
+      state.retryable = true;
+      state.readyAt = coolUntil;
+      return skip(call, state, round, 'cooldown', `the provider asked for no calls until ${new Date(coolUntil).toISOString()}`);
+    }
+    const breaker = (state.breaker = bank.get(target, scope));
+    if (!(await breaker.acquire())) return skipOpen(call, state, round, breaker);
     const processed = call.processed as GenerateRequest;
     const request: GenerateRequest = {
       ...processed,
@@ -161,7 +174,7 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
     return { target, provider, model, key, breaker, request };
   }
 
-  function skipOpen(call: CallState, state: TargetState, round: number, breaker: CircuitBreaker): undefined {
+  function skipOpen(call: CallState, state: TargetState, round: number, breaker: SharedBreaker): undefined {
     const retryAt = breaker.retryAt;
     const now = clock.now();
     if (retryAt > now) {
@@ -294,6 +307,11 @@ export function createTargetWalker(deps: WalkerDeps): TargetWalker {
         c.breaker.recordFailure();
         state.retryable = true;
         state.readyAt = err.details.retryAfterMs !== undefined ? clock.now() + err.details.retryAfterMs : 0;
+        if (err.details.retryAfterMs !== undefined && err.details.retryAfterMs > 0) {
+          // Every other call, in every process, holds off this target too.
+          const scope = c.key.source === 'guild' ? call.ctx.guildId : undefined;
+          bank.shared.noteCooldown(deploymentId(c.target), scope, clock.now() + Math.min(err.details.retryAfterMs, MAX_COOLDOWN_MS));
+        }
         logger.warn(
           { target: name, kind: err.kind, status: err.details.status, correlationId: call.ctx.correlationId },
           'provider attempt failed; moving on',

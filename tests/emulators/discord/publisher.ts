@@ -29,6 +29,16 @@ export class GatewayPublisher {
     );
   }
 
+  /** MESSAGE_DELETE_BULK, as Discord sends it for a moderator's bulk delete (2–100 messages). */
+  messagesDeletedBulk(channelId: string, messageIds: readonly string[]): void {
+    const channel = this.state.channel(channelId);
+    this.gateway.dispatch(
+      'MESSAGE_DELETE_BULK',
+      { ids: [...messageIds], channel_id: channelId, ...(channel.guildId ? { guild_id: channel.guildId } : {}) },
+      { guildId: channel.guildId, intent: channel.guildId ? Intent.GuildMessages : Intent.DirectMessages },
+    );
+  }
+
   channelCreated(channel: StoredChannel): void {
     if (channel.guildId === null) return;
     const data = apiChannel(this.state, channel);

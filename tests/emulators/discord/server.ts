@@ -22,7 +22,8 @@
  * addRole, addMember(guild, userId | { username }, { roles, permissions }), addChannel (text,
  * announcement, voice, category, forum, thread, private-thread, forum-post; threads take `members`),
  * addThreadMember / removeThreadMember, setOverwrite,
- * seedMessages(channel, n | messages), startThread(channel, message, …), permissionsFor(channel, user). Changes made after a client
+ * seedMessages(channel, n | messages), startThread(channel, message, …), permissionsFor(channel, user),
+ * deleteMessages(channel, ids, { bulk }) (MESSAGE_DELETE, or MESSAGE_DELETE_BULK). Changes made after a client
  * connected are announced over the gateway (GUILD_CREATE, CHANNEL_CREATE, THREAD_CREATE, …).
  *
  * Gateway: `/gateway/bot` names `ws://…/gateway`; HELLO, IDENTIFY (intents and shard recorded,
@@ -330,6 +331,18 @@ export class DiscordEmulator {
   // ---- gateway ----
 
   /** Sends a raw dispatch; returns how many sessions received it. */
+  /**
+   * A member or moderator deletes messages in the Discord client: removed from the channel and
+   * announced as MESSAGE_DELETE each, or, with `bulk` (2–100 ids, as Discord allows), one
+   * MESSAGE_DELETE_BULK.
+   */
+  deleteMessages(channelId: string, messageIds: readonly string[], options: { bulk?: boolean } = {}): void {
+    if (options.bulk === true && (messageIds.length < 2 || messageIds.length > 100)) throw new Error('a bulk delete takes 2 to 100 messages');
+    for (const id of messageIds) this.state.removeMessage(channelId, id);
+    if (options.bulk === true) this.#publisher.messagesDeletedBulk(channelId, messageIds);
+    else for (const id of messageIds) this.#publisher.messageDeleted(channelId, id);
+  }
+
   dispatch(event: string, data: DispatchData, target: DispatchTarget = {}): number {
     return this.gateway.dispatch(event, data, target);
   }
