@@ -104,6 +104,7 @@ export async function createCore(deps: CoreDeps): Promise<Core> {
     clock,
     providerOrder: deps.providerOrder,
     sharedState: deps.database?.kind === 'postgres' ? 'postgres' : 'process',
+    notices: deps.notices,
   });
   const summarizer = createSummarizer({
     resolver,
