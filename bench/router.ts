@@ -18,6 +18,8 @@
  *                              added over calling the secondary directly, ms
  *   router-throughput          requests/s at `concurrency` callers
  *   router-loop-lag-p99        event-loop delay during the throughput run, ms
+ *   budget-overspend-max       20 calls from 2 processes on a $1 budget (real Postgres): spent - budget, USD
+ *   budget-call-max            one of those calls' maximum cost, for comparison, USD
  *   rate-limit-excess          2 processes over one member's limit, on real Postgres (see _router-shared.ts)
  *   shared-check-p99           latency the shared limit, cooldown and circuit checks add per call, ms
  */
@@ -40,6 +42,7 @@ import { createRouter, type Router } from '../src/llm/router/router.ts';
 import { createSpendGuard } from '../src/llm/router/spend-guard.ts';
 import type { TaskRequest } from '../src/llm/router/types.ts';
 import { quantile, report } from './_report.ts';
+import { budgetFigures } from './router-budget.ts';
 import { runSharedFigures } from './_router-shared.ts';
 
 const OPERATOR_KEY = 'sk-ant-bench-operator-0001';
@@ -328,6 +331,7 @@ export async function run(args: string[]): Promise<void> {
     report('router-throughput', Math.round(done / elapsed), 'requests/s');
     report('router-loop-lag-p99', lag.percentile(99) / 1e6, 'ms');
 
+    await budgetFigures();
     // ---- limits and shared state across processes, on real Postgres -------------------------
     await runSharedFigures(urls.openai);
   } finally {

@@ -8,6 +8,7 @@ import * as promptConfigWebhooks from './0006_prompt_config_webhooks.ts';
 import * as githubAppLinks from './0007_github_app_links.ts';
 import * as promptRefreshState from './0009_prompt_refresh_state.ts';
 import * as llmCallCacheTokens from './0011_llm_call_cache_tokens.ts';
+import * as llmBudgetLedger from './0012_llm_budget_ledger.ts';
 import * as llmSharedState from './0013_llm_shared_state.ts';
 import * as jobsAndDigests from './0015_jobs_and_digests.ts';
 import * as historyAndNotices from './0016_history_and_notices.ts';
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   '0007_github_app_links': githubAppLinks,
   '0009_prompt_refresh_state': promptRefreshState,
   '0011_llm_call_cache_tokens': llmCallCacheTokens,
+  '0012_llm_budget_ledger': llmBudgetLedger,
   '0013_llm_shared_state': llmSharedState,
   '0015_jobs_and_digests': jobsAndDigests,
   '0016_history_and_notices': historyAndNotices,

@@ -23,6 +23,8 @@ import { ModelAvailability } from './router/model-availability.ts';
 import { DeploymentStats, deploymentId } from './router/deployments.ts';
 import { createRouterMetrics, type RouterMetrics } from './router/metrics.ts';
 import type { RouterOptions } from './router/options.ts';
+import type { PromptBounds } from './router/prompt-bounds.ts';
+import type { RoutedTask } from './plugin-host/config-file.ts';
 import { createRouter, type Router } from './router/router.ts';
 import { createSpendGuard, type SpendGuard } from './router/spend-guard.ts';
 import type { ProviderRegistry, Task, UsageSink } from './router/types.ts';
@@ -31,7 +33,8 @@ import { createGuildKeys, type GuildKeys, type KeyVault } from './guild-keys.ts'
 import { readLlmEnv } from './llm-env.ts';
 import { createProviderHealthBoard } from './provider-health.ts';
 import { readProviderSecrets, type ProviderSecrets } from './provider-secrets.ts';
-import { createSpendStore } from './spend-store.ts';
+import { createBudgetLedger, type BudgetDay } from './budget-ledger.ts';
+import type { AdminNotices } from '../notices/admin-notice.ts';
 import { createGuildPlan, largestWindow, smallestWindow } from './target-plan.ts';
 import { usageSummary, type UsageSummary } from './usage-summary.ts';
 import { createUsageWriter } from './usage-writer.ts';
@@ -75,6 +78,8 @@ interface LlmServiceDeps {
   usageBatch?: { size?: number; intervalMs?: number };
   /** Restricts requests without a guild to these providers, in this order (the CLI's `--provider`). */
   providerOrder?: readonly string[] | undefined;
+  /** Where the budget's 80% and 100% notices go. */
+  notices?: AdminNotices | undefined;
   /**
    * Where rate limits, cooldowns and circuit transitions are shared: 'postgres' (every process of the
    * deployment, through `db`) or 'process' (this one only: embedded PGlite, the CLI, tests). Default 'process'.
@@ -105,6 +110,8 @@ export interface LlmService {
     summary(guildId: string, options?: { days?: number }): Promise<UsageSummary>;
     /** Writes every usage record received so far. */
     flush(): Promise<void>;
+    /** Today's budget day for the guild: settled spend, holds in flight, threshold crossings. */
+    budgetToday(guildId: string): Promise<BudgetDay>;
   };
   /**
    * The largest context window among the task's targets (for the guild) that could be called now; 0 when none.
@@ -178,20 +185,17 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       ...(deps.usageBatch?.size !== undefined ? { batchSize: deps.usageBatch.size } : {}),
       ...(deps.usageBatch?.intervalMs !== undefined ? { flushIntervalMs: deps.usageBatch.intervalMs } : {}),
     });
-    const spend = createSpendStore({
+    const ledger = createBudgetLedger({
       db,
       clock,
-      budgetFor: async (guildId) => (await settings.get(guildId)).dailyBudgetUsd ?? null,
+      logger,
+      notices: deps.notices,
       afterPendingWrites: (work) => writer.afterPendingWrites(work),
+      budgetFor: async (guildId) => (await settings.get(guildId)).dailyBudgetUsd ?? null,
     });
-    const usage: UsageSink = {
-      record(entry) {
-        spend.note(entry);
-        writer.record(entry);
-      },
-    };
-    // Rates are counted by `limits`, across processes; the spend guard keeps the budget.
-    const spendGuard: SpendGuard = createSpendGuard({ store: spend, clock });
+    const usage: UsageSink = writer;
+    // Rates are counted by `limits`, across processes; budgets are reserved in the ledger by the router.
+    const spendGuard: SpendGuard = createSpendGuard({ clock });
     const sharedStore = deps.sharedState ?? 'process';
     const limitSettings = { userPerMin: llmEnv.userRatePerMin, guildPerMin: llmEnv.guildRatePerMin };
     const limits: SharedLimits =
@@ -224,6 +228,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         plan: guildPlan.plan,
         keys: keys.resolve,
         spendGuard,
+        budget: ledger,
         limits,
         usage,
         metrics: routerMetrics,
@@ -274,6 +279,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
       usage: {
         summary: (guildId, options) => usageSummary(db, clock, guildId, options),
         flush: () => writer.flush(),
+        budgetToday: (guildId) => ledger.today(guildId),
       },
       contextWindowFor(task, guildId) {
         if (guildId === undefined || settings.peek(guildId) !== undefined) return largestWindow(guildPlan.plan(task, guildId), registry);
@@ -333,6 +339,7 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
         health.stop();
         await postgresTargets?.close();
         await host.close();
+        await ledger.drain();
         try {
           await writer.close();
         } catch (err) {
@@ -349,7 +356,17 @@ export async function createLlmService(deps: LlmServiceDeps): Promise<LlmService
 /** The plugins config's router section in the router's terms. */
 function routerOptions(host: PluginHost): RouterOptions {
   const { timeouts, retry, breaker, strategy } = host.router;
+  const promptBounds: PromptBounds = {};
+  const choice = host.router.prompt_choice ?? {};
+  for (const [task, bounds] of Object.entries(choice) as Array<[Task, (typeof choice)[RoutedTask]]>) {
+    if (bounds === undefined) continue;
+    promptBounds[task] = {
+      allowedModels: bounds.allowed_models,
+      maxPricePerMTok: bounds.max_price_per_mtok && { input: bounds.max_price_per_mtok.input, output: bounds.max_price_per_mtok.output },
+    };
+  }
   return {
+    promptBounds,
     strategies: strategy,
     fallbackOn: host.router.fallback_on,
     timeouts: { connectMs: timeouts.connect_ms, firstTokenMs: timeouts.first_token_ms, totalMs: timeouts.total_ms },

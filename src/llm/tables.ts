@@ -31,6 +31,30 @@ export interface LlmCallsTable {
   created_at: Timestamp;
 }
 
+/** Migration 0012_llm_budget_ledger: a budget scope's settled spend per UTC day. */
+export interface LlmBudgetDaysTable {
+  /** `guild:<id>`. */
+  scope: string;
+  /** The UTC day, 'YYYY-MM-DD'. */
+  day: string;
+  spent_usd: Numeric;
+  crossed_80_at: Timestamp | null;
+  crossed_100_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+/** A call's reservation while it runs; past `expires_at` it no longer counts. */
+export interface LlmBudgetHoldsTable {
+  id: Generated<string>;
+  scope: string;
+  day: string;
+  amount_usd: Numeric<'no default'>;
+  expires_at: Timestamp<'no default'>;
+  created_at: Timestamp;
+}
+
 export interface LlmTables {
   llm_calls: LlmCallsTable;
+  llm_budget_days: LlmBudgetDaysTable;
+  llm_budget_holds: LlmBudgetHoldsTable;
 }

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../resilience/clock.ts';
-import { DAY_MS, utcDayStart } from './spend-store.ts';
+import { DAY_MS, utcDayStart } from './budget-ledger.ts';
 
 export interface UsageTotals {
   requests: number;

@@ -12,7 +12,6 @@ import { createGuildAiSettings, GuildAiSettingsError } from '../../src/llm/guild
 import { createGuildKeys, GuildKeyError, keyPurpose } from '../../src/llm/guild-keys.ts';
 import type { ProviderSecrets } from '../../src/llm/provider-secrets.ts';
 import { createLlmService } from '../../src/llm/service.ts';
-import { createSpendStore } from '../../src/llm/spend-store.ts';
 import { usageSummary } from '../../src/llm/usage-summary.ts';
 import { createUsageWriter } from '../../src/llm/usage-writer.ts';
 import { ManualClock } from '../../src/resilience/clock.ts';
@@ -154,46 +153,6 @@ describeEachDatabase('LLM persistence', (database) => {
       [0.03, 'guild'],
       [0.04, 'operator'],
     ]);
-  });
-
-  it('keeps the spend total exact while records are still waiting to be written', async () => {
-    const clock = new ManualClock(NOON);
-    const writer = createUsageWriter({ db, logger: new MemoryLogger(), batchSize: 1_000, flushIntervalMs: 60_000 });
-    let budgetReads = 0;
-    const spend = createSpendStore({
-      db,
-      clock,
-      afterPendingWrites: (work) => writer.afterPendingWrites(work),
-      budgetFor: async () => {
-        budgetReads++;
-        return 10;
-      },
-    });
-    const guild = newGuild();
-    const feed = (r: UsageRecord) => {
-      spend.note(r);
-      writer.record(r);
-    };
-    feed(record(guild, 0.25));
-    feed(record(guild, 0.5, 'guild'));
-    feed(record(guild, 1, 'operator', NOON - 13 * HOUR)); // yesterday
-    feed(record(newGuild(), 4));
-    expect(writer.pending).toBe(4);
-
-    // The first read waits for the pending records, then sums; later ones are added in memory.
-    const reading = spend.spentToday(guild, NOON);
-    feed(record(guild, 0.125));
-    expect(await reading).toBe(0.375);
-    feed(record(guild, 0.0625));
-    expect(await spend.spentToday(guild, NOON)).toBe(0.4375);
-    await writer.flush();
-    expect(await spend.spentToday(guild, NOON)).toBe(0.4375);
-
-    // The next day starts again from the database, which has nothing for it yet.
-    clock.set(NOON + 12 * HOUR);
-    expect(await spend.spentToday(guild, clock.now())).toBe(0);
-    expect(await spend.budgetFor(guild)).toBe(10);
-    expect(budgetReads).toBe(1);
   });
 
   it('summarizes usage for today and the last days by provider and model', async () => {

@@ -21,6 +21,7 @@ import type { TaskRequest } from '../../src/llm/router/types.ts';
 import { Keyring } from '../../src/vault/keyring.ts';
 import { loadSodium } from '../../src/vault/sodium.ts';
 import { Vault } from '../../src/vault/vault.ts';
+import type { AdminNotices } from '../../src/notices/admin-notice.ts';
 
 /** Noon UTC, so "today" and the next reset are easy to read in assertions. */
 export const NOON = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -76,6 +77,7 @@ export async function startService(options: {
   /** YAML for PLUGINS_CONFIG; omitted means the built-in defaults. */
   config?: string;
   clock?: ManualClock;
+  notices?: AdminNotices;
 }): Promise<TestService> {
   const dir = await mkdtemp(path.join(tmpdir(), 'llm-service-'));
   let configPath: string | undefined;
@@ -103,6 +105,7 @@ export async function startService(options: {
     },
     // Written at once, so each test can read its rows right after a flush.
     usageBatch: { size: 1_000, intervalMs: 10 },
+    notices: options.notices,
   });
   return {
     service,

@@ -99,7 +99,7 @@ export async function runBudget(interaction: ChatInputCommandInteraction, ctx: C
   await replyPrivately(interaction, {
     content:
       amount === 0
-        ? 'Daily budget set to $0: language-model calls are switched off for this server until the budget is raised or cleared.'
+        ? "Daily budget set to $0: calls paid with the operator's key are switched off for this server until the budget is raised or cleared; calls with this server's own keys go on."
         : `Daily budget set to ${usd(amount)} per UTC day for calls paid with the operator's key; ${usd(spent)} used so far today. ` +
           "Calls with this server's own keys are not counted. Remove the limit with `/ai-config budget-clear`.",
   });

@@ -1,5 +1,6 @@
 import type { APIEmbed } from 'discord.js';
 import type { GuildAiSettings } from '../../llm/guild-ai-settings.ts';
+import type { BudgetDay } from '../../llm/budget-ledger.ts';
 import type { TargetStatus } from '../../llm/router-status.ts';
 import { EmbedColors, boundedEmbed } from '../format/embed.ts';
 import { DiscordLimits } from '../format/limits.ts';
@@ -13,6 +14,8 @@ export interface AiStatus {
   enabled: readonly string[];
   /** Providers a server key can be stored for, with when this server's key was set (undefined: none stored). */
   keys: ReadonlyArray<{ provider: string; storedAt: Date | undefined }>;
+  /** Today's spend against the budget and the thresholds crossed; undefined when it could not be read. */
+  budgetDay?: BudgetDay | undefined;
   /** This server's targets: circuit, cooldown and recent latency (its own key's circuit where it uses one). */
   targets?: readonly TargetStatus[];
 }
@@ -67,9 +70,10 @@ export function statusEmbed(status: AiStatus): APIEmbed {
       { name: 'PII redaction', value: settings.piiRedaction ? 'on' : 'off', inline: true },
       {
         name: 'Daily budget',
-        value: budget === null ? 'none' : budget === 0 ? '$0: calls are switched off' : `${usd(budget)} per UTC day`,
+        value: budget === null ? 'none' : budget === 0 ? '$0: calls on the operator’s key are switched off' : `${usd(budget)} per UTC day`,
         inline: true,
       },
+      ...budgetTodayField(budget, status.budgetDay),
       ...(status.targets === undefined
         ? []
         : [
@@ -84,4 +88,14 @@ export function statusEmbed(status: AiStatus): APIEmbed {
     ],
     footer: 'Change with /ai-config providers, key-set, key-remove, operator-key, pii, budget. See spending with /ai-config usage.',
   });
+}
+
+/** Until a notices channel carries them, the 80% and 100% crossings are shown here. */
+function budgetTodayField(budget: number | null, day: BudgetDay | undefined): Array<{ name: string; value: string }> {
+  if (budget === null || !(budget > 0) || day === undefined) return [];
+  const lines = [`${usd(day.spentUsd)} of ${usd(budget)} spent (UTC day ${day.day}) on calls paid with the operator’s key`];
+  if (day.heldUsd > 0) lines.push(`${usd(day.heldUsd)} held by calls in progress`);
+  if (day.crossed100At !== null) lines.push(`100% reached ${discordTimeWithAge(day.crossed100At)}: calls on the operator’s key are refused until 00:00 UTC`);
+  if (day.crossed80At !== null) lines.push(`80% reached ${discordTimeWithAge(day.crossed80At)}`);
+  return [{ name: 'Budget today', value: lines.join('\n') }];
 }

@@ -31,7 +31,7 @@ export function usageEmbed(summary: UsageSummary, settings: GuildAiSettings): AP
 
 function budgetText(budget: number | null, spentToday: number): string {
   if (budget === null) return "**Daily budget:** none: calls paid with the operator's key are not limited by cost.";
-  if (budget === 0) return '**Daily budget:** $0: language-model calls are switched off for this server.';
+  if (budget === 0) return "**Daily budget:** $0: calls paid with the operator's key are switched off for this server.";
   const left = Math.max(0, budget - spentToday);
   return (
     `**Daily budget:** ${usd(budget)} per UTC day. **Used today:** ${usd(spentToday)} (${percent(spentToday, budget)}), ` +

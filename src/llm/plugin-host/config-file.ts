@@ -61,6 +61,14 @@ const fallbackOn = z
   .min(1, 'must list at least one status (leave fallback_on out for the built-in classification)')
   .refine((list) => new Set(list).size === list.length, 'must not list a status twice');
 
+const price = z.number('must be a number of US dollars per million tokens').min(0, 'must not be negative');
+const promptChoice = z
+  .object({
+    allowed_models: z.array(target).optional(),
+    max_price_per_mtok: z.object({ input: price.optional(), output: price.optional() }).strict().optional(),
+  })
+  .strict();
+
 const routerSchema = z
   .object({
     /** Ordered fallbacks per task; tasks left out get the built-in order of the enabled providers. */
@@ -101,6 +109,11 @@ const routerSchema = z
       })
       .strict()
       .prefault({}),
+    /** Per task: what a prompt's front matter may pick when the operator's key pays (router/prompt-bounds.ts). */
+    prompt_choice: z
+      .object({ summarize: promptChoice.optional(), 'summarize-map': promptChoice.optional(), chat: promptChoice.optional() } satisfies Record<RoutedTask, unknown>)
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((router, ctx) => {

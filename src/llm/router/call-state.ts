@@ -2,6 +2,7 @@
 import type { CallContext, CallInfo } from '../plugin-host/types.ts';
 import type { GenerateRequest, ModelInfo, Provider, ProviderError, StreamEvent, Usage } from '../provider-spec/contract.ts';
 import type { AttemptSignal } from './attempt-signal.ts';
+import type { BudgetHold } from './budget.ts';
 import type { SharedBreaker } from './shared-breaker.ts';
 import type { CallSample } from './metrics.ts';
 import type { TimeoutSettings } from './options.ts';
@@ -47,6 +48,8 @@ export class CallState {
   lastTarget: Target | undefined;
   keySource: KeySource = 'none';
   preferredIgnored: string | undefined;
+  /** The budget reservation while the call runs (see budget.ts). */
+  hold: BudgetHold | undefined;
   readonly deadline: number;
 
   constructor(

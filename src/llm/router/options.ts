@@ -1,4 +1,5 @@
 import { DEFAULT_BREAKER } from './breakers.ts';
+import type { PromptBounds } from './prompt-bounds.ts';
 import type { BreakerSettings, RoutingStrategy, Task } from './types.ts';
 
 export interface TimeoutSettings {
@@ -30,6 +31,8 @@ export interface RouterOptions {
   breaker?: Partial<BreakerSettings>;
   /** For hooks that set no timeout of their own. */
   hookTimeoutMs?: number;
+  /** What a prompt's front matter may pick per task when the operator's key pays; absent means anything the plan offers. */
+  promptBounds?: PromptBounds | undefined;
   /** How each task orders a model group's deployments; default `ordered` (weighted random). */
   strategies?: { [T in Task]?: RoutingStrategy | undefined };
   /**

@@ -26,6 +26,7 @@ import { resolveOptions, type RouterOptions, type TimeoutSettings } from './opti
 import { outcomeOf, providerDetail } from './outcome.ts';
 import { applyProcessors, type ProcessorEnabled } from './processors.ts';
 import type { SpendGuard } from './spend-guard.ts';
+import { createBudgetAdmission, type BudgetLedger } from './budget.ts';
 import { orderTargets } from './targets.ts';
 import type {
   KeyResolver,
@@ -52,6 +53,8 @@ export interface RouterDeps {
   plan: TargetPlan;
   keys: KeyResolver;
   spendGuard: SpendGuard;
+  /** Budgets reserved per call across processes; absent leaves cost unlimited (beyond the spend guard's own check). */
+  budget?: BudgetLedger | undefined;
   usage: UsageSink;
   metrics?: RouterMetrics;
   /** Applied in this order to every request before it leaves. */
@@ -116,6 +119,14 @@ export function createRouter(deps: RouterDeps): Router {
     billFailedAttempt,
   });
   deps.metrics?.watchCircuits(() => bank.snapshot());
+  const budget = createBudgetAdmission({
+    ledger: deps.budget,
+    bounds: deps.options?.promptBounds,
+    keys: deps.keys,
+    providers,
+    clock,
+    logger,
+  });
 
   function timeoutsFor(task: CallContext['task']): TimeoutSettings {
     const t = options.timeouts.get(task);
@@ -132,7 +143,8 @@ export function createRouter(deps: RouterDeps): Router {
     if (deps.limits !== undefined) await deps.limits.admit(ctx);
     await deps.spendGuard.admit(ctx);
 
-    const ordered = orderTargets(deps.plan(ctx.task, ctx.guildId), request.preferred, providers);
+    const plan = deps.plan(ctx.task, ctx.guildId);
+    const ordered = await budget.boundPreference(call, plan, orderTargets(plan, request.preferred, providers));
     call.preferredIgnored = ordered.preferredIgnored;
     if (ordered.targets.length === 0) {
       throw new RouterError('no_targets', `no language-model targets are configured for the "${ctx.task}" task`);
@@ -156,6 +168,7 @@ export function createRouter(deps: RouterDeps): Router {
     let estimate = estimateTokens(processed.system);
     for (const turn of processed.turns) estimate += estimateTokens(turn.content);
     call.estimate = estimate;
+    await budget.reserve(call);
   }
 
   function validate(r: TaskRequest): void {
@@ -206,6 +219,8 @@ export function createRouter(deps: RouterDeps): Router {
       ...extra,
     };
     recordUsage(deps.usage, entry, logger);
+    if (outcome.startsWith('attempt-failed:')) budget.charge(call, costUsd);
+    else budget.settle(call, costUsd);
   }
 
   /** Records a call that produced no answer, and returns the error to throw. */

@@ -1,11 +1,14 @@
 /**
  * Admission before any provider is called: request rates per user and per
- * guild, then the guild's daily budget. A refusal names when it lifts.
+ * guild, then, given a SpendStore, the guild's daily budget as this process
+ * sees it. A refusal names when it lifts. Budgets shared by every process
+ * are reserved by the router instead (budget.ts).
  */
 import type { CallContext } from '../plugin-host/types.ts';
 import type { Clock } from '../../resilience/clock.ts';
 import { RouterRefusal, describeWhen } from './errors.ts';
 import { TokenBuckets, type BucketSettings } from './token-bucket.ts';
+import { nextUtcMidnight, usd } from './budget.ts';
 
 /** Where spend lives (the database in the service, memory in tests). */
 export interface SpendStore {
@@ -21,20 +24,19 @@ export interface SpendGuard {
 }
 
 export interface SpendGuardOptions {
-  store: SpendStore;
+  /**
+   * A check of spend against the budget within this process, without
+   * reservations. The service leaves it out: budgets are reserved in the
+   * shared ledger by the router (budget.ts).
+   */
+  store?: SpendStore | undefined;
   clock: Clock;
   /** Omit to leave a scope unlimited. */
   userRate?: BucketSettings | undefined;
   guildRate?: BucketSettings | undefined;
 }
 
-export function nextUtcMidnight(now: number): number {
-  const d = new Date(now);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
-}
-
-/** Cents for ordinary amounts; small budgets (fractions of a cent) keep their significant digits. */
-const usd = (n: number): string => (n >= 1 || n === 0 ? `$${n.toFixed(2)}` : `$${Number(n.toPrecision(2))}`);
+export { nextUtcMidnight };
 
 export function createSpendGuard(options: SpendGuardOptions): SpendGuard {
   const { store, clock } = options;
@@ -68,6 +70,7 @@ export function createSpendGuard(options: SpendGuardOptions): SpendGuard {
           );
         }
       }
+      if (store === undefined) return;
       const budget = await store.budgetFor(ctx.guildId);
       if (budget === null) return;
       if (!(budget > 0)) {

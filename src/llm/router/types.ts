@@ -105,6 +105,8 @@ export type SkipReason =
   | 'no_key'
   | 'context_window'
   | 'retry_after_past_deadline'
+  /** The operator's key would pay, and the guild's budget is used up. */
+  | 'budget'
   /** A provider asked (Retry-After) for no calls until later; every process honours it. */
   | 'cooldown';
 
