@@ -47,7 +47,6 @@ import { PostgresTargets } from './shared-state/postgres-targets.ts';
 import { guildTargets, processTargets, sharedLatency, sharedTargets, type RouterStatusReport, type TargetStatus } from './router-status.ts';
 import { createHookMetrics } from '../hooks/hook-metrics.ts';
 import { createPluginHooks, type PluginHooks } from '../hooks/plugin-hooks.ts';
-import type { AdminNotices } from '../notices/admin-notice.ts';
 import type { HookEntry } from './plugin-host/plugin-set.ts';
 import type { NamedHooks } from './router/types.ts';
 
@@ -78,7 +77,7 @@ interface LlmServiceDeps {
   usageBatch?: { size?: number; intervalMs?: number };
   /** Restricts requests without a guild to these providers, in this order (the CLI's `--provider`). */
   providerOrder?: readonly string[] | undefined;
-  /** Where the budget's 80% and 100% notices go. */
+  /** Where admin notices go: the budget's 80% and 100% crossings, and plugins' `ctx.notices` (summary-webhook's "delivery given up"). */
   notices?: AdminNotices | undefined;
   /**
    * Where rate limits, cooldowns and circuit transitions are shared: 'postgres' (every process of the
@@ -87,8 +86,6 @@ interface LlmServiceDeps {
   sharedState?: 'postgres' | 'process';
   /** How stale the shared target view may be (ms); default 500. */
   sharedTtlMs?: number;
-  /** Handed to plugins as `ctx.notices` (e.g. summary-webhook's "delivery given up"). */
-  notices?: AdminNotices | undefined;
 }
 
 /** One target of a task's plan, most preferred first, and whether it could be called now. */

@@ -4,7 +4,7 @@ import { findDigest, lastRuns, listDigests, scheduleOf, setPaused } from '../dig
 import { nextRunAfter } from '../digests/schedule.ts';
 import { GuildAiSettingsError } from '../llm/guild-ai-settings.ts';
 import { GuildKeyError } from '../llm/guild-keys.ts';
-import { DAY_MS } from '../llm/spend-store.ts';
+import { DAY_MS } from '../llm/budget-ledger.ts';
 import { PROMPT_CATEGORY } from '../prompts/routed-values.ts';
 import { routeChoice, summaryContext } from '../summaries/summary-context.ts';
 import { recentSummaries, summarizedChannels, summaryHistory } from './data/summary-history.ts';

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { DAY_MS, utcDayStart } from '../../llm/spend-store.ts';
+import { DAY_MS, utcDayStart } from '../../llm/budget-ledger.ts';
 
 /** What the usage page charts: cost per UTC day and provider, and calls by outcome, from `llm_calls`. */
 export interface UsageDays {
