@@ -14,8 +14,8 @@
  *                              p50 added over the single-target call, ms
  *   fallback-on-retired-model  ok when a retired primary model (emulator 404
  *                              not_found_error) is served by the secondary
- *   breaker-open-added-p99     primary hangs and its breaker is open: time
- *                              added over calling the secondary directly, ms
+ *   breaker-open-added-p99     the primary's circuit is open: the router's own
+ *                              p99 span over the single-target call's, ms
  *   router-throughput          requests/s at `concurrency` callers
  *   router-loop-lag-p99        event-loop delay during the throughput run, ms
  *   budget-overspend-max       20 calls from 2 processes on a $1 budget (real Postgres): spent - budget, USD
@@ -164,30 +164,11 @@ const request = (): TaskRequest => ({
   maxTokens: 256,
 });
 const ctx = () => ({ task: 'summarize' as const, guildId: 'bench-guild', userId: 'bench-user', correlationId: `bench-${sequence}` });
-const direct = (): GenerateRequest => ({ ...request(), model: SECONDARY_MODEL });
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await work();
   return performance.now() - started;
-}
-
-/** Router and direct calls alternated (and their order flipped each round), so drift hits both equally. */
-async function interleaved(r: Rig, rounds: number): Promise<{ routed: number[]; direct: number[] }> {
-  const routed: number[] = [];
-  const plain: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const viaRouter = () => timed(() => r.router.generate(request(), ctx()));
-    const viaProvider = () => timed(() => r.secondary.generate(direct()));
-    if (i % 2 === 0) {
-      routed.push(await viaRouter());
-      plain.push(await viaProvider());
-    } else {
-      plain.push(await viaProvider());
-      routed.push(await viaRouter());
-    }
-  }
-  return { routed, direct: plain };
 }
 
 /** An in-process provider: answers at once, or fails every call as overloaded. */
@@ -210,7 +191,10 @@ function inProcessProvider(name: 'instant' | 'overloaded'): Provider {
 }
 
 /** The router composed as the service composes it, over in-process providers tried in the given order. */
-function inProcessRouter(order: Array<'instant' | 'overloaded'>): Router {
+function inProcessRouter(
+  order: Array<'instant' | 'overloaded'>,
+  breaker: { failureThreshold: number; failureWindowMs: number; coolDownMs?: number } = { failureThreshold: 1_000_000_000, failureWindowMs: 1 },
+): Router {
   const providers = new Map(order.map((n) => [n, inProcessProvider(n)] as const));
   const targets = order.map((provider) => ({ provider, model: 'm' }));
   return createRouter({
@@ -223,7 +207,7 @@ function inProcessRouter(order: Array<'instant' | 'overloaded'>): Router {
     clock: systemClock,
     random: Math.random,
     logger: quiet,
-    options: { breaker: { failureThreshold: 1_000_000_000, failureWindowMs: 1 } },
+    options: { breaker },
   });
 }
 
@@ -285,24 +269,15 @@ export async function run(args: string[]): Promise<void> {
     const plain = await rig(dir, 'plain', pluginsConfig(urls, { summarize: [`${SECONDARY}/${SECONDARY_MODEL}`] }));
     rigs.push(plain);
 
-    // ---- breaker open: primary hangs; after the threshold its circuit stays open ------------
-    const open = await rig(
-      dir,
-      'breaker',
-      pluginsConfig(urls, {
-        summarize: ['anthropic/claude-sonnet-4-6', `${SECONDARY}/${SECONDARY_MODEL}`],
-        anthropicUrl: urls.hanging,
-        anthropicTimeoutMs: 200,
-        breaker: 'breaker: { failure_threshold: 3, cool_down_ms: 600000 }',
-      }),
-    );
-    rigs.push(open);
-    for (let i = 0; i < 3; i++) await open.router.generate(request(), ctx());
-    const state = open.router.circuits().find((c) => c.target === 'anthropic/claude-sonnet-4-6')?.state;
-    if (state !== 'open') throw new Error(`the primary's circuit should be open after 3 timeouts (it is ${String(state)})`);
-    await interleaved(open, 100);
-    const bo = await interleaved(open, 1_000);
-    report('breaker-open-added-p99', quantile(bo.routed, 0.99) - quantile(bo.direct, 0.99), 'ms');
+    // ---- breaker open: the in-process primary fails until its circuit opens and stays open ----
+    const open = inProcessRouter(['overloaded', 'instant'], { failureThreshold: 3, failureWindowMs: 60_000, coolDownMs: 3_600_000 });
+    for (let i = 0; i < 3; i++) await open.generate(request(), ctx());
+    const state = open.circuits().find((c) => c.target === 'overloaded/m')?.state;
+    if (state !== 'open') throw new Error(`the primary's circuit should be open after 3 failures (it is ${String(state)})`);
+    await routedTimes(open, 2_000);
+    const bo = await routedTimes(open, 10_000);
+    const plainSpan = await routedTimes(single, 10_000);
+    report('breaker-open-added-p99', Math.max(0, quantile(bo, 0.99) - quantile(plainSpan, 0.99)), 'ms');
 
     // ---- throughput at `concurrency` callers, with the event loop watched -------------------
     const lag = monitorEventLoopDelay({ resolution: 10 });

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as engineMigration from '../../migrations/0004_summaries_and_chat.ts';
+import { createMigrator, migrateToLatest } from '../../src/db/migrate.ts';
 import { KyselyChatMemoryStore, KyselySummaryStore, type NewSummary, type SummaryStore } from '../../src/summaries/store.ts';
 import { ProcessSummaryStore } from '../../src/summaries/process-store.ts';
 import { detachedDb } from '../../src/db/detached.ts';
@@ -92,11 +92,13 @@ describeEachDatabase('engine store', (database) => {
   });
 
   it('migrates down and up again', async () => {
-    const raw = db as unknown as Kysely<unknown>;
-    await engineMigration.down(raw);
+    // Later migrations refer to summaries, so down means down through them too.
+    const down = await createMigrator(db).migrateTo('0003_llm_usage');
+    expect(down.error).toBeUndefined();
+    expect(down.results?.map((r) => r.migrationName)).toContain('0004_summaries_and_chat');
     const { rows } = await sql<{ found: string | null }>`select to_regclass('public.summaries')::text as found`.execute(db);
     expect(rows[0]!.found).toBeNull();
-    await engineMigration.up(raw);
+    await migrateToLatest(db);
     expect(await new KyselySummaryStore(db).findSummary('nothing')).toBeUndefined();
   });
 });
