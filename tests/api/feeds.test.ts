@@ -139,12 +139,17 @@ describeEachDatabase('Atom feeds of a digest\'s runs', (db) => {
   });
 
   /** A digest with runs as the delivery leaves them: the summary saved, its posted messages recorded, the run finished. */
-  async function digestWithRuns(sourceId: string, destinationId: string, runs: Array<{ text: string; end: string; outcome?: 'posted' | 'skipped-quiet' }>) {
+  async function digestWithRuns(
+    sourceId: string,
+    destinationId: string,
+    runs: Array<{ text: string; end: string; outcome?: 'posted' | 'skipped-quiet'; channels?: Array<{ channelId: string; text: string }> }>,
+    sourceKind: 'channel' | 'category' = 'channel',
+  ) {
     const database = db().handle.db;
     const guildId = h.world.guild.id;
     const digest = await createDigest(
       database,
-      { guildId, sourceId, sourceKind: 'channel', destinationId, cadence: 'daily', at: '10:00', timezone: 'UTC', skipIfQuiet: true, createdBy: h.world.admin.id, nextRunAt: new Date('2026-12-10T10:00:00Z'), windowStart: new Date('2026-11-30T10:00:00Z') },
+      { guildId, sourceId, sourceKind, destinationId, cadence: 'daily', at: '10:00', timezone: 'UTC', skipIfQuiet: true, createdBy: h.world.admin.id, nextRunAt: new Date('2026-12-10T10:00:00Z'), windowStart: new Date('2026-11-30T10:00:00Z') },
       new Date('2026-11-30T09:00:00Z'),
     );
     const urls: string[] = [];
@@ -156,9 +161,12 @@ describeEachDatabase('Atom feeds of a digest\'s runs', (db) => {
         await finishRun(database, opened.run.id, { outcome: 'skipped-quiet', messageCount: 0 }, end);
         continue;
       }
-      const summaryId = await store.saveSummary({ ...summaryOf(h, sourceId, run.text, end), requestKey: `digest-${digest.id}-${run.end}` });
       const messageIds = [String(nextMessage++), String(nextMessage++)];
-      await recordSummaryPost(database, { summaryId, guildId, channelId: destinationId, messageIds });
+      // As the delivery does: each channel's summary, in order, recorded against all the run's messages.
+      for (const [index, part] of (run.channels ?? [{ channelId: sourceId, text: run.text }]).entries()) {
+        const summaryId = await store.saveSummary({ ...summaryOf(h, part.channelId, part.text, new Date(end.getTime() + index)), requestKey: `digest-${digest.id}-${run.end}-${index}` });
+        await recordSummaryPost(database, { summaryId, guildId, channelId: destinationId, messageIds });
+      }
       const url = `https://discord.com/channels/${guildId}/${destinationId}/${messageIds[0]}`;
       urls.push(url);
       await finishRun(database, opened.run.id, { outcome: 'posted', messageCount: 9, messageUrl: url }, new Date(end.getTime() + 60_000));
@@ -243,6 +251,27 @@ describeEachDatabase('Atom feeds of a digest\'s runs', (db) => {
     } finally {
       h.discord.setOverwrite(h.world.general.id, { id: h.world.guild.id, type: 'role', allow: ['ViewChannel'] });
     }
+  });
+
+  it('a category digest: served while @everyone reads the category; a channel of it @everyone cannot read has its summary withheld', async () => {
+    const team = h.discord.addChannel(h.world.guild.id, { kind: 'category', name: 'team' });
+    const open = h.discord.addChannel(h.world.guild.id, { kind: 'text', name: 'team-open', parentId: team.id });
+    const closed = h.discord.addChannel(h.world.guild.id, { kind: 'text', name: 'team-closed', parentId: team.id, overwrites: [{ id: h.world.guild.id, type: 'role', deny: ['ViewChannel'] }] });
+    const { digest } = await digestWithRuns(
+      team.id,
+      h.world.general.id,
+      [{ text: '', end: '2026-12-01T10:00:00Z', channels: [{ channelId: open.id, text: 'open team news' }, { channelId: closed.id, text: 'closed team secret' }] }],
+      'category',
+    );
+    const res = await get((await createFeed(digest.id)).token);
+    expect(res.status).toBe(200);
+    const xml = await res.text();
+    const [entry] = parse(xml)['entry'];
+    const content = entry['content']['#text'] as string;
+    expect(content).toContain('#team-open\n\nopen team news');
+    expect(content).toContain('(A summary of a channel this feed may not show is withheld.)');
+    expect(xml).not.toContain('closed team secret');
+    expect(xml).not.toContain('team-closed');
   });
 
   it('revoked: 404; paused digest: past runs still served; deleted digest: 410', async () => {
