@@ -92,8 +92,8 @@ it('feed create digest: offered by autocomplete, public source and destination a
   const notAdmin = harness.discord.sendInteraction({ type: 'autocomplete', name: 'recap-config', group: 'feed', subcommand: 'create', userId: harness.world.alice.id, channelId: harness.world.general.id, focused: 'digest', options: { digest: '' } });
   expect(await notAdmin.waitForChoices()).toEqual([]);
 
-  await privateReply(run('feed', 'create', {}), /Give either `channel`/);
-  await privateReply(run('feed', 'create', { channel: harness.world.general.id, digest: open.id }), /Give either `channel`/);
+  await privateReply(run('feed', 'create', {}), /Give exactly one of `channel`/);
+  await privateReply(run('feed', 'create', { channel: harness.world.general.id, digest: open.id }), /Give exactly one of `channel`/);
   await privateReply(run('feed', 'create', { digest: 'ffffffffff' }), /no digest with that id/);
   const made = await privateReply(run('feed', 'create', { digest: open.id }), /posted runs[\s\S]*shown only here, once/);
   expect(made.content).toMatch(/\/feeds\/[A-Za-z0-9_-]{43}\.atom/);

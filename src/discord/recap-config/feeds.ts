@@ -24,7 +24,7 @@ export async function runFeedCreate(interaction: ChatInputCommandInteraction, ct
   if (!interaction.inCachedGuild()) throw new UserFacingError('/recap-config works in server channels only.');
   const digestRef = interaction.options.getString('digest');
   const channelOption = interaction.options.getChannel('channel');
-  if ((digestRef === null) === (channelOption === null)) throw new UserFacingError('Give either `channel` (a feed of its summaries) or `digest` (a feed of its posted runs), not both.');
+  if ((digestRef === null) === (channelOption === null)) throw new UserFacingError('Give exactly one of `channel` (a feed of its summaries) and `digest` (a feed of its posted runs).');
   if (digestRef !== null) return createDigestFeed(interaction, ctx, guildId, digestRef);
   const channel = await summarizableChannel(interaction.guild, channelOption!.id);
   await requireMemberCanRead(channel, interaction.member, channel.id === interaction.channelId);
@@ -107,8 +107,13 @@ async function createDigestFeed(interaction: ChatInputCommandInteraction<'cached
   });
 }
 
-function digestChoice(guild: Guild | null, digest: DigestRow): { name: string; value: string } {
-  const name = (id: string) => guild?.channels.cache.get(id)?.name ?? id;
+function digestChoice(interaction: AutocompleteInteraction, digest: DigestRow): { name: string; value: string } {
+  // Plain text, not a mention Discord hides: a channel's name only for a member who can see it.
+  const name = (id: string) => {
+    if (!interaction.inCachedGuild()) return id;
+    const channel = interaction.guild.channels.cache.get(id);
+    return channel !== undefined && channel.permissionsFor(interaction.member).has(PermissionFlagsBits.ViewChannel) ? channel.name : id;
+  };
   return { name: `${digest.id} · #${name(digest.source_id)} → #${name(digest.destination_id)} · ${digest.cadence}${digest.paused ? ' · paused' : ''}`.slice(0, 100), value: digest.id };
 }
 
@@ -118,7 +123,7 @@ export async function autocompleteFeedDigest(interaction: AutocompleteInteractio
   if (guildId === undefined) return interaction.respond([]);
   const typed = String(interaction.options.getFocused()).trim().toLowerCase();
   const choices = (await listDigests(ctx.services.db, guildId))
-    .map((digest) => digestChoice(interaction.guild, digest))
+    .map((digest) => digestChoice(interaction, digest))
     .filter((choice) => typed === '' || choice.name.toLowerCase().includes(typed))
     .slice(0, DiscordLimits.autocompleteChoices);
   await interaction.respond(choices);
