@@ -1,5 +1,6 @@
 /**
- * `GET /feeds/<token>.atom`: a channel's summaries as Atom. The token is
+ * `GET /feeds/<token>.atom`: a channel's summaries, or a digest's posted
+ * runs (`digest-feed.ts`), as Atom. The token is
  * the only credential. Who may read is checked again at every fetch:
  * a feed not confirmed private is served only while @everyone can read the
  * channel; a confirmed one only while the admin who made it can.
@@ -13,7 +14,9 @@ import type { GuildAccess } from '../api/discord-access.ts';
 import { problem, ProblemError, sendProblem as sendApiProblem, type Problem } from '../api/problem.ts';
 import type { KeyRateLimiter } from '../api/rate-limit.ts';
 import { atomDocument, type AtomEntry } from './atom.ts';
+import { digestFeedBody } from './digest-feed.ts';
 import { everyoneCanRead } from './everyone-can-read.ts';
+import { withCitationLinks, type FeedBody } from './feed-body.ts';
 import type { FeedInfo, FeedStore } from './feed-store.ts';
 
 export const FEEDS_PREFIX = '/feeds/';
@@ -46,38 +49,15 @@ async function serveFeed(req: IncomingMessage, res: ServerResponse, deps: FeedRo
   const limited = deps.limiter.take(feed.id);
   if (!limited.allowed) return sendProblem(req, res, problem(429, 'rate-limited', 'This feed is fetched too often.'), { 'retry-after': String(limited.retryAfterSeconds) });
   try {
-    if (feed.kind !== 'channel') throw new ProblemError(problem(501, 'feed-kind-unsupported', 'Digest feeds are not served yet.'));
-    await requireReadableNow(feed, deps);
-    const rows = await deps.db
-      .selectFrom('summaries')
-      .select(['id', 'channel_id', 'created_at', 'options', 'text', 'citations'])
-      .where('guild_id', '=', feed.guildId)
-      .where('channel_id', '=', feed.targetId)
-      .orderBy('created_at', 'desc')
-      .limit(ENTRIES)
-      .execute();
-    const channelUrl = `https://discord.com/channels/${feed.guildId}/${feed.targetId}`;
-    const entries: AtomEntry[] = rows.map((row) => {
-      const options = row.options as { type?: string };
-      const citations = Array.isArray(row.citations) ? (row.citations as Array<{ ref?: unknown; jumpUrl?: unknown }>) : [];
-      const links = citations.filter((c) => typeof c.jumpUrl === 'string').map((c) => `[${String(c.ref)}] ${String(c.jumpUrl)}`);
-      const at = new Date(row.created_at);
-      return {
-        id: `urn:uuid:${row.id}`,
-        title: `${options.type ?? 'brief'} summary, ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-        updated: at,
-        content: links.length === 0 ? row.text : `${row.text}\n\n${links.join('\n')}`,
-        link: channelUrl,
-      };
-    });
+    const body = feed.kind === 'digest' ? await digestFeedBody(feed, deps, ENTRIES) : await channelFeedBody(feed, deps);
     const self = deps.publicUrl === undefined ? undefined : `${deps.publicUrl.replace(/\/+$/, '')}${path}`;
     const xml = atomDocument({
       id: `urn:uuid:${feed.id}`,
       title: feed.title,
-      updated: entries[0]?.updated ?? feed.createdAt,
+      updated: body.entries[0]?.updated ?? feed.createdAt,
       ...(self === undefined ? {} : { selfUrl: self }),
-      alternateUrl: channelUrl,
-      entries,
+      alternateUrl: body.alternateUrl,
+      entries: body.entries,
     });
     res.writeHead(200, {
       'content-type': 'application/atom+xml; charset=utf-8',
@@ -92,6 +72,31 @@ async function serveFeed(req: IncomingMessage, res: ServerResponse, deps: FeedRo
     deps.logger.error({ err: error, feedId: feed.id }, 'feed failed');
     sendProblem(req, res, problem(500, 'internal', 'Something went wrong on our side.'));
   }
+}
+
+async function channelFeedBody(feed: FeedInfo, deps: FeedRouteDeps): Promise<FeedBody> {
+  await requireReadableNow(feed, deps);
+  const rows = await deps.db
+    .selectFrom('summaries')
+    .select(['id', 'channel_id', 'created_at', 'options', 'text', 'citations'])
+    .where('guild_id', '=', feed.guildId)
+    .where('channel_id', '=', feed.targetId)
+    .orderBy('created_at', 'desc')
+    .limit(ENTRIES)
+    .execute();
+  const channelUrl = `https://discord.com/channels/${feed.guildId}/${feed.targetId}`;
+  const entries: AtomEntry[] = rows.map((row) => {
+    const options = row.options as { type?: string };
+    const at = new Date(row.created_at);
+    return {
+      id: `urn:uuid:${row.id}`,
+      title: `${options.type ?? 'brief'} summary, ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      updated: at,
+      content: withCitationLinks(row.text, row.citations),
+      link: channelUrl,
+    };
+  });
+  return { entries, alternateUrl: channelUrl };
 }
 
 async function requireReadableNow(feed: FeedInfo, deps: FeedRouteDeps): Promise<void> {

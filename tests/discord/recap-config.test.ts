@@ -2,12 +2,15 @@
  * `/recap-config` in process (discord.js against the emulator): an API key
  * shown once and working, listed without its secret, revoked; feeds made
  * only of channels @everyone can read unless confirmed private (and that
- * confirmation recorded); members without Manage Server refused.
+ * confirmation recorded), of a channel's summaries or of a digest's runs
+ * (its source and destination both checked, digests offered by autocomplete);
+ * members without Manage Server refused.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../src/api/api-keys.ts';
 import type { DatabaseHandle } from '../../src/db/database.ts';
 import { recapConfigCommand } from '../../src/discord/commands/recap-config.ts';
+import { createDigest } from '../../src/digests/digest-store.ts';
 import { FeedStore } from '../../src/feeds/feed-store.ts';
 import type { StoredChannel, StoredUser } from '../emulators/discord/server.ts';
 import { privateReply } from '../helpers/discord-messages.ts';
@@ -71,6 +74,35 @@ it('feed create: a public channel at once; a channel @everyone cannot read only 
   expect(privateFeed?.confirmedPrivate).toBe(true);
   const audit = await database.db.selectFrom('audit_log').select('details').where('action', '=', 'recap-config.feed.create').execute();
   expect(audit.map((a) => (a.details as { confirmedPrivate: boolean }).confirmedPrivate).sort()).toEqual([false, true]);
+});
+
+it('feed create digest: offered by autocomplete, public source and destination at once, a private one only with confirm_private', async () => {
+  const guildId = harness.world.guild.id;
+  const digest = (sourceId: string, destinationId: string) =>
+    createDigest(
+      database.db,
+      { guildId, sourceId, sourceKind: 'channel', destinationId, cadence: 'daily', at: '09:00', timezone: 'UTC', skipIfQuiet: false, createdBy: admin.id, nextRunAt: new Date('2026-12-10T09:00:00Z'), windowStart: new Date('2026-12-09T09:00:00Z') },
+      new Date(),
+    );
+  const open = await digest(harness.world.general.id, harness.world.general.id);
+  const intoMods = await digest(harness.world.general.id, mods.id);
+
+  const offered = harness.discord.sendInteraction({ type: 'autocomplete', name: 'recap-config', group: 'feed', subcommand: 'create', userId: admin.id, channelId: harness.world.general.id, focused: 'digest', options: { digest: 'mods' } });
+  expect((await offered.waitForChoices()).map((c) => String(c['value']))).toEqual([intoMods.id]);
+  const notAdmin = harness.discord.sendInteraction({ type: 'autocomplete', name: 'recap-config', group: 'feed', subcommand: 'create', userId: harness.world.alice.id, channelId: harness.world.general.id, focused: 'digest', options: { digest: '' } });
+  expect(await notAdmin.waitForChoices()).toEqual([]);
+
+  await privateReply(run('feed', 'create', {}), /Give exactly one of `channel`/);
+  await privateReply(run('feed', 'create', { channel: harness.world.general.id, digest: open.id }), /Give exactly one of `channel`/);
+  await privateReply(run('feed', 'create', { digest: 'ffffffffff' }), /no digest with that id/);
+  const made = await privateReply(run('feed', 'create', { digest: open.id }), /posted runs[\s\S]*shown only here, once/);
+  expect(made.content).toMatch(/\/feeds\/[A-Za-z0-9_-]{43}\.atom/);
+  await privateReply(run('feed', 'create', { digest: intoMods.id }), /@everyone can't read this digest's source/);
+  await privateReply(run('feed', 'create', { digest: intoMods.id, confirm_private: true }), /you confirmed that anyone with the URL may read it/);
+  const digestFeeds = (await new FeedStore(database.db).list(guildId)).filter((f) => f.kind === 'digest');
+  expect(digestFeeds.map((f) => [f.targetId, f.confirmedPrivate]).sort()).toEqual([[intoMods.id, true], [open.id, false]].sort());
+  const list = await privateReply(run('feed', 'list'), /Feeds of this server/);
+  expect(list.content).toContain(`digest \`${open.id}\``);
 });
 
 it('members without Manage Server are refused', async () => {

@@ -2,7 +2,7 @@
 import { ChannelType, type SlashCommandBuilder } from 'discord.js';
 import type { SlashCommand } from '../command.ts';
 import { runApiKeyCreate, runApiKeyList, runApiKeyRevoke } from '../recap-config/api-keys.ts';
-import { runFeedCreate, runFeedList, runFeedRevoke } from '../recap-config/feeds.ts';
+import { autocompleteFeedDigest, runFeedCreate, runFeedList, runFeedRevoke } from '../recap-config/feeds.ts';
 import { adminCommandBuilder } from '../shared/access.ts';
 import { SUMMARIZABLE_TYPES } from '../shared/channel-kinds.ts';
 import { runSubcommand, type SubcommandHandler } from '../shared/subcommands.ts';
@@ -43,12 +43,13 @@ function recapConfigDefinition(): SlashCommandBuilder {
   builder.addSubcommandGroup((g) =>
     g
       .setName('feed')
-      .setDescription("Atom feeds of a channel's summaries")
+      .setDescription("Atom feeds of a channel's summaries or a digest's runs")
       .addSubcommand((s) =>
         s
           .setName('create')
-          .setDescription('A feed URL of a channel\'s summaries; shown once')
-          .addChannelOption((o) => o.setName('channel').setDescription('The channel').setRequired(true).addChannelTypes(...SUMMARIZABLE_TYPES.filter((t) => t !== ChannelType.PrivateThread)))
+          .setDescription('A feed URL of a channel\'s summaries or a digest\'s runs; shown once')
+          .addChannelOption((o) => o.setName('channel').setDescription('The channel (or give a digest)').addChannelTypes(...SUMMARIZABLE_TYPES.filter((t) => t !== ChannelType.PrivateThread)))
+          .addStringOption((o) => o.setName('digest').setDescription('A digest\'s id (/digest list): a feed of its posted runs').setMaxLength(40).setAutocomplete(true))
           .addBooleanOption((o) => o.setName('confirm_private').setDescription('Make it even though @everyone cannot read the channel (anyone with the URL can read the feed)')),
       )
       .addSubcommand((s) => s.setName('list').setDescription("This server's feeds"))
@@ -75,4 +76,8 @@ export const recapConfigCommand: SlashCommand = {
   data: recapConfigDefinition().toJSON(),
   execute: (interaction, ctx) =>
     runSubcommand(RECAP_CONFIG_COMMAND, subcommands, interaction, ctx, `${interaction.options.getSubcommandGroup() ?? ''} ${interaction.options.getSubcommand(true)}`.trim()),
+  autocomplete: async (interaction, ctx) => {
+    if (interaction.options.getFocused(true).name === 'digest') return autocompleteFeedDigest(interaction, ctx);
+    await interaction.respond([]);
+  },
 };
