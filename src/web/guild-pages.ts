@@ -126,6 +126,9 @@ export function guildPages(deps: DashboardDeps): Record<string, GuildPage> {
       return { redirect: `/guilds/${r.guild.id}/digests?done=digest-created` };
     } catch (error) {
       if (!(error instanceof UserFacingError)) throw error;
+      // A refusal may name a member (who could see the destination): fetched so the page can say their name.
+      const named = [...error.message.matchAll(/<@!?(\d{15,22})>/g)].map((m) => m[1] as string).slice(0, 5);
+      await Promise.all(named.map((id) => bot.member(r.guild, id).catch(() => undefined)));
       return { refused: discordTextToPlain(error.message, r.guild) };
     }
   };

@@ -39,9 +39,9 @@ ${categories.length === 0 ? html`` : html`<optgroup label="Categories">${categor
 <small>Everyone who can see this channel must be able to read the source.</small></p>
 <p><label for="d-every">Every</label>
 <select id="d-every" name="every">${CADENCES.map((c) => option(c, c, value('every', 'daily')))}</select></p>
-<p><label for="d-at">At (24-hour, local to the time zone)</label>
+<p><label for="d-at">At (24-hour, in that zone)</label>
 <input id="d-at" name="at" type="time" value="${value('at', '09:00')}"></p>
-<p><label for="d-cron">Cron expression (only with every = cron)</label>
+<p><label for="d-cron">Cron expression (for a cron schedule)</label>
 <input id="d-cron" name="cron" value="${value('cron')}" placeholder="0 9 * * 1-5" maxlength="100" autocomplete="off"></p>
 <p><label for="d-timezone">Time zone</label>
 <input id="d-timezone" name="timezone" list="d-timezones" value="${value('timezone', 'UTC')}" maxlength="64" autocomplete="off" required>
