@@ -12,6 +12,7 @@ import { PROMPT_CATEGORY } from '../prompts/routed-values.ts';
 import { routeChoice, summaryContext } from '../summaries/summary-context.ts';
 import { recentSummaries, summarizedChannels, summaryHistory } from './data/summary-history.ts';
 import { usageDays } from './data/usage-days.ts';
+import type { ViewChannel } from './bot-view.ts';
 import type { Html } from './html.ts';
 import type { GuildTab, PageChrome } from './layout.ts';
 import { digestsPage, type DigestsData } from './pages/digests-page.ts';
@@ -90,7 +91,7 @@ export function guildPages(deps: DashboardDeps): Record<string, GuildPage> {
     const digests = await listDigests(db, r.guild.id);
     const runs = await Promise.all(digests.map((d) => lastRuns(db, d.id, DIGEST_RUNS_SHOWN)));
     const readable = bot.textChannels(r.guild, await bot.readableChannels(r.guild, r.session.userId));
-    const categories = bot.categories(r.guild);
+    const categories = viewableCategories(r.guild, readable);
     return {
       digests: digests.map((digest, i) => ({ digest, runs: runs[i] ?? [] })),
       names: new Map([...categories, ...readable].map((c) => [c.id, c.name])),
@@ -99,10 +100,16 @@ export function guildPages(deps: DashboardDeps): Record<string, GuildPage> {
     };
   };
 
+  /** Categories named to the viewer: those holding a channel they can read. */
+  const viewableCategories = (guild: Guild, readable: readonly ViewChannel[]): ViewChannel[] => {
+    const parents = new Set(readable.map((c) => guild.channels.cache.get(c.id)?.parentId));
+    return bot.categories(guild).filter((c) => parents.has(c.id));
+  };
+
   /** The form's create: the same rules as `/digest create`, against the guild as the bot's REST view has it now. */
   const createFromForm = async (r: GuildRequest, form: URLSearchParams): Promise<{ redirect: string } | { refused: string }> => {
     // Fetches the guild's roles and channels (with their overwrites), which the rules read from the caches.
-    await bot.readableChannels(r.guild, r.session.userId);
+    const readable = await bot.readableChannels(r.guild, r.session.userId);
     const [member, me] = await Promise.all([bot.member(r.guild, r.session.userId), bot.botMember(r.guild)]);
     try {
       if (member === undefined) throw new UserFacingError('You are not a member of this server any more.');
@@ -129,7 +136,8 @@ export function guildPages(deps: DashboardDeps): Record<string, GuildPage> {
       // A refusal may name a member (who could see the destination): fetched so the page can say their name.
       const named = [...error.message.matchAll(/<@!?(\d{15,22})>/g)].map((m) => m[1] as string).slice(0, 5);
       await Promise.all(named.map((id) => bot.member(r.guild, id).catch(() => undefined)));
-      return { refused: discordTextToPlain(error.message, r.guild) };
+      const categories = viewableCategories(r.guild, bot.textChannels(r.guild, readable));
+      return { refused: discordTextToPlain(error.message, r.guild, new Set([...readable, ...categories.map((c) => c.id)])) };
     }
   };
 

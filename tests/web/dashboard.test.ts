@@ -286,6 +286,16 @@ describeEachDatabase('dashboard in a browser', (database) => {
     expect(await refusal.textContent()).toBe('Not created: A server can have at most 25 digests; delete one first (/digest list).');
     expect(await count()).toBe(25);
     if (filler.length > 0) await db.deleteFrom('digests').where('id', 'in', filler.map((f) => f.id)).execute();
+
+    // A hand-made post naming a channel the admin cannot see: refused, and its name is not told.
+    const secret = world.discord.addChannel(world.guild.id, { kind: 'text', name: 'board-secret', overwrites: [{ id: world.admin.id, type: 'member', deny: ['ViewChannel'] }] });
+    const csrf = await page.locator('form.create input[name="csrf"]').getAttribute('value');
+    const crafted = await page.context().request.post(`/guilds/${world.guild.id}/digests`, { form: { csrf: csrf ?? '', action: 'create', source: secret.id, destination: world.general.id, every: 'daily' }, maxRedirects: 0 });
+    expect(crafted.status()).toBe(200);
+    const body = await crafted.text();
+    expect(body).toContain('Not created: You can&#39;t read the history of a channel you cannot see, so I won&#39;t summarize it for you.');
+    expect(body).not.toContain('board-secret');
+    expect(await count()).toBe(before);
   });
 
   it('digests: a create without the session\'s CSRF token is refused with 403 and stores nothing', async () => {
