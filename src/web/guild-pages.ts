@@ -114,6 +114,7 @@ export function guildPages(deps: DashboardDeps): Record<string, GuildPage> {
     try {
       if (member === undefined) throw new UserFacingError('You are not a member of this server any more.');
       if (me === undefined) throw new UserFacingError('recap-bot is not a member of this server any more.');
+      if (![form.get('source'), form.get('destination')].every((id) => id !== null && /^\d{15,22}$/.test(id))) throw new UserFacingError('Pick a source and a destination from the lists.');
       const { digest } = await createCheckedDigest(
         { db, guild: r.guild, member, bot: me, now: new Date(clock.now()), via: 'dashboard' },
         {

@@ -295,6 +295,8 @@ describeEachDatabase('dashboard in a browser', (database) => {
     const body = await crafted.text();
     expect(body).toContain('Not created: You can&#39;t read the history of a channel you cannot see, so I won&#39;t summarize it for you.');
     expect(body).not.toContain('board-secret');
+    const noSource = await page.context().request.post(`/guilds/${world.guild.id}/digests`, { form: { csrf: csrf ?? '', action: 'create', destination: world.general.id, every: 'daily' }, maxRedirects: 0 });
+    expect(await noSource.text()).toContain('Not created: Pick a source and a destination from the lists.');
     expect(await count()).toBe(before);
   });
 
