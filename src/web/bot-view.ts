@@ -1,4 +1,4 @@
-import { ChannelType, Client, DiscordAPIError, PermissionFlagsBits, type Guild } from 'discord.js';
+import { ChannelType, Client, DiscordAPIError, PermissionFlagsBits, Routes, type Guild, type GuildMember } from 'discord.js';
 import { channelsReadableBy } from '../discord/visibility/readable-by.ts';
 
 /** A channel a page may offer (the tester's channel list, the history filter). */
@@ -23,6 +23,12 @@ export interface BotView {
   readableChannels(guild: Guild, userId: string, threadIds?: readonly string[]): Promise<Set<string>>;
   /** Text-like channels of the guild among `readable` (from readableChannels), in the guild's order. */
   textChannels(guild: Guild, readable: ReadonlySet<string>): ViewChannel[];
+  /** Categories of the guild, in the guild's order (after readableChannels fetched the channels). */
+  categories(guild: Guild): ViewChannel[];
+  /** The member as Discord has them now, or undefined when not in the guild. */
+  member(guild: Guild, userId: string): Promise<GuildMember | undefined>;
+  /** The bot's own member (a REST-only client has no `guild.members.me`). */
+  botMember(guild: Guild): Promise<GuildMember | undefined>;
   destroy(): Promise<void>;
 }
 
@@ -32,6 +38,24 @@ export function createBotView(deps: { token: string; apiUrl?: string | undefined
   const client = new Client({ intents: [], ...(deps.apiUrl === undefined ? {} : { rest: { api: deps.apiUrl } }) });
   client.rest.setToken(deps.token);
   const gone = (error: unknown): boolean => error instanceof DiscordAPIError && (error.status === 404 || error.status === 403);
+  const member = async (guild: Guild, userId: string): Promise<GuildMember | undefined> => {
+    try {
+      return await guild.members.fetch({ user: userId, force: true });
+    } catch (error) {
+      if (gone(error)) return undefined;
+      throw error;
+    }
+  };
+  // The bot's own id never changes: asked once, and again only after a failure.
+  let botId: Promise<string> | undefined;
+  const ownId = (): Promise<string> => {
+    botId ??= (client.rest.get(Routes.user()) as Promise<{ id: string }>).then((user) => user.id).catch((error: unknown) => {
+      botId = undefined;
+      throw error;
+    });
+    return botId;
+  };
+  const ordered = <T extends { rawPosition?: number }>(channels: T[]): T[] => channels.sort((a, b) => (a.rawPosition ?? 0) - (b.rawPosition ?? 0));
   return {
     async guildIds() {
       const ids = new Set<string>();
@@ -70,6 +94,11 @@ export function createBotView(deps: { token: string; apiUrl?: string | undefined
         .sort((a, b) => ('rawPosition' in a ? a.rawPosition : 0) - ('rawPosition' in b ? b.rawPosition : 0))
         .map((c) => ({ id: c.id, name: c.name }));
     },
+    categories(guild) {
+      return ordered([...guild.channels.cache.values()].filter((c) => c.type === ChannelType.GuildCategory)).map((c) => ({ id: c.id, name: c.name }));
+    },
+    member,
+    botMember: async (guild) => member(guild, await ownId()),
     destroy: () => client.destroy(),
   };
 }

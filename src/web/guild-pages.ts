@@ -2,6 +2,9 @@ import type { Guild } from 'discord.js';
 import { recordAudit } from '../audit/audit-log.ts';
 import { findDigest, lastRuns, listDigests, scheduleOf, setPaused } from '../digests/digest-store.ts';
 import { nextRunAfter } from '../digests/schedule.ts';
+import { createCheckedDigest } from '../discord/digest/new-digest.ts';
+import { UserFacingError } from '../discord/errors.ts';
+import { discordTextToPlain } from './discord-text.ts';
 import { GuildAiSettingsError } from '../llm/guild-ai-settings.ts';
 import { GuildKeyError } from '../llm/guild-keys.ts';
 import { DAY_MS } from '../llm/budget-ledger.ts';
@@ -9,6 +12,7 @@ import { PROMPT_CATEGORY } from '../prompts/routed-values.ts';
 import { routeChoice, summaryContext } from '../summaries/summary-context.ts';
 import { recentSummaries, summarizedChannels, summaryHistory } from './data/summary-history.ts';
 import { usageDays } from './data/usage-days.ts';
+import type { ViewChannel } from './bot-view.ts';
 import type { Html } from './html.ts';
 import type { GuildTab, PageChrome } from './layout.ts';
 import { digestsPage, type DigestsData } from './pages/digests-page.ts';
@@ -52,6 +56,7 @@ const NOTICES: Record<string, string> = {
   'settings-saved': 'Budget and provider order saved.',
   'digest-paused': 'Digest paused: it runs no more until resumed.',
   'digest-resumed': 'Digest resumed: it runs next at its schedule\'s next time.',
+  'digest-created': 'Digest created: it runs first at its schedule\'s next time.',
 };
 
 const notice = (query: URLSearchParams): string | undefined => NOTICES[query.get('done') ?? ''];
@@ -81,11 +86,60 @@ export function guildPages(deps: DashboardDeps): Record<string, GuildPage> {
     };
   };
 
-  const digestsData = async (r: GuildRequest, extra: Pick<DigestsData, 'notice' | 'error'>): Promise<DigestsData> => {
+  const timeZones = Intl.supportedValuesOf('timeZone');
+  const digestsData = async (r: GuildRequest, extra: Pick<DigestsData, 'notice' | 'error' | 'draft'>): Promise<DigestsData> => {
     const digests = await listDigests(db, r.guild.id);
     const runs = await Promise.all(digests.map((d) => lastRuns(db, d.id, DIGEST_RUNS_SHOWN)));
     const readable = bot.textChannels(r.guild, await bot.readableChannels(r.guild, r.session.userId));
-    return { digests: digests.map((digest, i) => ({ digest, runs: runs[i] ?? [] })), names: new Map(readable.map((c) => [c.id, c.name])), ...extra };
+    const categories = viewableCategories(r.guild, readable);
+    return {
+      digests: digests.map((digest, i) => ({ digest, runs: runs[i] ?? [] })),
+      names: new Map([...categories, ...readable].map((c) => [c.id, c.name])),
+      choices: { channels: readable, categories, timeZones },
+      ...extra,
+    };
+  };
+
+  /** Categories named to the viewer: those holding a channel they can read. */
+  const viewableCategories = (guild: Guild, readable: readonly ViewChannel[]): ViewChannel[] => {
+    const parents = new Set(readable.map((c) => guild.channels.cache.get(c.id)?.parentId));
+    return bot.categories(guild).filter((c) => parents.has(c.id));
+  };
+
+  /** The form's create: the same rules as `/digest create`, against the guild as the bot's REST view has it now. */
+  const createFromForm = async (r: GuildRequest, form: URLSearchParams): Promise<{ redirect: string } | { refused: string }> => {
+    // Fetches the guild's roles and channels (with their overwrites), which the rules read from the caches.
+    const readable = await bot.readableChannels(r.guild, r.session.userId);
+    const [member, me] = await Promise.all([bot.member(r.guild, r.session.userId), bot.botMember(r.guild)]);
+    try {
+      if (member === undefined) throw new UserFacingError('You are not a member of this server any more.');
+      if (me === undefined) throw new UserFacingError('recap-bot is not a member of this server any more.');
+      if (![form.get('source'), form.get('destination')].every((id) => id !== null && /^\d{15,22}$/.test(id))) throw new UserFacingError('Pick a source and a destination from the lists.');
+      const { digest } = await createCheckedDigest(
+        { db, guild: r.guild, member, bot: me, now: new Date(clock.now()), via: 'dashboard' },
+        {
+          sourceId: form.get('source') ?? '',
+          destinationId: form.get('destination') ?? '',
+          every: form.get('every') ?? '',
+          at: form.get('at'),
+          timezone: form.get('timezone'),
+          cron: form.get('cron'),
+          type: form.get('type'),
+          perspective: form.get('perspective'),
+          language: form.get('language'),
+          skipIfQuiet: form.get('skip_if_quiet') === 'on',
+        },
+      );
+      deps.logger.info({ digest: digest.id, source: digest.source_id, destination: digest.destination_id, cadence: digest.cadence, via: 'dashboard' }, 'digest created');
+      return { redirect: `/guilds/${r.guild.id}/digests?done=digest-created` };
+    } catch (error) {
+      if (!(error instanceof UserFacingError)) throw error;
+      // A refusal may name a member (who could see the destination): fetched so the page can say their name.
+      const named = [...error.message.matchAll(/<@!?(\d{15,22})>/g)].map((m) => m[1] as string).slice(0, 5);
+      await Promise.all(named.map((id) => bot.member(r.guild, id).catch(() => undefined)));
+      const categories = viewableCategories(r.guild, bot.textChannels(r.guild, readable));
+      return { refused: discordTextToPlain(error.message, r.guild, new Set([...readable, ...categories.map((c) => c.id)])) };
+    }
   };
 
   return {
@@ -101,6 +155,11 @@ export function guildPages(deps: DashboardDeps): Record<string, GuildPage> {
       tab: 'digests',
       async run(r, chrome) {
         const form = r.form ?? new URLSearchParams();
+        if (form.get('action') === 'create') {
+          const created = await createFromForm(r, form);
+          if ('redirect' in created) return created;
+          return { page: digestsPage(chrome, r.guild.id, await digestsData(r, { draft: { values: form, error: created.refused } })) };
+        }
         const digest = await findDigest(db, r.guild.id, form.get('digest') ?? '');
         const action = form.get('action');
         if (digest === undefined || (action !== 'pause' && action !== 'resume')) {

@@ -2,7 +2,7 @@
  * The dashboard in one process against the Discord and GitHub emulators:
  * the real app (RECAP_ROLE=web) with its HTTP server on 127.0.0.1, a guild
  * where `admin` has Manage Server, `member` has not, and `restricted` cannot
- * see #staff; a prompt repository (acme/prompts) whose last push is broken.
+ * see #staff; a category "Team" holding #team-chat; a prompt repository (acme/prompts) whose last push is broken.
  *
  *   const world = await startDashboardWorld(database);
  *   world.discord.oauth.approveAs(world.admin.id);   // who the OAuth page logs in as
@@ -40,6 +40,8 @@ export interface DashboardWorld {
   restricted: StoredUser;
   general: StoredChannel;
   staff: StoredChannel;
+  team: StoredChannel;
+  teamChat: StoredChannel;
   /** The commit whose PATH is broken. */
   brokenCommit: string;
   clientSecret: string;
@@ -74,6 +76,8 @@ export async function startDashboardWorld(database: DatabaseHandle): Promise<Das
   discord.addMember(guild.id, restricted.id);
   const general = discord.addChannel(guild.id, { kind: 'text', name: 'general' });
   const staff = discord.addChannel(guild.id, { kind: 'text', name: 'staff', overwrites: [{ id: restricted.id, type: 'member', deny: ['ViewChannel'] }] });
+  const team = discord.addChannel(guild.id, { kind: 'category', name: 'Team' });
+  const teamChat = discord.addChannel(guild.id, { kind: 'text', name: 'team-chat', parentId: team.id });
 
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
@@ -121,6 +125,8 @@ export async function startDashboardWorld(database: DatabaseHandle): Promise<Das
     restricted,
     general,
     staff,
+    team,
+    teamChat,
     brokenCommit,
     clientSecret: CLIENT_SECRET,
     async close() {

@@ -201,6 +201,115 @@ describeEachDatabase('dashboard in a browser', (database) => {
     expect((await db.selectFrom('digests').select('paused').where('id', '=', digest.id).executeTakeFirstOrThrow()).paused).toBe(false);
   });
 
+  it('digests: creating through the form (the rules of /digest create), seeing it listed, pausing it', async () => {
+    const db = database().handle.db;
+    const page = await loggedIn(world.admin.id);
+    await page.goto(`/guilds/${world.guild.id}/digests`);
+    await page.getByLabel('Source (channel or category)').selectOption({ label: '#general' });
+    await page.getByLabel('Post to').selectOption({ label: '#general' });
+    await page.getByLabel('Every').selectOption('weekdays');
+    await page.getByLabel('At (24-hour, in that zone)').fill('08:30');
+    await page.getByLabel('Time zone').fill('Europe/Berlin');
+    await page.getByLabel('Type (optional, e.g. brief)').fill('brief');
+    await page.getByLabel('Language').selectOption('de');
+    await page.getByLabel('Skip a run when there are no new messages').check();
+    await shot(page, 'digests-create');
+    await page.getByRole('button', { name: 'Create digest' }).click();
+    await expect(page.getByText('Digest created').count()).resolves.toBe(1);
+
+    const row = await db.selectFrom('digests').selectAll().where('guild_id', '=', world.guild.id).where('timezone', '=', 'Europe/Berlin').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ source_id: world.general.id, source_kind: 'channel', destination_id: world.general.id, cadence: 'weekdays', at: '08:30', type: 'brief', language: 'de', skip_if_quiet: true, created_by: world.admin.id, paused: false });
+    // 08:30 in Berlin is 06:30 or 07:30 UTC, on a weekday.
+    expect([6, 7]).toContain(row.next_run_at.getUTCHours());
+    expect([1, 2, 3, 4, 5]).toContain(row.next_run_at.getUTCDay());
+    const audit = await db.selectFrom('audit_log').select(['action', 'actor_id', 'details']).where('guild_id', '=', world.guild.id).where('action', '=', 'digest.create').execute();
+    expect(audit.map((a) => ({ ...a, details: typeof a.details === 'string' ? JSON.parse(a.details) : a.details }))).toEqual([
+      { action: 'digest.create', actor_id: world.admin.id, details: { digest: row.id, source: world.general.id, destination: world.general.id, cadence: 'weekdays', via: 'dashboard' } },
+    ]);
+
+    const section = page.locator(`[data-digest-id="${row.id}"]`);
+    expect(await section.getByRole('heading').first().textContent()).toContain('#general → #general');
+    expect(await section.getByTestId('digest-state').textContent()).toMatch(/^active; next run/);
+    await expect(section.getByText('on weekdays at 08:30 (Europe/Berlin)').count()).resolves.toBe(1);
+    await section.getByRole('button', { name: `Pause digest ${row.id}` }).click();
+    await expect(page.getByText('Digest paused').count()).resolves.toBe(1);
+    expect((await db.selectFrom('digests').select('paused').where('id', '=', row.id).executeTakeFirstOrThrow()).paused).toBe(true);
+
+    // A category source: its channels are checked one by one against the destination's audience.
+    await page.getByLabel('Source (channel or category)').selectOption({ label: 'Team (category)' });
+    await page.getByLabel('Post to').selectOption({ label: '#team-chat' });
+    await page.getByRole('button', { name: 'Create digest' }).click();
+    await expect(page.getByText('Digest created').count()).resolves.toBe(1);
+    const category = await db.selectFrom('digests').selectAll().where('source_id', '=', world.team.id).executeTakeFirstOrThrow();
+    expect(category).toMatchObject({ source_kind: 'category', destination_id: world.teamChat.id, cadence: 'daily', at: '09:00', timezone: 'UTC', skip_if_quiet: false });
+    await db.deleteFrom('digests').where('id', 'in', [row.id, category.id]).execute();
+  });
+
+  it('digests: a refused create says why beside the form, keeps what was typed and stores nothing', async () => {
+    const db = database().handle.db;
+    const count = async () => Number((await db.selectFrom('digests').select((eb) => eb.fn.countAll<string>().as('n')).where('guild_id', '=', world.guild.id).executeTakeFirstOrThrow()).n);
+    const before = await count();
+    const page = await loggedIn(world.admin.id);
+    await page.goto(`/guilds/${world.guild.id}/digests`);
+
+    // #general is seen by `restricted`, who cannot see #staff: the visibility rule refuses, naming both channels and who.
+    await page.getByLabel('Source (channel or category)').selectOption({ label: '#staff' });
+    await page.getByLabel('Post to').selectOption({ label: '#general' });
+    await page.getByRole('button', { name: 'Create digest' }).click();
+    const refusal = page.getByTestId('create-error');
+    expect(await refusal.textContent()).toBe("Not created: I won't post a summary of #staff in #general: @restricted can see #general but can't see #staff.");
+    expect(await page.getByRole('alert').count()).toBe(1);
+    expect(await page.getByLabel('Source (channel or category)').inputValue()).toBe(world.staff.id);
+    await shot(page, 'digests-refused');
+
+    // A time zone that is not one: the schedule's reason, and the typed value kept.
+    await page.getByLabel('Source (channel or category)').selectOption({ label: '#general' });
+    await page.getByLabel('Time zone').fill('Mars/Olympus_Mons');
+    await page.getByRole('button', { name: 'Create digest' }).click();
+    expect(await refusal.textContent()).toBe('Not created: timezone: "Mars/Olympus_Mons" is not an IANA time zone; pick one from the list, e.g. Europe/Berlin.');
+    expect(await page.getByLabel('Time zone').inputValue()).toBe('Mars/Olympus_Mons');
+
+    // A cron schedule closer than an hour.
+    await page.getByLabel('Time zone').fill('UTC');
+    await page.getByLabel('Every').selectOption('cron');
+    await page.getByLabel('Cron expression (for a cron schedule)').fill('*/30 * * * *');
+    await page.getByRole('button', { name: 'Create digest' }).click();
+    expect(await refusal.textContent()).toBe('Not created: A digest runs at most once an hour; pick a schedule with runs at least an hour apart.');
+    expect(await count()).toBe(before);
+
+    // The per-server cap.
+    const now = new Date();
+    const filler = Array.from({ length: 25 - before }, (_, i) => ({ id: `cap${String(i).padStart(7, '0')}`, guild_id: world.guild.id, source_id: world.general.id, source_kind: 'channel' as const, destination_id: world.general.id, cadence: 'daily' as const, at: '09:00', timezone: 'UTC', skip_if_quiet: false, next_run_at: now, window_start: now, created_by: world.admin.id, created_at: now, updated_at: now }));
+    if (filler.length > 0) await db.insertInto('digests').values(filler).execute();
+    await page.getByLabel('Every').selectOption('daily');
+    await page.getByRole('button', { name: 'Create digest' }).click();
+    expect(await refusal.textContent()).toBe('Not created: A server can have at most 25 digests; delete one first (/digest list).');
+    expect(await count()).toBe(25);
+    if (filler.length > 0) await db.deleteFrom('digests').where('id', 'in', filler.map((f) => f.id)).execute();
+
+    // A hand-made post naming a channel the admin cannot see: refused, and its name is not told.
+    const secret = world.discord.addChannel(world.guild.id, { kind: 'text', name: 'board-secret', overwrites: [{ id: world.admin.id, type: 'member', deny: ['ViewChannel'] }] });
+    const csrf = await page.locator('form.create input[name="csrf"]').getAttribute('value');
+    const crafted = await page.context().request.post(`/guilds/${world.guild.id}/digests`, { form: { csrf: csrf ?? '', action: 'create', source: secret.id, destination: world.general.id, every: 'daily' }, maxRedirects: 0 });
+    expect(crafted.status()).toBe(200);
+    const body = await crafted.text();
+    expect(body).toContain('Not created: You can&#39;t read the history of a channel you cannot see, so I won&#39;t summarize it for you.');
+    expect(body).not.toContain('board-secret');
+    const noSource = await page.context().request.post(`/guilds/${world.guild.id}/digests`, { form: { csrf: csrf ?? '', action: 'create', destination: world.general.id, every: 'daily' }, maxRedirects: 0 });
+    expect(await noSource.text()).toContain('Not created: Pick a source and a destination from the lists.');
+    expect(await count()).toBe(before);
+  });
+
+  it('digests: a create without the session\'s CSRF token is refused with 403 and stores nothing', async () => {
+    const db = database().handle.db;
+    const page = await loggedIn(world.admin.id);
+    const form = { action: 'create', source: world.general.id, destination: world.general.id, every: 'daily', at: '07:00', timezone: 'Asia/Tokyo' };
+    const missing = await page.context().request.post(`/guilds/${world.guild.id}/digests`, { form, maxRedirects: 0 });
+    expect(missing.status()).toBe(403);
+    expect(await missing.text()).toContain('security token is missing or wrong');
+    expect(await db.selectFrom('digests').select('id').where('timezone', '=', 'Asia/Tokyo').execute()).toEqual([]);
+  });
+
   it('keys: a saved key is never sent back to the browser', async () => {
     const page = await loggedIn(world.admin.id);
     await page.goto(`/guilds/${world.guild.id}/keys`);

@@ -36,9 +36,12 @@ export async function requireMemberCanRead(channel: GuildTextBasedChannel, membe
   if (!joined) throw refused;
 }
 
-/** @throws UserFacingError unless the bot may read `channel`'s history. */
-export async function requireBotCanRead(channel: GuildTextBasedChannel): Promise<void> {
-  const me = channel.guild.members.me ?? (await channel.guild.members.fetchMe().catch(() => null));
+/**
+ * @throws UserFacingError unless the bot may read `channel`'s history.
+ * `bot`: the bot's member when the caller has it (a REST-only client knows no `members.me`).
+ */
+export async function requireBotCanRead(channel: GuildTextBasedChannel, bot?: GuildMember): Promise<void> {
+  const me = bot ?? channel.guild.members.me ?? (await channel.guild.members.fetchMe().catch(() => null));
   if (me === null || !channel.permissionsFor(me).has(READ)) {
     throw new UserFacingError(`I can't read the history of <#${channel.id}>: I need the View Channel and Read Message History permissions there.`);
   }

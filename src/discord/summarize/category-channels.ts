@@ -33,9 +33,9 @@ export function excludedIds(text: string | null, candidates: readonly GuildTextB
   return out;
 }
 
-/** @throws UserFacingError when nothing in the category is left to read. */
-export async function categoryChannels(category: CategoryChannel, member: GuildMember, exclude: string | null): Promise<CategoryChannels> {
-  const me = category.guild.members.me ?? (await category.guild.members.fetchMe().catch(() => null));
+/** @throws UserFacingError when nothing in the category is left to read. `bot`: the bot's member, when the caller has it. */
+export async function categoryChannels(category: CategoryChannel, member: GuildMember, exclude: string | null, bot?: GuildMember): Promise<CategoryChannels> {
+  const me = bot ?? category.guild.members.me ?? (await category.guild.members.fetchMe().catch(() => null));
   const inCategory = [...category.guild.channels.cache.values()]
     .filter((c): c is GuildTextBasedChannel & { position: number } => c.parentId === category.id && (c.type === ChannelType.GuildText || c.type === ChannelType.GuildAnnouncement))
     .sort((a, b) => a.position - b.position || a.id.localeCompare(b.id));

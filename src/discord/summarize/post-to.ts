@@ -13,11 +13,14 @@ import { notPostedBecause, visibleToAudienceOf } from '../visibility/shown-to.ts
 const SEND = [PermissionFlagsBits.ViewChannel, PermissionFlagsBits.SendMessages];
 const SEND_IN_THREAD = [PermissionFlagsBits.ViewChannel, PermissionFlagsBits.SendMessagesInThreads];
 
-/** @throws UserFacingError naming who cannot post there, or why not everyone there may read `source`. */
-export async function requirePostable(destination: GuildTextBasedChannel, source: GuildTextBasedChannel, member: GuildMember): Promise<void> {
+/**
+ * @throws UserFacingError naming who cannot post there, or why not everyone there may read `source`.
+ * `bot`: the bot's member, when the caller has it (a REST-only client knows no `members.me`).
+ */
+export async function requirePostable(destination: GuildTextBasedChannel, source: GuildTextBasedChannel, member: GuildMember, bot?: GuildMember): Promise<void> {
   const send = destination.isThread() ? SEND_IN_THREAD : SEND;
   if (!destination.permissionsFor(member).has(send)) throw new UserFacingError(`You can't send messages in <#${destination.id}>, so I won't post there for you.`);
-  const me = destination.guild.members.me ?? (await destination.guild.members.fetchMe().catch(() => null));
+  const me = bot ?? destination.guild.members.me ?? (await destination.guild.members.fetchMe().catch(() => null));
   if (me === null || !destination.permissionsFor(me).has([...send, PermissionFlagsBits.EmbedLinks])) {
     throw new UserFacingError(`I can't post in <#${destination.id}>: I need the View Channel, Send Messages and Embed Links permissions there.`);
   }
