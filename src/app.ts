@@ -94,6 +94,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       poolMax: config.database.poolMax,
       logger,
     }));
+  let started: { llm: { close(): Promise<void> } } | undefined;
   try {
     if (config.database.migrateOnStart) {
       const applied = await migrateToLatest(database.db);
@@ -105,7 +106,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     // Any process with the bot token posts notices over REST (web hosts receive the pushes but hold no gateway).
     const noticePoster = config.discord.token === undefined ? undefined : createNoticePoster(config.discord.token, config.discord.apiUrl);
     const notices = createNoticeSink({ db: database.db, poster: noticePoster, clock, logger });
-    const { vault, prompts, llm, summarizer, chat } = await createCore({
+    const core = await createCore({
       notices,
       config,
       logger,
@@ -118,6 +119,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       announce: (event) => bus.publish(event),
       webhookRepos: await recentWebhookRepos(database.db, new Date(clock.now() - WEBHOOK_TRUST_MS)),
     });
+    started = core;
+    const { vault, prompts, llm, summarizer, chat } = core;
     if (vault.locked) {
       logger.warn(
         'secret storage is off: RECAP_MASTER_KEYS is not set, so guild tokens and API keys cannot be saved. ' +
@@ -299,6 +302,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     };
     return app;
   } catch (error) {
+    // The router's shared-state timer and the plugins must not outlive a failed start.
+    await started?.llm.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;
   }

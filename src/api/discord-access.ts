@@ -4,10 +4,11 @@
  * it, with Manage Server still, and the channels they can read at this
  * moment (`channelsReadableBy`).
  */
-import { Client, DiscordAPIError, PermissionFlagsBits, Routes, type APIUser, type Guild, type GuildTextBasedChannel } from 'discord.js';
+import { DiscordAPIError, PermissionFlagsBits, Routes, type APIUser, type Guild, type GuildTextBasedChannel } from 'discord.js';
 import { LRUCache } from 'lru-cache';
 import type { Secret } from '../config/secret.ts';
 import { channelsReadableBy } from '../discord/visibility/readable-by.ts';
+import { restOnlyClient } from '../discord/rest-only-client.ts';
 import { problem, ProblemError } from './problem.ts';
 
 export interface GuildAccess {
@@ -34,8 +35,7 @@ export function createRestGuildAccess(options: { token: Secret; apiUrl?: string 
   const ttl = options.cacheMs ?? 0;
   const guilds = ttl > 0 ? new LRUCache<string, Guild>({ max: 1_000, ttl }) : undefined;
   const readableCache = ttl > 0 ? new LRUCache<string, { readable: Set<string>; admin: boolean }>({ max: 10_000, ttl }) : undefined;
-  const client = new Client({ intents: [], ...(options.apiUrl === undefined ? {} : { rest: { api: options.apiUrl } }) });
-  client.rest.setToken(options.token.reveal());
+  const client = restOnlyClient({ token: options.token.reveal(), apiUrl: options.apiUrl });
   let botId: Promise<string> | undefined;
   const ownId = (): Promise<string> => {
     botId ??= (client.rest.get(Routes.user()) as Promise<APIUser>).then((user) => user.id);

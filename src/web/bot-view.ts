@@ -1,4 +1,5 @@
-import { ChannelType, Client, DiscordAPIError, PermissionFlagsBits, Routes, type Guild, type GuildMember } from 'discord.js';
+import { restOnlyClient } from '../discord/rest-only-client.ts';
+import { ChannelType, DiscordAPIError, PermissionFlagsBits, Routes, type Guild, type GuildMember } from 'discord.js';
 import { channelsReadableBy } from '../discord/visibility/readable-by.ts';
 
 /** A channel a page may offer (the tester's channel list, the history filter). */
@@ -35,8 +36,7 @@ export interface BotView {
 const TEXT_TYPES = new Set<ChannelType>([ChannelType.GuildText, ChannelType.GuildAnnouncement, ChannelType.GuildForum]);
 
 export function createBotView(deps: { token: string; apiUrl?: string | undefined }): BotView {
-  const client = new Client({ intents: [], ...(deps.apiUrl === undefined ? {} : { rest: { api: deps.apiUrl } }) });
-  client.rest.setToken(deps.token);
+  const client = restOnlyClient(deps);
   const gone = (error: unknown): boolean => error instanceof DiscordAPIError && (error.status === 404 || error.status === 403);
   const member = async (guild: Guild, userId: string): Promise<GuildMember | undefined> => {
     try {
