@@ -54,16 +54,3 @@ export async function recentSummaries(db: Kysely<Database>, guildId: string, sin
   ]);
   return { recent: Number(count.n), last: last?.created_at ?? null };
 }
-
-/** Channels (and threads) the guild's newest summaries came from: the threads among them are decided too. */
-export async function summarizedChannels(db: Kysely<Database>, guildId: string, limit: number): Promise<string[]> {
-  const rows = await db
-    .selectFrom('summaries')
-    .select('channel_id')
-    .where('guild_id', '=', guildId)
-    .groupBy('channel_id')
-    .orderBy((eb) => eb.fn.max('created_at'), 'desc')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => r.channel_id);
-}
