@@ -1,11 +1,11 @@
 /**
- * Requests per API key. The interface is what the API depends on; the
- * implementation here is an in-process token bucket (no rate-limit library
- * is in the project yet), so with several web processes each allows the
- * full rate: a deployment-wide limiter (rate-limiter-flexible over
- * Postgres) can implement the same interface.
+ * Requests per API key or feed token. The interface is what the API depends
+ * on; the implementation is the router's in-process token buckets, so with
+ * several web processes each allows the full rate: a deployment-wide limiter
+ * (rate-limiter-flexible over Postgres, as src/llm/shared-state uses) can
+ * implement the same interface.
  */
-import { LRUCache } from 'lru-cache';
+import { TokenBuckets } from '../llm/router/token-bucket.ts';
 
 export interface KeyRateLimiter {
   /** One request by `key`: allowed, or refused with how long to wait. */
@@ -18,25 +18,18 @@ export interface TokenBucketOptions {
   /** Requests a key regains per minute. */
   perMinute: number;
   now?: () => number;
-  /** Keys tracked at once (least recently used forgotten first). */
+  /** Keys tracked before full buckets are swept (memory follows active keys). */
   maxKeys?: number;
 }
 
 export function createTokenBucketLimiter(options: TokenBucketOptions): KeyRateLimiter {
   const now = options.now ?? Date.now;
-  const perMs = options.perMinute / 60_000;
-  const buckets = new LRUCache<string, { tokens: number; at: number }>({ max: options.maxKeys ?? 10_000 });
+  const buckets = new TokenBuckets({ capacity: options.burst, refillPerSecond: options.perMinute / 60 }, options.maxKeys);
   return {
     take(key) {
       const t = now();
-      const bucket = buckets.get(key) ?? { tokens: options.burst, at: t };
-      const tokens = Math.min(options.burst, bucket.tokens + (t - bucket.at) * perMs);
-      if (tokens < 1) {
-        buckets.set(key, { tokens, at: t });
-        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / perMs / 1_000)) };
-      }
-      buckets.set(key, { tokens: tokens - 1, at: t });
-      return { allowed: true };
+      const taken = buckets.take(key, t);
+      return taken.ok ? { allowed: true } : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((taken.availableAt - t) / 1_000)) };
     },
   };
 }

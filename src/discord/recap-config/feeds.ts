@@ -35,26 +35,38 @@ export async function runFeedCreate(interaction: ChatInputCommandInteraction, ct
       `@everyone can't read <#${channel.id}>, and anyone who gets a feed's URL can read the feed. To make it anyway, run the command again with \`confirm_private:True\`.`,
     );
   }
-  const title = `#${channel.name} summaries`;
-  const created = await createFeed(ctx, { guildId, kind: 'channel', targetId: channel.id, title, confirmedPrivate: !isPublic, createdBy: interaction.user.id });
+  await issueFeed(interaction, ctx, {
+    feed: { guildId, kind: 'channel', targetId: channel.id, title: `#${channel.name} summaries`, confirmedPrivate: !isPublic, createdBy: interaction.user.id },
+    audited: { channel: channel.id },
+    lead: `Atom feed of <#${channel.id}>'s summaries${isPublic ? '' : ' (**private channel: you confirmed that anyone with the URL may read it**)'}`,
+  });
+}
+
+type NewFeed = Parameters<FeedStore['create']>[0];
+
+/** Creates the feed, audits it, and shows its URL to the admin: once, privately. */
+async function issueFeed(
+  interaction: ChatInputCommandInteraction,
+  ctx: CommandContext,
+  issue: { feed: NewFeed; audited: Record<string, string>; lead: string },
+): Promise<void> {
+  const created = await createFeed(ctx, issue.feed);
   await recordAudit(ctx.services.db, {
-    guildId,
+    guildId: issue.feed.guildId,
     actorId: interaction.user.id,
     action: 'recap-config.feed.create',
-    details: { feed: created.info.id, channel: channel.id, confirmedPrivate: !isPublic },
+    details: { feed: created.info.id, ...issue.audited, confirmedPrivate: issue.feed.confirmedPrivate },
     correlationId: ctx.correlationId,
   });
   const base = ctx.services.webhooks.publicUrl ?? '<PUBLIC_URL>';
   await replyPrivately(interaction, {
     content: [
-      `Atom feed of <#${channel.id}>'s summaries${isPublic ? '' : ' (**private channel: you confirmed that anyone with the URL may read it**)'}. The URL is its only key and is **shown only here, once**:`,
+      `${issue.lead}. The URL is its only key and is **shown only here, once**:`,
       `<${base}/feeds/${created.token}.atom>`,
       `Revoke it with \`/recap-config feed revoke feed:${created.info.id}\`.`,
     ].join('\n'),
   });
 }
-
-type NewFeed = Parameters<FeedStore['create']>[0];
 
 async function createFeed(ctx: CommandContext, input: NewFeed): ReturnType<FeedStore['create']> {
   try {
@@ -88,22 +100,10 @@ async function createDigestFeed(interaction: ChatInputCommandInteraction<'cached
       `@everyone can't read this digest's source <#${source.id}> or destination <#${destination.id}>, and anyone who gets a feed's URL can read the feed. To make it anyway, run the command again with \`confirm_private:True\`.`,
     );
   }
-  const title = `Digest ${digest.id}: #${source.name} → #${destination.name}`;
-  const created = await createFeed(ctx, { guildId, kind: 'digest', targetId: digest.id, title, confirmedPrivate: !isPublic, createdBy: interaction.user.id });
-  await recordAudit(ctx.services.db, {
-    guildId,
-    actorId: interaction.user.id,
-    action: 'recap-config.feed.create',
-    details: { feed: created.info.id, digest: digest.id, confirmedPrivate: !isPublic },
-    correlationId: ctx.correlationId,
-  });
-  const base = ctx.services.webhooks.publicUrl ?? '<PUBLIC_URL>';
-  await replyPrivately(interaction, {
-    content: [
-      `Atom feed of digest \`${digest.id}\`'s posted runs (<#${source.id}> → <#${destination.id}>)${isPublic ? '' : ' (**private channels: you confirmed that anyone with the URL may read it**)'}. The URL is its only key and is **shown only here, once**:`,
-      `<${base}/feeds/${created.token}.atom>`,
-      `Revoke it with \`/recap-config feed revoke feed:${created.info.id}\`.`,
-    ].join('\n'),
+  await issueFeed(interaction, ctx, {
+    feed: { guildId, kind: 'digest', targetId: digest.id, title: `Digest ${digest.id}: #${source.name} → #${destination.name}`, confirmedPrivate: !isPublic, createdBy: interaction.user.id },
+    audited: { digest: digest.id },
+    lead: `Atom feed of digest \`${digest.id}\`'s posted runs (<#${source.id}> → <#${destination.id}>)${isPublic ? '' : ' (**private channels: you confirmed that anyone with the URL may read it**)'}`,
   });
 }
 
