@@ -33,7 +33,14 @@ export interface FeedRouteDeps {
 }
 
 export function mountFeeds(http: HttpServer, deps: FeedRouteDeps): void {
-  http.routePrefix('GET', FEEDS_PREFIX, (req, res) => serveFeed(req, res, deps));
+  // Failures are caught here, not by the server, whose log line names the path: here the path holds the token.
+  http.routePrefix('GET', FEEDS_PREFIX, (req, res) =>
+    serveFeed(req, res, deps).catch((error: unknown) => {
+      deps.logger.error({ err: error }, 'feed request failed');
+      if (!res.headersSent) sendApiProblem(req, res, { ...problem(500, 'internal', 'Something went wrong on our side.'), instance: '/feeds/{token}.atom' }, {}, true);
+      else res.destroy();
+    }),
+  );
 }
 
 async function serveFeed(req: IncomingMessage, res: ServerResponse, deps: FeedRouteDeps): Promise<void> {

@@ -6,6 +6,7 @@
  * destination. The XML is parsed, not pattern-matched.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDigest, deleteDigest, finishRun, openRun, setPaused } from '../../src/digests/digest-store.ts';
 import { FeedStore } from '../../src/feeds/feed-store.ts';
@@ -120,6 +121,22 @@ describeEachDatabase('Atom feeds', (db) => {
     } finally {
       h.discord.setOverwrite(h.world.general.id, { id: h.world.guild.id, type: 'role', allow: ['ViewChannel'] });
     }
+    expect((await get(token)).status).toBe(200);
+  });
+
+  it('a database failure: a 500 problem, and the token (the feed\'s credential) in no log line', async () => {
+    const { token } = await create(h.world.general.id);
+    await sql`alter table feeds rename to feeds_away`.execute(db().handle.db);
+    try {
+      const res = await get(token);
+      expect(res.status).toBe(500);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(await res.text()).not.toContain(token);
+    } finally {
+      await sql`alter table feeds_away rename to feeds`.execute(db().handle.db);
+    }
+    expect(h.logText()).toContain('feed request failed');
+    expect(h.logText()).not.toContain(token);
     expect((await get(token)).status).toBe(200);
   });
 });
